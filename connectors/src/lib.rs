@@ -1,0 +1,18 @@
+//! ordervault-connectors: the canonical order model, the [`Marketplace`] trait that every
+//! marketplace client implements, and (behind the `sandbox` feature) faithful fake
+//! marketplaces for tests and demos.
+//!
+//! This crate knows nothing of storage or crypto: it turns marketplace payloads into
+//! [`model::Order`]s and never logs their personal data.
+
+pub mod clock;
+pub mod marketplace;
+pub mod model;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+
+pub use marketplace::{ConnectorError, FetchedOrder, Marketplace, OrderPage, PageToken, SyncWindow};
+pub use model::{
+    Address, Customer, InvalidOrderNumber, MarketplaceKind, Order, OrderLine, OrderNumber,
+    OrderStatus,
+};

@@ -1,0 +1,73 @@
+//! The `Marketplace` trait: the one seam between the sync loop and a marketplace client.
+//!
+//! A client pages through the orders changed in a time window and hands back canonical
+//! orders. Paging state is an opaque [`PageToken`] so the sync loop can be shared by all
+//! marketplaces (bol pages by number, Amazon by NextToken, eBay by offset).
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{MarketplaceKind, Order};
+
+/// The time window a poll covers: orders whose marketplace last-change time falls in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncWindow {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+/// Opaque continuation of a paged listing, understood only by the client that issued it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageToken(pub String);
+
+/// One order from a page: normalized, or the reason it could not be. The error text never
+/// holds personal data, only field names and the marketplace's order id.
+#[derive(Debug, Clone)]
+pub enum FetchedOrder {
+    Ok(Box<Order>),
+    Failed {
+        marketplace_order_id: String,
+        error: String,
+    },
+}
+
+/// A page of orders and the token for the next page, if any.
+#[derive(Debug, Clone, Default)]
+pub struct OrderPage {
+    pub orders: Vec<FetchedOrder>,
+    pub next: Option<PageToken>,
+}
+
+/// What can go wrong talking to a marketplace. Messages carry no secrets and no personal data.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectorError {
+    /// The credential was revoked or is wrong; a human must re-authorize the connection.
+    #[error("credentials rejected, re-authorization needed: {reason}")]
+    NeedsReauth { reason: String },
+    /// Throttled and out of retries for now.
+    #[error("rate limited by the marketplace")]
+    RateLimited { retry_after: Option<std::time::Duration> },
+    /// A 5xx, timeout or connection failure that outlived the retries.
+    #[error("marketplace unavailable: {0}")]
+    Unavailable(String),
+    /// The marketplace answered with something we cannot read (HTML, malformed JSON, wrong shape).
+    #[error("unexpected response from the marketplace: {0}")]
+    Protocol(String),
+    /// The marketplace refused our request as invalid (a bug on our side or a config error).
+    #[error("request rejected by the marketplace: {0}")]
+    Rejected(String),
+}
+
+/// A marketplace client bound to one seller's connection.
+#[async_trait::async_trait]
+pub trait Marketplace: Send + Sync {
+    /// Which marketplace this client talks to.
+    fn kind(&self) -> MarketplaceKind;
+
+    /// Fetches one page of the orders changed within `window`, with full details and the
+    /// personal data the marketplace releases. `page` is `None` for the first page.
+    async fn fetch_page(
+        &self,
+        window: SyncWindow,
+        page: Option<PageToken>,
+    ) -> Result<OrderPage, ConnectorError>;
+}

@@ -1,0 +1,94 @@
+//! Sandbox marketplaces: faithful fakes of the bol.com, Amazon SP-API and eBay order APIs
+//! (paths, auth, paging, token expiry, rate limits, injected faults), deterministic from a
+//! seed, served on 127.0.0.1. Tests, benchmarks and the demo use them; a seller can point
+//! a connection at one to try ordervault without marketplace credentials.
+//!
+//! Each marketplace module exposes `start(SandboxConfig, SharedClock) -> SandboxHandle`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::model::Order;
+
+/// How a sandbox behaves. Every knob has a default that makes a realistic but fast fake.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// How many orders the sandbox's world holds.
+    pub orders: usize,
+    /// Seed for every random choice: same seed, same orders, same faults.
+    pub seed: u64,
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Emulate the marketplace's rate limits (429s). Off for throughput benchmarks.
+    pub rate_limits: bool,
+    /// Fraction (0.0–1.0) of API calls answered with an injected fault (5xx, HTML body, 429).
+    pub fault_rate: f64,
+    /// Override of the access-token lifetime (the marketplace's own when `None`).
+    pub token_lifetime: Option<Duration>,
+    /// Client id and secret (or refresh token) the sandbox accepts.
+    pub credentials: SandboxCredentials,
+}
+
+/// The credentials a sandbox accepts; a connection file with these values works against it.
+#[derive(Debug, Clone)]
+pub struct SandboxCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+    /// Amazon and eBay: the seller's refresh token.
+    pub refresh_token: String,
+}
+
+impl Default for SandboxCredentials {
+    fn default() -> Self {
+        Self {
+            client_id: "sandbox-client".into(),
+            client_secret: "sandbox-secret".into(),
+            refresh_token: "sandbox-refresh-token".into(),
+        }
+    }
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            orders: 200,
+            seed: 1,
+            port: 0,
+            rate_limits: true,
+            fault_rate: 0.0,
+            token_lifetime: None,
+            credentials: SandboxCredentials::default(),
+        }
+    }
+}
+
+/// A running sandbox. Dropping it stops the server.
+pub struct SandboxHandle {
+    /// Where it listens; the connection's base URL is `http://{addr}`.
+    pub addr: SocketAddr,
+    /// What the marketplace holds right now, in canonical form, with the personal data a
+    /// fully authorized client would see: the ground truth a sync must converge to.
+    pub ground_truth: Box<dyn Fn() -> Vec<Order> + Send + Sync>,
+    /// Forces every issued access token to expire now (for mid-paging expiry tests).
+    pub expire_tokens: Box<dyn Fn() + Send + Sync>,
+    /// Revokes the credential: every later token request fails as the real API would.
+    pub revoke_credentials: Box<dyn Fn() + Send + Sync>,
+    /// How many token requests the sandbox has answered (to catch token-cache bugs).
+    pub token_requests: Box<dyn Fn() -> u64 + Send + Sync>,
+    /// Stops the server.
+    pub shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl std::fmt::Debug for SandboxHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxHandle").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
