@@ -1,1 +1,23 @@
-//! ordervault service.
+//! ordervault: pulls marketplace orders, stores them per account encrypted, forwards
+//! them to the seller's backoffice, pseudonymizes customer data after retention, gives
+//! support a masked view, and deletes everything when an account closes.
+//!
+//! The module tree follows the data flow of DESIGN.md: connectors (crate
+//! `ordervault-connectors`) → ingest → store → forward / privacy / support → api.
+
+pub mod accounts;
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod ids;
+pub mod keyring;
+pub mod orders;
+pub mod privacy;
+pub mod store;
+pub mod telemetry;
+pub mod tokens;
+
+pub use ordervault_connectors as connectors;

@@ -1,0 +1,65 @@
+//! Account life cycle: creation (key, store, catalog row) and listing. Closure lives in
+//! `privacy::closure`, since it is a deletion guarantee.
+
+use crate::app::App;
+use crate::error::ServiceError;
+use crate::ids::AccountId;
+use crate::store::catalog::{AccountRecord, AccountStatus};
+
+/// Checks an account's display name: 1–100 printable characters.
+fn validate_name(name: &str) -> Result<String, ServiceError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ServiceError::Invalid(
+            "account name must be 1–100 printable characters".into(),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Creates an account: its store (file or schema), its wrapped key and its catalog row.
+pub async fn create_account(
+    app: &App,
+    name: &str,
+    retention_days: Option<u32>,
+) -> Result<AccountRecord, ServiceError> {
+    let name = validate_name(name)?;
+    let retention = retention_days.unwrap_or(app.settings.accounts.default_retention_days);
+    if !(1..=3650).contains(&retention) {
+        return Err(ServiceError::Invalid("retention days must be between 1 and 3650".into()));
+    }
+    let id = AccountId::generate();
+    let location = app.store.create_account_store(&id).await?;
+    let (version, wrapped) = app.keyring.new_account_key(&id);
+    let record = AccountRecord {
+        id: id.to_string(),
+        name,
+        status: AccountStatus::Active,
+        retention_days: i64::from(retention),
+        store_location: location,
+        created_at: app.now_ms(),
+        closing_started_at: None,
+        closed_at: None,
+    };
+    app.store
+        .catalog()
+        .insert_account(&record, &wrapped.0, i64::from(version), &app.keyring.fingerprint())
+        .await?;
+    tracing::info!(account = %id, "account created");
+    Ok(record)
+}
+
+/// All accounts, oldest first.
+pub async fn list_accounts(app: &App) -> Result<Vec<AccountRecord>, ServiceError> {
+    Ok(app.store.catalog().accounts().await?)
+}
+
+/// An active account, or a not-found error that does not say whether it ever existed.
+pub async fn active_account(app: &App, id: &str) -> Result<AccountId, ServiceError> {
+    let not_found = || ServiceError::NotFound("account".into());
+    let id = AccountId::parse(id).map_err(|_| not_found())?;
+    match app.store.catalog().account(id.as_str()).await? {
+        Some(a) if a.status == AccountStatus::Active => Ok(id),
+        _ => Err(not_found()),
+    }
+}

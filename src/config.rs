@@ -1,0 +1,217 @@
+//! Typed configuration, layered: built-in defaults, then an optional `ordervault.toml`
+//! (or the file named by `--config`), then `ORDERVAULT__SECTION__KEY` environment
+//! variables. A bad value stops start-up with a message that names the key.
+//!
+//! The master key is deliberately not a setting: it comes from `ORDERVAULT_MASTER_KEY`
+//! or the key file named here, so it can never end up in a config dump.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// All settings. Every field has a default (see `Default` impls) and a doc line.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub data: DataSettings,
+    pub database: DatabaseSettings,
+    pub keys: KeySettings,
+    pub log: LogSettings,
+    pub server: ServerSettings,
+    pub accounts: AccountSettings,
+}
+
+/// Where local state lives.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataSettings {
+    /// Directory for the SQLite catalog, account stores and the generated dev master key.
+    pub dir: PathBuf,
+}
+
+impl Default for DataSettings {
+    fn default() -> Self {
+        Self { dir: PathBuf::from("data") }
+    }
+}
+
+/// Which store backend to use.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// Empty: embedded SQLite under `data.dir`. `postgres://…`: PostgreSQL.
+    pub url: String,
+    /// Maximum connections of the PostgreSQL pool (or of the SQLite catalog pool).
+    pub max_connections: u32,
+    /// SQLite: how many account databases may be open at once (least recently used closes).
+    pub open_account_stores: usize,
+    /// SQLite: connections per open account database.
+    pub connections_per_account: u32,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            max_connections: 10,
+            open_account_stores: 256,
+            connections_per_account: 4,
+        }
+    }
+}
+
+/// Where the master key comes from (besides `ORDERVAULT_MASTER_KEY`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeySettings {
+    /// Key file (base64). Empty: `<data.dir>/master.key`.
+    pub master_key_file: String,
+    /// On a fresh installation with no key anywhere, generate one into the key file.
+    /// Convenient for trying ordervault; turn off in production so a missing secret is an error.
+    pub generate_if_missing: bool,
+}
+
+impl Default for KeySettings {
+    fn default() -> Self {
+        Self { master_key_file: String::new(), generate_if_missing: true }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable lines for a terminal.
+    #[default]
+    Human,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// Filter directive (`info`, `ordervault=debug,sqlx=warn`, …); `RUST_LOG` overrides it.
+    pub level: String,
+    /// `human` or `json`.
+    pub format: LogFormat,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self { level: "info".into(), format: LogFormat::Human }
+    }
+}
+
+/// The HTTP server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Address to listen on; port 0 picks a free port.
+    pub bind: String,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self { bind: "127.0.0.1:8080".into() }
+    }
+}
+
+/// Account defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountSettings {
+    /// Days after fulfilment (or cancellation) before customer data is pseudonymized.
+    pub default_retention_days: u32,
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        Self { default_retention_days: 30 }
+    }
+}
+
+/// A configuration problem, worded for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration error: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Loads settings from defaults, the config file (if present) and the environment.
+    /// `file` is the `--config` path; without it `ordervault.toml` is read when it exists.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut builder = config::Config::builder();
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    return Err(ConfigError::Invalid(format!(
+                        "config file {} does not exist",
+                        path.display()
+                    )));
+                }
+                builder = builder.add_source(config::File::from(path));
+            }
+            None => {
+                builder = builder.add_source(config::File::with_name("ordervault").required(false));
+            }
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("ORDERVAULT")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        );
+        let settings: Settings = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.database.url.trim();
+        if !(url.is_empty() || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError::Invalid(
+                "database.url must be empty (embedded SQLite) or a postgres:// URL".into(),
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::Invalid("database.max_connections must be at least 1".into()));
+        }
+        if self.database.open_account_stores == 0 {
+            return Err(ConfigError::Invalid(
+                "database.open_account_stores must be at least 1".into(),
+            ));
+        }
+        if self.database.connections_per_account == 0 {
+            return Err(ConfigError::Invalid(
+                "database.connections_per_account must be at least 1".into(),
+            ));
+        }
+        if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "server.bind must be an address like 127.0.0.1:8080, got {:?}",
+                self.server.bind
+            )));
+        }
+        if !(1..=3650).contains(&self.accounts.default_retention_days) {
+            return Err(ConfigError::Invalid(
+                "accounts.default_retention_days must be between 1 and 3650".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The master key file this configuration points at.
+    pub fn master_key_path(&self) -> PathBuf {
+        if self.keys.master_key_file.trim().is_empty() {
+            self.data.dir.join("master.key")
+        } else {
+            PathBuf::from(&self.keys.master_key_file)
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! The service-layer error: what account, token, key and privacy operations report.
+//! The HTTP layer maps each variant to a problem+json status in one place. Messages name
+//! ids and fields, never personal data or secrets.
+
+use crate::config::ConfigError;
+use crate::crypto::CryptoError;
+use crate::keyring::KeyringError;
+use crate::store::StoreError;
+
+/// Why a service operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}

@@ -1,0 +1,7 @@
+//! Orders as the service handles them: sealing a canonical order into an encrypted row
+//! and opening a row back into an order. This is the only place customer personal data
+//! crosses between plaintext and ciphertext.
+
+mod seal;
+
+pub use seal::{open_order, seal_order, OpenedOrder, SealError};

@@ -1,0 +1,160 @@
+//! Seal and open: canonical [`Order`] ⇄ [`SealedOrder`]/[`OrderRow`].
+//!
+//! Each personal group (shipping address, billing address, email, phone, delivery notes)
+//! is its own ciphertext, bound to account/table/column/row, so a payload that lacks one
+//! group leaves the stored one intact. The email is also stored as a blind index.
+
+use chrono::{DateTime, TimeZone, Utc};
+use ordervault_connectors::{Customer, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus};
+use zeroize::Zeroizing;
+
+use crate::crypto::{AccountKeys, Ciphertext, CryptoError, FieldContext};
+use crate::keyring::AccountKeyset;
+use crate::store::{OrderRow, SealedOrder};
+
+const TABLE: &str = "orders";
+
+/// Why a stored order could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error("stored order {order} is corrupt: {what}")]
+    Corrupt { order: String, what: String },
+}
+
+/// An order read back from the store, with the state the store adds.
+#[derive(Debug, Clone)]
+pub struct OpenedOrder {
+    pub order: Order,
+    pub pseudonymized_at: Option<DateTime<Utc>>,
+    pub ingested_at: DateTime<Utc>,
+}
+
+fn row_key(marketplace: &str, order_number: &str) -> String {
+    format!("{marketplace}/{order_number}")
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(v).single().unwrap_or_default()
+}
+
+fn encrypt_json<T: serde::Serialize>(
+    keys: &AccountKeys,
+    row: &str,
+    column: &str,
+    value: Option<&T>,
+) -> Option<Vec<u8>> {
+    let value = value?;
+    let json = Zeroizing::new(serde_json::to_vec(value).expect("personal data serializes"));
+    Some(keys.fields.encrypt(FieldContext { table: TABLE, column, row }, &json).0)
+}
+
+fn encrypt_str(keys: &AccountKeys, row: &str, column: &str, value: Option<&String>) -> Option<Vec<u8>> {
+    let value = value.filter(|v| !v.trim().is_empty())?;
+    Some(keys.fields.encrypt(FieldContext { table: TABLE, column, row }, value.as_bytes()).0)
+}
+
+/// Encrypts an order's personal data for storage under the account's current keys.
+pub fn seal_order(keys: &AccountKeys, order: &Order) -> SealedOrder {
+    let marketplace = order.marketplace.as_str();
+    let row = row_key(marketplace, order.order_number.as_str());
+    let c = &order.customer;
+    SealedOrder {
+        marketplace,
+        order_number: order.order_number.as_str().to_owned(),
+        status: order.status.as_str(),
+        placed_at: ms(order.placed_at),
+        updated_at: ms(order.updated_at),
+        fulfilled_at: order.fulfilled_at.map(ms),
+        cancelled_at: order.cancelled_at.map(ms),
+        currency: order.currency.clone(),
+        total_minor: order.total_minor,
+        country_code: order.country_code.clone(),
+        lines: serde_json::to_string(&order.lines).expect("lines serialize"),
+        shipping_ct: encrypt_json(keys, &row, "shipping", c.shipping.as_ref()),
+        billing_ct: encrypt_json(keys, &row, "billing", c.billing.as_ref()),
+        email_ct: encrypt_str(keys, &row, "email", c.email.as_ref()),
+        phone_ct: encrypt_str(keys, &row, "phone", c.phone.as_ref()),
+        notes_ct: encrypt_str(keys, &row, "notes", c.delivery_notes.as_ref()),
+        email_index: c
+            .email
+            .as_ref()
+            .filter(|e| !e.trim().is_empty())
+            .map(|e| keys.email_index.index(e).0.to_vec()),
+    }
+}
+
+fn decrypt(
+    keyset: &AccountKeyset,
+    row: &str,
+    column: &str,
+    ct: &Option<Vec<u8>>,
+) -> Result<Option<Zeroizing<Vec<u8>>>, CryptoError> {
+    let Some(bytes) = ct else { return Ok(None) };
+    let ct = Ciphertext(bytes.clone());
+    let version = ct.key_version()?;
+    let keys = keyset.version(version).ok_or(CryptoError::UnknownKeyVersion(version))?;
+    Ok(Some(keys.fields.decrypt(FieldContext { table: TABLE, column, row }, &ct)?))
+}
+
+fn corrupt(row: &OrderRow, what: impl Into<String>) -> SealError {
+    SealError::Corrupt { order: row_key(&row.marketplace, &row.order_number), what: what.into() }
+}
+
+/// Decrypts a stored row back into a canonical order.
+pub fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<OpenedOrder, SealError> {
+    let key = row_key(&row.marketplace, &row.order_number);
+    let text = |col: &str, ct: &Option<Vec<u8>>| -> Result<Option<String>, SealError> {
+        match decrypt(keyset, &key, col, ct)? {
+            Some(b) => Ok(Some(
+                String::from_utf8(b.to_vec()).map_err(|_| corrupt(row, format!("{col} is not UTF-8")))?,
+            )),
+            None => Ok(None),
+        }
+    };
+    let json = |col: &str, ct: &Option<Vec<u8>>| -> Result<Option<_>, SealError> {
+        match decrypt(keyset, &key, col, ct)? {
+            Some(b) => Ok(Some(
+                serde_json::from_slice(&b).map_err(|_| corrupt(row, format!("{col} is not valid")))?,
+            )),
+            None => Ok(None),
+        }
+    };
+    let customer = Customer {
+        email: text("email", &row.email_ct)?,
+        phone: text("phone", &row.phone_ct)?,
+        shipping: json("shipping", &row.shipping_ct)?,
+        billing: json("billing", &row.billing_ct)?,
+        delivery_notes: text("notes", &row.notes_ct)?,
+    };
+    let marketplace: MarketplaceKind =
+        row.marketplace.parse().map_err(|_| corrupt(row, "unknown marketplace"))?;
+    let status: OrderStatus = row.status.parse().map_err(|e: String| corrupt(row, e))?;
+    let order_number =
+        OrderNumber::parse(&row.order_number).map_err(|_| corrupt(row, "bad order number"))?;
+    let lines: Vec<OrderLine> =
+        serde_json::from_str(&row.lines).map_err(|_| corrupt(row, "lines are not valid"))?;
+    Ok(OpenedOrder {
+        order: Order {
+            marketplace,
+            order_number,
+            status,
+            placed_at: from_ms(row.placed_at),
+            updated_at: from_ms(row.updated_at),
+            fulfilled_at: row.fulfilled_at.map(from_ms),
+            cancelled_at: row.cancelled_at.map(from_ms),
+            currency: row.currency.clone(),
+            total_minor: row.total_minor,
+            country_code: row.country_code.clone(),
+            lines,
+            customer,
+        },
+        pseudonymized_at: row.pseudonymized_at.map(from_ms),
+        ingested_at: from_ms(row.ingested_at),
+    })
+}

@@ -1,0 +1,205 @@
+//! Account rows: status, retention, store location, closure progress.
+
+use std::str::FromStr;
+
+use serde::Serialize;
+use sqlx::Row;
+
+use super::{Catalog, StoreError};
+
+/// Where an account is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    Active,
+    /// Closure started: no new work; resumes to `Closed`.
+    Closing,
+    Closed,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Closing => "closing",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+impl FromStr for AccountStatus {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "active" => Ok(Self::Active),
+            "closing" => Ok(Self::Closing),
+            "closed" => Ok(Self::Closed),
+            other => Err(StoreError::Corrupt(format!("unknown account status {other:?}"))),
+        }
+    }
+}
+
+/// An account as the catalog knows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountRecord {
+    pub id: String,
+    pub name: String,
+    pub status: AccountStatus,
+    pub retention_days: i64,
+    pub store_location: String,
+    pub created_at: i64,
+    pub closing_started_at: Option<i64>,
+    pub closed_at: Option<i64>,
+}
+
+/// Counts captured when closure starts, reported in the receipt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClosureCounts {
+    pub orders: i64,
+    pub key_versions: i64,
+}
+
+const COLUMNS: &str =
+    "id, name, status, retention_days, store_location, created_at, closing_started_at, closed_at";
+
+fn record<R: Row>(r: &R) -> Result<AccountRecord, StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(AccountRecord {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        status: r.try_get::<String, _>("status")?.parse()?,
+        retention_days: r.try_get("retention_days")?,
+        store_location: r.try_get("store_location")?,
+        created_at: r.try_get("created_at")?,
+        closing_started_at: r.try_get("closing_started_at")?,
+        closed_at: r.try_get("closed_at")?,
+    })
+}
+
+impl Catalog {
+    /// Inserts a new account and its first wrapped key in one transaction.
+    pub async fn insert_account(
+        &self,
+        account: &AccountRecord,
+        wrapped_key: &[u8],
+        key_version: i64,
+        kek_fingerprint: &str,
+    ) -> Result<(), StoreError> {
+        let a = format!(
+            "INSERT INTO {}accounts (id, name, status, retention_days, store_location, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            self.p
+        );
+        let k = format!(
+            "INSERT INTO {}account_keys (account_id, version, wrapped_key, kek_fingerprint, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query(&a)
+                .bind(&account.id)
+                .bind(&account.name)
+                .bind(account.status.as_str())
+                .bind(account.retention_days)
+                .bind(&account.store_location)
+                .bind(account.created_at)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(&k)
+                .bind(&account.id)
+                .bind(key_version)
+                .bind(wrapped_key)
+                .bind(kek_fingerprint)
+                .bind(account.created_at)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn account(&self, id: &str) -> Result<Option<AccountRecord>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM {}accounts WHERE id = $1", self.p);
+        on_pool!(&self.pool, p => {
+            match sqlx::query(&sql).bind(id).fetch_optional(p).await? {
+                Some(r) => Ok(Some(record(&r)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    pub async fn accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM {}accounts ORDER BY created_at, id", self.p);
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(&sql).fetch_all(p).await?;
+            rows.iter().map(record).collect()
+        })
+    }
+
+    /// Marks the account as closing and records the counts for its receipt, once: a
+    /// resumed closure keeps the first counts and start time.
+    pub async fn begin_closing(
+        &self,
+        id: &str,
+        now: i64,
+        counts: ClosureCounts,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "UPDATE {}accounts SET status = 'closing', closing_started_at = COALESCE(closing_started_at, $2), \
+             close_orders = COALESCE(close_orders, $3), close_key_versions = COALESCE(close_key_versions, $4) \
+             WHERE id = $1 AND status <> 'closed'",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            sqlx::query(&sql)
+                .bind(id)
+                .bind(now)
+                .bind(counts.orders)
+                .bind(counts.key_versions)
+                .execute(p)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Counts recorded by [`Catalog::begin_closing`].
+    pub async fn closure_counts(&self, id: &str) -> Result<Option<ClosureCounts>, StoreError> {
+        let sql = format!(
+            "SELECT close_orders, close_key_versions FROM {}accounts WHERE id = $1",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query(&sql).bind(id).fetch_optional(p).await?;
+            let Some(r) = row else { return Ok(None) };
+            let orders: Option<i64> = r.try_get("close_orders")?;
+            let keys: Option<i64> = r.try_get("close_key_versions")?;
+            Ok(orders.zip(keys).map(|(orders, key_versions)| ClosureCounts { orders, key_versions }))
+        })
+    }
+
+    /// Final step of closure: stores the receipt and marks the account closed, atomically.
+    pub async fn finish_closing(&self, id: &str, now: i64, receipt_json: &str) -> Result<(), StoreError> {
+        let r = format!(
+            "INSERT INTO {}deletion_receipts (account_id, receipt, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (account_id) DO NOTHING",
+            self.p
+        );
+        let a = format!(
+            "UPDATE {}accounts SET status = 'closed', closed_at = $2 WHERE id = $1",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query(&r).bind(id).bind(receipt_json).bind(now).execute(&mut *tx).await?;
+            sqlx::query(&a).bind(id).bind(now).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}

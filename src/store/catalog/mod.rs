@@ -1,0 +1,75 @@
+//! The catalog (control plane): accounts, wrapped account keys, API tokens, deletion
+//! receipts and installation metadata. It holds no customer personal data.
+
+mod accounts;
+mod keys;
+mod tokens;
+
+pub use accounts::{AccountRecord, AccountStatus, ClosureCounts};
+pub use keys::KeyRow;
+pub use tokens::TokenRecord;
+
+use super::{Pool, StoreError};
+
+/// Handle on the catalog. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    pool: Pool,
+    /// `""` (SQLite file) or `"ordervault."` (PostgreSQL schema).
+    p: &'static str,
+}
+
+impl Catalog {
+    pub(in crate::store) fn new(pool: Pool, prefix: &'static str) -> Self {
+        Self { pool, p: prefix }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Table-name prefix for queries written in other modules.
+    pub fn prefix(&self) -> &'static str {
+        self.p
+    }
+
+    /// Reads an installation setting (e.g. the master key fingerprint).
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let sql = format!("SELECT value FROM {}meta WHERE key = $1", self.p);
+        on_pool!(&self.pool, p => Ok(sqlx::query_scalar(&sql).bind(key).fetch_optional(p).await?))
+    }
+
+    /// Writes an installation setting.
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO {}meta (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            sqlx::query(&sql).bind(key).bind(value).execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// Stored deletion receipt (JSON) of a closed account.
+    pub async fn receipt(&self, account: &str) -> Result<Option<String>, StoreError> {
+        let sql = format!("SELECT receipt FROM {}deletion_receipts WHERE account_id = $1", self.p);
+        on_pool!(&self.pool, p => Ok(sqlx::query_scalar(&sql).bind(account).fetch_optional(p).await?))
+    }
+
+    /// Makes deleted catalog rows unrecoverable from the files: on SQLite, checkpoints the
+    /// WAL (secure_delete already zeroes freed pages); on PostgreSQL, vacuums the table so
+    /// dead tuples are gone.
+    pub async fn purge_deleted(&self, table: &str) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(p).await?;
+            }
+            Pool::Postgres(p) => {
+                sqlx::query(&format!("VACUUM {}{table}", self.p)).execute(p).await?;
+            }
+        }
+        Ok(())
+    }
+}

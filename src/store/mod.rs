@@ -1,0 +1,156 @@
+//! Storage: the catalog (control plane) and one store per account, on SQLite (embedded
+//! default) or PostgreSQL (production), behind one interface.
+//!
+//! Both backends run the same SQL, written once: `$n` placeholders and `ON CONFLICT`
+//! upserts work on both, table names carry a prefix (`""` for a SQLite file,
+//! `acct_<id>.` / `ordervault.` for PostgreSQL schemas), and [`on_pool!`] runs a query
+//! body against whichever concrete pool is in use. Backend-specific work (files and
+//! pragmas, schemas and search paths) lives in `sqlite.rs` and `postgres.rs`.
+//!
+//! This layer stores ciphertext and blind indexes it is handed; it never sees keys or
+//! plaintext personal data.
+
+/// Runs `$body` with `$p` bound to the concrete sqlx pool inside a [`Pool`].
+macro_rules! on_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            $crate::store::Pool::Sqlite($p) => $body,
+            $crate::store::Pool::Postgres($p) => $body,
+        }
+    };
+}
+
+pub mod catalog;
+mod error;
+mod orders;
+mod postgres;
+mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use sqlx::{PgPool, SqlitePool};
+
+pub use catalog::Catalog;
+pub use error::StoreError;
+pub use orders::{AccountStore, OrderRow, SealedOrder, UpsertOutcome};
+
+use crate::config::DatabaseSettings;
+use crate::ids::AccountId;
+
+/// A connection pool of either backend.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which backend a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Sqlite,
+    Postgres,
+}
+
+impl BackendKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+enum Backend {
+    Sqlite(sqlite::SqliteBackend),
+    Postgres(postgres::PgBackend),
+}
+
+/// The catalog plus access to every account store.
+#[derive(Clone)]
+pub struct Store {
+    backend: Arc<Backend>,
+    catalog: Catalog,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({})", self.kind().as_str())
+    }
+}
+
+impl Store {
+    /// Opens (and migrates) the catalog of the configured backend.
+    pub async fn open(settings: &DatabaseSettings, data_dir: &Path) -> Result<Self, StoreError> {
+        let url = settings.url.trim();
+        if url.is_empty() {
+            let (backend, pool) = sqlite::SqliteBackend::open(settings, data_dir).await?;
+            Ok(Self {
+                backend: Arc::new(Backend::Sqlite(backend)),
+                catalog: Catalog::new(Pool::Sqlite(pool), ""),
+            })
+        } else {
+            let backend = postgres::PgBackend::open(settings, url).await?;
+            let pool = backend.pool().clone();
+            Ok(Self {
+                backend: Arc::new(Backend::Postgres(backend)),
+                catalog: Catalog::new(Pool::Postgres(pool), "ordervault."),
+            })
+        }
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        match &*self.backend {
+            Backend::Sqlite(_) => BackendKind::Sqlite,
+            Backend::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Creates (idempotently) and migrates an account's store; returns where it lives.
+    pub async fn create_account_store(&self, account: &AccountId) -> Result<String, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(b) => b.create(account).await,
+            Backend::Postgres(b) => b.create(account).await,
+        }
+    }
+
+    /// Opens an existing account store.
+    pub async fn account(&self, account: &AccountId) -> Result<AccountStore, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(b) => b.open_account(account).await,
+            Backend::Postgres(b) => Ok(b.account(account)),
+        }
+    }
+
+    /// Whether the account's store (file or schema) exists.
+    pub async fn account_store_exists(&self, account: &AccountId) -> Result<bool, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(b) => Ok(b.exists(account)),
+            Backend::Postgres(b) => b.exists(account).await,
+        }
+    }
+
+    /// Removes the account's store for good: closes it and deletes its files, or drops
+    /// its schema. Returns whether anything was there. Idempotent.
+    pub async fn drop_account_store(&self, account: &AccountId) -> Result<bool, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(b) => b.drop_store(account).await,
+            Backend::Postgres(b) => b.drop_store(account).await,
+        }
+    }
+
+    /// Closes every pool (graceful shutdown).
+    pub async fn close(&self) {
+        match &*self.backend {
+            Backend::Sqlite(b) => b.close().await,
+            Backend::Postgres(b) => b.pool().close().await,
+        }
+        if let Pool::Sqlite(p) = self.catalog.pool() {
+            p.close().await;
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! The embedded SQLite backend: `DATA_DIR/catalog.db` and `DATA_DIR/accounts/<id>.db`,
+//! WAL mode, `secure_delete=ON` (erased data is zeroed, not left in free pages), full
+//! fsync on commit, and a bounded LRU of open account pools so one node can serve
+//! thousands of accounts without running out of file handles.
+
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use lru::LruCache;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use tokio::sync::Mutex;
+
+use super::{AccountStore, Pool, StoreError};
+use crate::config::DatabaseSettings;
+use crate::ids::AccountId;
+
+static CATALOG: Migrator = sqlx::migrate!("migrations/catalog/sqlite");
+static ACCOUNT: Migrator = sqlx::migrate!("migrations/account/sqlite");
+
+pub(super) struct SqliteBackend {
+    accounts_dir: PathBuf,
+    connections_per_account: u32,
+    open: Mutex<LruCache<AccountId, SqlitePool>>,
+}
+
+fn io_err(action: &'static str, path: &Path, source: std::io::Error) -> StoreError {
+    StoreError::Io { action, path: path.display().to_string(), source }
+}
+
+async fn connect(path: &Path, create: bool, max: u32) -> Result<SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::from_str("sqlite://")?
+        .filename(path)
+        .create_if_missing(create)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        .pragma("secure_delete", "ON");
+    Ok(SqlitePoolOptions::new()
+        .max_connections(max)
+        .min_connections(0)
+        .connect_with(options)
+        .await?)
+}
+
+impl SqliteBackend {
+    pub(super) async fn open(
+        settings: &DatabaseSettings,
+        data_dir: &Path,
+    ) -> Result<(Self, SqlitePool), StoreError> {
+        let accounts_dir = data_dir.join("accounts");
+        std::fs::create_dir_all(&accounts_dir)
+            .map_err(|e| io_err("cannot create directory", &accounts_dir, e))?;
+        let catalog = connect(&data_dir.join("catalog.db"), true, settings.max_connections).await?;
+        CATALOG.run(&catalog).await?;
+        let capacity = NonZeroUsize::new(settings.open_account_stores).unwrap_or(NonZeroUsize::MIN);
+        Ok((
+            Self {
+                accounts_dir,
+                connections_per_account: settings.connections_per_account,
+                open: Mutex::new(LruCache::new(capacity)),
+            },
+            catalog,
+        ))
+    }
+
+    fn path(&self, account: &AccountId) -> PathBuf {
+        self.accounts_dir.join(format!("{}.db", account.as_str()))
+    }
+
+    pub(super) fn exists(&self, account: &AccountId) -> bool {
+        self.path(account).exists()
+    }
+
+    async fn get_or_open(&self, account: &AccountId, create: bool) -> Result<SqlitePool, StoreError> {
+        let mut open = self.open.lock().await;
+        if let Some(pool) = open.get(account) {
+            return Ok(pool.clone());
+        }
+        let path = self.path(account);
+        if !create && !path.exists() {
+            return Err(StoreError::NoAccountStore(account.to_string()));
+        }
+        let pool = connect(&path, create, self.connections_per_account).await?;
+        ACCOUNT.run(&pool).await?;
+        // An evicted pool closes when its last user drops it.
+        open.put(account.clone(), pool.clone());
+        Ok(pool)
+    }
+
+    pub(super) async fn create(&self, account: &AccountId) -> Result<String, StoreError> {
+        self.get_or_open(account, true).await?;
+        Ok(self.path(account).display().to_string())
+    }
+
+    pub(super) async fn open_account(&self, account: &AccountId) -> Result<AccountStore, StoreError> {
+        let pool = self.get_or_open(account, false).await?;
+        Ok(AccountStore::new(account.clone(), Pool::Sqlite(pool), String::new()))
+    }
+
+    pub(super) async fn drop_store(&self, account: &AccountId) -> Result<bool, StoreError> {
+        if let Some(pool) = self.open.lock().await.pop(account) {
+            pool.close().await;
+        }
+        let base = self.path(account);
+        let mut removed = false;
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let p = PathBuf::from(format!("{}{suffix}", base.display()));
+            match std::fs::remove_file(&p) {
+                Ok(()) => removed = true,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err("cannot delete", &p, e)),
+            }
+        }
+        Ok(removed)
+    }
+
+    pub(super) async fn close(&self) {
+        let mut open = self.open.lock().await;
+        while let Some((_, pool)) = open.pop_lru() {
+            pool.close().await;
+        }
+    }
+}
