@@ -26,7 +26,9 @@ pub async fn create_account(
     let name = validate_name(name)?;
     let retention = retention_days.unwrap_or(app.settings.accounts.default_retention_days);
     if !(1..=3650).contains(&retention) {
-        return Err(ServiceError::Invalid("retention days must be between 1 and 3650".into()));
+        return Err(ServiceError::Invalid(
+            "retention days must be between 1 and 3650".into(),
+        ));
     }
     let id = AccountId::generate();
     let location = app.store.create_account_store(&id).await?;
@@ -43,7 +45,12 @@ pub async fn create_account(
     };
     app.store
         .catalog()
-        .insert_account(&record, &wrapped.0, i64::from(version), &app.keyring.fingerprint())
+        .insert_account(
+            &record,
+            &wrapped.0,
+            i64::from(version),
+            &app.keyring.fingerprint(),
+        )
         .await?;
     tracing::info!(account = %id, "account created");
     Ok(record)

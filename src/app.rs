@@ -37,7 +37,12 @@ impl App {
         let store = Store::open(&settings.database, &settings.data.dir).await?;
         let master = load_master_key(&settings, &store).await?;
         let keyring = Keyring::open(master, store.catalog().clone()).await?;
-        Ok(Self { settings: Arc::new(settings), store, keyring: Arc::new(keyring), clock })
+        Ok(Self {
+            settings: Arc::new(settings),
+            store,
+            keyring: Arc::new(keyring),
+            clock,
+        })
     }
 
     /// [`App::build`] with the wall clock.
@@ -97,5 +102,7 @@ pub fn write_key_file(path: &Path, key: &MasterKey) -> Result<(), ServiceError> 
     file.write_all(key.to_base64().as_bytes())
         .and_then(|_| file.write_all(b"\n"))
         .and_then(|_| file.sync_all())
-        .map_err(|e| ServiceError::Invalid(format!("cannot write key file {}: {e}", path.display())))
+        .map_err(|e| {
+            ServiceError::Invalid(format!("cannot write key file {}: {e}", path.display()))
+        })
 }

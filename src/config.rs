@@ -31,7 +31,9 @@ pub struct DataSettings {
 
 impl Default for DataSettings {
     fn default() -> Self {
-        Self { dir: PathBuf::from("data") }
+        Self {
+            dir: PathBuf::from("data"),
+        }
     }
 }
 
@@ -73,7 +75,10 @@ pub struct KeySettings {
 
 impl Default for KeySettings {
     fn default() -> Self {
-        Self { master_key_file: String::new(), generate_if_missing: true }
+        Self {
+            master_key_file: String::new(),
+            generate_if_missing: true,
+        }
     }
 }
 
@@ -100,7 +105,10 @@ pub struct LogSettings {
 
 impl Default for LogSettings {
     fn default() -> Self {
-        Self { level: "info".into(), format: LogFormat::Human }
+        Self {
+            level: "info".into(),
+            format: LogFormat::Human,
+        }
     }
 }
 
@@ -114,7 +122,9 @@ pub struct ServerSettings {
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self { bind: "127.0.0.1:8080".into() }
+        Self {
+            bind: "127.0.0.1:8080".into(),
+        }
     }
 }
 
@@ -128,7 +138,9 @@ pub struct AccountSettings {
 
 impl Default for AccountSettings {
     fn default() -> Self {
-        Self { default_retention_days: 30 }
+        Self {
+            default_retention_days: 30,
+        }
     }
 }
 
@@ -180,7 +192,9 @@ impl Settings {
             ));
         }
         if self.database.max_connections == 0 {
-            return Err(ConfigError::Invalid("database.max_connections must be at least 1".into()));
+            return Err(ConfigError::Invalid(
+                "database.max_connections must be at least 1".into(),
+            ));
         }
         if self.database.open_account_stores == 0 {
             return Err(ConfigError::Invalid(

@@ -119,7 +119,13 @@ mod tests {
         let id = AccountId::generate();
         assert_eq!(AccountId::parse(id.as_str()).unwrap(), id);
         assert!(id.schema_name().starts_with("acct_"));
-        for bad in ["", "ABCDEF0123456789", "0123", "0123456789abcdeg", "../../etc/passwd"] {
+        for bad in [
+            "",
+            "ABCDEF0123456789",
+            "0123",
+            "0123456789abcdeg",
+            "../../etc/passwd",
+        ] {
             assert!(AccountId::parse(bad).is_err(), "{bad}");
         }
     }

@@ -16,11 +16,18 @@ const META_KEK_FINGERPRINT: &str = "kek_fingerprint";
 #[derive(Debug, thiserror::Error)]
 pub enum KeyringError {
     #[error("the configured master key (fingerprint {configured}) is not the one this catalog uses (fingerprint {expected}); configure the right key, or finish `ordervault keys rotate-master` with the old key still configured")]
-    WrongMasterKey { configured: String, expected: String },
+    WrongMasterKey {
+        configured: String,
+        expected: String,
+    },
     #[error("account {0} has no key (closed or never created)")]
     NoKey(String),
     #[error("key of account {account} v{version} is wrapped under another master key (fingerprint {fingerprint}); an interrupted rotation? rerun `ordervault keys rotate-master`")]
-    ForeignWrap { account: String, version: i64, fingerprint: String },
+    ForeignWrap {
+        account: String,
+        version: i64,
+        fingerprint: String,
+    },
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error(transparent)]
@@ -36,7 +43,9 @@ pub struct AccountKeyset {
 impl AccountKeyset {
     /// The newest version, used for all new encryption.
     pub fn current(&self) -> &AccountKeys {
-        self.versions.last().expect("a keyset has at least one version")
+        self.versions
+            .last()
+            .expect("a keyset has at least one version")
     }
 
     /// A specific version, for decrypting older ciphertext.
@@ -73,11 +82,18 @@ impl Keyring {
         match catalog.meta(META_KEK_FINGERPRINT).await? {
             None => catalog.set_meta(META_KEK_FINGERPRINT, &fp).await?,
             Some(expected) if expected != fp => {
-                return Err(KeyringError::WrongMasterKey { configured: fp, expected })
+                return Err(KeyringError::WrongMasterKey {
+                    configured: fp,
+                    expected,
+                })
             }
             Some(_) => {}
         }
-        Ok(Self { master, catalog, cache: RwLock::new(HashMap::new()) })
+        Ok(Self {
+            master,
+            catalog,
+            cache: RwLock::new(HashMap::new()),
+        })
     }
 
     /// The fingerprint of the master key in use.
@@ -121,7 +137,10 @@ impl Keyring {
             versions.push(key.subkeys(account.as_str()));
         }
         let set = Arc::new(AccountKeyset { versions });
-        self.cache.write().expect("keyring lock").insert(account.clone(), set.clone());
+        self.cache
+            .write()
+            .expect("keyring lock")
+            .insert(account.clone(), set.clone());
         Ok(set)
     }
 
@@ -138,8 +157,10 @@ impl Keyring {
         let old_fp = self.fingerprint();
         let pending = self.catalog.keys_not_wrapped_by(&new_fp).await?;
         let total = self.catalog.count_keys().await?;
-        let mut report =
-            RotationReport { rewrapped: 0, already_done: total.saturating_sub(pending.len()) };
+        let mut report = RotationReport {
+            rewrapped: 0,
+            already_done: total.saturating_sub(pending.len()),
+        };
         for row in pending {
             if row.kek_fingerprint != old_fp {
                 return Err(KeyringError::ForeignWrap {

@@ -27,7 +27,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             match out {
                 Some(path) => {
                     write_key_file(&path, &key)?;
-                    println!("wrote a new master key to {} (fingerprint {})", path.display(), key.fingerprint());
+                    println!(
+                        "wrote a new master key to {} (fingerprint {})",
+                        path.display(),
+                        key.fingerprint()
+                    );
                 }
                 None => println!("{}", key.to_base64().as_str()),
             }
@@ -58,7 +62,10 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(KeysCommand::Generate { .. }) => unreachable!("handled before start-up"),
-        Command::Account(AccountCommand::Create { name, retention_days }) => {
+        Command::Account(AccountCommand::Create {
+            name,
+            retention_days,
+        }) => {
             let a = accounts::create_account(app, &name, retention_days).await?;
             println!("{}", serde_json::to_string_pretty(&a)?);
             Ok(())
@@ -67,7 +74,13 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             let list = accounts::list_accounts(app).await?;
             println!("{:<16}  {:<8}  {:>9}  NAME", "ID", "STATUS", "RETENTION");
             for a in list {
-                println!("{:<16}  {:<8}  {:>8}d  {}", a.id, a.status.as_str(), a.retention_days, a.name);
+                println!(
+                    "{:<16}  {:<8}  {:>8}d  {}",
+                    a.id,
+                    a.status.as_str(),
+                    a.retention_days,
+                    a.name
+                );
             }
             Ok(())
         }
@@ -76,10 +89,17 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&receipt)?);
             Ok(())
         }
-        Command::Token(TokenCommand::Create { role, account, label }) => {
+        Command::Token(TokenCommand::Create {
+            role,
+            account,
+            label,
+        }) => {
             let (token, record) =
                 tokens::create_token(app, role, account.as_deref(), label.as_deref()).await?;
-            eprintln!("token {} ({}) created; it is shown only once:", record.id, record.role);
+            eprintln!(
+                "token {} ({}) created; it is shown only once:",
+                record.id, record.role
+            );
             println!("{}", token.expose_secret());
             Ok(())
         }
@@ -104,7 +124,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -31,7 +31,9 @@ pub async fn create_token(
     let account_id = match (role, account) {
         (Role::Backoffice, Some(a)) => Some(active_account(app, a).await?.to_string()),
         (Role::Backoffice, None) => {
-            return Err(ServiceError::Invalid("a backoffice token needs --account".into()))
+            return Err(ServiceError::Invalid(
+                "a backoffice token needs --account".into(),
+            ))
         }
         (_, Some(_)) => {
             return Err(ServiceError::Invalid(format!(

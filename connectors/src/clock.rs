@@ -34,12 +34,15 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(start: DateTime<Utc>) -> Self {
-        Self { millis: Arc::new(AtomicI64::new(start.timestamp_millis())) }
+        Self {
+            millis: Arc::new(AtomicI64::new(start.timestamp_millis())),
+        }
     }
 
     /// Moves the clock forward (or backward, for a negative duration).
     pub fn advance(&self, by: Duration) {
-        self.millis.fetch_add(by.num_milliseconds(), Ordering::SeqCst);
+        self.millis
+            .fetch_add(by.num_milliseconds(), Ordering::SeqCst);
     }
 
     /// Sets the clock to an absolute time.
@@ -69,7 +72,8 @@ impl OffsetClock {
     }
 
     pub fn advance(&self, by: Duration) {
-        self.offset_millis.fetch_add(by.num_milliseconds(), Ordering::SeqCst);
+        self.offset_millis
+            .fetch_add(by.num_milliseconds(), Ordering::SeqCst);
     }
 }
 

@@ -11,8 +11,10 @@ pub mod model;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 
-pub use marketplace::{ConnectorError, FetchedOrder, Marketplace, OrderPage, PageToken, SyncWindow};
+pub use marketplace::{
+    ConnectorError, FetchedOrder, Marketplace, OrderPage, PageToken, SyncWindow,
+};
 pub use model::{
     Address, Customer, InvalidOrderNumber, MarketplaceKind, Order, OrderLine, OrderNumber,
-    OrderStatus,
+    OrderStatus, PersonalText,
 };

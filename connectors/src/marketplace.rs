@@ -45,7 +45,9 @@ pub enum ConnectorError {
     NeedsReauth { reason: String },
     /// Throttled and out of retries for now.
     #[error("rate limited by the marketplace")]
-    RateLimited { retry_after: Option<std::time::Duration> },
+    RateLimited {
+        retry_after: Option<std::time::Duration>,
+    },
     /// A 5xx, timeout or connection failure that outlived the retries.
     #[error("marketplace unavailable: {0}")]
     Unavailable(String),

@@ -12,6 +12,57 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+/// One piece of a customer's personal data (a name, a street, an email, …).
+///
+/// Prints as `<redacted>` in `Debug`, has no `Display`, and is zeroized on drop. Build it
+/// with `.into()` from a `&str` or `String`; read it with `as_str()` or `&*`.
+#[derive(Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(transparent)]
+pub struct PersonalText(String);
+
+impl PersonalText {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PersonalText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl std::ops::Deref for PersonalText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for PersonalText {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for PersonalText {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
+impl From<&str> for PersonalText {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+impl From<&String> for PersonalText {
+    fn from(s: &String) -> Self {
+        Self(s.clone())
+    }
+}
+
 /// Which marketplace an order or connection belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
@@ -204,37 +255,38 @@ pub struct OrderLine {
     pub total_minor: i64,
 }
 
-/// A postal address with the name of the person or company at it. Personal data.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+/// A postal address with the name of the person or company at it. Personal data: every
+/// field is a [`PersonalText`], so the whole address is redacted and zeroized.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Address {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub salutation: Option<String>,
+    pub salutation: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
+    pub first_name: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
+    pub last_name: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub company: Option<String>,
+    pub company: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub street: Option<String>,
+    pub street: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub house_number: Option<String>,
+    pub house_number: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub house_number_ext: Option<String>,
+    pub house_number_ext: Option<PersonalText>,
     /// Further address lines (Amazon `AddressLine2/3`, bol `extraAddressInformation`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extra: Option<String>,
+    pub extra: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub postcode: Option<String>,
+    pub postcode: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
+    pub city: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<PersonalText>,
     /// ISO 3166-1 alpha-2 country code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country_code: Option<String>,
+    pub country_code: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vat_id: Option<String>,
+    pub vat_id: Option<PersonalText>,
 }
 
 impl fmt::Debug for Address {
@@ -246,19 +298,19 @@ impl fmt::Debug for Address {
 /// The buyer's personal data. Every field is optional: marketplaces drop fields over time
 /// (bol stops sending billing details, Amazon suppresses the phone after delivery), and a
 /// later payload that lacks a field must never erase what is stored.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
     /// Often a marketplace relay address; still personal data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    pub email: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
+    pub phone: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping: Option<Address>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing: Option<Address>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivery_notes: Option<String>,
+    pub delivery_notes: Option<PersonalText>,
 }
 
 impl fmt::Debug for Customer {
@@ -315,11 +367,17 @@ pub fn to_minor_units(amount: &str, decimals: u32) -> Option<i64> {
     if int_part.is_empty() && frac_part.is_empty() {
         return None;
     }
-    if !int_part.bytes().all(|b| b.is_ascii_digit()) || !frac_part.bytes().all(|b| b.is_ascii_digit()) {
+    if !int_part.bytes().all(|b| b.is_ascii_digit())
+        || !frac_part.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let scale = 10i64.checked_pow(decimals)?;
-    let int: i64 = if int_part.is_empty() { 0 } else { int_part.parse().ok()? };
+    let int: i64 = if int_part.is_empty() {
+        0
+    } else {
+        int_part.parse().ok()?
+    };
     let mut frac = 0i64;
     let mut place = scale;
     let mut rest = frac_part.bytes();
@@ -354,14 +412,27 @@ mod tests {
 
     #[test]
     fn order_numbers_accept_marketplace_ids_and_reject_everything_else() {
-        for ok in ["1043946570", "A4K8290LP0", "123-1234567-1234567", "04-12087-72462", " 42 "] {
+        for ok in [
+            "1043946570",
+            "A4K8290LP0",
+            "123-1234567-1234567",
+            "04-12087-72462",
+            " 42 ",
+        ] {
             assert!(OrderNumber::parse(ok).is_ok(), "{ok}");
         }
         assert_eq!(OrderNumber::parse(" 42 ").unwrap().as_str(), "42");
         assert_eq!(OrderNumber::parse(""), Err(InvalidOrderNumber::Empty));
-        assert_eq!(OrderNumber::parse(&"1".repeat(65)), Err(InvalidOrderNumber::TooLong));
+        assert_eq!(
+            OrderNumber::parse(&"1".repeat(65)),
+            Err(InvalidOrderNumber::TooLong)
+        );
         for bad in ["12%", "1*", "a_b", "x'--", "é1", "1 2"] {
-            assert_eq!(OrderNumber::parse(bad), Err(InvalidOrderNumber::BadCharacter), "{bad}");
+            assert_eq!(
+                OrderNumber::parse(bad),
+                Err(InvalidOrderNumber::BadCharacter),
+                "{bad}"
+            );
         }
     }
 
@@ -390,16 +461,28 @@ mod tests {
             total_minor: 100 * i64::from(q),
         };
         assert_eq!(OrderStatus::from_lines(&[line(2, 0, 0)]), OrderStatus::Open);
-        assert_eq!(OrderStatus::from_lines(&[line(2, 1, 0)]), OrderStatus::PartiallyShipped);
-        assert_eq!(OrderStatus::from_lines(&[line(2, 1, 1)]), OrderStatus::Shipped);
-        assert_eq!(OrderStatus::from_lines(&[line(2, 0, 2)]), OrderStatus::Cancelled);
+        assert_eq!(
+            OrderStatus::from_lines(&[line(2, 1, 0)]),
+            OrderStatus::PartiallyShipped
+        );
+        assert_eq!(
+            OrderStatus::from_lines(&[line(2, 1, 1)]),
+            OrderStatus::Shipped
+        );
+        assert_eq!(
+            OrderStatus::from_lines(&[line(2, 0, 2)]),
+            OrderStatus::Cancelled
+        );
     }
 
     #[test]
     fn personal_data_is_redacted_in_debug() {
         let c = Customer {
             email: Some("jan@example.com".into()),
-            shipping: Some(Address { city: Some("Utrecht".into()), ..Default::default() }),
+            shipping: Some(Address {
+                city: Some("Utrecht".into()),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         let s = format!("{c:?}");

@@ -8,7 +8,9 @@ use crate::app::App;
 
 /// The service's router.
 pub fn router(app: App) -> Router {
-    Router::new().route("/healthz", get(healthz)).with_state(app)
+    Router::new()
+        .route("/healthz", get(healthz))
+        .with_state(app)
 }
 
 async fn healthz() -> Json<serde_json::Value> {

@@ -65,7 +65,10 @@ impl AccountKey {
         wrapped: &WrappedAccountKey,
     ) -> Result<Self, CryptoError> {
         let v = version.to_be_bytes();
-        let fail = || CryptoError::UnwrapFailed { account: account.to_owned(), version };
+        let fail = || CryptoError::UnwrapFailed {
+            account: account.to_owned(),
+            version,
+        };
         let plain = Zeroizing::new(
             master
                 .wrapping_cipher()

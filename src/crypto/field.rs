@@ -35,7 +35,9 @@ impl Ciphertext {
         if self.0[0] != FORMAT_V1 {
             return Err(CryptoError::Malformed("unknown format version"));
         }
-        Ok(u32::from_be_bytes([self.0[1], self.0[2], self.0[3], self.0[4]]))
+        Ok(u32::from_be_bytes([
+            self.0[1], self.0[2], self.0[3], self.0[4],
+        ]))
     }
 }
 
@@ -62,7 +64,11 @@ pub struct FieldCipher {
 
 impl fmt::Debug for FieldCipher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "FieldCipher(account {}, v{}, <redacted>)", self.account, self.version)
+        write!(
+            f,
+            "FieldCipher(account {}, v{}, <redacted>)",
+            self.account, self.version
+        )
     }
 }
 
@@ -73,7 +79,11 @@ fn push_field(ad: &mut Vec<u8>, part: &[u8]) {
 
 impl FieldCipher {
     pub(super) fn new(key: Zeroizing<[u8; 64]>, account: &str, version: u32) -> Self {
-        Self { key, account: account.to_owned(), version }
+        Self {
+            key,
+            account: account.to_owned(),
+            version,
+        }
     }
 
     fn siv(&self) -> Aes256Siv {
@@ -143,16 +153,25 @@ mod tests {
 
     use super::*;
 
-    const CTX: FieldContext<'static> =
-        FieldContext { table: "orders", column: "shipping", row: "bol/1" };
+    const CTX: FieldContext<'static> = FieldContext {
+        table: "orders",
+        column: "shipping",
+        row: "bol/1",
+    };
 
     #[test]
     fn round_trip_and_randomized() {
         let keys = AccountKey::generate(1).subkeys("acc");
         let a = keys.fields.encrypt(CTX, b"Jan Jansen");
         let b = keys.fields.encrypt(CTX, b"Jan Jansen");
-        assert_ne!(a, b, "random nonce: equal plaintexts give different ciphertexts");
-        assert_eq!(keys.fields.decrypt(CTX, &a).unwrap().as_slice(), b"Jan Jansen");
+        assert_ne!(
+            a, b,
+            "random nonce: equal plaintexts give different ciphertexts"
+        );
+        assert_eq!(
+            keys.fields.decrypt(CTX, &a).unwrap().as_slice(),
+            b"Jan Jansen"
+        );
         assert_eq!(a.key_version().unwrap(), 1);
     }
 
@@ -162,15 +181,30 @@ mod tests {
         let keys = key.subkeys("acc");
         let ct = keys.fields.encrypt(CTX, b"secret street 1");
         for other in [
-            FieldContext { row: "bol/2", ..CTX },
-            FieldContext { column: "billing", ..CTX },
-            FieldContext { table: "outbox", ..CTX },
+            FieldContext {
+                row: "bol/2",
+                ..CTX
+            },
+            FieldContext {
+                column: "billing",
+                ..CTX
+            },
+            FieldContext {
+                table: "outbox",
+                ..CTX
+            },
         ] {
-            assert_eq!(keys.fields.decrypt(other, &ct), Err(CryptoError::Authentication));
+            assert_eq!(
+                keys.fields.decrypt(other, &ct),
+                Err(CryptoError::Authentication)
+            );
         }
         // Same key bytes, other account id: still refused.
         let moved = key.subkeys("other-acc");
-        assert_eq!(moved.fields.decrypt(CTX, &ct), Err(CryptoError::Authentication));
+        assert_eq!(
+            moved.fields.decrypt(CTX, &ct),
+            Err(CryptoError::Authentication)
+        );
     }
 
     #[test]
@@ -183,6 +217,9 @@ mod tests {
             assert!(keys.fields.decrypt(CTX, &t).is_err(), "byte {i}");
         }
         let truncated = Ciphertext(ct.0[..10].to_vec());
-        assert!(matches!(keys.fields.decrypt(CTX, &truncated), Err(CryptoError::Malformed(_))));
+        assert!(matches!(
+            keys.fields.decrypt(CTX, &truncated),
+            Err(CryptoError::Malformed(_))
+        ));
     }
 }

@@ -41,9 +41,11 @@ impl MasterKey {
     pub fn from_base64(text: &str) -> Result<Self, CryptoError> {
         let cleaned: Zeroizing<String> =
             Zeroizing::new(text.chars().filter(|c| !c.is_whitespace()).collect());
-        let decoded = Zeroizing::new(STANDARD.decode(cleaned.as_bytes()).map_err(|_| {
-            CryptoError::InvalidMasterKey("not valid base64".into())
-        })?);
+        let decoded = Zeroizing::new(
+            STANDARD
+                .decode(cleaned.as_bytes())
+                .map_err(|_| CryptoError::InvalidMasterKey("not valid base64".into()))?,
+        );
         if decoded.len() != KEY_LEN {
             return Err(CryptoError::InvalidMasterKey(format!(
                 "expected {KEY_LEN} bytes after base64 decoding, got {}",
@@ -85,7 +87,11 @@ impl MasterKey {
 
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "MasterKey(<redacted>, fingerprint {})", self.fingerprint())
+        write!(
+            f,
+            "MasterKey(<redacted>, fingerprint {})",
+            self.fingerprint()
+        )
     }
 }
 

@@ -5,7 +5,9 @@
 //! group leaves the stored one intact. The email is also stored as a blind index.
 
 use chrono::{DateTime, TimeZone, Utc};
-use ordervault_connectors::{Customer, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus};
+use ordervault_connectors::{
+    Customer, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus, PersonalText,
+};
 use zeroize::Zeroizing;
 
 use crate::crypto::{AccountKeys, Ciphertext, CryptoError, FieldContext};
@@ -51,12 +53,39 @@ fn encrypt_json<T: serde::Serialize>(
 ) -> Option<Vec<u8>> {
     let value = value?;
     let json = Zeroizing::new(serde_json::to_vec(value).expect("personal data serializes"));
-    Some(keys.fields.encrypt(FieldContext { table: TABLE, column, row }, &json).0)
+    Some(
+        keys.fields
+            .encrypt(
+                FieldContext {
+                    table: TABLE,
+                    column,
+                    row,
+                },
+                &json,
+            )
+            .0,
+    )
 }
 
-fn encrypt_str(keys: &AccountKeys, row: &str, column: &str, value: Option<&String>) -> Option<Vec<u8>> {
+fn encrypt_str(
+    keys: &AccountKeys,
+    row: &str,
+    column: &str,
+    value: Option<&PersonalText>,
+) -> Option<Vec<u8>> {
     let value = value.filter(|v| !v.trim().is_empty())?;
-    Some(keys.fields.encrypt(FieldContext { table: TABLE, column, row }, value.as_bytes()).0)
+    Some(
+        keys.fields
+            .encrypt(
+                FieldContext {
+                    table: TABLE,
+                    column,
+                    row,
+                },
+                value.as_bytes(),
+            )
+            .0,
+    )
 }
 
 /// Encrypts an order's personal data for storage under the account's current keys.
@@ -98,30 +127,45 @@ fn decrypt(
     let Some(bytes) = ct else { return Ok(None) };
     let ct = Ciphertext(bytes.clone());
     let version = ct.key_version()?;
-    let keys = keyset.version(version).ok_or(CryptoError::UnknownKeyVersion(version))?;
-    Ok(Some(keys.fields.decrypt(FieldContext { table: TABLE, column, row }, &ct)?))
+    let keys = keyset
+        .version(version)
+        .ok_or(CryptoError::UnknownKeyVersion(version))?;
+    Ok(Some(keys.fields.decrypt(
+        FieldContext {
+            table: TABLE,
+            column,
+            row,
+        },
+        &ct,
+    )?))
 }
 
 fn corrupt(row: &OrderRow, what: impl Into<String>) -> SealError {
-    SealError::Corrupt { order: row_key(&row.marketplace, &row.order_number), what: what.into() }
+    SealError::Corrupt {
+        order: row_key(&row.marketplace, &row.order_number),
+        what: what.into(),
+    }
 }
 
 /// Decrypts a stored row back into a canonical order.
 pub fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<OpenedOrder, SealError> {
     let key = row_key(&row.marketplace, &row.order_number);
-    let text = |col: &str, ct: &Option<Vec<u8>>| -> Result<Option<String>, SealError> {
+    let text = |col: &str, ct: &Option<Vec<u8>>| -> Result<Option<PersonalText>, SealError> {
         match decrypt(keyset, &key, col, ct)? {
-            Some(b) => Ok(Some(
-                String::from_utf8(b.to_vec()).map_err(|_| corrupt(row, format!("{col} is not UTF-8")))?,
-            )),
+            Some(b) => Ok(Some(PersonalText::from(
+                String::from_utf8(b.to_vec())
+                    .map_err(|_| corrupt(row, format!("{col} is not UTF-8")))?,
+            ))),
             None => Ok(None),
         }
     };
     let json = |col: &str, ct: &Option<Vec<u8>>| -> Result<Option<_>, SealError> {
         match decrypt(keyset, &key, col, ct)? {
-            Some(b) => Ok(Some(
-                serde_json::from_slice(&b).map_err(|_| corrupt(row, format!("{col} is not valid")))?,
-            )),
+            Some(b) => {
+                Ok(Some(serde_json::from_slice(&b).map_err(|_| {
+                    corrupt(row, format!("{col} is not valid"))
+                })?))
+            }
             None => Ok(None),
         }
     };
@@ -132,8 +176,10 @@ pub fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<OpenedOrder,
         billing: json("billing", &row.billing_ct)?,
         delivery_notes: text("notes", &row.notes_ct)?,
     };
-    let marketplace: MarketplaceKind =
-        row.marketplace.parse().map_err(|_| corrupt(row, "unknown marketplace"))?;
+    let marketplace: MarketplaceKind = row
+        .marketplace
+        .parse()
+        .map_err(|_| corrupt(row, "unknown marketplace"))?;
     let status: OrderStatus = row.status.parse().map_err(|e: String| corrupt(row, e))?;
     let order_number =
         OrderNumber::parse(&row.order_number).map_err(|_| corrupt(row, "bad order number"))?;

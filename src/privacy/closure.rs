@@ -37,12 +37,17 @@ pub enum ClosureStep {
 }
 
 fn rfc3339(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_default().to_rfc3339()
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or_default()
+        .to_rfc3339()
 }
 
 /// Closes an account (or finishes an interrupted closure) and returns its receipt.
 pub async fn close_account(app: &App, id: &str) -> Result<DeletionReceipt, ServiceError> {
-    close_account_until(app, id, None).await.map(|r| r.expect("ran to the end"))
+    close_account_until(app, id, None)
+        .await
+        .map(|r| r.expect("ran to the end"))
 }
 
 /// [`close_account`] that stops after `stop_after` (returning `None`), as a crash would.
@@ -55,7 +60,10 @@ pub async fn close_account_until(
     let not_found = || ServiceError::NotFound("account".into());
     let account = AccountId::parse(id).map_err(|_| not_found())?;
     let catalog = app.store.catalog();
-    let record = catalog.account(account.as_str()).await?.ok_or_else(not_found)?;
+    let record = catalog
+        .account(account.as_str())
+        .await?
+        .ok_or_else(not_found)?;
     if let Some(json) = catalog.receipt(account.as_str()).await? {
         let receipt = serde_json::from_str(&json)
             .map_err(|_| ServiceError::Invalid("stored deletion receipt is unreadable".into()))?;
@@ -70,7 +78,16 @@ pub async fn close_account_until(
             0
         };
         let key_versions = i64::try_from(catalog.account_keys(id).await?.len()).unwrap_or(0);
-        catalog.begin_closing(id, app.now_ms(), ClosureCounts { orders, key_versions }).await?;
+        catalog
+            .begin_closing(
+                id,
+                app.now_ms(),
+                ClosureCounts {
+                    orders,
+                    key_versions,
+                },
+            )
+            .await?;
     }
     tracing::info!(account = %account, "account closing");
     if stop_after == Some(ClosureStep::MarkedClosing) {

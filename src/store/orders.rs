@@ -176,7 +176,11 @@ macro_rules! order_row {
 
 impl AccountStore {
     pub(super) fn new(account: AccountId, pool: Pool, prefix: String) -> Self {
-        Self { account, pool, prefix }
+        Self {
+            account,
+            pool,
+            prefix,
+        }
     }
 
     pub fn account(&self) -> &AccountId {
@@ -226,7 +230,11 @@ impl AccountStore {
     }
 
     /// The order with this marketplace and number, if stored.
-    pub async fn get(&self, marketplace: &str, order_number: &str) -> Result<Option<OrderRow>, StoreError> {
+    pub async fn get(
+        &self,
+        marketplace: &str,
+        order_number: &str,
+    ) -> Result<Option<OrderRow>, StoreError> {
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM {}orders WHERE marketplace = $1 AND order_number = $2",
             self.prefix

@@ -22,12 +22,20 @@ pub(super) struct PgBackend {
 }
 
 /// Creates `schema` if needed and applies `migrator` inside it.
-async fn migrate_schema(pool: &PgPool, schema: &str, migrator: &Migrator) -> Result<(), StoreError> {
-    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).execute(pool).await?;
+async fn migrate_schema(
+    pool: &PgPool,
+    schema: &str,
+    migrator: &Migrator,
+) -> Result<(), StoreError> {
+    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+        .execute(pool)
+        .await?;
     let mut conn = pool.acquire().await?;
     // The search_path change must not leak to other users of this pooled connection.
     conn.close_on_drop();
-    sqlx::query(&format!("SET search_path TO \"{schema}\"")).execute(&mut *conn).await?;
+    sqlx::query(&format!("SET search_path TO \"{schema}\""))
+        .execute(&mut *conn)
+        .await?;
     migrator.run(&mut *conn).await?;
     Ok(())
 }
@@ -61,19 +69,21 @@ impl PgBackend {
     }
 
     pub(super) async fn exists(&self, account: &AccountId) -> Result<bool, StoreError> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1")
-                .bind(account.schema_name())
-                .fetch_one(&self.pool)
-                .await?;
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1")
+            .bind(account.schema_name())
+            .fetch_one(&self.pool)
+            .await?;
         Ok(n > 0)
     }
 
     pub(super) async fn drop_store(&self, account: &AccountId) -> Result<bool, StoreError> {
         let existed = self.exists(account).await?;
-        sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", account.schema_name()))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(&format!(
+            "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
+            account.schema_name()
+        ))
+        .execute(&self.pool)
+        .await?;
         Ok(existed)
     }
 }

@@ -28,7 +28,11 @@ pub(super) struct SqliteBackend {
 }
 
 fn io_err(action: &'static str, path: &Path, source: std::io::Error) -> StoreError {
-    StoreError::Io { action, path: path.display().to_string(), source }
+    StoreError::Io {
+        action,
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 async fn connect(path: &Path, create: bool, max: u32) -> Result<SqlitePool, StoreError> {
@@ -76,7 +80,11 @@ impl SqliteBackend {
         self.path(account).exists()
     }
 
-    async fn get_or_open(&self, account: &AccountId, create: bool) -> Result<SqlitePool, StoreError> {
+    async fn get_or_open(
+        &self,
+        account: &AccountId,
+        create: bool,
+    ) -> Result<SqlitePool, StoreError> {
         let mut open = self.open.lock().await;
         if let Some(pool) = open.get(account) {
             return Ok(pool.clone());
@@ -97,9 +105,16 @@ impl SqliteBackend {
         Ok(self.path(account).display().to_string())
     }
 
-    pub(super) async fn open_account(&self, account: &AccountId) -> Result<AccountStore, StoreError> {
+    pub(super) async fn open_account(
+        &self,
+        account: &AccountId,
+    ) -> Result<AccountStore, StoreError> {
         let pool = self.get_or_open(account, false).await?;
-        Ok(AccountStore::new(account.clone(), Pool::Sqlite(pool), String::new()))
+        Ok(AccountStore::new(
+            account.clone(),
+            Pool::Sqlite(pool),
+            String::new(),
+        ))
     }
 
     pub(super) async fn drop_store(&self, account: &AccountId) -> Result<bool, StoreError> {

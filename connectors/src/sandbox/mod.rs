@@ -89,6 +89,8 @@ impl Drop for SandboxHandle {
 
 impl std::fmt::Debug for SandboxHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SandboxHandle").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("SandboxHandle")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }

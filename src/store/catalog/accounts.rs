@@ -34,7 +34,9 @@ impl FromStr for AccountStatus {
             "active" => Ok(Self::Active),
             "closing" => Ok(Self::Closing),
             "closed" => Ok(Self::Closed),
-            other => Err(StoreError::Corrupt(format!("unknown account status {other:?}"))),
+            other => Err(StoreError::Corrupt(format!(
+                "unknown account status {other:?}"
+            ))),
         }
     }
 }
@@ -135,7 +137,10 @@ impl Catalog {
     }
 
     pub async fn accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM {}accounts ORDER BY created_at, id", self.p);
+        let sql = format!(
+            "SELECT {COLUMNS} FROM {}accounts ORDER BY created_at, id",
+            self.p
+        );
         on_pool!(&self.pool, p => {
             let rows = sqlx::query(&sql).fetch_all(p).await?;
             rows.iter().map(record).collect()
@@ -184,7 +189,12 @@ impl Catalog {
     }
 
     /// Final step of closure: stores the receipt and marks the account closed, atomically.
-    pub async fn finish_closing(&self, id: &str, now: i64, receipt_json: &str) -> Result<(), StoreError> {
+    pub async fn finish_closing(
+        &self,
+        id: &str,
+        now: i64,
+        receipt_json: &str,
+    ) -> Result<(), StoreError> {
         let r = format!(
             "INSERT INTO {}deletion_receipts (account_id, receipt, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (account_id) DO NOTHING",

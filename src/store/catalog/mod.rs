@@ -54,7 +54,10 @@ impl Catalog {
 
     /// Stored deletion receipt (JSON) of a closed account.
     pub async fn receipt(&self, account: &str) -> Result<Option<String>, StoreError> {
-        let sql = format!("SELECT receipt FROM {}deletion_receipts WHERE account_id = $1", self.p);
+        let sql = format!(
+            "SELECT receipt FROM {}deletion_receipts WHERE account_id = $1",
+            self.p
+        );
         on_pool!(&self.pool, p => Ok(sqlx::query_scalar(&sql).bind(account).fetch_optional(p).await?))
     }
 
@@ -64,10 +67,14 @@ impl Catalog {
     pub async fn purge_deleted(&self, table: &str) -> Result<(), StoreError> {
         match &self.pool {
             Pool::Sqlite(p) => {
-                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(p).await?;
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(p)
+                    .await?;
             }
             Pool::Postgres(p) => {
-                sqlx::query(&format!("VACUUM {}{table}", self.p)).execute(p).await?;
+                sqlx::query(&format!("VACUUM {}{table}", self.p))
+                    .execute(p)
+                    .await?;
             }
         }
         Ok(())
