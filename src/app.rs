@@ -36,7 +36,7 @@ impl App {
         })?;
         let store = Store::open(&settings.database, &settings.data.dir).await?;
         let master = load_master_key(&settings, &store).await?;
-        let keyring = Keyring::open(master, store.catalog().clone()).await?;
+        let keyring = Keyring::open(master, store.catalog().clone(), clock.clone()).await?;
         Ok(Self {
             settings: Arc::new(settings),
             store,

@@ -6,11 +6,17 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use ordervault_connectors::clock::SharedClock;
+
 use crate::crypto::{AccountKey, AccountKeys, CryptoError, MasterKey, WrappedAccountKey};
 use crate::ids::AccountId;
 use crate::store::{Catalog, StoreError};
 
 const META_KEK_FINGERPRINT: &str = "kek_fingerprint";
+
+/// How long unwrapped keys stay cached. Bounds how long another process that closed an
+/// account can leave this one holding the account's keys.
+pub const KEY_CACHE_TTL_MS: i64 = 60_000;
 
 /// Keyring failures, worded for operators.
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +71,8 @@ pub struct RotationReport {
 pub struct Keyring {
     master: MasterKey,
     catalog: Catalog,
-    cache: RwLock<HashMap<AccountId, Arc<AccountKeyset>>>,
+    clock: SharedClock,
+    cache: RwLock<HashMap<AccountId, (i64, Arc<AccountKeyset>)>>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -77,7 +84,11 @@ impl std::fmt::Debug for Keyring {
 impl Keyring {
     /// Binds the master key to the catalog: records its fingerprint on a fresh catalog,
     /// refuses a key that does not match an existing one.
-    pub async fn open(master: MasterKey, catalog: Catalog) -> Result<Self, KeyringError> {
+    pub async fn open(
+        master: MasterKey,
+        catalog: Catalog,
+        clock: SharedClock,
+    ) -> Result<Self, KeyringError> {
         let fp = master.fingerprint().0;
         match catalog.meta(META_KEK_FINGERPRINT).await? {
             None => catalog.set_meta(META_KEK_FINGERPRINT, &fp).await?,
@@ -92,6 +103,7 @@ impl Keyring {
         Ok(Self {
             master,
             catalog,
+            clock,
             cache: RwLock::new(HashMap::new()),
         })
     }
@@ -109,8 +121,11 @@ impl Keyring {
 
     /// The account's keys, unwrapped on first use.
     pub async fn keys(&self, account: &AccountId) -> Result<Arc<AccountKeyset>, KeyringError> {
-        if let Some(k) = self.cache.read().expect("keyring lock").get(account) {
-            return Ok(k.clone());
+        let now = self.clock.now().timestamp_millis();
+        if let Some((loaded, k)) = self.cache.read().expect("keyring lock").get(account) {
+            if now - loaded < KEY_CACHE_TTL_MS {
+                return Ok(k.clone());
+            }
         }
         let rows = self.catalog.account_keys(account.as_str()).await?;
         if rows.is_empty() {
@@ -140,7 +155,7 @@ impl Keyring {
         self.cache
             .write()
             .expect("keyring lock")
-            .insert(account.clone(), set.clone());
+            .insert(account.clone(), (now, set.clone()));
         Ok(set)
     }
 

@@ -6,6 +6,7 @@
 //! [`model::Order`]s and never logs their personal data.
 
 pub mod clock;
+pub mod http;
 pub mod marketplace;
 pub mod model;
 #[cfg(feature = "sandbox")]

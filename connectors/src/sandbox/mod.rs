@@ -5,6 +5,9 @@
 //!
 //! Each marketplace module exposes `start(SandboxConfig, SharedClock) -> SandboxHandle`.
 
+pub mod support;
+pub mod world;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -27,6 +30,28 @@ pub struct SandboxConfig {
     pub token_lifetime: Option<Duration>,
     /// Client id and secret (or refresh token) the sandbox accepts.
     pub credentials: SandboxCredentials,
+    /// How far before the clock's start time the world's orders begin.
+    pub history: chrono::Duration,
+    /// Orders keep arriving over this span after start (new orders while syncing).
+    pub arrival_span: chrono::Duration,
+}
+
+impl SandboxConfig {
+    /// The world this configuration describes, anchored at `anchor` (the clock at start).
+    pub fn world_spec(
+        &self,
+        marketplace: crate::model::MarketplaceKind,
+        anchor: chrono::DateTime<chrono::Utc>,
+    ) -> world::WorldSpec {
+        world::WorldSpec {
+            marketplace,
+            orders: self.orders,
+            seed: self.seed,
+            anchor,
+            history: self.history,
+            arrival_span: self.arrival_span,
+        }
+    }
 }
 
 /// The credentials a sandbox accepts; a connection file with these values works against it.
@@ -58,6 +83,8 @@ impl Default for SandboxConfig {
             fault_rate: 0.0,
             token_lifetime: None,
             credentials: SandboxCredentials::default(),
+            history: chrono::Duration::days(7),
+            arrival_span: chrono::Duration::hours(2),
         }
     }
 }

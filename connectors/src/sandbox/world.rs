@@ -1,0 +1,293 @@
+//! The seeded order world every sandbox serves: canonical orders that are placed, shipped
+//! and cancelled as the injected clock moves. A marketplace sandbox renders these orders in
+//! its own wire format; [`World::snapshot`] is the ground truth a sync must converge to.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::model::{
+    Address, Customer, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus,
+};
+
+const FIRST: &[&str] = &[
+    "Anna", "Bram", "Chloé", "Daan", "Eva", "Finn", "Greta", "Hugo", "Iris", "Jonas", "Kim",
+    "Lotte", "Milan", "Noor", "Oskar", "Pia", "Ruben", "Sara", "Tijn", "Vera", "Zoë", "Émile",
+];
+const LAST: &[&str] = &[
+    "de Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "Mulder", "de Boer", "Bos", "Vos",
+    "Peters", "Hendriks", "van Dijk", "Dekker", "Brouwer", "Müller", "Schäfer", "O'Neill",
+];
+const STREETS: &[&str] = &[
+    "Kerkstraat",
+    "Dorpsstraat",
+    "Schoolstraat",
+    "Molenweg",
+    "Stationsweg",
+    "Hoofdstraat",
+    "Beukenlaan",
+    "Julianastraat",
+    "Marktplein",
+    "Rue de la Paix",
+    "Lindenallee",
+];
+const CITIES: &[(&str, &str)] = &[
+    ("Utrecht", "NL"),
+    ("Amsterdam", "NL"),
+    ("Rotterdam", "NL"),
+    ("Groningen", "NL"),
+    ("Antwerpen", "BE"),
+    ("Gent", "BE"),
+    ("Köln", "DE"),
+    ("Lyon", "FR"),
+];
+const PRODUCTS: &[(&str, i64)] = &[
+    ("Koffiemolen RVS", 3499),
+    ("Yogamat 6mm", 1995),
+    ("USB-C kabel 2m", 899),
+    ("Thermosfles 750 ml", 2450),
+    ("Boek: Het Achterhuis", 1299),
+    ("Legoset 10281", 4999),
+    ("Fietsbel messing", 650),
+];
+
+/// How one order's life goes: when it is placed, and when (if ever) its lines ship or get
+/// cancelled. Fixed at world creation; the clock decides how much of it has happened.
+#[derive(Clone, Debug)]
+pub struct OrderPlan {
+    pub order: Order,
+    /// When each line ships, relative to `placed_at` (None: never ships).
+    pub ship_after: Vec<Option<Duration>>,
+    /// When the whole order is cancelled instead, relative to `placed_at`.
+    pub cancel_after: Option<Duration>,
+}
+
+/// A deterministic set of orders for one marketplace.
+#[derive(Clone, Debug)]
+pub struct World {
+    pub marketplace: MarketplaceKind,
+    pub plans: Vec<OrderPlan>,
+}
+
+/// Shape of the world: how many orders, spread over which period around `anchor`.
+#[derive(Clone, Debug)]
+pub struct WorldSpec {
+    pub marketplace: MarketplaceKind,
+    pub orders: usize,
+    pub seed: u64,
+    /// Usually the clock's time at sandbox start.
+    pub anchor: DateTime<Utc>,
+    /// Orders placed in `[anchor - history, anchor + arrival_span)`: past orders exist at
+    /// start, later ones arrive while the clock moves (new orders during a sync).
+    pub history: Duration,
+    pub arrival_span: Duration,
+}
+
+impl World {
+    /// Builds the world; the same spec always gives the same orders.
+    pub fn generate(spec: &WorldSpec, order_number: impl Fn(&mut StdRng, usize) -> String) -> Self {
+        let mut rng = StdRng::seed_from_u64(spec.seed);
+        let start = spec.anchor - spec.history;
+        let span_ms = (spec.history + spec.arrival_span).num_milliseconds().max(1);
+        let mut plans = Vec::with_capacity(spec.orders);
+        for i in 0..spec.orders {
+            // Evenly spread with jitter, so arrival is steady and paging sees a mix.
+            let slot = span_ms * i as i64 / spec.orders.max(1) as i64;
+            let jitter = rng.gen_range(0..(span_ms / spec.orders.max(1) as i64).max(1));
+            let placed_at = start + Duration::milliseconds(slot + jitter);
+            let number = order_number(&mut rng, i);
+            plans.push(plan(&mut rng, spec.marketplace, number, placed_at, i));
+        }
+        Self {
+            marketplace: spec.marketplace,
+            plans,
+        }
+    }
+
+    /// Every order placed by `now`, in the state it has at `now`.
+    pub fn snapshot(&self, now: DateTime<Utc>) -> Vec<Order> {
+        self.plans.iter().filter_map(|p| p.state_at(now)).collect()
+    }
+}
+
+impl OrderPlan {
+    /// The order as the marketplace holds it at `now`; `None` before it is placed.
+    pub fn state_at(&self, now: DateTime<Utc>) -> Option<Order> {
+        let placed = self.order.placed_at;
+        if now < placed {
+            return None;
+        }
+        let mut o = self.order.clone();
+        let mut last_change = placed;
+        if let Some(c) = self.cancel_after {
+            let at = placed + c;
+            if now >= at {
+                for l in &mut o.lines {
+                    l.quantity_cancelled = l.quantity;
+                }
+                o.status = OrderStatus::Cancelled;
+                o.cancelled_at = Some(at);
+                o.updated_at = at;
+                return Some(o);
+            }
+        }
+        for (l, ship) in o.lines.iter_mut().zip(&self.ship_after) {
+            if let Some(s) = ship {
+                let at = placed + *s;
+                if now >= at {
+                    l.quantity_shipped = l.quantity;
+                    last_change = last_change.max(at);
+                }
+            }
+        }
+        o.status = OrderStatus::from_lines(&o.lines);
+        if o.status == OrderStatus::Shipped {
+            o.fulfilled_at = Some(last_change);
+        }
+        o.updated_at = last_change;
+        Some(o)
+    }
+}
+
+fn pick<'a>(rng: &mut StdRng, list: &[&'a str]) -> &'a str {
+    list[rng.gen_range(0..list.len())]
+}
+
+fn plan(
+    rng: &mut StdRng,
+    marketplace: MarketplaceKind,
+    number: String,
+    placed_at: DateTime<Utc>,
+    i: usize,
+) -> OrderPlan {
+    let first = pick(rng, FIRST);
+    let last = pick(rng, LAST);
+    let (city, country) = CITIES[rng.gen_range(0..CITIES.len())];
+    let street = pick(rng, STREETS);
+    let house = rng.gen_range(1..250).to_string();
+    let postcode = match country {
+        "NL" => format!(
+            "{} {}{}",
+            rng.gen_range(1000..9999),
+            (b'A' + rng.gen_range(0..26)) as char,
+            (b'A' + rng.gen_range(0..26)) as char
+        ),
+        "DE" | "FR" => format!("{:05}", rng.gen_range(10000..99999)),
+        _ => format!("{}", rng.gen_range(1000..9999)),
+    };
+    // Unique per order, so a leak scan can look for each one.
+    let email = format!(
+        "{}.{}.{i}@example.com",
+        first.to_lowercase().replace(' ', ""),
+        last.to_lowercase().replace([' ', '\''], "")
+    );
+    let phone = format!("+316{:08}", rng.gen_range(0..100_000_000u32));
+    let shipping = Address {
+        first_name: Some(first.into()),
+        last_name: Some(last.into()),
+        street: Some(street.into()),
+        house_number: Some(house.into()),
+        postcode: Some(postcode.into()),
+        city: Some(city.into()),
+        country_code: Some(country.into()),
+        ..Address::default()
+    };
+    let billing = if rng.gen_bool(0.2) {
+        Some(Address {
+            company: Some(format!("{last} Handel B.V.").into()),
+            ..shipping.clone()
+        })
+    } else {
+        Some(shipping.clone())
+    };
+    let n_lines = rng.gen_range(1..=3);
+    let mut lines = Vec::with_capacity(n_lines);
+    let mut ship_after = Vec::with_capacity(n_lines);
+    let ships_at_all = rng.gen_bool(0.9);
+    for l in 0..n_lines {
+        let (title, price) = PRODUCTS[rng.gen_range(0..PRODUCTS.len())];
+        let quantity = rng.gen_range(1..=3);
+        lines.push(OrderLine {
+            line_id: format!("{number}-{}", l + 1),
+            sku: Some(format!("SKU-{:05}", rng.gen_range(0..100_000))),
+            ean: Some(format!("87{:011}", rng.gen_range(0..100_000_000_000u64))),
+            title: title.to_string(),
+            quantity,
+            quantity_shipped: 0,
+            quantity_cancelled: 0,
+            unit_price_minor: price,
+            total_minor: price * i64::from(quantity),
+        });
+        // Most lines ship within one to 48 hours; some orders ship in two parts.
+        ship_after.push(ships_at_all.then(|| Duration::minutes(rng.gen_range(60..48 * 60))));
+    }
+    let cancel_after =
+        (!ships_at_all && rng.gen_bool(0.5)).then(|| Duration::minutes(rng.gen_range(5..600)));
+    let total_minor = lines.iter().map(|l| l.total_minor).sum();
+    let order = Order {
+        marketplace,
+        order_number: OrderNumber::parse(&number).expect("sandbox order numbers are valid"),
+        status: OrderStatus::Open,
+        placed_at,
+        updated_at: placed_at,
+        fulfilled_at: None,
+        cancelled_at: None,
+        currency: "EUR".into(),
+        total_minor,
+        country_code: Some(country.to_string()),
+        lines,
+        customer: Customer {
+            email: Some(email.into()),
+            phone: Some(phone.into()),
+            shipping: Some(shipping),
+            billing,
+            delivery_notes: rng.gen_bool(0.1).then(|| "Bel aan bij de buren".into()),
+        },
+    };
+    OrderPlan {
+        order,
+        ship_after,
+        cancel_after,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> WorldSpec {
+        WorldSpec {
+            marketplace: MarketplaceKind::Bol,
+            orders: 100,
+            seed: 7,
+            anchor: DateTime::parse_from_rfc3339("2026-01-10T12:00:00Z")
+                .unwrap()
+                .into(),
+            history: Duration::days(5),
+            arrival_span: Duration::hours(1),
+        }
+    }
+
+    #[test]
+    fn same_seed_same_world_and_orders_progress_with_time() {
+        let numbering = |_: &mut StdRng, i: usize| format!("{}", 1_000_000_000 + i);
+        let a = World::generate(&spec(), numbering);
+        let b = World::generate(&spec(), numbering);
+        let anchor = spec().anchor;
+        assert_eq!(a.snapshot(anchor), b.snapshot(anchor));
+        let now = a.snapshot(anchor);
+        let later = a.snapshot(anchor + Duration::days(3));
+        assert!(
+            now.len() < 100 && later.len() == 100,
+            "orders arrive after the anchor"
+        );
+        assert!(now.iter().any(|o| o.status == OrderStatus::Shipped));
+        assert!(now.iter().any(|o| o.status == OrderStatus::Open));
+        for o in &later {
+            assert!(o.updated_at >= o.placed_at);
+            if o.status == OrderStatus::Shipped {
+                assert!(o.fulfilled_at.is_some());
+            }
+        }
+    }
+}

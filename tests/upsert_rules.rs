@@ -1,0 +1,171 @@
+//! Upsert rules, on both backends: idempotent on (marketplace, order number); a newer
+//! marketplace update wins, an older or equal one changes nothing; a payload lacking a
+//! personal field keeps the stored ciphertext; a pseudonymized order never regains data.
+
+mod common;
+
+use common::{exec, order, TestEnv};
+use ordervault::accounts::create_account;
+use ordervault::connectors::{MarketplaceKind, Order, OrderStatus};
+use ordervault::orders::{open_order, seal_order};
+use ordervault::store::UpsertOutcome::{self, Inserted, Unchanged, Updated};
+
+struct Fixture {
+    env: TestEnv,
+    account: String,
+}
+
+impl Fixture {
+    async fn new(env: TestEnv) -> Self {
+        let account = create_account(&env.app, "Shop", None).await.unwrap().id;
+        Self { env, account }
+    }
+
+    async fn put(&self, orders: &[Order]) -> Vec<UpsertOutcome> {
+        let id = self.account.parse().unwrap();
+        let keys = self.env.app.keyring.keys(&id).await.unwrap();
+        let sealed: Vec<_> = orders
+            .iter()
+            .map(|o| seal_order(keys.current(), o))
+            .collect();
+        let store = self.env.account_store(&self.account).await;
+        store
+            .upsert_orders(&sealed, self.env.app.now_ms())
+            .await
+            .unwrap()
+    }
+
+    async fn get(&self, marketplace: &str, number: &str) -> Order {
+        let id = self.account.parse().unwrap();
+        let keys = self.env.app.keyring.keys(&id).await.unwrap();
+        let store = self.env.account_store(&self.account).await;
+        let row = store
+            .get(marketplace, number)
+            .await
+            .unwrap()
+            .expect("stored");
+        open_order(&keys, &row).unwrap().order
+    }
+
+    async fn count(&self) -> i64 {
+        self.env
+            .account_store(&self.account)
+            .await
+            .count_orders()
+            .await
+            .unwrap()
+    }
+}
+
+async fn same_order_twice_is_stored_once(env: TestEnv) {
+    let f = Fixture::new(env).await;
+    assert_eq!(
+        f.put(&[order("A1", 0), order("A2", 0)]).await,
+        vec![Inserted, Inserted]
+    );
+    assert_eq!(
+        f.put(&[order("A1", 0), order("A2", 0)]).await,
+        vec![Unchanged, Unchanged]
+    );
+    // Same number on another marketplace is another order.
+    let mut amazon = order("A1", 0);
+    amazon.marketplace = MarketplaceKind::Amazon;
+    assert_eq!(f.put(&[amazon]).await, vec![Inserted]);
+    assert_eq!(f.count().await, 3);
+    let both = f
+        .env
+        .account_store(&f.account)
+        .await
+        .find_by_number("A1")
+        .await
+        .unwrap();
+    assert_eq!(both.len(), 2);
+}
+
+async fn newer_update_wins_older_or_equal_changes_nothing(env: TestEnv) {
+    let f = Fixture::new(env).await;
+    f.put(&[order("B1", 10)]).await;
+
+    let mut shipped = order("B1", 20);
+    shipped.status = OrderStatus::Shipped;
+    shipped.fulfilled_at = Some(shipped.updated_at);
+    assert_eq!(f.put(&[shipped.clone()]).await, vec![Updated]);
+    assert_eq!(f.get("bol", "B1").await.status, OrderStatus::Shipped);
+
+    // An older update (a late page, an overlapping poll) changes nothing.
+    let mut stale = order("B1", 15);
+    stale.status = OrderStatus::Cancelled;
+    assert_eq!(f.put(&[stale]).await, vec![Unchanged]);
+    // Equal time with different content: still nothing.
+    let mut equal = shipped.clone();
+    equal.status = OrderStatus::Open;
+    assert_eq!(f.put(&[equal]).await, vec![Unchanged]);
+    assert_eq!(f.get("bol", "B1").await, shipped);
+    assert_eq!(f.count().await, 1);
+}
+
+async fn missing_personal_fields_keep_stored_ciphertext(env: TestEnv) {
+    let f = Fixture::new(env).await;
+    let full = order("C1", 0);
+    f.put(&[full.clone()]).await;
+    let mut thin = order("C1", 60);
+    thin.status = OrderStatus::Shipped;
+    thin.customer.billing = None;
+    thin.customer.phone = None;
+    thin.customer.email = None;
+    assert_eq!(f.put(&[thin]).await, vec![Updated]);
+    let got = f.get("bol", "C1").await;
+    assert_eq!(got.status, OrderStatus::Shipped);
+    assert_eq!(
+        got.customer, full.customer,
+        "ciphertexts kept when the payload lacks them"
+    );
+    let store = f.env.account_store(&f.account).await;
+    let row = store.get("bol", "C1").await.unwrap().unwrap();
+    assert!(row.email_index.is_some(), "email index kept too");
+
+    // A newer payload that does carry a field replaces it.
+    let mut moved = order("C1", 120);
+    moved.customer.shipping.as_mut().unwrap().city = Some("Rotterdam".into());
+    f.put(&[moved]).await;
+    let got = f.get("bol", "C1").await;
+    assert_eq!(
+        got.customer.shipping.unwrap().city.unwrap().as_str(),
+        "Rotterdam"
+    );
+}
+
+async fn pseudonymized_order_never_regains_personal_data(env: TestEnv) {
+    let f = Fixture::new(env).await;
+    f.put(&[order("D1", 0)]).await;
+    let store = f.env.account_store(&f.account).await;
+    let n = exec(
+        &store,
+        "UPDATE {p}orders SET shipping_ct = NULL, billing_ct = NULL, email_ct = NULL, phone_ct = NULL, \
+         notes_ct = NULL, email_index = NULL, pseudonymized_at = 1 WHERE order_number = 'D1'",
+    )
+    .await;
+    assert_eq!(n, 1);
+    let mut later = order("D1", 24 * 60);
+    later.status = OrderStatus::Shipped;
+    assert_eq!(f.put(&[later]).await, vec![Updated]);
+    let row = store.get("bol", "D1").await.unwrap().unwrap();
+    assert_eq!(row.status, "shipped", "business fields still update");
+    for (name, col) in [
+        ("shipping", &row.shipping_ct),
+        ("billing", &row.billing_ct),
+        ("email", &row.email_ct),
+        ("phone", &row.phone_ct),
+        ("notes", &row.notes_ct),
+        ("email_index", &row.email_index),
+    ] {
+        assert!(col.is_none(), "{name} came back after pseudonymization");
+    }
+}
+
+both_backends!(
+    same_order_twice_is_stored_once,
+    newer_update_wins_older_or_equal_changes_nothing,
+    missing_personal_fields_keep_stored_ciphertext,
+    pseudonymized_order_never_regains_personal_data,
+);
