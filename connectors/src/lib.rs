@@ -13,7 +13,7 @@ pub mod model;
 pub mod sandbox;
 
 pub use marketplace::{
-    ConnectorError, FetchedOrder, Marketplace, OrderPage, PageToken, SyncWindow,
+    ConnectorError, FetchedOrder, Marketplace, OrderPage, PageToken, SyncHints, SyncWindow,
 };
 pub use model::{
     Address, Customer, InvalidOrderNumber, MarketplaceKind, Order, OrderLine, OrderNumber,

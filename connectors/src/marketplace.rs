@@ -59,11 +59,38 @@ pub enum ConnectorError {
     Rejected(String),
 }
 
+/// How the sync loop should shape its windows for a marketplace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncHints {
+    /// Changes younger than this may not be listed yet (Amazon: `*Before` ≥ 2 min ago);
+    /// windows end this far before now.
+    pub visibility_delay: chrono::Duration,
+    /// How far each window reaches back before the last cursor, to catch late listings.
+    pub overlap: chrono::Duration,
+    /// The longest window one listing may cover (the loop splits longer ones).
+    pub max_window: chrono::Duration,
+}
+
+impl Default for SyncHints {
+    fn default() -> Self {
+        Self {
+            visibility_delay: chrono::Duration::minutes(2),
+            overlap: chrono::Duration::minutes(15),
+            max_window: chrono::Duration::days(1),
+        }
+    }
+}
+
 /// A marketplace client bound to one seller's connection.
 #[async_trait::async_trait]
 pub trait Marketplace: Send + Sync {
     /// Which marketplace this client talks to.
     fn kind(&self) -> MarketplaceKind;
+
+    /// Window shaping for this marketplace's listing semantics.
+    fn sync_hints(&self) -> SyncHints {
+        SyncHints::default()
+    }
 
     /// Fetches one page of the orders changed within `window`, with full details and the
     /// personal data the marketplace releases. `page` is `None` for the first page.
