@@ -107,7 +107,7 @@ async fn newer_update_wins_older_or_equal_changes_nothing(env: TestEnv) {
 async fn missing_personal_fields_keep_stored_ciphertext(env: TestEnv) {
     let f = Fixture::new(env).await;
     let full = order("C1", 0);
-    f.put(&[full.clone()]).await;
+    f.put(std::slice::from_ref(&full)).await;
     let mut thin = order("C1", 60);
     thin.status = OrderStatus::Shipped;
     thin.customer.billing = None;

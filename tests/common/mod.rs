@@ -178,7 +178,7 @@ macro_rules! both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    crate::common::run(crate::common::Backend::Sqlite, super::$name).await;
+                    $crate::common::run($crate::common::Backend::Sqlite, super::$name).await;
                 }
             )*
         }
@@ -186,7 +186,7 @@ macro_rules! both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    crate::common::run(crate::common::Backend::Postgres, super::$name).await;
+                    $crate::common::run($crate::common::Backend::Postgres, super::$name).await;
                 }
             )*
         }
