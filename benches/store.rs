@@ -1,6 +1,6 @@
 //! Storing orders: 100,000 sandbox orders sealed (personal fields encrypted, email
-//! indexed) and upserted into one account on embedded SQLite, in batches of 500 as the
-//! sync loop writes them. Goal: ≥ 30,000 orders/s.
+//! indexed) and upserted into one account on embedded SQLite by `ingest::write_orders` (transactions of
+//! `WRITE_BATCH`, sealing the next batch while the previous one is written). Goal: ≥ 30,000 orders/s.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,10 +11,9 @@ use ordervault::config::Settings;
 use ordervault::connectors::clock::ManualClock;
 use ordervault::connectors::sandbox::world::{World, WorldSpec};
 use ordervault::connectors::{MarketplaceKind, Order};
-use ordervault::orders::seal_order;
+use ordervault::ingest::{write_orders, WRITE_BATCH};
 
 const ORDERS: usize = 100_000;
-const BATCH: usize = 500;
 
 fn orders(anchor: chrono::DateTime<chrono::Utc>) -> Vec<Order> {
     let spec = WorldSpec {
@@ -54,13 +53,9 @@ fn bench(c: &mut Criterion) {
                     let store = app.store.account(&id).await.expect("store");
                     let keys = app.keyring.keys(&id).await.expect("keys");
                     let start = Instant::now();
-                    for chunk in orders.chunks(BATCH) {
-                        let sealed: Vec<_> = chunk
-                            .iter()
-                            .map(|o| seal_order(keys.current(), o))
-                            .collect();
-                        store.upsert_orders(&sealed, 0).await.expect("upsert");
-                    }
+                    write_orders(&store, &keys, &orders, 0)
+                        .await
+                        .expect("write");
                     total += start.elapsed();
                     assert_eq!(store.count_orders().await.expect("count"), ORDERS as i64);
                     app.store.close().await;
@@ -70,6 +65,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+    let _ = WRITE_BATCH;
 }
 
 criterion_group!(benches, bench);

@@ -13,6 +13,7 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod ids;
+pub mod ingest;
 pub mod keyring;
 pub mod orders;
 pub mod privacy;

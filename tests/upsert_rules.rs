@@ -163,7 +163,28 @@ async fn pseudonymized_order_never_regains_personal_data(env: TestEnv) {
     }
 }
 
+/// A page can list one order twice (bol's newest-first paging shifts items); a batch of
+/// several hundred, written with multi-row statements, must keep the newest copy.
+async fn duplicates_and_large_batches_in_one_call(env: TestEnv) {
+    let f = Fixture::new(env).await;
+    let mut batch: Vec<Order> = (0..300).map(|i| order(&format!("D{i}"), 5)).collect();
+    let mut newer = order("D7", 9);
+    newer.status = OrderStatus::Shipped;
+    batch.push(newer.clone());
+    batch.push(order("D7", 1)); // an older copy after the newer one
+    let out = f.put(&batch).await;
+    assert_eq!(out.len(), 302);
+    assert_eq!(out[7], Unchanged, "older copy of D7 in the same batch");
+    assert_eq!(out[300], Inserted, "newest copy of D7 is the one written");
+    assert_eq!(out[301], Unchanged);
+    assert_eq!(out.iter().filter(|o| **o == Inserted).count(), 300);
+    assert_eq!(f.count().await, 300);
+    assert_eq!(f.get("bol", "D7").await, newer);
+    assert_eq!(f.get("bol", "D299").await, order("D299", 5));
+}
+
 both_backends!(
+    duplicates_and_large_batches_in_one_call,
     same_order_twice_is_stored_once,
     newer_update_wins_older_or_equal_changes_nothing,
     missing_personal_fields_keep_stored_ciphertext,

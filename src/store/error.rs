@@ -18,4 +18,6 @@ pub enum StoreError {
     },
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error("internal store error: {0}")]
+    Internal(String),
 }

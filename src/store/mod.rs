@@ -33,7 +33,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use catalog::Catalog;
 pub use error::StoreError;
-pub use orders::{AccountStore, OrderRow, SealedOrder, UpsertOutcome};
+pub use orders::{AccountStore, OrderRow, SealedOrder, UpsertOutcome, UpsertResult};
 
 use crate::config::DatabaseSettings;
 use crate::ids::AccountId;

@@ -84,17 +84,41 @@ const ORDER_COLUMNS: &str = "id, marketplace, order_number, status, placed_at, u
     shipping_ct, billing_ct, email_ct, phone_ct, notes_ct, email_index, pseudonym, version, \
     ingested_at, changed_at";
 
-fn upsert_sql(p: &str) -> String {
+/// Rows per multi-row upsert statement: 19 parameters each stays far below SQLite's and
+/// PostgreSQL's parameter limits, and full chunks reuse one prepared statement.
+const UPSERT_CHUNK: usize = 64;
+const UPSERT_PARAMS: usize = 19;
+
+fn upsert_sql(p: &str, rows: usize, numbered: bool) -> String {
     // Personal columns: keep the stored ciphertext when the payload lacks the field;
     // a pseudonymized row stays empty (CASE without ELSE yields NULL).
     let keep = |c: &str| {
         format!("{c} = CASE WHEN o.pseudonymized_at IS NULL THEN COALESCE(excluded.{c}, o.{c}) END")
     };
+    let mut values = String::with_capacity(rows * 80);
+    for r in 0..rows {
+        let b = r * UPSERT_PARAMS;
+        if r > 0 {
+            values.push_str(", ");
+        }
+        values.push('(');
+        // SQLite gets anonymous `?`: sqlx resolves numbered names with a lookup per
+        // parameter that is linear in the statement's parameter count.
+        for i in 1..=UPSERT_PARAMS {
+            let sep = if i == UPSERT_PARAMS { ")" } else { ", " };
+            if numbered {
+                values.push_str(&format!("${}{sep}", b + i));
+            } else {
+                values.push('?');
+                values.push_str(sep);
+            }
+        }
+    }
     format!(
         "INSERT INTO {p}orders AS o (marketplace, order_number, status, placed_at, updated_at, \
             fulfilled_at, cancelled_at, currency, total_minor, country_code, lines, shipping_ct, \
             billing_ct, email_ct, phone_ct, notes_ct, email_index, ingested_at, changed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) \
+         VALUES {values} \
          ON CONFLICT (marketplace, order_number) DO UPDATE SET \
             status = excluded.status, placed_at = excluded.placed_at, \
             updated_at = excluded.updated_at, fulfilled_at = excluded.fulfilled_at, \
@@ -103,7 +127,7 @@ fn upsert_sql(p: &str) -> String {
             lines = excluded.lines, {}, {}, {}, {}, {}, {}, \
             version = o.version + 1, changed_at = excluded.changed_at \
          WHERE excluded.updated_at > o.updated_at \
-         RETURNING version",
+         RETURNING id, marketplace, order_number, version",
         keep("shipping_ct"),
         keep("billing_ct"),
         keep("email_ct"),
@@ -111,6 +135,68 @@ fn upsert_sql(p: &str) -> String {
         keep("notes_ct"),
         keep("email_index"),
     )
+}
+
+/// Indexes of the orders to write: one per (marketplace, number), the newest update (the
+/// later one on a tie). PostgreSQL refuses to touch a row twice in one statement, and the
+/// older duplicates would change nothing anyway.
+fn newest_per_key(orders: &[SealedOrder]) -> Vec<usize> {
+    let mut best: std::collections::HashMap<(&str, &str), usize> =
+        std::collections::HashMap::with_capacity(orders.len());
+    for (i, o) in orders.iter().enumerate() {
+        best.entry((o.marketplace, o.order_number.as_str()))
+            .and_modify(|j| {
+                if o.updated_at >= orders[*j].updated_at {
+                    *j = i;
+                }
+            })
+            .or_insert(i);
+    }
+    let mut keep: Vec<usize> = best.into_values().collect();
+    keep.sort_unstable();
+    keep
+}
+
+/// An open transaction on either backend.
+pub(crate) enum TxConn<'a> {
+    Sqlite(sqlx::Transaction<'a, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'a, sqlx::Postgres>),
+}
+
+impl TxConn<'static> {
+    pub(crate) async fn begin(pool: &Pool) -> Result<Self, StoreError> {
+        Ok(match pool {
+            Pool::Sqlite(p) => Self::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Self::Postgres(p.begin().await?),
+        })
+    }
+}
+
+impl TxConn<'_> {
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(t) => t.commit().await?,
+            Self::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+fn row_tuple<R: Row>(r: R) -> Result<(i64, String, String, i64), sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
+}
+
+/// What one upsert did: the row's id and version when it was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpsertResult {
+    pub outcome: UpsertOutcome,
+    /// Row id and new version when inserted or updated.
+    pub written: Option<(i64, i64)>,
 }
 
 macro_rules! bind_sealed {
@@ -132,6 +218,8 @@ macro_rules! bind_sealed {
             .bind(&$o.phone_ct)
             .bind(&$o.notes_ct)
             .bind(&$o.email_index)
+            .bind($now)
+            // changed_at starts equal to ingested_at
             .bind($now)
     };
 }
@@ -202,18 +290,86 @@ impl AccountStore {
         orders: &[SealedOrder],
         now_ms: i64,
     ) -> Result<Vec<UpsertOutcome>, StoreError> {
-        let sql = upsert_sql(&self.prefix);
-        let mut out = Vec::with_capacity(orders.len());
-        on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            for o in orders {
-                let v: Option<i64> = bind_sealed!(sqlx::query_scalar(&sql), o, now_ms)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                out.push(outcome(v));
+        let results = self.upsert_orders_detailed(orders, now_ms).await?;
+        Ok(results.into_iter().map(|r| r.outcome).collect())
+    }
+
+    /// Like [`AccountStore::upsert_orders`], with the written row ids and versions, which
+    /// the ingest path needs for the outbox.
+    pub async fn upsert_orders_detailed(
+        &self,
+        orders: &[SealedOrder],
+        now_ms: i64,
+    ) -> Result<Vec<UpsertResult>, StoreError> {
+        let mut tx = TxConn::begin(&self.pool).await?;
+        let out = self.upsert_in_tx(&mut tx, orders, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Writes `orders` with multi-row upserts inside an open transaction `tx`.
+    async fn upsert_in_tx(
+        &self,
+        tx: &mut TxConn<'_>,
+        orders: &[SealedOrder],
+        now_ms: i64,
+    ) -> Result<Vec<UpsertResult>, StoreError> {
+        let mut out = vec![
+            UpsertResult {
+                outcome: UpsertOutcome::Unchanged,
+                written: None,
+            };
+            orders.len()
+        ];
+        let keep = newest_per_key(orders);
+        let mut by_key: std::collections::HashMap<(&str, &str), usize> =
+            std::collections::HashMap::with_capacity(keep.len());
+        for &i in &keep {
+            by_key.insert((orders[i].marketplace, orders[i].order_number.as_str()), i);
+        }
+        let numbered = matches!(tx, TxConn::Postgres(_));
+        let full_sql = upsert_sql(&self.prefix, UPSERT_CHUNK, numbered);
+        for chunk in keep.chunks(UPSERT_CHUNK) {
+            let tail_sql;
+            let sql = if chunk.len() == UPSERT_CHUNK {
+                full_sql.as_str()
+            } else {
+                tail_sql = upsert_sql(&self.prefix, chunk.len(), numbered);
+                tail_sql.as_str()
+            };
+            let rows = match tx {
+                TxConn::Sqlite(t) => {
+                    let mut q = sqlx::query(sql);
+                    for &i in chunk {
+                        q = bind_sealed!(q, orders[i], now_ms);
+                    }
+                    q.fetch_all(&mut **t)
+                        .await?
+                        .into_iter()
+                        .map(row_tuple)
+                        .collect::<Result<Vec<_>, _>>()?
+                }
+                TxConn::Postgres(t) => {
+                    let mut q = sqlx::query(sql);
+                    for &i in chunk {
+                        q = bind_sealed!(q, orders[i], now_ms);
+                    }
+                    q.fetch_all(&mut **t)
+                        .await?
+                        .into_iter()
+                        .map(row_tuple)
+                        .collect::<Result<Vec<_>, _>>()?
+                }
+            };
+            for (id, mp, num, version) in rows {
+                if let Some(&i) = by_key.get(&(mp.as_str(), num.as_str())) {
+                    out[i] = UpsertResult {
+                        outcome: outcome(Some(version)),
+                        written: Some((id, version)),
+                    };
+                }
             }
-            tx.commit().await?;
-        });
+        }
         Ok(out)
     }
 

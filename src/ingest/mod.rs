@@ -1,0 +1,5 @@
+//! Ingest: getting marketplace orders into account stores.
+
+pub mod write;
+
+pub use write::{write_orders, WRITE_BATCH};
