@@ -611,6 +611,45 @@ async fn orders_leaving_a_day_list_mid_walk_do_not_hide_others() {
     assert!(checked > 300, "checked {checked}");
 }
 
+#[tokio::test]
+async fn a_slow_interval_walk_continues_by_day_instead_of_losing_orders() {
+    // A recent window is walked with change-interval-minute; if paging takes so long that
+    // the window start slides out of the interval, the walk must not silently lose orders.
+    let env = Env::start(SandboxConfig {
+        orders: 900,
+        history: Duration::hours(12),
+        ..config(0)
+    })
+    .await;
+    env.clock.advance(Duration::minutes(3));
+    let window = env.window_since(env.now() - Duration::minutes(40));
+    let at_window_end = env.truth();
+    let first = env.client.fetch_page(window, None).await.unwrap();
+    let mut synced = BTreeMap::new();
+    upsert(&mut synced, first.orders);
+    let mut token = first.next;
+    assert!(token.is_some(), "more than one page");
+    env.clock.advance(Duration::minutes(30));
+    while let Some(t) = token {
+        let page = env.client.fetch_page(window, Some(t)).await.unwrap();
+        upsert(&mut synced, page.orders);
+        token = page.next;
+    }
+    let mut checked = 0;
+    for t in at_window_end
+        .iter()
+        .filter(|t| t.updated_at >= window.from && t.updated_at <= window.to)
+    {
+        assert!(
+            synced.contains_key(t.order_number.as_str()),
+            "order {} changed in the window but was lost",
+            t.order_number
+        );
+        checked += 1;
+    }
+    assert!(checked > 50, "checked {checked}");
+}
+
 /// The sandbox itself speaks bol: status codes, bodies, headers.
 #[tokio::test]
 async fn sandbox_speaks_the_bol_wire_format() {

@@ -19,11 +19,16 @@ use crate::marketplace::{
 };
 use crate::model::{MarketplaceKind, OrderNumber};
 
-/// Minutes added to `change-interval-minute` beyond the window: the interval is measured
-/// on bol's clock, which may run ahead of ours.
+/// Minutes of slack between the window start and the edge of `change-interval-minute`:
+/// the interval is measured on bol's clock (which may run ahead of ours) and slides while
+/// the walk pages, so the window start must stay inside it until the last page.
 const INTERVAL_MARGIN_MINUTES: i64 = 2;
-/// Largest `change-interval-minute` bol accepts.
+/// Walks of recent windows ask for the largest interval bol accepts, leaving the time
+/// between the window start and this edge for paging; filtering happens client-side.
 const MAX_INTERVAL_MINUTES: i64 = 60;
+/// An interval walk is only started if the window start stays inside the interval for at
+/// least this long.
+const INTERVAL_WALK_SLACK_MINUTES: i64 = 15;
 /// `latest-change-date` reaches back "up to 3 months"; stay a little inside that.
 const MAX_HISTORY_DAYS: i64 = 89;
 /// Added to the window end before taking its date, so a day walk covers the window's end in
@@ -147,15 +152,26 @@ impl BolClient {
         self.transport.clock().now()
     }
 
-    /// Chooses how to list `window`: the recent-changes interval when it reaches back less
-    /// than an hour (with margin), else one walk per calendar day.
+    /// Minutes of `change-interval-minute` needed right now to still cover `from`.
+    fn minutes_needed(&self, from: DateTime<Utc>) -> Option<i64> {
+        let span = self.now() - from;
+        (span >= Duration::zero())
+            .then(|| (span.num_seconds() + 59).div_euclid(60) + INTERVAL_MARGIN_MINUTES)
+    }
+
+    /// Chooses how to list `window`: the recent-changes interval when the window starts
+    /// well inside the last hour, else one walk per calendar day.
     fn plan(&self, window: &SyncWindow) -> Mode {
-        let now = self.now();
-        let span = now - window.from;
-        let minutes = (span.num_seconds() + 59).div_euclid(60) + INTERVAL_MARGIN_MINUTES;
-        if span >= Duration::zero() && minutes <= MAX_INTERVAL_MINUTES {
-            return Mode::Interval(minutes.max(1) as u32);
+        match self.minutes_needed(window.from) {
+            Some(m) if m + INTERVAL_WALK_SLACK_MINUTES <= MAX_INTERVAL_MINUTES => {
+                Mode::Interval(MAX_INTERVAL_MINUTES as u32)
+            }
+            _ => self.day_plan(window),
         }
+    }
+
+    fn day_plan(&self, window: &SyncWindow) -> Mode {
+        let now = self.now();
         let oldest = (now + Duration::hours(DATE_OFFSET_SLACK)).date_naive()
             - Duration::days(MAX_HISTORY_DAYS);
         if window.from.date_naive() < oldest {
@@ -335,6 +351,22 @@ impl Marketplace for BolClient {
             Some(t) => Cursor::decode(&t)
                 .ok_or_else(|| ConnectorError::Rejected("not a bol page token".into()))?,
         };
+        if let Mode::Interval(n) = cursor.mode {
+            if self
+                .minutes_needed(window.from)
+                .is_none_or(|m| m > i64::from(n))
+            {
+                // The walk took so long that the window start slid out of the interval:
+                // finish it as a day walk (same walk, so nothing is fetched twice).
+                tracing::info!("bol interval walk outlived its interval, continuing by day");
+                cursor = Cursor {
+                    mode: self.day_plan(&window),
+                    step: 0,
+                    page: 1,
+                    ..cursor
+                };
+            }
+        }
         let steps = self.steps(cursor.mode, &window);
         loop {
             if cursor.step >= steps {

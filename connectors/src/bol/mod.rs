@@ -9,8 +9,10 @@
 //! bol's list has no time-range filter. It offers `change-interval-minute` (the last ≤ 60
 //! minutes, relative to bol's clock) and `latest-change-date` (one calendar day, up to three
 //! months back). [`BolClient`] picks per window:
-//! - **interval mode** when the window starts less than ~an hour ago (the normal 5–15 minute
-//!   poll): one walk with `change-interval-minute` covering the window plus a margin;
+//! - **interval mode** when the window starts well inside the last hour (the normal 5–15
+//!   minute poll): one walk with `change-interval-minute=60`, filtered client-side. The
+//!   spare minutes are paging time: the interval slides with bol's clock while the walk
+//!   pages, and if the window start would slide out of it, the walk continues in day mode;
 //! - **day mode** otherwise (catch-up after downtime, daily reconciliation): one walk per
 //!   calendar day the window touches, with `latest-change-date`.
 //!
