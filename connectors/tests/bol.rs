@@ -1,0 +1,788 @@
+//! bol.com connector against the bol sandbox: the synced orders must be the sandbox's ground
+//! truth, field by field and personal data included, through token expiry, revocation,
+//! rate limits, injected faults, malformed orders and orders arriving mid-walk.
+#![cfg(feature = "sandbox")]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use ordervault_connectors::bol::{BolClient, BolConfig, BolCredentials};
+use ordervault_connectors::clock::{Clock, ManualClock};
+use ordervault_connectors::http::RetryPolicy;
+use ordervault_connectors::sandbox::bol::{self as bol_sandbox, BolSandboxProbe};
+use ordervault_connectors::sandbox::{SandboxConfig, SandboxCredentials, SandboxHandle};
+use ordervault_connectors::{
+    ConnectorError, FetchedOrder, Marketplace, Order, OrderStatus, PageToken, SyncWindow,
+};
+
+fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-10T10:00:00Z")
+        .unwrap()
+        .into()
+}
+
+struct Env {
+    clock: ManualClock,
+    sandbox: SandboxHandle,
+    probe: BolSandboxProbe,
+    client: BolClient,
+}
+
+impl Env {
+    async fn start(config: SandboxConfig) -> Self {
+        let clock = ManualClock::new(t0());
+        let creds = config.credentials.clone();
+        let (sandbox, probe) = bol_sandbox::start_with_probe(config, Arc::new(clock.clone()))
+            .await
+            .expect("sandbox starts");
+        let client = client_for(&sandbox, &clock, &creds.client_id, &creds.client_secret);
+        Self {
+            clock,
+            sandbox,
+            probe,
+            client,
+        }
+    }
+
+    fn truth(&self) -> Vec<Order> {
+        (self.sandbox.ground_truth)()
+    }
+
+    fn tokens(&self) -> u64 {
+        (self.sandbox.token_requests)()
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// A window ending where the sync loop would end it: `now - visibility_delay`.
+    fn window_since(&self, from: DateTime<Utc>) -> SyncWindow {
+        SyncWindow {
+            from,
+            to: self.now() - self.client.sync_hints().visibility_delay,
+        }
+    }
+}
+
+fn client_for(sandbox: &SandboxHandle, clock: &ManualClock, id: &str, secret: &str) -> BolClient {
+    BolClient::new(
+        BolConfig::for_base(&format!("http://{}", sandbox.addr)),
+        BolCredentials::new(id, secret),
+        Arc::new(clock.clone()),
+        RetryPolicy::fast(),
+    )
+}
+
+fn config(orders: usize) -> SandboxConfig {
+    SandboxConfig {
+        orders,
+        rate_limits: false,
+        arrival_span: Duration::zero(),
+        ..SandboxConfig::default()
+    }
+}
+
+/// Pages through a window like the sync worker: a failed page is retried (the worker backs
+/// off and retries), up to `retries` times in total.
+async fn sync(
+    client: &BolClient,
+    window: SyncWindow,
+    retries: u32,
+) -> Result<(Vec<FetchedOrder>, usize), ConnectorError> {
+    let mut out = Vec::new();
+    let mut token: Option<PageToken> = None;
+    let mut pages = 0;
+    let mut failures = 0;
+    loop {
+        match client.fetch_page(window, token.clone()).await {
+            Ok(page) => {
+                pages += 1;
+                out.extend(page.orders);
+                match page.next {
+                    Some(t) => token = Some(t),
+                    None => return Ok((out, pages)),
+                }
+            }
+            Err(e) if failures < retries && !matches!(e, ConnectorError::NeedsReauth { .. }) => {
+                failures += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Upserts like the store: one row per order number, a newer `updated_at` wins.
+fn upsert(into: &mut BTreeMap<String, Order>, fetched: Vec<FetchedOrder>) {
+    for f in fetched {
+        match f {
+            FetchedOrder::Ok(o) => {
+                let key = o.order_number.as_str().to_owned();
+                match into.get(&key) {
+                    Some(old) if old.updated_at > o.updated_at => {}
+                    _ => {
+                        into.insert(key, *o);
+                    }
+                }
+            }
+            FetchedOrder::Failed {
+                marketplace_order_id,
+                error,
+            } => panic!("order {marketplace_order_id} failed: {error}"),
+        }
+    }
+}
+
+/// Names the fields that differ (never their values: they are personal data).
+fn diff(a: &Order, b: &Order) -> Vec<&'static str> {
+    let mut d = Vec::new();
+    let mut check = |same: bool, name: &'static str| {
+        if !same {
+            d.push(name);
+        }
+    };
+    check(a.marketplace == b.marketplace, "marketplace");
+    check(a.status == b.status, "status");
+    check(a.placed_at == b.placed_at, "placed_at");
+    check(a.updated_at == b.updated_at, "updated_at");
+    check(a.fulfilled_at == b.fulfilled_at, "fulfilled_at");
+    check(a.cancelled_at == b.cancelled_at, "cancelled_at");
+    check(a.currency == b.currency, "currency");
+    check(a.total_minor == b.total_minor, "total_minor");
+    check(a.country_code == b.country_code, "country_code");
+    check(a.lines == b.lines, "lines");
+    let (ca, cb) = (&a.customer, &b.customer);
+    check(ca.email == cb.email, "customer.email");
+    check(ca.phone == cb.phone, "customer.phone");
+    check(
+        ca.delivery_notes == cb.delivery_notes,
+        "customer.delivery_notes",
+    );
+    for (name, x, y) in [
+        ("shipping", &ca.shipping, &cb.shipping),
+        ("billing", &ca.billing, &cb.billing),
+    ] {
+        match (x, y) {
+            (Some(x), Some(y)) => {
+                check(x.salutation == y.salutation, name);
+                check(x.first_name == y.first_name, name);
+                check(x.last_name == y.last_name, name);
+                check(x.company == y.company, name);
+                check(x.street == y.street, name);
+                check(x.house_number == y.house_number, name);
+                check(x.house_number_ext == y.house_number_ext, name);
+                check(x.extra == y.extra, name);
+                check(x.postcode == y.postcode, name);
+                check(x.city == y.city, name);
+                check(x.state == y.state, name);
+                check(x.country_code == y.country_code, name);
+                check(x.vat_id == y.vat_id, name);
+            }
+            (None, None) => {}
+            _ => check(false, name),
+        }
+    }
+    check(a == b, "whole order");
+    d.dedup();
+    d
+}
+
+/// The synced orders are exactly the ground truth.
+fn assert_exact(synced: &BTreeMap<String, Order>, truth: &[Order]) {
+    assert!(!truth.is_empty(), "the world has orders");
+    for t in truth {
+        let s = synced
+            .get(t.order_number.as_str())
+            .unwrap_or_else(|| panic!("order {} missing from the sync", t.order_number));
+        let d = diff(s, t);
+        assert!(d.is_empty(), "order {} differs in {d:?}", t.order_number);
+    }
+    assert_eq!(
+        synced.len(),
+        truth.len(),
+        "no orders beyond the ground truth"
+    );
+}
+
+/// For syncs while the clock moves: every order that existed by `window.to` was synced;
+/// orders that did not change since `started` are exact, the rest are not newer than truth.
+fn assert_converged(
+    synced: &BTreeMap<String, Order>,
+    truth: &[Order],
+    window: SyncWindow,
+    started: DateTime<Utc>,
+) {
+    let mut exact = 0;
+    for t in truth.iter().filter(|t| t.placed_at <= window.to) {
+        let s = synced
+            .get(t.order_number.as_str())
+            .unwrap_or_else(|| panic!("order {} missing from the sync", t.order_number));
+        if t.updated_at <= started {
+            let d = diff(s, t);
+            assert!(d.is_empty(), "order {} differs in {d:?}", t.order_number);
+            exact += 1;
+        } else {
+            assert!(s.updated_at <= t.updated_at);
+        }
+    }
+    assert!(exact > 0, "some orders compared exactly");
+}
+
+fn ticker(clock: &ManualClock, per_ms: Duration) -> tokio::task::JoinHandle<()> {
+    let clock = clock.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            clock.advance(per_ms);
+        }
+    })
+}
+
+#[tokio::test]
+async fn full_sync_of_a_window_is_exactly_the_ground_truth() {
+    let env = Env::start(config(300)).await;
+    env.clock.advance(Duration::minutes(3));
+    let window = env.window_since(t0() - Duration::days(8));
+    let (fetched, pages) = sync(&env.client, window, 0).await.unwrap();
+    assert!(pages >= 7, "one page per day at least, got {pages}");
+    let debug = format!("{fetched:?}");
+    let mut synced = BTreeMap::new();
+    upsert(&mut synced, fetched);
+    let truth = env.truth();
+    assert_exact(&synced, &truth);
+    // The comparison is only as good as the variety in the world.
+    for status in [
+        OrderStatus::Open,
+        OrderStatus::Shipped,
+        OrderStatus::Cancelled,
+    ] {
+        assert!(truth.iter().any(|o| o.status == status), "{status:?}");
+    }
+    assert!(truth.iter().any(|o| o.customer.billing.is_none()));
+    assert!(truth.iter().any(|o| o.customer.phone.is_some()));
+    assert!(truth.iter().any(|o| o.order_number.as_str().contains('K')));
+    // No personal value leaks into a Debug print of what the client returns.
+    for o in &truth {
+        let email = o.customer.email.as_deref().unwrap();
+        let street = o
+            .customer
+            .shipping
+            .as_ref()
+            .unwrap()
+            .street
+            .as_deref()
+            .unwrap();
+        assert!(!debug.contains(email) && !debug.contains(street));
+    }
+    assert_eq!(env.tokens(), 1);
+}
+
+#[tokio::test]
+async fn one_token_request_across_many_pages() {
+    let env = Env::start(SandboxConfig {
+        history: Duration::days(2),
+        ..config(500)
+    })
+    .await;
+    env.clock.advance(Duration::minutes(3));
+    let window = env.window_since(t0() - Duration::days(3));
+    let (fetched, pages) = sync(&env.client, window, 0).await.unwrap();
+    assert!(pages >= 6, "got {pages} pages");
+    assert!(env.probe.list_calls() >= 8, "several list pages per day");
+    assert_eq!(fetched.len(), 500);
+    assert_eq!(env.tokens(), 1, "the access token is cached across pages");
+}
+
+#[tokio::test]
+async fn token_expiry_mid_paging_recovers_transparently() {
+    let env = Env::start(config(300)).await;
+    env.clock.advance(Duration::minutes(3));
+    let window = env.window_since(t0() - Duration::days(8));
+    let first = env.client.fetch_page(window, None).await.unwrap();
+    assert!(!first.orders.is_empty());
+    (env.sandbox.expire_tokens)();
+    let mut fetched = first.orders;
+    let mut token = first.next;
+    while let Some(t) = token {
+        let page = env.client.fetch_page(window, Some(t)).await.unwrap();
+        fetched.extend(page.orders);
+        token = page.next;
+    }
+    let mut synced = BTreeMap::new();
+    upsert(&mut synced, fetched);
+    assert_exact(&synced, &env.truth());
+    assert_eq!(env.tokens(), 2, "one refresh after the Expired JWT");
+
+    // And a token that simply ages out is replaced before it expires, without a 401.
+    env.clock.advance(Duration::seconds(280));
+    let recent = env.window_since(env.now() - Duration::minutes(15));
+    sync(&env.client, recent, 0).await.unwrap();
+    assert_eq!(env.tokens(), 3);
+}
+
+#[tokio::test]
+async fn revoked_or_wrong_credentials_need_reauthorization() {
+    let env = Env::start(config(120)).await;
+    env.clock.advance(Duration::minutes(3));
+    let window = env.window_since(t0() - Duration::days(8));
+
+    // Revoked in the middle of paging: the old token dies, the refresh is refused.
+    let first = env.client.fetch_page(window, None).await.unwrap();
+    (env.sandbox.revoke_credentials)();
+    let err = env.client.fetch_page(window, first.next).await.unwrap_err();
+    assert!(matches!(err, ConnectorError::NeedsReauth { .. }), "{err:?}");
+    assert!(!err.to_string().contains("sandbox-secret"));
+
+    // A fresh client with the revoked credential never gets a token.
+    let fresh = client_for(&env.sandbox, &env.clock, "sandbox-client", "sandbox-secret");
+    let err = fresh.fetch_page(window, None).await.unwrap_err();
+    assert!(matches!(err, ConnectorError::NeedsReauth { .. }), "{err:?}");
+
+    // A wrong secret is the same story, and the secret is not in the message.
+    let env = Env::start(config(10)).await;
+    let wrong = client_for(&env.sandbox, &env.clock, "sandbox-client", "not-the-secret");
+    let err = wrong
+        .fetch_page(env.window_since(t0() - Duration::days(1)), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectorError::NeedsReauth { .. }), "{err:?}");
+    assert!(!err.to_string().contains("not-the-secret"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_hit_and_survived() {
+    let env = Env::start(SandboxConfig {
+        rate_limits: true,
+        ..config(200)
+    })
+    .await;
+    env.clock.advance(Duration::minutes(3));
+    let window = env.window_since(t0() - Duration::days(8));
+
+    // With the clock standing still the budget never refills: the client gives up with
+    // RateLimited instead of hanging.
+    env.probe.exhaust_rate_limits();
+    let err = env.client.fetch_page(window, None).await.unwrap_err();
+    assert!(matches!(err, ConnectorError::RateLimited { .. }), "{err:?}");
+    let throttled_while_frozen = env.probe.throttled();
+    assert!(throttled_while_frozen >= 2);
+
+    // With time moving (50x), a client that has not seen the headers yet runs into the
+    // 429s, waits out Retry-After (or the reset when it is omitted) and finishes.
+    let tick = ticker(&env.clock, Duration::milliseconds(50));
+    let client = client_for(&env.sandbox, &env.clock, "sandbox-client", "sandbox-secret");
+    env.probe.exhaust_rate_limits();
+    let started = env.now();
+    let (fetched, _) = sync(&client, window, 0).await.unwrap();
+    tick.abort();
+    assert!(
+        env.probe.throttled() > throttled_while_frozen,
+        "429s were hit"
+    );
+    let mut synced = BTreeMap::new();
+    upsert(&mut synced, fetched);
+    assert_converged(&synced, &env.truth(), window, started);
+    // Pacing on X-RateLimit-Remaining keeps 429s rare: far fewer than the calls made.
+    let calls = env.probe.list_calls() + env.probe.detail_calls();
+    assert!(
+        env.probe.throttled() * 10 < calls,
+        "{} 429s for {calls} calls",
+        env.probe.throttled()
+    );
+}
+
+#[tokio::test]
+async fn injected_faults_still_converge_to_the_ground_truth() {
+    let env = Env::start(SandboxConfig {
+        fault_rate: 0.2,
+        ..config(150)
+    })
+    .await;
+    env.clock.advance(Duration::minutes(3));
+    let window = env.window_since(t0() - Duration::days(8));
+    let (fetched, _) = sync(&env.client, window, 5).await.unwrap();
+    let mut synced = BTreeMap::new();
+    upsert(&mut synced, fetched);
+    assert_exact(&synced, &env.truth());
+    assert!(
+        env.probe.detail_calls() > 150 + 10,
+        "faults forced retries: {} detail calls",
+        env.probe.detail_calls()
+    );
+    assert!(env.probe.throttled() > 0);
+}
+
+#[tokio::test]
+async fn a_malformed_order_fails_alone_without_its_personal_data() {
+    let env = Env::start(config(80)).await;
+    env.clock.advance(Duration::minutes(3));
+    let truth = env.truth();
+    let bad: Vec<&Order> = vec![&truth[3], &truth[40]];
+    for o in &bad {
+        env.probe.corrupt_order(o.order_number.as_str());
+    }
+    let window = env.window_since(t0() - Duration::days(8));
+    let (fetched, _) = sync(&env.client, window, 0).await.unwrap();
+    let mut failed = Vec::new();
+    let mut ok = BTreeMap::new();
+    for f in fetched {
+        match f {
+            FetchedOrder::Ok(o) => {
+                ok.insert(o.order_number.as_str().to_owned(), *o);
+            }
+            FetchedOrder::Failed {
+                marketplace_order_id,
+                error,
+            } => failed.push((marketplace_order_id, error)),
+        }
+    }
+    failed.sort();
+    let mut expected: Vec<String> = bad
+        .iter()
+        .map(|o| o.order_number.as_str().to_owned())
+        .collect();
+    expected.sort();
+    assert_eq!(
+        failed.iter().map(|f| f.0.clone()).collect::<Vec<_>>(),
+        expected
+    );
+    for ((_, error), o) in failed.iter().zip(&bad) {
+        assert!(error.contains("orderItems[0]"), "names the field: {error}");
+        let c = &o.customer;
+        let s = c.shipping.as_ref().unwrap();
+        let personal = [
+            c.email.as_deref(),
+            c.phone.as_deref(),
+            s.first_name.as_deref(),
+            s.last_name.as_deref(),
+            s.street.as_deref(),
+            s.postcode.as_deref(),
+            s.city.as_deref(),
+        ];
+        for p in personal.into_iter().flatten() {
+            assert!(!error.contains(p), "error text leaks personal data");
+        }
+        assert!(
+            !error.contains("drie") && !error.contains("12,99"),
+            "{error}"
+        );
+    }
+    assert_eq!(
+        ok.len(),
+        truth.len() - 2,
+        "the rest of the pages still work"
+    );
+    let rest: Vec<Order> = truth
+        .iter()
+        .filter(|o| !expected.contains(&o.order_number.as_str().to_owned()))
+        .cloned()
+        .collect();
+    assert_exact(&ok, &rest);
+}
+
+#[tokio::test]
+async fn empty_results_are_empty_pages() {
+    let env = Env::start(config(0)).await;
+    env.clock.advance(Duration::minutes(3));
+    for from in [t0() - Duration::days(3), t0() - Duration::minutes(20)] {
+        let page = env
+            .client
+            .fetch_page(env.window_since(from), None)
+            .await
+            .unwrap();
+        assert!(page.orders.is_empty() && page.next.is_none());
+    }
+    // A world with orders, asked about a quiet stretch long before them.
+    let env = Env::start(config(50)).await;
+    let quiet = SyncWindow {
+        from: t0() - Duration::days(60),
+        to: t0() - Duration::days(50),
+    };
+    let page = env.client.fetch_page(quiet, None).await.unwrap();
+    assert!(page.orders.is_empty() && page.next.is_none());
+    // An inverted window asks nothing.
+    let page = env
+        .client
+        .fetch_page(
+            SyncWindow {
+                from: t0(),
+                to: t0() - Duration::hours(1),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(page.orders.is_empty() && page.next.is_none());
+}
+
+#[tokio::test]
+async fn orders_arriving_mid_walk_are_not_lost_across_overlapping_windows() {
+    let env = Env::start(SandboxConfig {
+        orders: 900,
+        history: Duration::hours(12),
+        arrival_span: Duration::hours(3),
+        ..config(0)
+    })
+    .await;
+    let hints = env.client.sync_hints();
+    let mut synced = BTreeMap::new();
+
+    // Window 1 (a day walk): new orders land on top of the list between pages.
+    let w1 = env.window_since(t0() - Duration::hours(11));
+    let first = env.client.fetch_page(w1, None).await.unwrap();
+    let mut pages = 1;
+    upsert(&mut synced, first.orders);
+    let mut token = first.next;
+    while let Some(t) = token {
+        env.clock.advance(Duration::minutes(4));
+        let page = env.client.fetch_page(w1, Some(t)).await.unwrap();
+        pages += 1;
+        upsert(&mut synced, page.orders);
+        token = page.next;
+    }
+    assert!(pages >= 4, "walked {pages} pages");
+    let arrived: Vec<Order> = env
+        .truth()
+        .into_iter()
+        .filter(|o| o.placed_at > t0())
+        .collect();
+    assert!(arrived.len() >= 10, "orders arrived during the walk");
+
+    // Window 2 (the next poll, overlapping, an interval walk).
+    env.clock.advance(Duration::minutes(5));
+    let w2 = env.window_since(w1.to - hints.overlap);
+    let (fetched, _) = sync(&env.client, w2, 0).await.unwrap();
+    upsert(&mut synced, fetched);
+
+    let truth = env.truth();
+    let mut checked = 0;
+    for t in truth
+        .iter()
+        .filter(|t| t.updated_at >= w1.from && t.updated_at <= w2.to)
+    {
+        let s = synced
+            .get(t.order_number.as_str())
+            .unwrap_or_else(|| panic!("order {} changed in the windows but lost", t.order_number));
+        let d = diff(s, t);
+        assert!(d.is_empty(), "order {} differs in {d:?}", t.order_number);
+        checked += 1;
+    }
+    assert!(checked > 100, "checked {checked}");
+    assert!(arrived
+        .iter()
+        .filter(|o| o.placed_at <= w2.to)
+        .all(|o| synced.contains_key(o.order_number.as_str())));
+}
+
+#[tokio::test]
+async fn orders_leaving_a_day_list_mid_walk_do_not_hide_others() {
+    // Yesterday's orders ship while their day is being walked: they leave that day's list
+    // and pull later orders forward onto pages already read.
+    let env = Env::start(SandboxConfig {
+        orders: 700,
+        history: Duration::hours(30),
+        ..config(0)
+    })
+    .await;
+    env.clock.advance(Duration::minutes(3));
+    let window = env.window_since(t0() - Duration::hours(30));
+    let at_window_end = env.truth();
+    let mut synced = BTreeMap::new();
+    let mut token = None;
+    loop {
+        let page = env.client.fetch_page(window, token).await.unwrap();
+        upsert(&mut synced, page.orders);
+        match page.next {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+        env.clock.advance(Duration::minutes(45));
+    }
+    let mut checked = 0;
+    for t in at_window_end.iter().filter(|t| t.updated_at >= window.from) {
+        assert!(
+            synced.contains_key(t.order_number.as_str()),
+            "order {} changed in the window but was skipped",
+            t.order_number
+        );
+        checked += 1;
+    }
+    assert!(checked > 300, "checked {checked}");
+}
+
+#[tokio::test]
+async fn a_slow_interval_walk_continues_by_day_instead_of_losing_orders() {
+    // A recent window is walked with change-interval-minute; if paging takes so long that
+    // the window start slides out of the interval, the walk must not silently lose orders.
+    let env = Env::start(SandboxConfig {
+        orders: 900,
+        history: Duration::hours(12),
+        ..config(0)
+    })
+    .await;
+    env.clock.advance(Duration::minutes(3));
+    let window = env.window_since(env.now() - Duration::minutes(40));
+    let at_window_end = env.truth();
+    let first = env.client.fetch_page(window, None).await.unwrap();
+    let mut synced = BTreeMap::new();
+    upsert(&mut synced, first.orders);
+    let mut token = first.next;
+    assert!(token.is_some(), "more than one page");
+    env.clock.advance(Duration::minutes(30));
+    while let Some(t) = token {
+        let page = env.client.fetch_page(window, Some(t)).await.unwrap();
+        upsert(&mut synced, page.orders);
+        token = page.next;
+    }
+    let mut checked = 0;
+    for t in at_window_end
+        .iter()
+        .filter(|t| t.updated_at >= window.from && t.updated_at <= window.to)
+    {
+        assert!(
+            synced.contains_key(t.order_number.as_str()),
+            "order {} changed in the window but was lost",
+            t.order_number
+        );
+        checked += 1;
+    }
+    assert!(checked > 50, "checked {checked}");
+}
+
+/// The sandbox itself speaks bol: status codes, bodies, headers.
+#[tokio::test]
+async fn sandbox_speaks_the_bol_wire_format() {
+    let env = Env::start(SandboxConfig {
+        rate_limits: true,
+        ..config(20)
+    })
+    .await;
+    let base = format!("http://{}", env.sandbox.addr);
+    let http = reqwest::Client::new();
+    const V10: &str = "application/vnd.retailer.v10+json";
+
+    let bad = http
+        .post(format!("{base}/token?grant_type=client_credentials"))
+        .basic_auth("sandbox-client", Some("nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+    let body: serde_json::Value = bad.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client");
+
+    let tok: serde_json::Value = http
+        .post(format!("{base}/token"))
+        .basic_auth("sandbox-client", Some("sandbox-secret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tok["expires_in"], 299);
+    assert_eq!(tok["token_type"], "Bearer");
+    let access = tok["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(access.split('.').count(), 3, "JWT-shaped");
+
+    let get = |path: &str, accept: &str| {
+        http.get(format!("{base}{path}"))
+            .bearer_auth(&access)
+            .header("accept", accept)
+            .send()
+    };
+    let r = get(
+        "/retailer/orders?status=ALL&fulfilment-method=ALL",
+        "application/json",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 406);
+
+    let r = get("/retailer/orders?status=ALL&fulfilment-method=ALL", V10)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with(V10));
+    for h in [
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+    ] {
+        assert!(r.headers().contains_key(h), "{h}");
+    }
+    let list: serde_json::Value = r.json().await.unwrap();
+    let orders = list["orders"].as_array().unwrap();
+    let placed: Vec<&str> = orders
+        .iter()
+        .map(|o| o["orderPlacedDateTime"].as_str().unwrap())
+        .collect();
+    assert!(placed.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    assert!(placed[0].ends_with("+01:00"));
+    assert!(
+        orders[0].get("shipmentDetails").is_none(),
+        "no PII in the list"
+    );
+
+    let r = get("/retailer/orders?change-interval-minute=61", V10)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["violations"][0]["name"], "change-interval-minute");
+
+    let r = get(
+        "/retailer/orders?status=ALL&fulfilment-method=ALL&latest-change-date=2026-01-20",
+        V10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "{}", "empty result is {{}}");
+
+    let r = get("/retailer/orders/9999999999", V10).await.unwrap();
+    assert_eq!(r.status(), 404);
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["title"], "Not Found");
+    assert_eq!(p["detail"], "Order for order id 9999999999 not found.");
+
+    let id = orders[0]["orderId"].as_str().unwrap();
+    let d: serde_json::Value = get(&format!("/retailer/orders/{id}"), V10)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(d["shipmentDetails"]["email"]
+        .as_str()
+        .unwrap()
+        .ends_with("@verkopen.bol.com"));
+    assert!(d["orderItems"][0]["unitPrice"].is_number());
+
+    // Rate limit: 429 with the bol body once the budget is spent.
+    env.probe.exhaust_rate_limits();
+    let r = get("/retailer/orders?status=ALL", V10).await.unwrap();
+    assert_eq!(r.status(), 429);
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["title"], "Too Many Requests");
+
+    env.clock.advance(Duration::seconds(300));
+    let r = get("/retailer/orders?status=ALL", V10).await.unwrap();
+    assert_eq!(r.status(), 401);
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["title"], "Expired JWT");
+}
+
+#[test]
+fn sandbox_credentials_work_as_a_connection_file() {
+    let c = SandboxCredentials::default();
+    let file = serde_json::json!({"client_id": c.client_id, "client_secret": c.client_secret});
+    let creds = BolCredentials::from_json(&file.to_string()).unwrap();
+    assert_eq!(creds.client_id, "sandbox-client");
+}
