@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::header::{HeaderValue, ACCEPT};
@@ -12,6 +11,9 @@ use reqwest::StatusCode;
 use zeroize::Zeroizing;
 
 use super::pacing::{Pacer, Sleeper, TokioSleeper};
+use super::response::{
+    classify, exhausted, looks_like_html, lwa_refusal, safe_id, schema_error, Failure, Outcome,
+};
 use super::{normalize, wire, AmazonConfig, AmazonCredentials};
 use crate::clock::SharedClock;
 use crate::http::{self, AccessToken, RetryPolicy, TokenCache};
@@ -50,24 +52,6 @@ enum Auth {
     Lwa,
     /// The restricted data token for getOrders with buyerInfo and shippingAddress.
     Rdt,
-}
-
-/// What one attempt's response means.
-enum Outcome {
-    Ok,
-    /// 401/403: expired, revoked or missing role. Refresh once, then re-authorize.
-    Denied(String),
-    Throttled,
-    /// Worth retrying: 5xx, HTML from a load balancer, an unreadable body.
-    Retry(String),
-    /// A 4xx that retrying will not fix.
-    Rejected(String),
-}
-
-/// Why an attempt is being retried.
-enum Failure {
-    Throttled(Option<Duration>),
-    Unavailable(String),
 }
 
 /// A client for one seller's Amazon connection. Cheap to share behind an `Arc`; the
@@ -303,7 +287,7 @@ impl AmazonClient {
                         }
                     };
                     tracing::debug!(op = op.name(), status = status.as_u16(), %request_id, attempt, "SP-API response");
-                    match classify(op, status, &body) {
+                    match classify(op.name(), status, &body) {
                         Outcome::Ok => return Ok(body.to_vec()),
                         Outcome::Denied(code) if !refreshed => {
                             tracing::info!(op = op.name(), %code, %request_id, "access token refused; refreshing once");
@@ -532,147 +516,10 @@ fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn looks_like_html(body: &[u8]) -> bool {
-    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
-}
-
-/// An order id fit for logs and errors: its id characters only, at most 64.
-fn safe_id(raw: &str) -> String {
-    let id: String = raw
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .take(64)
-        .collect();
-    if id.is_empty() {
-        "unknown".into()
-    } else {
-        id
-    }
-}
-
 fn failed(marketplace_order_id: String, error: String) -> FetchedOrder {
     tracing::warn!(order_id = %marketplace_order_id, %error, "Amazon order could not be normalized");
     FetchedOrder::Failed {
         marketplace_order_id,
         error,
-    }
-}
-
-/// serde's messages may quote the offending value; keep only "missing field `X`".
-fn schema_error(schema: &str, e: &serde_json::Error) -> String {
-    let msg = e.to_string();
-    if let Some(rest) = msg.strip_prefix("missing field `") {
-        if let Some(field) = rest.split('`').next() {
-            return format!("{schema}: required field {field} is missing");
-        }
-    }
-    format!("{schema}: a field has the wrong type or an unreadable value")
-}
-
-fn error_code(body: &[u8]) -> (String, String) {
-    match serde_json::from_slice::<wire::ErrorList>(body) {
-        Ok(list) => match list.errors.into_iter().next() {
-            Some(e) => (e.code, e.message.chars().take(200).collect()),
-            None => ("no error code".into(), String::new()),
-        },
-        Err(_) => ("unreadable error body".into(), String::new()),
-    }
-}
-
-fn classify(op: Op, status: StatusCode, body: &[u8]) -> Outcome {
-    if looks_like_html(body) {
-        return Outcome::Retry(format!("HTML body with HTTP {}", status.as_u16()));
-    }
-    match status.as_u16() {
-        200..=299 => Outcome::Ok,
-        401 | 403 => Outcome::Denied(error_code(body).0),
-        429 => Outcome::Throttled,
-        408 | 500..=599 => Outcome::Retry(format!("HTTP {}", status.as_u16())),
-        s => {
-            let (code, message) = error_code(body);
-            Outcome::Rejected(format!("{} HTTP {s}: {code}: {message}", op.name()))
-        }
-    }
-}
-
-/// The OAuth2 error of a refused LWA request: a bad credential needs the seller.
-fn lwa_refusal(status: StatusCode, body: &[u8]) -> ConnectorError {
-    let error = serde_json::from_slice::<wire::LwaError>(body)
-        .map(|e| e.error)
-        .unwrap_or_else(|_| "unreadable error body".into());
-    let error: String = error.chars().take(64).collect();
-    match error.as_str() {
-        "invalid_grant" | "invalid_client" | "unauthorized_client" | "invalid_scope" => {
-            ConnectorError::NeedsReauth {
-                reason: format!("Login with Amazon refused the credentials ({error})"),
-            }
-        }
-        _ => ConnectorError::Rejected(format!(
-            "Login with Amazon HTTP {}: {error}",
-            status.as_u16()
-        )),
-    }
-}
-
-fn exhausted(failure: Failure, what: &str, interval: Option<Duration>) -> ConnectorError {
-    match failure {
-        Failure::Throttled(ra) => ConnectorError::RateLimited {
-            retry_after: ra.or(interval),
-        },
-        Failure::Unavailable(m) => ConnectorError::Unavailable(format!("{what}: {m}")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn schema_errors_keep_field_names_and_drop_values() {
-        let e = serde_json::from_str::<wire::Order>(r#"{"AmazonOrderId":"1"}"#).unwrap_err();
-        assert_eq!(
-            schema_error("Order", &e),
-            "Order: required field PurchaseDate is missing"
-        );
-        let e = serde_json::from_str::<wire::Order>(
-            r#"{"AmazonOrderId":"1","PurchaseDate":"x","LastUpdateDate":"x","OrderStatus":"Shipped","NumberOfItemsShipped":"jan@example.com"}"#,
-        )
-        .unwrap_err();
-        assert!(
-            e.to_string().contains("jan@example.com"),
-            "serde quotes values"
-        );
-        assert!(!schema_error("Order", &e).contains("jan@"));
-    }
-
-    #[test]
-    fn responses_are_classified() {
-        let ok = classify(Op::GetOrders, StatusCode::OK, b"{}");
-        assert!(matches!(ok, Outcome::Ok));
-        let html = classify(Op::GetOrders, StatusCode::OK, b"  <html>");
-        assert!(matches!(html, Outcome::Retry(_)));
-        let denied = classify(
-            Op::GetOrders,
-            StatusCode::FORBIDDEN,
-            br#"{"errors":[{"code":"Unauthorized","message":"Access to requested resource is denied.","details":"The access token you provided has expired."}]}"#,
-        );
-        assert!(matches!(denied, Outcome::Denied(c) if c == "Unauthorized"));
-        let bad = classify(
-            Op::GetOrders,
-            StatusCode::BAD_REQUEST,
-            br#"{"errors":[{"code":"InvalidInput","message":"Invalid Input"}]}"#,
-        );
-        assert!(
-            matches!(bad, Outcome::Rejected(m) if m == "getOrders HTTP 400: InvalidInput: Invalid Input")
-        );
-        assert!(matches!(
-            classify(Op::GetOrders, StatusCode::TOO_MANY_REQUESTS, b"{}"),
-            Outcome::Throttled
-        ));
-        assert!(matches!(
-            classify(Op::GetOrders, StatusCode::SERVICE_UNAVAILABLE, b"{}"),
-            Outcome::Retry(_)
-        ));
-        assert_eq!(safe_id("302-12\"; DROP"), "302-12DROP");
     }
 }

@@ -18,6 +18,7 @@
 mod client;
 pub mod normalize;
 pub mod pacing;
+mod response;
 pub mod wire;
 
 use serde::Deserialize;
