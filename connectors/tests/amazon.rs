@@ -707,3 +707,60 @@ async fn the_sandbox_behaves_like_the_sp_api() {
         "The access token you provided has expired."
     );
 }
+
+/// A broken upstream: 200s whose body is not JSON are `Protocol`; HTML bodies (a load
+/// balancer's) are retried and then `Unavailable`.
+#[tokio::test]
+async fn garbage_is_protocol_and_html_is_unavailable() {
+    use axum::routing::{get, post};
+    let router = axum::Router::new()
+        .route(
+            "/auth/o2/token",
+            post(|| async {
+                axum::Json(serde_json::json!({"access_token":"Atza|t","token_type":"bearer","expires_in":3600}))
+            }),
+        )
+        .route(
+            "/tokens/2021-03-01/restrictedDataToken",
+            post(|| async { axum::Json(serde_json::json!({"restrictedDataToken":"Atz.sprdt|r","expiresIn":3600})) }),
+        )
+        .route(
+            "/orders/v0/orders",
+            get(|q: axum::extract::Query<Vec<(String, String)>>| async move {
+                if q.0.iter().any(|(_, v)| v == "HTML") {
+                    "<html><body>502 Bad Gateway</body></html>".to_string()
+                } else {
+                    "{\"payload\": {\"Orders\": [".to_string()
+                }
+            }),
+        );
+    let (addr, _stop) = ordervault_connectors::sandbox::support::serve(router, 0)
+        .await
+        .unwrap();
+    let clock = ManualClock::new(t0());
+    let client_for = |marketplace: &str| {
+        let mut cfg = AmazonConfig::for_base(&format!("http://{addr}"));
+        cfg.marketplace_ids = vec![marketplace.to_string()];
+        AmazonClient::new(
+            cfg,
+            AmazonCredentials::from_json(CONNECTION_FILE).unwrap(),
+            Arc::new(clock.clone()),
+            RetryPolicy::fast(),
+        )
+        .with_sleeper(Arc::new(ClockSleeper::Manual(clock.clone())))
+    };
+    let window = SyncWindow {
+        from: t0() - Duration::days(1),
+        to: t0() - Duration::minutes(3),
+    };
+    let garbage = client_for("A1805IZSGTT6HS").fetch_page(window, None).await;
+    assert!(
+        matches!(garbage, Err(ConnectorError::Protocol(_))),
+        "{garbage:?}"
+    );
+    let html = client_for("HTML").fetch_page(window, None).await;
+    assert!(
+        matches!(&html, Err(ConnectorError::Unavailable(m)) if m.contains("HTML")),
+        "{html:?}"
+    );
+}

@@ -419,6 +419,12 @@ impl AmazonClient {
                     ..
                 }) => list,
                 Ok(_) => return Ok(Err("getOrderItems response has no payload".into())),
+                // Not JSON at all: the response is broken, not this order.
+                Err(e) if e.is_syntax() || e.is_eof() => {
+                    return Err(ConnectorError::Protocol(
+                        "getOrderItems response is not JSON".into(),
+                    ))
+                }
                 Err(e) => return Ok(Err(schema_error("OrderItemsList", &e))),
             };
             if list.amazon_order_id != number.as_str() {
