@@ -5,7 +5,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::header::{HeaderValue, ACCEPT};
 use reqwest::StatusCode;
 use zeroize::Zeroizing;
@@ -14,7 +13,8 @@ use super::pacing::{Pacer, Sleeper, TokioSleeper};
 use super::response::{
     classify, exhausted, looks_like_html, lwa_refusal, safe_id, schema_error, Failure, Outcome,
 };
-use super::{normalize, wire, AmazonConfig, AmazonCredentials};
+use super::wire::{self, iso};
+use super::{normalize, AmazonConfig, AmazonCredentials};
 use crate::clock::SharedClock;
 use crate::http::{self, AccessToken, RetryPolicy, TokenCache};
 use crate::marketplace::{
@@ -515,11 +515,6 @@ impl Marketplace for AmazonClient {
         );
         Ok(OrderPage { orders, next })
     }
-}
-
-/// ISO 8601 in whole seconds, as Amazon writes its dates.
-fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 fn failed(marketplace_order_id: String, error: String) -> FetchedOrder {

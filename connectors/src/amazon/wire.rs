@@ -7,6 +7,7 @@
 //! without ever printing a buyer's data, and the values are zeroized when dropped.
 //! Tokens are never `Debug`.
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -267,4 +268,9 @@ pub struct LwaError {
     pub error: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
+}
+
+/// Amazon's date-time format: ISO 8601 in whole seconds, UTC (`2026-01-20T19:49:35Z`).
+pub fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }

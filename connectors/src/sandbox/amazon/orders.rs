@@ -12,9 +12,9 @@ use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::view::{self, iso, MARKETPLACE_ID};
+use super::view::{self, MARKETPLACE_ID};
 use super::{Op, Sandbox, Shared};
-use crate::amazon::wire;
+use crate::amazon::wire::{self, iso};
 use crate::model::Order;
 
 /// getOrderItems page size: small on purpose, so clients must follow its NextToken.

@@ -10,11 +10,11 @@
 //! `ShippingAddress`, and the phone is suppressed once `LatestDeliveryDate` has passed.
 //! [`view`] is both what the API renders and the ground truth, so they cannot drift.
 
-use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::amazon::wire;
+use crate::amazon::wire::{self, iso};
 use crate::model::{Address, Order, OrderStatus, PersonalText};
 use crate::sandbox::world::{OrderPlan, World};
 
@@ -124,11 +124,6 @@ pub fn view(plan: &OrderPlan, now: DateTime<Utc>) -> Option<Order> {
 pub struct Grants {
     pub buyer_info: bool,
     pub shipping_address: bool,
-}
-
-/// Amazon's dates: ISO 8601 in whole seconds, UTC.
-pub fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Minor units back to Amazon's decimal string (`1999` → `"19.99"`).
