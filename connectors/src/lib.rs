@@ -5,6 +5,7 @@
 //! This crate knows nothing of storage or crypto: it turns marketplace payloads into
 //! [`model::Order`]s and never logs their personal data.
 
+pub mod amazon;
 pub mod bol;
 pub mod clock;
 pub mod http;

@@ -5,6 +5,7 @@
 //!
 //! Each marketplace module exposes `start(SandboxConfig, SharedClock) -> SandboxHandle`.
 
+pub mod amazon;
 pub mod bol;
 pub mod support;
 pub mod world;
