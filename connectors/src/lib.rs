@@ -6,6 +6,7 @@
 //! [`model::Order`]s and never logs their personal data.
 
 pub mod clock;
+pub mod ebay;
 pub mod http;
 pub mod marketplace;
 pub mod model;

@@ -5,6 +5,7 @@
 //!
 //! Each marketplace module exposes `start(SandboxConfig, SharedClock) -> SandboxHandle`.
 
+pub mod ebay;
 pub mod support;
 pub mod world;
 
