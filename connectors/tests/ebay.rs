@@ -677,3 +677,92 @@ async fn the_sandbox_speaks_ebay() {
     let body: serde_json::Value = expired.json().await.unwrap();
     assert_eq!(body["errors"][0]["errorId"], 1001);
 }
+
+#[tokio::test]
+async fn client_side_pacing_spaces_calls() {
+    let e = env(SandboxConfig::default(), 40).await;
+    let mut config = EbayConfig::for_base(&format!("http://{}", e.sandbox.addr));
+    config.page_size = 40;
+    config.pacing = Pacing {
+        per_second: 40.0,
+        burst: 1,
+    };
+    let paced = EbayClient::new(
+        config,
+        credentials(&SandboxCredentials::default()),
+        Arc::new(e.clock.clone()),
+        RetryPolicy::fast(),
+    );
+    let started = std::time::Instant::now();
+    let mut store = Store::default();
+    store
+        .sync(&paced, window(t0() - Duration::days(8), t0()), || {})
+        .await
+        .unwrap();
+    assert!(store.pages >= 5);
+    let min = std::time::Duration::from_millis(25 * (store.pages as u64 - 1));
+    assert!(
+        started.elapsed() >= min,
+        "{:?} < {min:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_persistent_outage_ends_in_unavailable_or_rate_limited() {
+    let e = env(
+        SandboxConfig {
+            fault_rate: 1.0,
+            ..Default::default()
+        },
+        50,
+    )
+    .await;
+    let err = e
+        .client
+        .fetch_page(window(t0() - Duration::days(1), t0()), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ConnectorError::Unavailable(_) | ConnectorError::RateLimited { .. }
+        ),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains("<html"), "{err}");
+}
+
+#[tokio::test]
+async fn unreadable_json_is_a_protocol_error() {
+    use axum::routing::{get, post};
+    let router = axum::Router::new()
+        .route(
+            "/identity/v1/oauth2/token",
+            post(|| async {
+                (
+                    [("content-type", "application/json")],
+                    r#"{"access_token":"t","expires_in":7200,"token_type":"User Access Token"}"#,
+                )
+            }),
+        )
+        .route(
+            "/sell/fulfillment/v1/order",
+            get(|| async { ([("content-type", "application/json")], r#"{"orders": 42"#) }),
+        );
+    let (addr, _stop) = ordervault_connectors::sandbox::support::serve(router, 0)
+        .await
+        .unwrap();
+    let clock = ManualClock::new(t0());
+    let client = EbayClient::new(
+        EbayConfig::for_base(&format!("http://{addr}")),
+        credentials(&SandboxCredentials::default()),
+        Arc::new(clock),
+        RetryPolicy::fast(),
+    );
+    let err = client
+        .fetch_page(window(t0() - Duration::days(1), t0()), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectorError::Protocol(_)), "{err:?}");
+}

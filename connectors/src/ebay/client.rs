@@ -27,6 +27,7 @@ use tracing::{debug, warn};
 use zeroize::Zeroizing;
 
 use super::normalize::{format_timestamp, normalize_value, parse_timestamp};
+use super::pacer::Pacer;
 use super::{wire, EbayConfig, EbayCredentials, MAX_PAGE_SIZE};
 use crate::clock::SharedClock;
 use crate::http::{self, AccessToken, RetryPolicy, TokenCache};
@@ -150,15 +151,21 @@ impl EbayClient {
                             let code = serde_json::from_slice::<wire::OAuthError>(&body)
                                 .map(|e| e.error)
                                 .unwrap_or_default();
-                            let code = match code.as_str() {
+                            // Only a refused grant or client needs the seller; anything
+                            // else (invalid_request, …) is our bug, not theirs.
+                            return Err(match code.as_str() {
                                 "invalid_grant"
                                 | "invalid_client"
                                 | "invalid_scope"
-                                | "unauthorized_client" => code,
-                                _ => format!("HTTP {}", status.as_u16()),
-                            };
-                            return Err(ConnectorError::NeedsReauth {
-                                reason: format!("eBay token endpoint refused the grant: {code}"),
+                                | "unauthorized_client" => ConnectorError::NeedsReauth {
+                                    reason: format!(
+                                        "eBay token endpoint refused the grant: {code}"
+                                    ),
+                                },
+                                _ => ConnectorError::Rejected(format!(
+                                    "token endpoint: HTTP {}",
+                                    status.as_u16()
+                                )),
                             });
                         }
                         Ok(_) if status.as_u16() == 429 => {
@@ -459,42 +466,6 @@ fn error_summary(body: &[u8]) -> String {
             .collect::<Vec<_>>()
             .join("; "),
         _ => "no error body".into(),
-    }
-}
-
-/// Client-side pacing on real time (a token bucket that may go into debt: each caller
-/// reserves its slot and sleeps until it comes).
-struct Pacer {
-    per_second: f64,
-    burst: f64,
-    state: tokio::sync::Mutex<(f64, tokio::time::Instant)>,
-}
-
-impl Pacer {
-    fn new(p: super::Pacing) -> Self {
-        let burst = f64::from(p.burst.max(1));
-        Self {
-            per_second: p.per_second,
-            burst,
-            state: tokio::sync::Mutex::new((burst, tokio::time::Instant::now())),
-        }
-    }
-
-    async fn wait(&self) {
-        if self.per_second.is_nan() || self.per_second <= 0.0 || self.per_second.is_infinite() {
-            return;
-        }
-        let wait = {
-            let mut s = self.state.lock().await;
-            let now = tokio::time::Instant::now();
-            let elapsed = now.duration_since(s.1).as_secs_f64();
-            s.0 = (s.0 + elapsed * self.per_second).min(self.burst) - 1.0;
-            s.1 = now;
-            (s.0 < 0.0).then(|| Duration::from_secs_f64(-s.0 / self.per_second))
-        };
-        if let Some(w) = wait {
-            tokio::time::sleep(w).await;
-        }
     }
 }
 

@@ -15,6 +15,7 @@
 
 pub mod client;
 pub mod normalize;
+mod pacer;
 pub mod wire;
 
 use std::time::Duration;
