@@ -8,6 +8,7 @@
 pub mod amazon;
 pub mod bol;
 pub mod clock;
+pub mod ebay;
 pub mod http;
 pub mod marketplace;
 pub mod model;

@@ -7,6 +7,7 @@
 
 pub mod amazon;
 pub mod bol;
+pub mod ebay;
 pub mod support;
 pub mod world;
 

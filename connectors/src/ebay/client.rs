@@ -1,0 +1,490 @@
+//! The eBay client: token refresh, getOrders paging, retries, quota handling, pacing.
+//!
+//! Failure handling, by answer:
+//! - 401 (errorId 1001, expired or unknown token): drop the cached token, refresh, retry
+//!   once; a second 401 means the grant is gone → `NeedsReauth`.
+//! - token endpoint `invalid_grant` / `invalid_client` / `invalid_scope` → `NeedsReauth`.
+//! - 429 (errorId 2001): eBay sends no `Retry-After` and its quota is daily, so the client
+//!   asks the Developer Analytics API when the quota resets. A reset beyond the retry
+//!   policy's patience returns `RateLimited { retry_after: until reset }` at once (and
+//!   later calls fail fast until then, spending no calls); a short throttle is retried.
+//! - 5xx, HTML bodies, timeouts, connection failures: retried with backoff, then
+//!   `Unavailable`. Unreadable JSON on a success → `Protocol`. Other 4xx → `Rejected`.
+//!
+//! Paging: offset/limit over eBay's live result set. The page token carries the next
+//! offset and the `total` last seen; when `total` shrinks between pages (orders modified
+//! during the walk left the window, shifting later orders towards the front), the next
+//! offset steps back by the shrinkage so no order is skipped. Re-reads are harmless
+//! (upserts are idempotent); skips would not be.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE};
+use serde::de::DeserializeOwned;
+use tracing::{debug, warn};
+use zeroize::Zeroizing;
+
+use super::normalize::{format_timestamp, normalize_value, parse_timestamp};
+use super::pacer::Pacer;
+use super::{wire, EbayConfig, EbayCredentials, MAX_PAGE_SIZE};
+use crate::clock::SharedClock;
+use crate::http::{self, AccessToken, RetryPolicy, TokenCache};
+use crate::marketplace::{
+    ConnectorError, FetchedOrder, Marketplace, OrderPage, PageToken, SyncHints, SyncWindow,
+};
+use crate::model::MarketplaceKind;
+
+/// getOrders, relative to the API root.
+pub const ORDERS_PATH: &str = "/sell/fulfillment/v1/order";
+/// getUserRateLimits, relative to the API root.
+pub const USER_RATE_LIMIT_PATH: &str = "/developer/analytics/v1_beta/user_rate_limit/";
+
+/// An eBay client bound to one seller's connection.
+pub struct EbayClient {
+    config: EbayConfig,
+    credentials: EbayCredentials,
+    clock: SharedClock,
+    retry: RetryPolicy,
+    http: reqwest::Client,
+    tokens: TokenCache,
+    pacer: Pacer,
+    /// While the daily quota is spent: when it resets (injected clock).
+    quota_blocked_until: Mutex<Option<DateTime<Utc>>>,
+}
+
+impl std::fmt::Debug for EbayClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EbayClient")
+            .field("api_base", &self.config.api_base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What went wrong on an attempt that is worth retrying.
+enum Transient {
+    Throttled(Option<Duration>),
+    Unavailable(String),
+}
+
+impl EbayClient {
+    /// Builds a client; no network traffic until the first `fetch_page`.
+    pub fn new(
+        config: EbayConfig,
+        credentials: EbayCredentials,
+        clock: SharedClock,
+        retry_policy: RetryPolicy,
+    ) -> Self {
+        let pacer = Pacer::new(config.pacing);
+        Self {
+            tokens: TokenCache::new(clock.clone()),
+            config,
+            credentials,
+            clock,
+            retry: retry_policy,
+            http: http::client(),
+            pacer,
+            quota_blocked_until: Mutex::new(None),
+        }
+    }
+
+    fn orders_url(&self, from: DateTime<Utc>, to: DateTime<Utc>, offset: u64) -> String {
+        // eBay requires `[ ] { } |` percent-encoded; `:`, `,` and `.` stay literal.
+        format!(
+            "{}{ORDERS_PATH}?filter=lastmodifieddate:%5B{}..{}%5D&limit={}&offset={offset}",
+            self.config.api_base,
+            format_timestamp(from),
+            format_timestamp(to),
+            self.config.page_size.clamp(1, MAX_PAGE_SIZE),
+        )
+    }
+
+    async fn access_token(&self) -> Result<AccessToken, ConnectorError> {
+        self.tokens.get(|| self.refresh_access_token()).await
+    }
+
+    /// The refresh-token grant, with retries on transient failures.
+    async fn refresh_access_token(&self) -> Result<AccessToken, ConnectorError> {
+        let mut attempt = 0u32;
+        loop {
+            let sent = self
+                .http
+                .post(&self.config.token_url)
+                .basic_auth(
+                    &self.credentials.client_id,
+                    Some(&self.credentials.client_secret),
+                )
+                .header(ACCEPT, "application/json")
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", self.credentials.refresh_token.as_str()),
+                    ("scope", self.config.scope.as_str()),
+                ])
+                .send()
+                .await;
+            let failure = match sent {
+                Err(e) => Transient::Unavailable(format!("token endpoint: {}", http::describe(&e))),
+                Ok(resp) => {
+                    let status = resp.status();
+                    let headers = resp.headers().clone();
+                    match resp.bytes().await {
+                        Err(e) => Transient::Unavailable(format!(
+                            "token endpoint: {}",
+                            http::describe(&e)
+                        )),
+                        Ok(body) if status.is_success() && !looks_html(&headers, &body) => {
+                            let reply: wire::TokenResponse = serde_json::from_slice(&body)
+                                .map_err(|_| {
+                                    ConnectorError::Protocol(
+                                        "token endpoint: reply is not a token".into(),
+                                    )
+                                })?;
+                            debug!(expires_in = reply.expires_in, "ebay access token issued");
+                            return Ok(AccessToken {
+                                value: Zeroizing::new(reply.access_token),
+                                expires_at: self.clock.now()
+                                    + chrono::Duration::seconds(reply.expires_in.max(0)),
+                            });
+                        }
+                        Ok(body) if status.as_u16() == 400 || status.as_u16() == 401 => {
+                            let code = serde_json::from_slice::<wire::OAuthError>(&body)
+                                .map(|e| e.error)
+                                .unwrap_or_default();
+                            // Only a refused grant or client needs the seller; anything
+                            // else (invalid_request, …) is our bug, not theirs.
+                            return Err(match code.as_str() {
+                                "invalid_grant"
+                                | "invalid_client"
+                                | "invalid_scope"
+                                | "unauthorized_client" => ConnectorError::NeedsReauth {
+                                    reason: format!(
+                                        "eBay token endpoint refused the grant: {code}"
+                                    ),
+                                },
+                                _ => ConnectorError::Rejected(format!(
+                                    "token endpoint: HTTP {}",
+                                    status.as_u16()
+                                )),
+                            });
+                        }
+                        Ok(_) if status.as_u16() == 429 => {
+                            Transient::Throttled(http::retry_after(&headers))
+                        }
+                        Ok(body) if status.is_server_error() || looks_html(&headers, &body) => {
+                            Transient::Unavailable(format!(
+                                "token endpoint: HTTP {}",
+                                status.as_u16()
+                            ))
+                        }
+                        Ok(_) => {
+                            return Err(ConnectorError::Rejected(format!(
+                                "token endpoint: HTTP {}",
+                                status.as_u16()
+                            )))
+                        }
+                    }
+                }
+            };
+            attempt += 1;
+            self.backoff(attempt, failure).await?;
+        }
+    }
+
+    /// Waits before the next attempt, or returns the final error once out of attempts.
+    async fn backoff(&self, attempt: u32, failure: Transient) -> Result<(), ConnectorError> {
+        let hint = match &failure {
+            Transient::Throttled(ra) => *ra,
+            Transient::Unavailable(_) => None,
+        };
+        if attempt >= self.retry.max_attempts.max(1) {
+            return Err(match failure {
+                Transient::Throttled(retry_after) => ConnectorError::RateLimited { retry_after },
+                Transient::Unavailable(m) => ConnectorError::Unavailable(m),
+            });
+        }
+        let delay = self.retry.delay(attempt, hint);
+        match &failure {
+            Transient::Throttled(_) => warn!(attempt, ?delay, "ebay throttled, backing off"),
+            Transient::Unavailable(m) => {
+                warn!(attempt, ?delay, reason = %m, "ebay call failed, retrying")
+            }
+        }
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+
+    /// Fails fast while a spent daily quota has not reset.
+    fn check_quota(&self) -> Result<(), ConnectorError> {
+        let mut blocked = self.quota_blocked_until.lock().unwrap();
+        if let Some(until) = *blocked {
+            let now = self.clock.now();
+            if now < until {
+                return Err(ConnectorError::RateLimited {
+                    retry_after: (until - now).to_std().ok(),
+                });
+            }
+            *blocked = None;
+        }
+        Ok(())
+    }
+
+    /// A GET on the API with a bearer token, retries and the 401-refresh-once rule.
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        what: &'static str,
+    ) -> Result<T, ConnectorError> {
+        self.check_quota()?;
+        let mut attempt = 0u32;
+        let mut refreshed = false;
+        loop {
+            let token = self.access_token().await?;
+            self.pacer.wait().await;
+            let sent = self
+                .http
+                .get(url)
+                .bearer_auth(&*token.value)
+                .header(ACCEPT, "application/json")
+                .send()
+                .await;
+            let failure = match sent {
+                Err(e) => Transient::Unavailable(format!("{what}: {}", http::describe(&e))),
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let headers = resp.headers().clone();
+                    let body = match resp.bytes().await {
+                        Ok(b) => b,
+                        Err(e) => {
+                            attempt += 1;
+                            let m = format!("{what}: {}", http::describe(&e));
+                            self.backoff(attempt, Transient::Unavailable(m)).await?;
+                            continue;
+                        }
+                    };
+                    let html = looks_html(&headers, &body);
+                    match status {
+                        200..=299 if !html => {
+                            return serde_json::from_slice(&body).map_err(|_| {
+                                ConnectorError::Protocol(format!(
+                                    "{what}: response is not JSON of the expected shape"
+                                ))
+                            });
+                        }
+                        401 if !refreshed => {
+                            debug!(errors = %error_summary(&body), "ebay access token refused, refreshing");
+                            refreshed = true;
+                            self.tokens.invalidate(&token).await;
+                            continue;
+                        }
+                        401 | 403 => {
+                            return Err(ConnectorError::NeedsReauth {
+                                reason: format!(
+                                    "{what}: HTTP {status} with a fresh token ({})",
+                                    error_summary(&body)
+                                ),
+                            });
+                        }
+                        429 => {
+                            let reset = self.quota_reset(&token).await;
+                            if let Some(wait) = reset {
+                                if !super::short(wait, &self.retry) {
+                                    let until = self.clock.now()
+                                        + chrono::Duration::from_std(wait).unwrap_or_default();
+                                    *self.quota_blocked_until.lock().unwrap() = Some(until);
+                                    warn!(?wait, "ebay daily call quota spent");
+                                    return Err(ConnectorError::RateLimited {
+                                        retry_after: Some(wait),
+                                    });
+                                }
+                            }
+                            Transient::Throttled(reset.or_else(|| http::retry_after(&headers)))
+                        }
+                        _ if html || status >= 500 => {
+                            Transient::Unavailable(format!("{what}: HTTP {status}"))
+                        }
+                        _ => {
+                            return Err(ConnectorError::Rejected(format!(
+                                "{what}: HTTP {status} ({})",
+                                error_summary(&body)
+                            )))
+                        }
+                    }
+                }
+            };
+            attempt += 1;
+            self.backoff(attempt, failure).await?;
+        }
+    }
+
+    /// How long until the spent order quota resets, from getUserRateLimits; `None` when
+    /// no quota is spent (a short throttle) or the report is unavailable.
+    async fn quota_reset(&self, token: &AccessToken) -> Option<Duration> {
+        let url = format!(
+            "{}{USER_RATE_LIMIT_PATH}?api_context=sell&api_name=fulfillment",
+            self.config.api_base
+        );
+        let resp = self
+            .http
+            .get(url)
+            .bearer_auth(&*token.value)
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .ok()?;
+        if !resp.status().is_success() {
+            return None;
+        }
+        let report: wire::RateLimitsResponse = resp.json().await.ok()?;
+        let reset = report
+            .rate_limits
+            .iter()
+            .flat_map(|r| &r.resources)
+            .flat_map(|r| &r.rates)
+            .filter(|r| r.remaining == 0 && r.limit > 0)
+            .filter_map(|r| parse_timestamp(r.reset.as_deref()?))
+            .max()?;
+        Some((reset - self.clock.now()).to_std().unwrap_or_default())
+    }
+}
+
+#[async_trait::async_trait]
+impl Marketplace for EbayClient {
+    fn kind(&self) -> MarketplaceKind {
+        MarketplaceKind::Ebay
+    }
+
+    /// - `visibility_delay` 2 min: eBay's order search is eventually consistent and
+    ///   rejects end dates in the future (30850), so windows end safely in the past.
+    /// - `overlap` 30 min: listings are a live set without a snapshot cursor; re-reading
+    ///   half an hour costs at most a page and catches late-indexed changes.
+    /// - `max_window` 1 day: short walks give the live set little time to shift, and a
+    ///   day of a busy seller is still only a few pages of 200.
+    fn sync_hints(&self) -> SyncHints {
+        SyncHints {
+            visibility_delay: chrono::Duration::minutes(2),
+            overlap: chrono::Duration::minutes(30),
+            max_window: chrono::Duration::days(1),
+        }
+    }
+
+    async fn fetch_page(
+        &self,
+        window: SyncWindow,
+        page: Option<PageToken>,
+    ) -> Result<OrderPage, ConnectorError> {
+        let (offset, prev_total) = match &page {
+            None => (0, None),
+            Some(t) => parse_page_token(&t.0)
+                .ok_or_else(|| ConnectorError::Protocol("unrecognized eBay page token".into()))?,
+        };
+        // eBay rejects end dates in the future (30850) and ranges over two years (30830).
+        let now = self.clock.now();
+        let to = window.to.min(now);
+        let from = window.from.max(now - chrono::Duration::days(729));
+        if from > to {
+            return Ok(OrderPage::default());
+        }
+        let url = self.orders_url(from, to, offset);
+        let body: wire::OrderSearchPagedCollection<serde_json::Value> =
+            self.get_json(&url, "getOrders").await?;
+        let returned = body.orders.len() as u64;
+        let orders: Vec<FetchedOrder> = body.orders.iter().map(normalize_value).collect();
+        for o in &orders {
+            if let FetchedOrder::Failed {
+                marketplace_order_id,
+                error,
+            } = o
+            {
+                warn!(order_id = %marketplace_order_id, %error, "ebay order could not be normalized");
+            }
+        }
+        let next = match body.total {
+            Some(total) => {
+                let shrink = prev_total.map_or(0, |p: u64| p.saturating_sub(total));
+                let next_offset = if shrink > 0 {
+                    offset.saturating_sub(shrink)
+                } else {
+                    offset + returned
+                };
+                ((returned > 0 || shrink > 0) && next_offset < total)
+                    .then(|| PageToken(format!("{next_offset}:{total}")))
+            }
+            None => (body.next.is_some() && returned > 0)
+                .then(|| PageToken(format!("{}:", offset + returned))),
+        };
+        debug!(
+            offset,
+            returned,
+            total = body.total,
+            more = next.is_some(),
+            "ebay getOrders page"
+        );
+        Ok(OrderPage { orders, next })
+    }
+}
+
+/// `"<offset>:<total last seen>"` (total may be empty).
+fn parse_page_token(s: &str) -> Option<(u64, Option<u64>)> {
+    let (offset, total) = s.split_once(':')?;
+    let total = if total.is_empty() {
+        None
+    } else {
+        Some(total.parse().ok()?)
+    };
+    Some((offset.parse().ok()?, total))
+}
+
+/// An HTML page (a load balancer's 502) where JSON was expected.
+fn looks_html(headers: &HeaderMap, body: &[u8]) -> bool {
+    let ct_html = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("html"));
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map_or(&body[0..0], |i| &body[i..]);
+    ct_html || start.starts_with(b"<")
+}
+
+/// `errorId`s and parameter names of an ErrorDetailV3 body; no messages or values, which
+/// can echo request data.
+fn error_summary(body: &[u8]) -> String {
+    match serde_json::from_slice::<wire::ErrorDetailV3>(body) {
+        Ok(d) if !d.errors.is_empty() => d
+            .errors
+            .iter()
+            .map(|e| {
+                let params: Vec<&str> = e.parameters.iter().map(|p| p.name.as_str()).collect();
+                if params.is_empty() {
+                    format!("errorId {}", e.error_id)
+                } else {
+                    format!("errorId {} [{}]", e.error_id, params.join(", "))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => "no error body".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_tokens_round_trip() {
+        assert_eq!(parse_page_token("200:731"), Some((200, Some(731))));
+        assert_eq!(parse_page_token("50:"), Some((50, None)));
+        assert_eq!(parse_page_token("x"), None);
+    }
+
+    #[test]
+    fn error_summary_names_ids_not_values() {
+        let body = br#"{"errors":[{"errorId":30800,"message":"Invalid filter value secret","parameters":[{"name":"filter","value":"secret"}]}]}"#;
+        let s = error_summary(body);
+        assert_eq!(s, "errorId 30800 [filter]");
+        assert!(looks_html(&HeaderMap::new(), b"  <html>"));
+    }
+}
