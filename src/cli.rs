@@ -30,6 +30,83 @@ pub enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Marketplace connections of an account.
+    #[command(subcommand)]
+    Connection(ConnectionCommand),
+    /// Run a sandbox marketplace on 127.0.0.1 (a faithful fake, for trying ordervault).
+    #[cfg(feature = "sandbox")]
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectionCommand {
+    /// Connect an account to a marketplace; credentials are stored encrypted.
+    Add {
+        #[arg(long)]
+        account: String,
+        /// bol, amazon or ebay.
+        #[arg(long)]
+        marketplace: String,
+        /// JSON connection file: client_id, client_secret (and refresh_token for Amazon/eBay).
+        #[arg(long)]
+        credentials_file: std::path::PathBuf,
+        /// Marketplace API root, e.g. a sandbox's http://127.0.0.1:PORT (default: the real one).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// How often to sync: 60s, 5m, 1h.
+        #[arg(long, default_value = "60s")]
+        interval: String,
+    },
+    /// List connections with their status, cursor and last error.
+    List {
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Replace the credentials of a connection (after needs_reauth) and resume it.
+    Reauth {
+        id: String,
+        #[arg(long)]
+        credentials_file: std::path::PathBuf,
+        /// A new API root, if it changed.
+        #[arg(long)]
+        base_url: Option<String>,
+    },
+    /// Stop syncing a connection.
+    Pause { id: String },
+    /// Resume a paused connection.
+    Resume { id: String },
+    /// Sync a connection now, in this process, and print what happened.
+    Sync { id: String },
+    /// Orders of an account that failed to normalize (ids and field-level errors only).
+    Failures {
+        #[arg(long)]
+        account: String,
+    },
+    /// Remove a connection and its stored credentials.
+    Remove { id: String },
+}
+
+/// `ordervault sandbox`: a marketplace fake seeded for repeatable demos.
+#[cfg(feature = "sandbox")]
+#[derive(Debug, clap::Args)]
+pub struct SandboxArgs {
+    /// bol, amazon or ebay.
+    #[arg(long)]
+    pub marketplace: String,
+    /// How many orders its world holds.
+    #[arg(long, default_value_t = 200)]
+    pub orders: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Answer without the marketplace's rate limits.
+    #[arg(long)]
+    pub no_rate_limits: bool,
+    /// Fraction of calls that fail with an injected 5xx, HTML page or 429.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -19,6 +19,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub server: ServerSettings,
     pub accounts: AccountSettings,
+    pub sync: SyncSettings,
 }
 
 /// Where local state lives.
@@ -144,6 +145,40 @@ impl Default for AccountSettings {
     }
 }
 
+/// Marketplace sync workers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyncSettings {
+    /// Run sync workers inside `serve` (turn off on API-only nodes).
+    pub enabled: bool,
+    /// How often a worker looks for due connections, in milliseconds.
+    pub tick_ms: u64,
+    /// How many connections one worker syncs at once.
+    pub concurrency: u32,
+    /// Lease length in seconds: a killed worker's connections are picked up after this.
+    pub lease_secs: u32,
+    /// How far back the first sync of a new connection reaches, in days.
+    pub initial_lookback_days: u32,
+    /// The daily reconciliation re-lists this many days.
+    pub reconcile_days: u32,
+    /// Longest backoff after repeated failures, in seconds.
+    pub max_backoff_secs: u32,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            tick_ms: 1000,
+            concurrency: 4,
+            lease_secs: 60,
+            initial_lookback_days: 7,
+            reconcile_days: 7,
+            max_backoff_secs: 900,
+        }
+    }
+}
+
 /// A configuration problem, worded for the operator.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -215,6 +250,36 @@ impl Settings {
         if !(1..=3650).contains(&self.accounts.default_retention_days) {
             return Err(ConfigError::Invalid(
                 "accounts.default_retention_days must be between 1 and 3650".into(),
+            ));
+        }
+        let sync = &self.sync;
+        if sync.tick_ms < 50 || sync.tick_ms > 60_000 {
+            return Err(ConfigError::Invalid(
+                "sync.tick_ms must be between 50 and 60000".into(),
+            ));
+        }
+        if sync.concurrency == 0 || sync.concurrency > 256 {
+            return Err(ConfigError::Invalid(
+                "sync.concurrency must be between 1 and 256".into(),
+            ));
+        }
+        if !(10..=120).contains(&sync.lease_secs) {
+            // A killed worker's lease must expire within two minutes.
+            return Err(ConfigError::Invalid(
+                "sync.lease_secs must be between 10 and 120".into(),
+            ));
+        }
+        if !(1..=90).contains(&sync.initial_lookback_days)
+            || !(1..=90).contains(&sync.reconcile_days)
+        {
+            return Err(ConfigError::Invalid(
+                "sync.initial_lookback_days and sync.reconcile_days must be between 1 and 90"
+                    .into(),
+            ));
+        }
+        if sync.max_backoff_secs < 10 {
+            return Err(ConfigError::Invalid(
+                "sync.max_backoff_secs must be at least 10".into(),
             ));
         }
         Ok(())

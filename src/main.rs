@@ -3,11 +3,14 @@
 use anyhow::Context;
 use clap::Parser;
 use ordervault::app::{write_key_file, App};
-use ordervault::cli::{AccountCommand, Cli, Command, KeysCommand, TokenCommand};
+use ordervault::cli::{AccountCommand, Cli, Command, ConnectionCommand, KeysCommand, TokenCommand};
 use ordervault::config::Settings;
 use ordervault::crypto::MasterKey;
+use ordervault::ingest::connections::{self, ClientOptions, NewConnection};
+use ordervault::ingest::sync::{run_workers, SyncWorker};
 use ordervault::{accounts, privacy, telemetry, tokens};
 use secrecy::ExposeSecret;
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() {
@@ -37,6 +40,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        #[cfg(feature = "sandbox")]
+        Command::Sandbox(args) => sandbox(args).await,
         command => {
             let app = App::build_default(settings).await?;
             let result = dispatch(&app, command).await;
@@ -62,6 +67,9 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(KeysCommand::Generate { .. }) => unreachable!("handled before start-up"),
+        #[cfg(feature = "sandbox")]
+        Command::Sandbox(_) => unreachable!("handled before start-up"),
+        Command::Connection(c) => connection(app, c).await,
         Command::Account(AccountCommand::Create {
             name,
             retention_days,
@@ -112,9 +120,205 @@ async fn serve(app: App) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     tracing::info!(addr = %listener.local_addr()?, backend = app.store.kind().as_str(), "ordervault serving");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let workers = if app.settings.sync.enabled {
+        let sync = &app.settings.sync;
+        let worker = Arc::new(SyncWorker::new(app.clone(), ClientOptions::default()));
+        tracing::info!(
+            owner = worker.owner(),
+            concurrency = sync.concurrency,
+            "sync workers started"
+        );
+        Some(tokio::spawn(run_workers(
+            worker,
+            sync.concurrency,
+            std::time::Duration::from_millis(sync.tick_ms),
+            stop_rx,
+        )))
+    } else {
+        None
+    };
     axum::serve(listener, ordervault::api::router(app))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    let _ = stop_tx.send(true);
+    if let Some(w) = workers {
+        let _ = w.await;
+    }
+    Ok(())
+}
+
+async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()> {
+    let catalog = app.store.catalog();
+    match command {
+        ConnectionCommand::Add {
+            account,
+            marketplace,
+            credentials_file,
+            base_url,
+            interval,
+        } => {
+            let marketplace = marketplace
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--marketplace must be bol, amazon or ebay"))?;
+            let account = ordervault::accounts::active_account(app, &account).await?;
+            let json = read_credentials(&credentials_file)?;
+            let rec = connections::add_connection(
+                app,
+                NewConnection {
+                    account,
+                    marketplace,
+                    credentials_json: json,
+                    base_url,
+                    interval: connections::parse_interval(&interval)?,
+                },
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&rec)?);
+        }
+        ConnectionCommand::List { account } => {
+            let list = catalog.connections(account.as_deref()).await?;
+            println!(
+                "{:<16}  {:<16}  {:<6}  {:<12}  {:<20}  {:>7}  LAST ERROR",
+                "ID", "ACCOUNT", "MARKET", "STATUS", "CURSOR", "ORDERS"
+            );
+            for c in list {
+                let cursor = c
+                    .cursor_ms
+                    .and_then(chrono::DateTime::from_timestamp_millis)
+                    .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                    .unwrap_or_else(|| "-".into());
+                println!(
+                    "{:<16}  {:<16}  {:<6}  {:<12}  {:<20}  {:>7}  {}",
+                    c.id,
+                    c.account_id,
+                    c.marketplace,
+                    c.status.as_str(),
+                    cursor,
+                    c.orders_synced,
+                    c.status_reason.or(c.last_error).unwrap_or_default()
+                );
+            }
+        }
+        ConnectionCommand::Reauth {
+            id,
+            credentials_file,
+            base_url,
+        } => {
+            let json = read_credentials(&credentials_file)?;
+            connections::reauthorize(app, &id, &json, base_url.as_deref()).await?;
+            println!("connection {id} re-authorized and active");
+        }
+        ConnectionCommand::Pause { id } => {
+            use ordervault::store::catalog::ConnectionStatus;
+            if !catalog
+                .set_connection_status(
+                    &id,
+                    ConnectionStatus::Paused,
+                    Some("paused by operator"),
+                    None,
+                    app.now_ms(),
+                )
+                .await?
+            {
+                anyhow::bail!("connection {id} not found");
+            }
+            println!("connection {id} paused");
+        }
+        ConnectionCommand::Resume { id } => {
+            use ordervault::store::catalog::ConnectionStatus;
+            if !catalog
+                .set_connection_status(&id, ConnectionStatus::Active, None, None, app.now_ms())
+                .await?
+            {
+                anyhow::bail!("connection {id} not found");
+            }
+            println!("connection {id} resumed");
+        }
+        ConnectionCommand::Sync { id } => {
+            let worker = SyncWorker::new(app.clone(), ClientOptions::default());
+            let now = app.now_ms();
+            let lease = i64::from(app.settings.sync.lease_secs) * 1000;
+            let Some(c) = catalog
+                .claim_connection(&id, worker.owner(), now, now + lease)
+                .await?
+            else {
+                anyhow::bail!(
+                    "connection {id} is not active, or another worker is syncing it right now"
+                );
+            };
+            let report = worker.run_claimed(c).await;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        ConnectionCommand::Failures { account } => {
+            let id = ordervault::accounts::active_account(app, &account).await?;
+            let store = app.store.account(&id).await?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&store.failures().await?)?
+            );
+        }
+        ConnectionCommand::Remove { id } => {
+            if !catalog.delete_connection(&id).await? {
+                anyhow::bail!("connection {id} not found");
+            }
+            catalog.purge_deleted("connections").await?;
+            println!("connection {id} removed");
+        }
+    }
+    Ok(())
+}
+
+fn read_credentials(path: &std::path::Path) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read credentials file {}", path.display()))?;
+    Ok(zeroize::Zeroizing::new(text))
+}
+
+#[cfg(feature = "sandbox")]
+async fn sandbox(args: ordervault::cli::SandboxArgs) -> anyhow::Result<()> {
+    use ordervault::connectors::sandbox::{self, SandboxConfig};
+    use ordervault::connectors::MarketplaceKind;
+    let kind: MarketplaceKind = args
+        .marketplace
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--marketplace must be bol, amazon or ebay"))?;
+    if !(0.0..=1.0).contains(&args.fault_rate) {
+        anyhow::bail!("--fault-rate must be between 0 and 1");
+    }
+    let config = SandboxConfig {
+        orders: args.orders,
+        seed: args.seed,
+        port: args.port,
+        rate_limits: !args.no_rate_limits,
+        fault_rate: args.fault_rate,
+        ..SandboxConfig::default()
+    };
+    let clock: ordervault::connectors::clock::SharedClock =
+        Arc::new(ordervault::connectors::clock::SystemClock);
+    let creds = config.credentials.clone();
+    let handle = match kind {
+        MarketplaceKind::Bol => sandbox::bol::start(config, clock).await,
+        MarketplaceKind::Amazon => sandbox::amazon::start(config, clock).await,
+        MarketplaceKind::Ebay => sandbox::ebay::start(config, clock).await,
+    }
+    .context("cannot start the sandbox")?;
+    let file = match kind {
+        MarketplaceKind::Bol => {
+            serde_json::json!({"client_id": creds.client_id, "client_secret": creds.client_secret})
+        }
+        _ => {
+            serde_json::json!({"client_id": creds.client_id, "client_secret": creds.client_secret, "refresh_token": creds.refresh_token})
+        }
+    };
+    println!(
+        "{kind} sandbox listening on http://{} with {} orders (seed {})",
+        handle.addr, args.orders, args.seed
+    );
+    println!("connection file for it:\n{file}");
+    println!("connect: ordervault connection add --account ID --marketplace {kind} --credentials-file FILE --base-url http://{}", handle.addr);
+    shutdown_signal().await;
+    drop(handle);
     Ok(())
 }
 

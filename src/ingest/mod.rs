@@ -1,5 +1,7 @@
 //! Ingest: getting marketplace orders into account stores.
 
+pub mod connections;
+pub mod sync;
 pub mod write;
 
 pub use write::{write_orders, WRITE_BATCH};

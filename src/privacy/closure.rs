@@ -98,7 +98,10 @@ pub async fn close_account_until(
     app.keyring.forget(&account);
     catalog.delete_account_keys(id).await?;
     catalog.delete_account_tokens(id).await?;
+    // Connections hold the marketplace credentials (sealed under the shredded key).
+    catalog.delete_account_connections(id).await?;
     catalog.purge_deleted("account_keys").await?;
+    catalog.purge_deleted("connections").await?;
     if stop_after == Some(ClosureStep::KeysShredded) {
         return Ok(None);
     }

@@ -22,6 +22,7 @@ macro_rules! on_pool {
 
 pub mod catalog;
 mod error;
+mod failures;
 mod orders;
 mod postgres;
 mod sqlite;
@@ -33,6 +34,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use catalog::Catalog;
 pub use error::StoreError;
+pub use failures::IngestFailure;
 pub use orders::{AccountStore, OrderRow, SealedOrder, UpsertOutcome, UpsertResult};
 
 use crate::config::DatabaseSettings;

@@ -47,6 +47,16 @@ impl PgBackend {
             .connect(url)
             .await?;
         migrate_schema(&pool, CATALOG_SCHEMA, &CATALOG).await?;
+        // Bring every existing account schema up to the current migrations (an upgrade
+        // adds tables to stores created by an older version).
+        let schemas: Vec<String> = sqlx::query_scalar(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'acct\\_%' ORDER BY nspname",
+        )
+        .fetch_all(&pool)
+        .await?;
+        for schema in schemas {
+            migrate_schema(&pool, &schema, &ACCOUNT).await?;
+        }
         Ok(Self { pool })
     }
 

@@ -60,6 +60,8 @@ pub struct OrderPlan {
     pub ship_after: Vec<Option<Duration>>,
     /// When the whole order is cancelled instead, relative to `placed_at`.
     pub cancel_after: Option<Duration>,
+    /// No change happens after this instant (its last shipment or its cancellation).
+    pub settles_at: DateTime<Utc>,
 }
 
 /// A deterministic set of orders for one marketplace.
@@ -111,6 +113,28 @@ impl World {
 }
 
 impl OrderPlan {
+    /// The order's last-change time at `now` without building the order: sandboxes filter
+    /// thousands of plans per request by it and render only the page they return.
+    pub fn last_change(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let placed = self.order.placed_at;
+        if now < placed {
+            return None;
+        }
+        if let Some(c) = self.cancel_after {
+            if now >= placed + c {
+                return Some(placed + c);
+            }
+        }
+        let shipped = self
+            .ship_after
+            .iter()
+            .flatten()
+            .map(|s| placed + *s)
+            .filter(|at| *at <= now)
+            .max();
+        Some(shipped.map_or(placed, |s| s.max(placed)))
+    }
+
     /// The order as the marketplace holds it at `now`; `None` before it is placed.
     pub fn state_at(&self, now: DateTime<Utc>) -> Option<Order> {
         let placed = self.order.placed_at;
@@ -244,7 +268,11 @@ fn plan(
             delivery_notes: rng.gen_bool(0.1).then(|| "Bel aan bij de buren".into()),
         },
     };
+    let last = cancel_after
+        .or_else(|| ship_after.iter().flatten().max().copied())
+        .unwrap_or_else(Duration::zero);
     OrderPlan {
+        settles_at: placed_at + last,
         order,
         ship_after,
         cancel_after,
@@ -283,7 +311,11 @@ mod tests {
         );
         assert!(now.iter().any(|o| o.status == OrderStatus::Shipped));
         assert!(now.iter().any(|o| o.status == OrderStatus::Open));
-        for o in &later {
+        for (o, p) in later.iter().zip(&a.plans) {
+            assert_eq!(
+                Some(o.updated_at),
+                p.last_change(anchor + Duration::days(3))
+            );
             assert!(o.updated_at >= o.placed_at);
             if o.status == OrderStatus::Shipped {
                 assert!(o.fulfilled_at.is_some());

@@ -2,10 +2,12 @@
 //! receipts and installation metadata. It holds no customer personal data.
 
 mod accounts;
+mod connections;
 mod keys;
 mod tokens;
 
 pub use accounts::{AccountRecord, AccountStatus, ClosureCounts};
+pub use connections::{ConnectionRecord, ConnectionStatus, RunEnd};
 pub use keys::KeyRow;
 pub use tokens::TokenRecord;
 

@@ -408,28 +408,51 @@ fn list(
         to: None,
     };
 
-    let mut matching: Vec<wire::Order> = snapshot()
-        .filter(|o| match (filter.creation, filter.modified) {
-            // creationdate wins when both are given.
-            (Some(c), _) => c.contains(o.placed_at),
-            (None, Some(m)) => m.contains(o.updated_at),
-            (None, None) => default_window.contains(o.placed_at),
+    // Filter and sort on the plans' dates, then build and render only the page: a
+    // world of tens of thousands of orders stays fast to page through.
+    let render_one = |p: &crate::sandbox::world::OrderPlan| {
+        p.state_at(now)
+            .map(|o| render::render(&render::released(o, now), now, false))
+    };
+    let mut candidates: Vec<&crate::sandbox::world::OrderPlan> = s
+        .world
+        .plans
+        .iter()
+        .filter(|p| {
+            // Cheap bounds first: a change lies between placement and settling.
+            if let (None, Some(m)) = (filter.creation, filter.modified) {
+                if p.settles_at < m.from || m.to.is_some_and(|to| p.order.placed_at > to) {
+                    return false;
+                }
+            }
+            let Some(changed) = p.last_change(now) else {
+                return false;
+            };
+            match (filter.creation, filter.modified) {
+                // creationdate wins when both are given.
+                (Some(c), _) => c.contains(p.order.placed_at),
+                (None, Some(m)) => m.contains(changed),
+                (None, None) => default_window.contains(p.order.placed_at),
+            }
         })
-        .map(|o| render::render(&o, now, false))
-        .filter(|w| {
-            filter.fulfillment.is_none_or(|set| {
+        .collect();
+    if let Some(set) = filter.fulfillment {
+        candidates.retain(|p| {
+            render_one(p).is_some_and(|w| {
                 w.order_fulfillment_status
                     .as_deref()
                     .is_some_and(|st| set.contains(&st))
             })
-        })
-        .collect();
+        });
+    }
     // Newest first, as eBay lists them.
-    matching.sort_by(|a, b| {
-        b.creation_date
-            .cmp(&a.creation_date)
-            .then_with(|| b.order_id.cmp(&a.order_id))
+    candidates.sort_by(|a, b| {
+        b.order
+            .placed_at
+            .cmp(&a.order.placed_at)
+            .then_with(|| b.order.order_number.cmp(&a.order.order_number))
     });
+    let matching = candidates;
     let total = matching.len() as u64;
     let page_url = |off: u64| {
         let filter = if raw_filter.is_empty() {
@@ -443,6 +466,7 @@ fn list(
         .into_iter()
         .skip(offset as usize)
         .take(limit as usize)
+        .filter_map(render_one)
         .collect();
     Ok(wire::OrderSearchPagedCollection {
         href: Some(page_url(offset)),

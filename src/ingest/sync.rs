@@ -1,0 +1,490 @@
+//! Sync workers: lease a due connection, list the orders changed since its cursor (with
+//! overlap), store them, move the cursor only after they are committed, and record how
+//! the run ended. Several workers, in one process or many on one PostgreSQL, share the
+//! connections through leases; a killed worker's lease simply runs out.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ordervault_connectors::{
+    ConnectorError, FetchedOrder, Marketplace, MarketplaceKind, Order, SyncWindow,
+};
+use rand::Rng;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::connections::{build_client, open_credentials, ClientOptions};
+use super::write::write_orders;
+use crate::app::App;
+use crate::error::ServiceError;
+use crate::ids::AccountId;
+use crate::store::catalog::{ConnectionRecord, RunEnd};
+use crate::store::UpsertOutcome;
+
+/// The daily reconciliation's period.
+const RECONCILE_EVERY_MS: i64 = 24 * 3600 * 1000;
+/// First retry after a failure; doubles per consecutive failure up to the configured cap.
+const BACKOFF_BASE_SECS: u64 = 30;
+
+/// What one run of one connection did. Counts only: no order data.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct RunReport {
+    pub connection: String,
+    pub account: String,
+    pub marketplace: String,
+    pub windows: u32,
+    pub pages: u32,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+    pub reconciled: bool,
+    /// `ok`, `failed`, `needs_reauth` or `lease_lost`.
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SyncError {
+    #[error(transparent)]
+    Connector(#[from] ConnectorError),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("the lease was lost to another worker")]
+    LeaseLost,
+}
+
+impl From<crate::store::StoreError> for SyncError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Service(e.into())
+    }
+}
+
+struct CachedClient {
+    fingerprint: [u8; 32],
+    client: Arc<dyn Marketplace>,
+}
+
+/// A sync worker. Cheap to share; keeps one client (and so one cached access token) per
+/// connection for as long as its credentials and base URL stay the same.
+pub struct SyncWorker {
+    app: App,
+    owner: String,
+    options: ClientOptions,
+    clients: Mutex<HashMap<String, CachedClient>>,
+}
+
+impl std::fmt::Debug for SyncWorker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncWorker")
+            .field("owner", &self.owner)
+            .finish_non_exhaustive()
+    }
+}
+
+fn to_dt(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+/// A unique worker name: host, process and a random suffix.
+pub fn worker_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    format!(
+        "{host}-{}-{:08x}",
+        std::process::id(),
+        rand::thread_rng().gen::<u32>()
+    )
+}
+
+impl SyncWorker {
+    pub fn new(app: App, options: ClientOptions) -> Self {
+        Self::with_owner(app, options, worker_name())
+    }
+
+    /// A worker with a given lease-owner name (tests run several in one process).
+    pub fn with_owner(app: App, options: ClientOptions, owner: String) -> Self {
+        Self {
+            app,
+            owner,
+            options,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    fn lease_ms(&self) -> i64 {
+        i64::from(self.app.settings.sync.lease_secs) * 1000
+    }
+
+    /// Leases up to `limit` due connections and syncs them concurrently to the end.
+    pub async fn run_due(&self, limit: u32) -> Result<Vec<RunReport>, ServiceError> {
+        let now = self.app.now_ms();
+        let claimed = self
+            .app
+            .store
+            .catalog()
+            .claim_due_connections(&self.owner, now, now + self.lease_ms(), i64::from(limit))
+            .await?;
+        let runs = claimed.into_iter().map(|c| self.run_claimed(c));
+        Ok(futures::future::join_all(runs).await)
+    }
+
+    /// Syncs a connection this worker has leased, keeping the lease alive meanwhile, and
+    /// records the outcome (which also releases the lease).
+    pub async fn run_claimed(&self, c: ConnectionRecord) -> RunReport {
+        let heartbeat = self.spawn_heartbeat(c.id.clone());
+        let mut report = RunReport {
+            connection: c.id.clone(),
+            account: c.account_id.clone(),
+            marketplace: c.marketplace.clone(),
+            ..RunReport::default()
+        };
+        let result = self.sync(&c, &mut report).await;
+        heartbeat.abort();
+        let now = self.app.now_ms();
+        let end = match &result {
+            Ok(()) => {
+                report.outcome = "ok".into();
+                RunEnd::Success {
+                    next_run_ms: now + c.interval_secs * 1000,
+                }
+            }
+            Err(SyncError::Connector(ConnectorError::NeedsReauth { reason })) => {
+                report.outcome = "needs_reauth".into();
+                report.error = Some(reason.clone());
+                RunEnd::NeedsReauth {
+                    reason: reason.clone(),
+                }
+            }
+            Err(SyncError::LeaseLost) => {
+                report.outcome = "lease_lost".into();
+                tracing::warn!(connection = %c.id, "sync lease lost; another worker has it");
+                return report;
+            }
+            Err(e) => {
+                report.outcome = "failed".into();
+                let error = e.to_string();
+                report.error = Some(error.clone());
+                RunEnd::Failed {
+                    error,
+                    next_run_ms: now + self.backoff_ms(&c, e),
+                }
+            }
+        };
+        match self
+            .app
+            .store
+            .catalog()
+            .finish_run(&c.id, &self.owner, &end, now)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => report.outcome = "lease_lost".into(),
+            Err(e) => {
+                tracing::error!(connection = %c.id, error = %e, "could not record sync outcome")
+            }
+        }
+        tracing::info!(
+            connection = %c.id, account = %c.account_id, marketplace = %c.marketplace,
+            outcome = %report.outcome, inserted = report.inserted, updated = report.updated,
+            unchanged = report.unchanged, failed = report.failed, pages = report.pages,
+            "sync run finished"
+        );
+        report
+    }
+
+    /// Exponential backoff with jitter; a marketplace's own retry-after wins if longer.
+    fn backoff_ms(&self, c: &ConnectionRecord, e: &SyncError) -> i64 {
+        let cap = u64::from(self.app.settings.sync.max_backoff_secs);
+        let n = c.consecutive_failures.clamp(0, 16) as u32;
+        let base = BACKOFF_BASE_SECS.saturating_mul(1 << n).min(cap);
+        let jitter = rand::thread_rng().gen_range(0.8..1.2);
+        let mut ms = (base as f64 * 1000.0 * jitter) as i64;
+        if let SyncError::Connector(ConnectorError::RateLimited {
+            retry_after: Some(ra),
+        }) = e
+        {
+            ms = ms.max(ra.as_millis().min(i64::MAX as u128) as i64);
+        }
+        ms
+    }
+
+    fn spawn_heartbeat(&self, id: String) -> tokio::task::JoinHandle<()> {
+        let catalog = self.app.store.catalog().clone();
+        let clock = self.app.clock.clone();
+        let owner = self.owner.clone();
+        let lease = self.lease_ms();
+        tokio::spawn(async move {
+            let every = Duration::from_millis((lease / 3).max(1) as u64);
+            loop {
+                tokio::time::sleep(every).await;
+                let until = clock.now().timestamp_millis() + lease;
+                match catalog.renew_lease(&id, &owner, until).await {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => tracing::warn!(connection = %id, error = %e, "lease renewal failed"),
+                }
+            }
+        })
+    }
+
+    async fn client_for(&self, c: &ConnectionRecord) -> Result<Arc<dyn Marketplace>, SyncError> {
+        let kind: MarketplaceKind = c
+            .marketplace
+            .parse()
+            .map_err(|_| ServiceError::Invalid("stored marketplace is unknown".into()))?;
+        let ct = self
+            .app
+            .store
+            .catalog()
+            .connection_credentials(&c.id)
+            .await?
+            .unwrap_or_default();
+        let mut h = Sha256::new();
+        h.update(&ct);
+        h.update(c.base_url.as_deref().unwrap_or("").as_bytes());
+        let fingerprint: [u8; 32] = h.finalize().into();
+        if let Some(cached) = self.clients.lock().expect("client cache").get(&c.id) {
+            if cached.fingerprint == fingerprint {
+                return Ok(cached.client.clone());
+            }
+        }
+        let creds = open_credentials(&self.app, c).await?;
+        let client = build_client(
+            kind,
+            c.base_url.as_deref(),
+            &creds,
+            self.app.clock.clone(),
+            &self.options,
+        )?;
+        self.clients.lock().expect("client cache").insert(
+            c.id.clone(),
+            CachedClient {
+                fingerprint,
+                client: client.clone(),
+            },
+        );
+        Ok(client)
+    }
+
+    async fn sync(&self, c: &ConnectionRecord, report: &mut RunReport) -> Result<(), SyncError> {
+        let client = self.client_for(c).await?;
+        let hints = client.sync_hints();
+        let sync = &self.app.settings.sync;
+        let now = self.app.clock.now();
+        let now_ms = now.timestamp_millis();
+        let to = now - hints.visibility_delay;
+        let mut from = match c.cursor_ms {
+            Some(cursor) => to_dt(cursor) - hints.overlap,
+            None => now - chrono::Duration::days(i64::from(sync.initial_lookback_days)),
+        };
+        let reconcile = c
+            .last_reconciled_ms
+            .is_none_or(|t| now_ms - t >= RECONCILE_EVERY_MS);
+        if reconcile {
+            from = from.min(now - chrono::Duration::days(i64::from(sync.reconcile_days)));
+        }
+        report.reconciled = reconcile;
+        if from >= to {
+            return Ok(());
+        }
+        let account: AccountId = c
+            .account_id
+            .parse()
+            .map_err(|_| ServiceError::Invalid("bad account id".into()))?;
+        let store = self.app.store.account(&account).await?;
+        let keys = self
+            .app
+            .keyring
+            .keys(&account)
+            .await
+            .map_err(ServiceError::from)?;
+        let mut had_failures = !store.failures().await?.is_empty();
+
+        let max = hints.max_window.max(chrono::Duration::minutes(1));
+        let mut start = from;
+        while start < to {
+            let end = (start + max).min(to);
+            let window = SyncWindow {
+                from: start,
+                to: end,
+            };
+            report.windows += 1;
+            let mut page = None;
+            let mut window_orders = 0i64;
+            // The write of one page overlaps the fetch of the next; every write is
+            // awaited before the cursor moves.
+            let mut pending: Option<tokio::task::JoinHandle<Result<PageWrite, SyncError>>> = None;
+            loop {
+                let fetched = client.fetch_page(window, page).await;
+                if let Some(h) = pending.take() {
+                    report.add(join_write(h).await?);
+                }
+                let result = fetched?;
+                report.pages += 1;
+                let mut orders: Vec<Order> = Vec::with_capacity(result.orders.len());
+                let mut failures = Vec::new();
+                for o in result.orders {
+                    match o {
+                        FetchedOrder::Ok(o) => orders.push(*o),
+                        FetchedOrder::Failed {
+                            marketplace_order_id,
+                            error,
+                        } => failures.push((marketplace_order_id, error)),
+                    }
+                }
+                window_orders += orders.len() as i64;
+                if !failures.is_empty() {
+                    tracing::warn!(connection = %c.id, count = failures.len(), "orders failed to normalize");
+                    had_failures = true;
+                }
+                let job = PageJob {
+                    store: store.clone(),
+                    keys: keys.clone(),
+                    marketplace: c.marketplace.clone(),
+                    orders,
+                    failures,
+                    clear_failures: had_failures,
+                    now_ms: self.app.now_ms(),
+                };
+                pending = Some(tokio::spawn(job.run()));
+                page = result.next;
+                if page.is_none() {
+                    break;
+                }
+            }
+            if let Some(h) = pending.take() {
+                report.add(join_write(h).await?);
+            }
+            // Everything changed before `end` is committed: the cursor may move there.
+            let reconciled = (reconcile && end >= to).then_some(now_ms);
+            let moved = self
+                .app
+                .store
+                .catalog()
+                .advance_cursor(
+                    &c.id,
+                    &self.owner,
+                    end.timestamp_millis(),
+                    reconciled,
+                    window_orders,
+                    self.app.now_ms(),
+                )
+                .await?;
+            if !moved {
+                return Err(SyncError::LeaseLost);
+            }
+            start = end;
+        }
+        Ok(())
+    }
+}
+
+/// What writing one page did.
+#[derive(Debug, Default)]
+struct PageWrite {
+    inserted: u64,
+    updated: u64,
+    unchanged: u64,
+    failed: u64,
+}
+
+impl RunReport {
+    fn add(&mut self, w: PageWrite) {
+        self.inserted += w.inserted;
+        self.updated += w.updated;
+        self.unchanged += w.unchanged;
+        self.failed += w.failed;
+    }
+}
+
+/// One page's orders and failures, written in a task of its own.
+struct PageJob {
+    store: crate::store::AccountStore,
+    keys: Arc<crate::keyring::AccountKeyset>,
+    marketplace: String,
+    orders: Vec<Order>,
+    failures: Vec<(String, String)>,
+    clear_failures: bool,
+    now_ms: i64,
+}
+
+impl PageJob {
+    async fn run(self) -> Result<PageWrite, SyncError> {
+        let mut w = PageWrite::default();
+        for r in write_orders(&self.store, &self.keys, &self.orders, self.now_ms).await? {
+            match r.outcome {
+                UpsertOutcome::Inserted => w.inserted += 1,
+                UpsertOutcome::Updated => w.updated += 1,
+                UpsertOutcome::Unchanged => w.unchanged += 1,
+            }
+        }
+        if !self.failures.is_empty() {
+            w.failed = self.failures.len() as u64;
+            self.store
+                .record_failures(&self.marketplace, &self.failures, self.now_ms)
+                .await?;
+        }
+        if self.clear_failures && !self.orders.is_empty() {
+            let ids: Vec<&str> = self
+                .orders
+                .iter()
+                .map(|o| o.order_number.as_str())
+                .collect();
+            self.store.clear_failures(&self.marketplace, &ids).await?;
+        }
+        Ok(w)
+    }
+}
+
+async fn join_write(
+    h: tokio::task::JoinHandle<Result<PageWrite, SyncError>>,
+) -> Result<PageWrite, SyncError> {
+    h.await
+        .map_err(|e| ServiceError::Invalid(format!("page write task failed: {e}")))?
+}
+
+/// Runs `concurrency` worker loops until `shutdown` flips, each leasing one due connection
+/// at a time. Returns when all loops have finished their current run.
+pub async fn run_workers(
+    worker: Arc<SyncWorker>,
+    concurrency: u32,
+    tick: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut loops = Vec::new();
+    for _ in 0..concurrency.max(1) {
+        let worker = worker.clone();
+        let mut stop = shutdown.clone();
+        loops.push(tokio::spawn(async move {
+            loop {
+                let ran = match worker.run_due(1).await {
+                    Ok(r) => !r.is_empty(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "sync worker could not lease connections");
+                        false
+                    }
+                };
+                if ran {
+                    continue;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(tick) => {}
+                    _ = stop.changed() => break,
+                }
+                if *stop.borrow() {
+                    break;
+                }
+            }
+        }));
+    }
+    let _ = shutdown.changed().await;
+    for l in loops {
+        let _ = l.await;
+    }
+}
