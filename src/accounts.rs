@@ -70,3 +70,4 @@ pub async fn active_account(app: &App, id: &str) -> Result<AccountId, ServiceErr
         _ => Err(not_found()),
     }
 }
+

@@ -23,6 +23,8 @@ pub struct App {
     pub store: Store,
     pub keyring: Arc<Keyring>,
     pub clock: SharedClock,
+    /// Woken when ingest commits outbox events, so the forwarder starts at once.
+    pub outbox_notify: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -42,6 +44,7 @@ impl App {
             store,
             keyring: Arc::new(keyring),
             clock,
+            outbox_notify: Arc::new(tokio::sync::Notify::new()),
         })
     }
 

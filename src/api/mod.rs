@@ -1,18 +1,47 @@
-//! The HTTP API (axum). For now the health endpoint; the resources of the forwarding,
-//! privacy and support issues mount here.
+//! The HTTP API (axum): `/api/v1` with bearer tokens and problem+json errors, the OpenAPI
+//! document, `/healthz` and Prometheus `/metrics`.
 
-use axum::{routing::get, Json, Router};
+mod accounts;
+pub mod auth;
+mod metrics;
+mod openapi;
+mod orders;
+pub mod problem;
+mod webhooks;
+
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use serde_json::json;
 
 use crate::app::App;
 
 /// The service's router.
 pub fn router(app: App) -> Router {
+    let v1 = Router::new()
+        .route("/openapi.json", get(openapi::document))
+        .route("/accounts", get(accounts::list).post(accounts::create))
+        .route("/accounts/{id}/close", post(accounts::close))
+        .route("/connections", get(accounts::connections))
+        .route("/orders/new", get(orders::list_new))
+        .route("/orders/{order_number}", get(orders::get_one))
+        .route("/orders/{order_number}/ack", post(orders::ack))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/webhooks/{id}", axum::routing::delete(webhooks::remove))
+        .route("/webhooks/{id}/enable", post(webhooks::enable))
+        .route("/webhooks/{id}/dead-letters", get(webhooks::dead_letters))
+        .route("/webhooks/{id}/replay", post(webhooks::replay));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::render))
+        .nest("/api/v1", v1)
+        .fallback(not_found)
         .with_state(app)
 }
 
 async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
+}
+
+async fn not_found() -> problem::ApiError {
+    problem::ApiError::not_found("resource")
 }

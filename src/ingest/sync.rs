@@ -189,6 +189,7 @@ impl SyncWorker {
                 tracing::error!(connection = %c.id, error = %e, "could not record sync outcome")
             }
         }
+        crate::metrics::metrics().add("ordervault_sync_runs_total", &[("outcome", &report.outcome)], 1);
         tracing::info!(
             connection = %c.id, account = %c.account_id, marketplace = %c.marketplace,
             outcome = %report.outcome, inserted = report.inserted, updated = report.updated,
@@ -352,7 +353,13 @@ impl SyncWorker {
                     clear_failures: had_failures,
                     now_ms: self.app.now_ms(),
                 };
-                pending = Some(tokio::spawn(job.run()));
+                let notify = self.app.outbox_notify.clone();
+                pending = Some(tokio::spawn(async move {
+                    let w = job.run().await;
+                    // Committed: wake the forwarder.
+                    notify.notify_one();
+                    w
+                }));
                 page = result.next;
                 if page.is_none() {
                     break;
@@ -396,6 +403,11 @@ struct PageWrite {
 
 impl RunReport {
     fn add(&mut self, w: PageWrite) {
+        if w.inserted + w.updated > 0 {
+            crate::metrics::metrics().add("ordervault_orders_ingested_total", &[("account", &self.account), ("marketplace", &self.marketplace), ("outcome", "inserted")], w.inserted);
+            crate::metrics::metrics().add("ordervault_orders_ingested_total", &[("account", &self.account), ("marketplace", &self.marketplace), ("outcome", "updated")], w.updated);
+        }
+        crate::metrics::metrics().add("ordervault_orders_ingested_total", &[("account", &self.account), ("marketplace", &self.marketplace), ("outcome", "failed")], w.failed);
         self.inserted += w.inserted;
         self.updated += w.updated;
         self.unchanged += w.unchanged;

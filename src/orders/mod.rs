@@ -3,5 +3,6 @@
 //! crosses between plaintext and ciphertext.
 
 mod seal;
+pub mod view;
 
 pub use seal::{open_order, seal_order, OpenedOrder, SealError};

@@ -100,8 +100,10 @@ pub async fn close_account_until(
     catalog.delete_account_tokens(id).await?;
     // Connections hold the marketplace credentials (sealed under the shredded key).
     catalog.delete_account_connections(id).await?;
+    catalog.delete_account_webhooks(id).await?;
     catalog.purge_deleted("account_keys").await?;
     catalog.purge_deleted("connections").await?;
+    catalog.purge_deleted("webhook_endpoints").await?;
     if stop_after == Some(ClosureStep::KeysShredded) {
         return Ok(None);
     }

@@ -24,6 +24,7 @@ pub mod catalog;
 mod error;
 mod failures;
 mod orders;
+pub mod outbox;
 mod postgres;
 mod sqlite;
 

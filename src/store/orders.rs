@@ -303,6 +303,9 @@ impl AccountStore {
     ) -> Result<Vec<UpsertResult>, StoreError> {
         let mut tx = TxConn::begin(&self.pool).await?;
         let out = self.upsert_in_tx(&mut tx, orders, now_ms).await?;
+        // The outbox events commit with the orders, or not at all.
+        let events: Vec<(i64, i64)> = out.iter().filter_map(|r| r.written).collect();
+        super::outbox::insert_events(&mut tx, &self.prefix, &events, now_ms).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -371,6 +374,88 @@ impl AccountStore {
             }
         }
         Ok(out)
+    }
+
+    /// The row with this id (outbox events refer to orders by id).
+    pub async fn get_by_id(&self, id: i64) -> Result<Option<OrderRow>, StoreError> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM {}orders WHERE id = $1", self.prefix);
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query(&sql).bind(id).fetch_optional(p).await?;
+            match row {
+                Some(r) => Ok(Some(order_row!(r))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Orders whose current version the backoffice has not acknowledged, oldest change
+    /// first (pull mode). Re-fetching without an ack returns them again.
+    pub async fn unacknowledged(&self, limit: i64) -> Result<Vec<OrderRow>, StoreError> {
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM {}orders \
+             WHERE acked_version IS NULL OR acked_version < version \
+             ORDER BY changed_at, id LIMIT $1",
+            self.prefix
+        );
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(&sql).bind(limit).fetch_all(p).await?;
+            rows.iter().map(|r| Ok(order_row!(r))).collect()
+        })
+    }
+
+    /// Acknowledges an order up to `version` (its current one when `None`) with the
+    /// backoffice's reference. Idempotent; never moves an ack backwards. Returns the row's
+    /// (acked version, reference, acked at), or `None` if the order does not exist.
+    pub async fn acknowledge(
+        &self,
+        id: i64,
+        version: Option<i64>,
+        reference: &str,
+        now_ms: i64,
+    ) -> Result<Option<(i64, Option<String>, Option<i64>)>, StoreError> {
+        let p = &self.prefix;
+        let sql = format!(
+            "UPDATE {p}orders SET \
+                acked_at = CASE WHEN acked_version IS NULL OR acked_version < LEAST_V THEN $1 ELSE acked_at END, \
+                backoffice_ref = CASE WHEN acked_version IS NULL OR acked_version < LEAST_V THEN $2 ELSE backoffice_ref END, \
+                acked_version = CASE WHEN acked_version IS NULL OR acked_version < LEAST_V THEN LEAST_V ELSE acked_version END \
+             WHERE id = $3 \
+             RETURNING acked_version, backoffice_ref, acked_at"
+        );
+        // min(requested, current): an ack can't reach past the version that exists.
+        let least = match self.pool {
+            Pool::Sqlite(_) => "MIN(COALESCE($4, version), version)",
+            Pool::Postgres(_) => "LEAST(COALESCE($4, version), version)",
+        };
+        let sql = sql.replace("LEAST_V", least);
+        on_pool!(&self.pool, pl => {
+            let row = sqlx::query(&sql)
+                .bind(now_ms)
+                .bind(reference)
+                .bind(id)
+                .bind(version)
+                .fetch_optional(pl)
+                .await?;
+            match row {
+                Some(r) => Ok(Some((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// The ack state of an order: (acked version, reference, acked at).
+    pub async fn ack_state(&self, id: i64) -> Result<Option<(Option<i64>, Option<String>, Option<i64>)>, StoreError> {
+        let sql = format!(
+            "SELECT acked_version, backoffice_ref, acked_at FROM {}orders WHERE id = $1",
+            self.prefix
+        );
+        on_pool!(&self.pool, pl => {
+            let row = sqlx::query(&sql).bind(id).fetch_optional(pl).await?;
+            match row {
+                Some(r) => Ok(Some((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))),
+                None => Ok(None),
+            }
+        })
     }
 
     /// Every order with this exact number (normally one; two marketplaces could share one).

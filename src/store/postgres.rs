@@ -36,7 +36,7 @@ async fn migrate_schema(
     sqlx::query(&format!("SET search_path TO \"{schema}\""))
         .execute(&mut *conn)
         .await?;
-    migrator.run(&mut *conn).await?;
+    migrator.run_direct(&mut *conn).await?;
     Ok(())
 }
 

@@ -5,11 +5,13 @@ mod accounts;
 mod connections;
 mod keys;
 mod tokens;
+mod webhooks;
 
 pub use accounts::{AccountRecord, AccountStatus, ClosureCounts};
 pub use connections::{ConnectionRecord, ConnectionStatus, RunEnd};
 pub use keys::KeyRow;
 pub use tokens::TokenRecord;
+pub use webhooks::WebhookEndpoint;
 
 use super::{Pool, StoreError};
 

@@ -1,0 +1,61 @@
+//! Admin account endpoints and the connection status view.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Principal;
+use super::problem::{json_rejection, ApiError};
+use crate::app::App;
+use crate::ids::Role;
+
+#[derive(Deserialize)]
+pub struct NewAccount {
+    pub name: String,
+    pub retention_days: Option<u32>,
+}
+
+pub async fn list(State(app): State<App>, p: Principal) -> Result<Json<Value>, ApiError> {
+    p.require(Role::Admin)?;
+    let accounts = crate::accounts::list_accounts(&app).await?;
+    Ok(Json(json!({ "accounts": accounts })))
+}
+
+pub async fn create(
+    State(app): State<App>,
+    p: Principal,
+    body: Result<Json<NewAccount>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    p.require(Role::Admin)?;
+    let Json(body) = body.map_err(json_rejection)?;
+    let a = crate::accounts::create_account(&app, &body.name, body.retention_days).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::to_value(a).unwrap_or_default())))
+}
+
+/// Closes an account: same steps as the CLI; closing twice returns the same receipt.
+pub async fn close(State(app): State<App>, p: Principal, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    p.require(Role::Admin)?;
+    if crate::ids::AccountId::parse(&id).is_err() {
+        return Err(ApiError::not_found("account"));
+    }
+    let receipt = crate::privacy::closure::close_account(&app, &id).await?;
+    Ok(Json(serde_json::to_value(receipt).unwrap_or_default()))
+}
+
+/// Connections with status (`needs_reauth` and its reason), cursor and last error:
+/// a backoffice token sees its account's, an admin sees all.
+pub async fn connections(State(app): State<App>, p: Principal) -> Result<Json<Value>, ApiError> {
+    let account = match p.role {
+        Role::Admin => None,
+        Role::Backoffice => Some(p.backoffice_account()?),
+        Role::Support => return Err(ApiError::forbidden("support tokens see masked orders only")),
+    };
+    let list = app
+        .store
+        .catalog()
+        .connections(account.as_ref().map(|a| a.as_str()))
+        .await?;
+    Ok(Json(json!({ "connections": list })))
+}

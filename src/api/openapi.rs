@@ -1,0 +1,104 @@
+//! The OpenAPI 3.1 description of `/api/v1`, served so integrators can generate clients.
+
+use axum::Json;
+use serde_json::{json, Value};
+
+fn problem_responses() -> Value {
+    json!({
+        "400": {"$ref": "#/components/responses/Problem"},
+        "401": {"$ref": "#/components/responses/Problem"},
+        "403": {"$ref": "#/components/responses/Problem"},
+        "404": {"$ref": "#/components/responses/Problem"}
+    })
+}
+
+fn op(summary: &str, tag: &str, ok: Value) -> Value {
+    let mut responses = problem_responses();
+    responses["200"] = ok;
+    json!({"summary": summary, "tags": [tag], "responses": responses})
+}
+
+fn ok_ref(schema: &str) -> Value {
+    json!({"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+}
+
+pub fn spec() -> Value {
+    let number = json!({"name": "order_number", "in": "path", "required": true, "schema": {"type": "string", "maxLength": 64}});
+    let marketplace = json!({"name": "marketplace", "in": "query", "required": false, "schema": {"type": "string", "enum": ["bol", "amazon", "ebay"]}});
+    let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
+    let mut ack = op("Acknowledge an order version (idempotent)", "orders (backoffice)", json!({"description": "Acknowledged"}));
+    ack["parameters"] = json!([number, marketplace]);
+    ack["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ack"}}}});
+    let mut get_order = op("One order in full, with customer data", "orders (backoffice)", ok_ref("Order"));
+    get_order["parameters"] = json!([number, marketplace]);
+    let mut new_orders = op("Unacknowledged orders, oldest change first", "orders (backoffice)", json!({"description": "OK", "content": {"application/json": {"schema": {"type": "object", "properties": {"orders": {"type": "array", "items": {"$ref": "#/components/schemas/Order"}}}}}}}));
+    new_orders["parameters"] = json!([{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}}]);
+    let mut create_hook = op("Add a webhook endpoint; the secret is returned once", "webhooks (backoffice)", json!({"description": "unused"}));
+    create_hook["responses"]["201"] = json!({"description": "Created"});
+    create_hook["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["url"], "properties": {"url": {"type": "string", "format": "uri"}, "secret": {"type": "string", "description": "whsec_… (generated when absent)"}}}}}});
+    let with_id = |mut v: Value| { v["parameters"] = json!([id.clone()]); v };
+    let mut replay = with_id(op("Queue events again by order number or time range", "webhooks (backoffice)", json!({"description": "OK"})));
+    replay["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"order_number": {"type": "string"}, "from": {"type": "string", "format": "date-time"}, "to": {"type": "string", "format": "date-time"}}}}}});
+    let mut create_account = op("Create an account", "accounts (admin)", json!({"description": "unused"}));
+    create_account["responses"]["201"] = json!({"description": "Created"});
+    create_account["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "retention_days": {"type": "integer", "minimum": 1}}}}}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ordervault API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Marketplace orders for the seller's backoffice. Bearer tokens (`ov_…`) with roles admin, backoffice (one account) and support. Errors are application/problem+json. Webhooks follow Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature v1 = base64 HMAC-SHA256 of `id.timestamp.body`)."
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/orders/new": {"get": new_orders},
+            "/orders/{order_number}": {"get": get_order},
+            "/orders/{order_number}/ack": {"post": ack},
+            "/webhooks": {
+                "get": op("Webhook endpoints of the account", "webhooks (backoffice)", json!({"description": "OK"})),
+                "post": create_hook
+            },
+            "/webhooks/{id}": {"delete": with_id(op("Remove an endpoint", "webhooks (backoffice)", json!({"description": "unused"})))},
+            "/webhooks/{id}/enable": {"post": with_id(op("Re-enable an endpoint disabled by 410 Gone", "webhooks (backoffice)", json!({"description": "OK"})))},
+            "/webhooks/{id}/dead-letters": {"get": with_id(op("Events given up after 72 hours, with the last error", "webhooks (backoffice)", json!({"description": "OK"})))},
+            "/webhooks/{id}/replay": {"post": replay},
+            "/connections": {"get": op("Marketplace connections with status (needs_reauth + reason), cursor, last error", "connections", json!({"description": "OK"}))},
+            "/accounts": {
+                "get": op("List accounts", "accounts (admin)", json!({"description": "OK"})),
+                "post": create_account
+            },
+            "/accounts/{id}/close": {"post": with_id(op("Close an account: shred keys, drop its store; returns the deletion receipt (same on repeat)", "accounts (admin)", json!({"description": "Deletion receipt"})))}
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "responses": {
+                "Problem": {"description": "Problem details", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            },
+            "schemas": {
+                "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}}},
+                "Ack": {"type": "object", "required": ["reference"], "properties": {"reference": {"type": "string", "maxLength": 200}, "version": {"type": "integer", "minimum": 1}}},
+                "Order": {"type": "object", "required": ["marketplace", "order_number", "status", "version"], "properties": {
+                    "marketplace": {"type": "string", "enum": ["bol", "amazon", "ebay"]},
+                    "order_number": {"type": "string"},
+                    "status": {"type": "string", "enum": ["pending", "open", "partially_shipped", "shipped", "cancelled"]},
+                    "placed_at": {"type": "string", "format": "date-time"},
+                    "updated_at": {"type": "string", "format": "date-time"},
+                    "fulfilled_at": {"type": "string", "format": "date-time"},
+                    "cancelled_at": {"type": "string", "format": "date-time"},
+                    "currency": {"type": "string"},
+                    "total_minor": {"type": "integer", "description": "Total in minor units of currency"},
+                    "country_code": {"type": ["string", "null"]},
+                    "lines": {"type": "array", "items": {"type": "object"}},
+                    "customer": {"type": ["object", "null"], "description": "null once pseudonymized"},
+                    "pseudonymized": {"type": "boolean"},
+                    "version": {"type": "integer"}
+                }}
+            }
+        }
+    })
+}
+
+pub async fn document() -> Json<Value> {
+    Json(spec())
+}

@@ -1,0 +1,87 @@
+//! RFC 9457 problem details: every API error is `application/problem+json` with a title
+//! an integrator can act on, and never a secret or personal data.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::error::ServiceError;
+
+/// An API error.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub detail: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
+        Self { status, title, detail: detail.into() }
+    }
+    pub fn unauthorized(detail: &str) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail)
+    }
+    pub fn forbidden(detail: &str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "Forbidden", detail)
+    }
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Not Found", format!("{what} not found"))
+    }
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "Bad Request", detail)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "type": "about:blank",
+            "title": self.title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        let mut resp = (self.status, body.to_string()).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match &e {
+            ServiceError::NotFound(what) => Self::not_found(what),
+            ServiceError::Invalid(_) => Self::bad_request(e.to_string()),
+            ServiceError::Conflict(_) => Self::new(StatusCode::CONFLICT, "Conflict", e.to_string()),
+            _ => {
+                // Internal detail goes to the operator's log, not to the client.
+                tracing::error!(error = %e, "request failed");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", "the request could not be completed; see the server log")
+            }
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
+impl From<crate::keyring::KeyringError> for ApiError {
+    fn from(e: crate::keyring::KeyringError) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
+/// JSON bodies that fail to parse become problems too.
+pub fn json_rejection(e: axum::extract::rejection::JsonRejection) -> ApiError {
+    ApiError::bad_request(format!("invalid JSON body: {}", e.body_text()))
+}
