@@ -70,4 +70,3 @@ pub async fn active_account(app: &App, id: &str) -> Result<AccountId, ServiceErr
         _ => Err(not_found()),
     }
 }
-

@@ -33,6 +33,9 @@ pub enum Command {
     /// Marketplace connections of an account.
     #[command(subcommand)]
     Connection(ConnectionCommand),
+    /// Webhook endpoints of an account (the seller's backoffice).
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Run a sandbox marketplace on 127.0.0.1 (a faithful fake, for trying ordervault).
     #[cfg(feature = "sandbox")]
     Sandbox(SandboxArgs),
@@ -83,6 +86,24 @@ pub enum ConnectionCommand {
         account: String,
     },
     /// Remove a connection and its stored credentials.
+    Remove { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Add an endpoint; prints the signing secret once.
+    Add {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        url: String,
+    },
+    /// List endpoints (with status and disabled reason).
+    List {
+        #[arg(long)]
+        account: String,
+    },
+    /// Remove an endpoint.
     Remove { id: String },
 }
 

@@ -3,7 +3,9 @@
 use anyhow::Context;
 use clap::Parser;
 use ordervault::app::{write_key_file, App};
-use ordervault::cli::{AccountCommand, Cli, Command, ConnectionCommand, KeysCommand, TokenCommand};
+use ordervault::cli::{
+    AccountCommand, Cli, Command, ConnectionCommand, KeysCommand, TokenCommand, WebhookCommand,
+};
 use ordervault::config::Settings;
 use ordervault::crypto::MasterKey;
 use ordervault::ingest::connections::{self, ClientOptions, NewConnection};
@@ -70,6 +72,7 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
         #[cfg(feature = "sandbox")]
         Command::Sandbox(_) => unreachable!("handled before start-up"),
         Command::Connection(c) => connection(app, c).await,
+        Command::Webhook(w) => webhook(app, w).await,
         Command::Account(AccountCommand::Create {
             name,
             retention_days,
@@ -138,12 +141,56 @@ async fn serve(app: App) -> anyhow::Result<()> {
     } else {
         None
     };
+    let forwarder = tokio::spawn(ordervault::forward::run_forwarder(
+        Arc::new(ordervault::forward::Forwarder::new(app.clone())),
+        std::time::Duration::from_millis(500),
+        stop_tx.subscribe(),
+    ));
     axum::serve(listener, ordervault::api::router(app))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // Stop background work; each finishes the run or delivery it is in.
     let _ = stop_tx.send(true);
     if let Some(w) = workers {
         let _ = w.await;
+    }
+    let _ = forwarder.await;
+    Ok(())
+}
+
+async fn webhook(app: &App, command: WebhookCommand) -> anyhow::Result<()> {
+    match command {
+        WebhookCommand::Add { account, url } => {
+            let account = ordervault::accounts::active_account(app, &account).await?;
+            let (endpoint, secret) = ordervault::forward::add_webhook(
+                app,
+                ordervault::forward::NewWebhook {
+                    account,
+                    url,
+                    secret: None,
+                },
+            )
+            .await?;
+            eprintln!(
+                "webhook {} added; its signing secret is shown only once:",
+                endpoint.id
+            );
+            println!("{}", secret.as_str());
+        }
+        WebhookCommand::List { account } => {
+            let list = app.store.catalog().webhooks(Some(&account)).await?;
+            println!("{}", serde_json::to_string_pretty(&list)?);
+        }
+        WebhookCommand::Remove { id } => {
+            if !app.store.catalog().delete_webhook(&id).await? {
+                anyhow::bail!("webhook {id} not found");
+            }
+            app.store
+                .catalog()
+                .purge_deleted("webhook_endpoints")
+                .await?;
+            println!("webhook {id} removed");
+        }
     }
     Ok(())
 }

@@ -5,10 +5,16 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::{Mutex, OnceLock};
 
-/// Counters by (name, sorted labels).
+/// A series: metric name and its labels.
+type SeriesKey = (&'static str, Vec<(&'static str, String)>);
+
+/// A gauge to render: name, help, and (labels, value) samples.
+pub type Gauge<'a> = (&'a str, &'a str, Vec<(Vec<(&'a str, String)>, f64)>);
+
+/// Counters by (name, labels).
 #[derive(Default)]
 pub struct Metrics {
-    counters: Mutex<BTreeMap<(&'static str, Vec<(&'static str, String)>), u64>>,
+    counters: Mutex<BTreeMap<SeriesKey, u64>>,
 }
 
 /// The process-wide registry.
@@ -18,9 +24,15 @@ pub fn metrics() -> &'static Metrics {
 }
 
 const HELP: &[(&str, &str)] = &[
-    ("ordervault_orders_ingested_total", "Orders written by sync, by outcome (inserted, updated, unchanged, failed)."),
+    (
+        "ordervault_orders_ingested_total",
+        "Orders written by sync, by outcome (inserted, updated, unchanged, failed).",
+    ),
     ("ordervault_sync_runs_total", "Sync runs by outcome."),
-    ("ordervault_webhook_deliveries_total", "Webhook delivery attempts by result (delivered, retry, dead, disabled)."),
+    (
+        "ordervault_webhook_deliveries_total",
+        "Webhook delivery attempts by result (delivered, retry, dead, disabled).",
+    ),
 ];
 
 impl Metrics {
@@ -28,12 +40,20 @@ impl Metrics {
         if by == 0 {
             return;
         }
-        let key = (name, labels.iter().map(|(k, v)| (*k, v.to_string())).collect());
-        *self.counters.lock().expect("metrics lock").entry(key).or_default() += by;
+        let key = (
+            name,
+            labels.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+        );
+        *self
+            .counters
+            .lock()
+            .expect("metrics lock")
+            .entry(key)
+            .or_default() += by;
     }
 
     /// Renders counters plus the given gauges (name, help, labelled values).
-    pub fn render(&self, gauges: &[(&str, &str, Vec<(Vec<(&str, String)>, f64)>)]) -> String {
+    pub fn render(&self, gauges: &[Gauge<'_>]) -> String {
         let mut out = String::new();
         let counters = self.counters.lock().expect("metrics lock").clone();
         let mut last = "";
@@ -43,12 +63,20 @@ impl Metrics {
                 let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
                 last = name;
             }
-            let _ = writeln!(out, "{name}{} {v}", fmt_labels(labels.iter().map(|(k, v)| (*k, v.as_str()))));
+            let _ = writeln!(
+                out,
+                "{name}{} {v}",
+                fmt_labels(labels.iter().map(|(k, v)| (*k, v.as_str())))
+            );
         }
         for (name, help, values) in gauges {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
             for (labels, v) in values {
-                let _ = writeln!(out, "{name}{} {v}", fmt_labels(labels.iter().map(|(k, v)| (*k, v.as_str()))));
+                let _ = writeln!(
+                    out,
+                    "{name}{} {v}",
+                    fmt_labels(labels.iter().map(|(k, v)| (*k, v.as_str())))
+                );
             }
         }
         out

@@ -31,11 +31,18 @@ pub async fn create(
     p.require(Role::Admin)?;
     let Json(body) = body.map_err(json_rejection)?;
     let a = crate::accounts::create_account(&app, &body.name, body.retention_days).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::to_value(a).unwrap_or_default())))
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::to_value(a).unwrap_or_default()),
+    ))
 }
 
 /// Closes an account: same steps as the CLI; closing twice returns the same receipt.
-pub async fn close(State(app): State<App>, p: Principal, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn close(
+    State(app): State<App>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     p.require(Role::Admin)?;
     if crate::ids::AccountId::parse(&id).is_err() {
         return Err(ApiError::not_found("account"));

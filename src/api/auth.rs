@@ -23,7 +23,10 @@ impl Principal {
         if self.role == role {
             Ok(())
         } else {
-            Err(ApiError::forbidden(&format!("this endpoint needs a {} token", role.as_str())))
+            Err(ApiError::forbidden(&format!(
+                "this endpoint needs a {} token",
+                role.as_str()
+            )))
         }
     }
 
@@ -63,7 +66,8 @@ impl FromRequestParts<App> for Principal {
             .map_err(|_| ApiError::unauthorized("token has an unknown role"))?;
         let account = match &record.account_id {
             Some(a) => {
-                let id = AccountId::parse(a).map_err(|_| ApiError::unauthorized("token account invalid"))?;
+                let id = AccountId::parse(a)
+                    .map_err(|_| ApiError::unauthorized("token account invalid"))?;
                 // A closed or closing account's tokens stop working at once.
                 match app.store.catalog().account(id.as_str()).await? {
                     Some(acc) if acc.status.as_str() == "active" => Some(id),
@@ -72,6 +76,10 @@ impl FromRequestParts<App> for Principal {
             }
             None => None,
         };
-        Ok(Principal { token_id: record.id, role, account })
+        Ok(Principal {
+            token_id: record.id,
+            role,
+            account,
+        })
     }
 }

@@ -26,20 +26,47 @@ pub fn spec() -> Value {
     let number = json!({"name": "order_number", "in": "path", "required": true, "schema": {"type": "string", "maxLength": 64}});
     let marketplace = json!({"name": "marketplace", "in": "query", "required": false, "schema": {"type": "string", "enum": ["bol", "amazon", "ebay"]}});
     let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
-    let mut ack = op("Acknowledge an order version (idempotent)", "orders (backoffice)", json!({"description": "Acknowledged"}));
+    let mut ack = op(
+        "Acknowledge an order version (idempotent)",
+        "orders (backoffice)",
+        json!({"description": "Acknowledged"}),
+    );
     ack["parameters"] = json!([number, marketplace]);
     ack["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ack"}}}});
-    let mut get_order = op("One order in full, with customer data", "orders (backoffice)", ok_ref("Order"));
+    let mut get_order = op(
+        "One order in full, with customer data",
+        "orders (backoffice)",
+        ok_ref("Order"),
+    );
     get_order["parameters"] = json!([number, marketplace]);
-    let mut new_orders = op("Unacknowledged orders, oldest change first", "orders (backoffice)", json!({"description": "OK", "content": {"application/json": {"schema": {"type": "object", "properties": {"orders": {"type": "array", "items": {"$ref": "#/components/schemas/Order"}}}}}}}));
+    let mut new_orders = op(
+        "Unacknowledged orders, oldest change first",
+        "orders (backoffice)",
+        json!({"description": "OK", "content": {"application/json": {"schema": {"type": "object", "properties": {"orders": {"type": "array", "items": {"$ref": "#/components/schemas/Order"}}}}}}}),
+    );
     new_orders["parameters"] = json!([{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}}]);
-    let mut create_hook = op("Add a webhook endpoint; the secret is returned once", "webhooks (backoffice)", json!({"description": "unused"}));
+    let mut create_hook = op(
+        "Add a webhook endpoint; the secret is returned once",
+        "webhooks (backoffice)",
+        json!({"description": "unused"}),
+    );
     create_hook["responses"]["201"] = json!({"description": "Created"});
     create_hook["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["url"], "properties": {"url": {"type": "string", "format": "uri"}, "secret": {"type": "string", "description": "whsec_… (generated when absent)"}}}}}});
-    let with_id = |mut v: Value| { v["parameters"] = json!([id.clone()]); v };
-    let mut replay = with_id(op("Queue events again by order number or time range", "webhooks (backoffice)", json!({"description": "OK"})));
+    let with_id = |mut v: Value| {
+        v["parameters"] = json!([id.clone()]);
+        v
+    };
+    let mut replay = with_id(op(
+        "Queue events again by order number or time range",
+        "webhooks (backoffice)",
+        json!({"description": "OK"}),
+    ));
     replay["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"order_number": {"type": "string"}, "from": {"type": "string", "format": "date-time"}, "to": {"type": "string", "format": "date-time"}}}}}});
-    let mut create_account = op("Create an account", "accounts (admin)", json!({"description": "unused"}));
+    let mut create_account = op(
+        "Create an account",
+        "accounts (admin)",
+        json!({"description": "unused"}),
+    );
     create_account["responses"]["201"] = json!({"description": "Created"});
     create_account["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "retention_days": {"type": "integer", "minimum": 1}}}}}});
     json!({

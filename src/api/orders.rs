@@ -29,7 +29,10 @@ pub struct AckBody {
     pub version: Option<i64>,
 }
 
-async fn open(app: &App, p: &Principal) -> Result<(AccountStore, std::sync::Arc<crate::keyring::AccountKeyset>), ApiError> {
+async fn open(
+    app: &App,
+    p: &Principal,
+) -> Result<(AccountStore, std::sync::Arc<crate::keyring::AccountKeyset>), ApiError> {
     let account = p.backoffice_account()?;
     let store = app.store.account(&account).await?;
     let keys = app.keyring.keys(&account).await?;
@@ -37,7 +40,11 @@ async fn open(app: &App, p: &Principal) -> Result<(AccountStore, std::sync::Arc<
 }
 
 /// One order by exact number (and marketplace when two share the number).
-async fn find(store: &AccountStore, number: &str, marketplace: Option<&str>) -> Result<OrderRow, ApiError> {
+async fn find(
+    store: &AccountStore,
+    number: &str,
+    marketplace: Option<&str>,
+) -> Result<OrderRow, ApiError> {
     if number.is_empty() || number.len() > 64 {
         return Err(ApiError::not_found("order"));
     }
@@ -59,13 +66,21 @@ async fn find(store: &AccountStore, number: &str, marketplace: Option<&str>) -> 
 fn view_json(keys: &crate::keyring::AccountKeyset, row: &OrderRow) -> Result<Value, ApiError> {
     let view = order_view(keys, row).map_err(|e| {
         tracing::error!(error = %e, "stored order could not be opened");
-        ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", "stored order could not be read")
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal Server Error",
+            "stored order could not be read",
+        )
     })?;
     serde_json::to_value(view).map_err(|_| ApiError::bad_request("order could not be encoded"))
 }
 
 /// `GET /api/v1/orders/new`: unacknowledged orders (or versions), oldest change first.
-pub async fn list_new(State(app): State<App>, p: Principal, Query(q): Query<NewQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn list_new(
+    State(app): State<App>,
+    p: Principal,
+    Query(q): Query<NewQuery>,
+) -> Result<Json<Value>, ApiError> {
     let (store, keys) = open(&app, &p).await?;
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
     let rows = store.unacknowledged(limit).await?;
@@ -100,7 +115,9 @@ pub async fn ack(
     let Json(body) = body.map_err(json_rejection)?;
     let reference = body.reference.trim();
     if reference.is_empty() || reference.len() > 200 || reference.chars().any(char::is_control) {
-        return Err(ApiError::bad_request("reference must be 1 to 200 printable characters"));
+        return Err(ApiError::bad_request(
+            "reference must be 1 to 200 printable characters",
+        ));
     }
     if body.version.is_some_and(|v| v < 1) {
         return Err(ApiError::bad_request("version must be at least 1"));

@@ -17,7 +17,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, title, detail: detail.into() }
+        Self {
+            status,
+            title,
+            detail: detail.into(),
+        }
     }
     pub fn unauthorized(detail: &str) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail)
@@ -26,7 +30,11 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, "Forbidden", detail)
     }
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "Not Found", format!("{what} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            format!("{what} not found"),
+        )
     }
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "Bad Request", detail)
@@ -47,8 +55,10 @@ impl IntoResponse for ApiError {
             header::HeaderValue::from_static("application/problem+json"),
         );
         if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         resp
     }
@@ -63,7 +73,11 @@ impl From<ServiceError> for ApiError {
             _ => {
                 // Internal detail goes to the operator's log, not to the client.
                 tracing::error!(error = %e, "request failed");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", "the request could not be completed; see the server log")
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal Server Error",
+                    "the request could not be completed; see the server log",
+                )
             }
         }
     }

@@ -51,7 +51,11 @@ pub async fn create(
     let account = p.backoffice_account()?;
     let (endpoint, secret) = add_webhook(
         &app,
-        NewWebhook { account, url: body.url, secret: body.secret.map(Zeroizing::new) },
+        NewWebhook {
+            account,
+            url: body.url,
+            secret: body.secret.map(Zeroizing::new),
+        },
     )
     .await?;
     let mut v = serde_json::to_value(&endpoint).unwrap_or_default();
@@ -66,17 +70,31 @@ pub async fn list(State(app): State<App>, p: Principal) -> Result<Json<Value>, A
     Ok(Json(json!({ "webhooks": list })))
 }
 
-pub async fn remove(State(app): State<App>, p: Principal, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn remove(
+    State(app): State<App>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let e = own(&app, &p, &id).await?;
     app.store.catalog().delete_webhook(&e.id).await?;
-    app.store.catalog().purge_deleted("webhook_endpoints").await?;
+    app.store
+        .catalog()
+        .purge_deleted("webhook_endpoints")
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Re-enables an endpoint disabled by a 410.
-pub async fn enable(State(app): State<App>, p: Principal, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn enable(
+    State(app): State<App>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let e = own(&app, &p, &id).await?;
-    app.store.catalog().set_webhook_status(&e.id, "active", None, app.now_ms()).await?;
+    app.store
+        .catalog()
+        .set_webhook_status(&e.id, "active", None, app.now_ms())
+        .await?;
     app.outbox_notify.notify_one();
     Ok(Json(json!({ "id": e.id, "status": "active" })))
 }
@@ -90,8 +108,12 @@ pub async fn dead_letters(
     let e = own(&app, &p, &id).await?;
     let account = p.backoffice_account()?;
     let store = app.store.account(&account).await?;
-    let dead = store.dead_letters(&e.id, q.limit.unwrap_or(100).clamp(1, 1000)).await?;
-    Ok(Json(json!({ "webhook": e.id, "status": e.status, "disabled_reason": e.disabled_reason, "dead_letters": dead })))
+    let dead = store
+        .dead_letters(&e.id, q.limit.unwrap_or(100).clamp(1, 1000))
+        .await?;
+    Ok(Json(
+        json!({ "webhook": e.id, "status": e.status, "disabled_reason": e.disabled_reason, "dead_letters": dead }),
+    ))
 }
 
 /// Queues events again by order number or time range (same `webhook-id`s).
@@ -104,7 +126,9 @@ pub async fn replay(
     let Json(body) = body.map_err(json_rejection)?;
     let e = own(&app, &p, &id).await?;
     if body.order_number.is_none() && body.from.is_none() && body.to.is_none() {
-        return Err(ApiError::bad_request("give order_number, or from/to, to choose what to replay"));
+        return Err(ApiError::bad_request(
+            "give order_number, or from/to, to choose what to replay",
+        ));
     }
     let range = match (body.from, body.to) {
         (None, None) => None,
@@ -115,7 +139,9 @@ pub async fn replay(
     };
     let account = p.backoffice_account()?;
     let store = app.store.account(&account).await?;
-    let n = store.replay(&e.id, body.order_number.as_deref(), range).await?;
+    let n = store
+        .replay(&e.id, body.order_number.as_deref(), range)
+        .await?;
     app.outbox_notify.notify_one();
     Ok(Json(json!({ "webhook": e.id, "requeued": n })))
 }

@@ -32,10 +32,15 @@ fn validate_url(url: &str) -> Result<String, ServiceError> {
     let rest = u
         .strip_prefix("https://")
         .or_else(|| u.strip_prefix("http://"))
-        .ok_or_else(|| ServiceError::Invalid("webhook URL must start with https:// or http://".into()))?;
+        .ok_or_else(|| {
+            ServiceError::Invalid("webhook URL must start with https:// or http://".into())
+        })?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || host.contains('@') || u.chars().any(char::is_whitespace) || u.len() > 2000 {
-        return Err(ServiceError::Invalid("webhook URL has no valid host".into()));
+    if host.is_empty() || host.contains('@') || u.chars().any(char::is_whitespace) || u.len() > 2000
+    {
+        return Err(ServiceError::Invalid(
+            "webhook URL has no valid host".into(),
+        ));
     }
     Ok(u.to_string())
 }
@@ -75,7 +80,10 @@ pub async fn add_webhook(
 }
 
 /// The signing key of an endpoint.
-pub async fn open_secret(app: &App, endpoint: &WebhookEndpoint) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
+pub async fn open_secret(
+    app: &App,
+    endpoint: &WebhookEndpoint,
+) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
     let account: AccountId = endpoint
         .account_id
         .parse()
@@ -88,10 +96,11 @@ pub async fn open_secret(app: &App, endpoint: &WebhookEndpoint) -> Result<Zeroiz
         .ok_or_else(|| ServiceError::NotFound("webhook".into()))?;
     let ct = Ciphertext(ct);
     let keyset = app.keyring.keys(&account).await?;
-    let keys = keyset
-        .version(ct.key_version()?)
-        .ok_or_else(|| ServiceError::Invalid("secret sealed under an unknown key version".into()))?;
+    let keys = keyset.version(ct.key_version()?).ok_or_else(|| {
+        ServiceError::Invalid("secret sealed under an unknown key version".into())
+    })?;
     let plain = keys.secrets.decrypt(ctx(&endpoint.id), &ct)?;
-    let text = std::str::from_utf8(&plain).map_err(|_| ServiceError::Invalid("stored secret is not text".into()))?;
+    let text = std::str::from_utf8(&plain)
+        .map_err(|_| ServiceError::Invalid("stored secret is not text".into()))?;
     secret_key(text).ok_or_else(|| ServiceError::Invalid("stored secret is malformed".into()))
 }

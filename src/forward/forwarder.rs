@@ -49,7 +49,9 @@ pub struct Forwarder {
 
 impl std::fmt::Debug for Forwarder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Forwarder").field("owner", &self.owner).finish_non_exhaustive()
+        f.debug_struct("Forwarder")
+            .field("owner", &self.owner)
+            .finish_non_exhaustive()
     }
 }
 
@@ -102,7 +104,12 @@ impl Forwarder {
                 continue;
             }
             let result = self.deliver_endpoint(&endpoint, &mut report).await;
-            let _ = self.app.store.catalog().release_webhook(&endpoint.id, &self.owner).await;
+            let _ = self
+                .app
+                .store
+                .catalog()
+                .release_webhook(&endpoint.id, &self.owner)
+                .await;
             if let Err(e) = result {
                 tracing::warn!(webhook = %endpoint.id, error = %e, "webhook pass failed");
             }
@@ -123,7 +130,9 @@ impl Forwarder {
         let keys = self.app.keyring.keys(&account).await?;
         let key = open_secret(&self.app, endpoint).await?;
         let mut blocked: HashSet<i64> = HashSet::new();
-        let events = store.pending_events(&endpoint.id, endpoint.created_at, BATCH).await?;
+        let events = store
+            .pending_events(&endpoint.id, endpoint.created_at, BATCH)
+            .await?;
         for ev in &events {
             let now = self.app.now_ms();
             if blocked.contains(&ev.order_id) {
@@ -149,9 +158,15 @@ impl Forwarder {
             let acct = endpoint.account_id.as_str();
             match outcome {
                 Outcome::Delivered => {
-                    store.record_attempt(&endpoint.id, ev.id, &AttemptResult::Delivered, now).await?;
+                    store
+                        .record_attempt(&endpoint.id, ev.id, &AttemptResult::Delivered, now)
+                        .await?;
                     report.delivered += 1;
-                    metrics().add("ordervault_webhook_deliveries_total", &[("account", acct), ("result", "delivered")], 1);
+                    metrics().add(
+                        "ordervault_webhook_deliveries_total",
+                        &[("account", acct), ("result", "delivered")],
+                        1,
+                    );
                 }
                 Outcome::Gone => {
                     let reason = "receiver answered 410 Gone";
@@ -159,7 +174,11 @@ impl Forwarder {
                         .record_attempt(
                             &endpoint.id,
                             ev.id,
-                            &AttemptResult::Retry { next_at: now, status: Some(410), error: reason.into() },
+                            &AttemptResult::Retry {
+                                next_at: now,
+                                status: Some(410),
+                                error: reason.into(),
+                            },
                             now,
                         )
                         .await?;
@@ -169,25 +188,47 @@ impl Forwarder {
                         .set_webhook_status(&endpoint.id, "disabled", Some(reason), now)
                         .await?;
                     report.disabled_endpoints += 1;
-                    metrics().add("ordervault_webhook_deliveries_total", &[("account", acct), ("result", "disabled")], 1);
+                    metrics().add(
+                        "ordervault_webhook_deliveries_total",
+                        &[("account", acct), ("result", "disabled")],
+                        1,
+                    );
                     tracing::warn!(webhook = %endpoint.id, "webhook endpoint disabled after 410 Gone");
                     return Ok(());
                 }
-                Outcome::Failed { status, error, retry_after } => {
+                Outcome::Failed {
+                    status,
+                    error,
+                    retry_after,
+                } => {
                     blocked.insert(ev.order_id);
                     let first = ev.first_attempt_at.unwrap_or(now);
                     let delay = backoff_ms(ev.attempts, retry_after);
                     let status = status.map(i64::from);
                     let result = if now + delay - first > RETRY_WINDOW_MS {
                         report.dead += 1;
-                        metrics().add("ordervault_webhook_deliveries_total", &[("account", acct), ("result", "dead")], 1);
+                        metrics().add(
+                            "ordervault_webhook_deliveries_total",
+                            &[("account", acct), ("result", "dead")],
+                            1,
+                        );
                         AttemptResult::Dead { status, error }
                     } else {
                         report.retrying += 1;
-                        metrics().add("ordervault_webhook_deliveries_total", &[("account", acct), ("result", "retry")], 1);
-                        AttemptResult::Retry { next_at: now + delay, status, error }
+                        metrics().add(
+                            "ordervault_webhook_deliveries_total",
+                            &[("account", acct), ("result", "retry")],
+                            1,
+                        );
+                        AttemptResult::Retry {
+                            next_at: now + delay,
+                            status,
+                            error,
+                        }
                     };
-                    store.record_attempt(&endpoint.id, ev.id, &result, now).await?;
+                    store
+                        .record_attempt(&endpoint.id, ev.id, &result, now)
+                        .await?;
                 }
             }
         }
@@ -195,7 +236,13 @@ impl Forwarder {
         Ok(())
     }
 
-    async fn send(&self, endpoint: &WebhookEndpoint, key: &[u8], ev: &OutboxEvent, body: Vec<u8>) -> Outcome {
+    async fn send(
+        &self,
+        endpoint: &WebhookEndpoint,
+        key: &[u8],
+        ev: &OutboxEvent,
+        body: Vec<u8>,
+    ) -> Outcome {
         let ts = self.app.clock.now().timestamp();
         let signature = sign(key, &ev.event_id, ts, &body);
         let resp = self
@@ -227,7 +274,9 @@ impl Forwarder {
 
 /// 5 s doubling per attempt up to an hour, ±20 % jitter; a longer `Retry-After` wins.
 fn backoff_ms(attempts: i64, retry_after: Option<Duration>) -> i64 {
-    let exp = BACKOFF_BASE_MS.saturating_mul(1i64 << attempts.clamp(0, 20)).min(BACKOFF_MAX_MS);
+    let exp = BACKOFF_BASE_MS
+        .saturating_mul(1i64 << attempts.clamp(0, 20))
+        .min(BACKOFF_MAX_MS);
     let jittered = (exp as f64 * rand::thread_rng().gen_range(0.8..1.2)) as i64;
     let ra = retry_after.map_or(0, |d| d.as_millis().min(i64::MAX as u128) as i64);
     jittered.max(ra)

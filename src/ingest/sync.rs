@@ -189,7 +189,11 @@ impl SyncWorker {
                 tracing::error!(connection = %c.id, error = %e, "could not record sync outcome")
             }
         }
-        crate::metrics::metrics().add("ordervault_sync_runs_total", &[("outcome", &report.outcome)], 1);
+        crate::metrics::metrics().add(
+            "ordervault_sync_runs_total",
+            &[("outcome", &report.outcome)],
+            1,
+        );
         tracing::info!(
             connection = %c.id, account = %c.account_id, marketplace = %c.marketplace,
             outcome = %report.outcome, inserted = report.inserted, updated = report.updated,
@@ -404,10 +408,34 @@ struct PageWrite {
 impl RunReport {
     fn add(&mut self, w: PageWrite) {
         if w.inserted + w.updated > 0 {
-            crate::metrics::metrics().add("ordervault_orders_ingested_total", &[("account", &self.account), ("marketplace", &self.marketplace), ("outcome", "inserted")], w.inserted);
-            crate::metrics::metrics().add("ordervault_orders_ingested_total", &[("account", &self.account), ("marketplace", &self.marketplace), ("outcome", "updated")], w.updated);
+            crate::metrics::metrics().add(
+                "ordervault_orders_ingested_total",
+                &[
+                    ("account", &self.account),
+                    ("marketplace", &self.marketplace),
+                    ("outcome", "inserted"),
+                ],
+                w.inserted,
+            );
+            crate::metrics::metrics().add(
+                "ordervault_orders_ingested_total",
+                &[
+                    ("account", &self.account),
+                    ("marketplace", &self.marketplace),
+                    ("outcome", "updated"),
+                ],
+                w.updated,
+            );
         }
-        crate::metrics::metrics().add("ordervault_orders_ingested_total", &[("account", &self.account), ("marketplace", &self.marketplace), ("outcome", "failed")], w.failed);
+        crate::metrics::metrics().add(
+            "ordervault_orders_ingested_total",
+            &[
+                ("account", &self.account),
+                ("marketplace", &self.marketplace),
+                ("outcome", "failed"),
+            ],
+            w.failed,
+        );
         self.inserted += w.inserted;
         self.updated += w.updated;
         self.unchanged += w.unchanged;

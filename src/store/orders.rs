@@ -378,7 +378,10 @@ impl AccountStore {
 
     /// The row with this id (outbox events refer to orders by id).
     pub async fn get_by_id(&self, id: i64) -> Result<Option<OrderRow>, StoreError> {
-        let sql = format!("SELECT {ORDER_COLUMNS} FROM {}orders WHERE id = $1", self.prefix);
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM {}orders WHERE id = $1",
+            self.prefix
+        );
         on_pool!(&self.pool, p => {
             let row = sqlx::query(&sql).bind(id).fetch_optional(p).await?;
             match row {
@@ -444,7 +447,10 @@ impl AccountStore {
     }
 
     /// The ack state of an order: (acked version, reference, acked at).
-    pub async fn ack_state(&self, id: i64) -> Result<Option<(Option<i64>, Option<String>, Option<i64>)>, StoreError> {
+    pub async fn ack_state(
+        &self,
+        id: i64,
+    ) -> Result<Option<(Option<i64>, Option<String>, Option<i64>)>, StoreError> {
         let sql = format!(
             "SELECT acked_version, backoffice_ref, acked_at FROM {}orders WHERE id = $1",
             self.prefix

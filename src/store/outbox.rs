@@ -31,7 +31,14 @@ pub(crate) async fn insert_events(
             }
             if numbered {
                 let b = i * 5;
-                sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5));
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                ));
             } else {
                 sql.push_str("(?, ?, ?, ?, ?)");
             }
@@ -40,7 +47,11 @@ pub(crate) async fn insert_events(
             ($q:expr) => {{
                 let mut q = $q;
                 for (order_id, version) in chunk {
-                    let kind = if *version == 1 { "order.created" } else { "order.updated" };
+                    let kind = if *version == 1 {
+                        "order.created"
+                    } else {
+                        "order.updated"
+                    };
                     q = q
                         .bind(*order_id)
                         .bind(*version)
@@ -107,7 +118,10 @@ pub enum AttemptResult {
         error: String,
     },
     /// Give up: dead-letter.
-    Dead { status: Option<i64>, error: String },
+    Dead {
+        status: Option<i64>,
+        error: String,
+    },
 }
 
 impl AccountStore {
@@ -169,8 +183,16 @@ impl AccountStore {
                 next_at,
                 status,
                 error,
-            } => ("retrying", Some(*next_at), *status, Some(error.as_str()), None),
-            AttemptResult::Dead { status, error } => ("dead", None, *status, Some(error.as_str()), None),
+            } => (
+                "retrying",
+                Some(*next_at),
+                *status,
+                Some(error.as_str()),
+                None,
+            ),
+            AttemptResult::Dead { status, error } => {
+                ("dead", None, *status, Some(error.as_str()), None)
+            }
         };
         let sql = format!(
             "INSERT INTO {}deliveries AS d (endpoint_id, outbox_id, status, attempts, first_attempt_at, \
@@ -220,7 +242,11 @@ impl AccountStore {
     }
 
     /// Dead-lettered deliveries of an endpoint, newest first.
-    pub async fn dead_letters(&self, endpoint_id: &str, limit: i64) -> Result<Vec<DeadLetter>, StoreError> {
+    pub async fn dead_letters(
+        &self,
+        endpoint_id: &str,
+        limit: i64,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
         let p = self.prefix();
         let sql = format!(
             "SELECT e.event_id, e.event_type, o.marketplace, o.order_number, d.attempts, \

@@ -40,7 +40,11 @@ where
 }
 
 impl Catalog {
-    pub async fn insert_webhook(&self, e: &WebhookEndpoint, secret_ct: &[u8]) -> Result<(), StoreError> {
+    pub async fn insert_webhook(
+        &self,
+        e: &WebhookEndpoint,
+        secret_ct: &[u8],
+    ) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO {}webhook_endpoints (id, account_id, url, secret_ct, status, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -56,7 +60,10 @@ impl Catalog {
     }
 
     /// Endpoints of one account, or all active endpoints (`None`).
-    pub async fn webhooks(&self, account: Option<&str>) -> Result<Vec<WebhookEndpoint>, StoreError> {
+    pub async fn webhooks(
+        &self,
+        account: Option<&str>,
+    ) -> Result<Vec<WebhookEndpoint>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM {}webhook_endpoints \
              WHERE ($1 IS NULL AND status = 'active') OR account_id = $1 ORDER BY created_at, id",
@@ -69,7 +76,10 @@ impl Catalog {
     }
 
     pub async fn webhook(&self, id: &str) -> Result<Option<WebhookEndpoint>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM {}webhook_endpoints WHERE id = $1", self.p);
+        let sql = format!(
+            "SELECT {COLUMNS} FROM {}webhook_endpoints WHERE id = $1",
+            self.p
+        );
         on_pool!(&self.pool, p => {
             let row = sqlx::query(&sql).bind(id).fetch_optional(p).await?;
             row.as_ref().map(endpoint).transpose()
@@ -77,7 +87,10 @@ impl Catalog {
     }
 
     pub async fn webhook_secret(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let sql = format!("SELECT secret_ct FROM {}webhook_endpoints WHERE id = $1", self.p);
+        let sql = format!(
+            "SELECT secret_ct FROM {}webhook_endpoints WHERE id = $1",
+            self.p
+        );
         on_pool!(&self.pool, p => Ok(sqlx::query_scalar(&sql).bind(id).fetch_optional(p).await?))
     }
 
@@ -105,13 +118,22 @@ impl Catalog {
     }
 
     pub async fn delete_account_webhooks(&self, account: &str) -> Result<u64, StoreError> {
-        let sql = format!("DELETE FROM {}webhook_endpoints WHERE account_id = $1", self.p);
+        let sql = format!(
+            "DELETE FROM {}webhook_endpoints WHERE account_id = $1",
+            self.p
+        );
         on_pool!(&self.pool, p => Ok(sqlx::query(&sql).bind(account).execute(p).await?.rows_affected()))
     }
 
     /// Leases an active endpoint of an active account to `owner`; `false` if another
     /// forwarder holds it.
-    pub async fn claim_webhook(&self, id: &str, owner: &str, now_ms: i64, until_ms: i64) -> Result<bool, StoreError> {
+    pub async fn claim_webhook(
+        &self,
+        id: &str,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, StoreError> {
         let p = self.p;
         let sql = format!(
             "UPDATE {p}webhook_endpoints SET lease_owner = $1, lease_until_ms = $2 \
