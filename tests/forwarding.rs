@@ -314,6 +314,36 @@ async fn retry_after_is_honoured_then_dead_letter_and_replay(env: TestEnv) {
     assert!(store.dead_letters(&s.webhook, 10).await.unwrap().is_empty());
 }
 
+/// The forwarder loop wakes on the ingest's signal instead of waiting for its tick.
+async fn delivery_starts_when_ingest_signals(env: TestEnv) {
+    let s = setup(env).await;
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let fwd = Arc::new(Forwarder::with_owner(s.env.app.clone(), "loop".into()));
+    // A tick far longer than the wait below: only the signal can explain a delivery.
+    let task = tokio::spawn(ordervault::forward::run_forwarder(
+        fwd,
+        std::time::Duration::from_secs(600),
+        rx,
+    ));
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    s.ingest(&orders(2)).await;
+    s.env.app.outbox_notify.notify_one();
+    let mut delivered = 0;
+    for _ in 0..100 {
+        delivered = s.log().iter().filter(|r| r.accepted).count();
+        if delivered == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        delivered, 2,
+        "delivered after the signal, long before the tick"
+    );
+    stop.send(true).unwrap();
+    task.await.unwrap();
+}
+
 // ---- HTTP API -------------------------------------------------------------------------
 
 struct Api {
@@ -529,6 +559,7 @@ async fn openapi_health_and_metrics(env: TestEnv) {
 }
 
 both_backends!(
+    delivery_starts_when_ingest_signals,
     signed_full_orders_arrive,
     receiver_down_then_up_gets_everything_once_per_id,
     gone_disables_the_endpoint,
