@@ -36,6 +36,15 @@ pub enum Command {
     /// Webhook endpoints of an account (the seller's backoffice).
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// The whole product in one command: sandboxes, sync, webhooks, support, retention, closure.
+    #[cfg(feature = "sandbox")]
+    Demo {
+        /// Orders per marketplace.
+        #[arg(long, default_value_t = 150)]
+        orders: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
     /// Run a sandbox marketplace on 127.0.0.1 (a faithful fake, for trying ordervault).
     #[cfg(feature = "sandbox")]
     Sandbox(SandboxArgs),

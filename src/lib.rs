@@ -11,6 +11,8 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+#[cfg(feature = "sandbox")]
+pub mod demo;
 pub mod error;
 pub mod forward;
 pub mod ids;

@@ -24,7 +24,12 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = Settings::load(cli.config.as_deref())?;
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    #[cfg(feature = "sandbox")]
+    if matches!(cli.command, Command::Demo { .. }) && std::env::var_os("RUST_LOG").is_none() {
+        // The demo narrates on stdout; only warnings go to the log.
+        settings.log.level = "warn".into();
+    }
     telemetry::init(&settings.log);
     match cli.command {
         Command::Keys(KeysCommand::Generate { out }) => {
@@ -44,6 +49,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox(args).await,
+        #[cfg(feature = "sandbox")]
+        Command::Demo { orders, seed } => {
+            ordervault::demo::run(ordervault::demo::DemoOptions { orders, seed }).await
+        }
         command => {
             let app = App::build_default(settings).await?;
             let result = dispatch(&app, command).await;
@@ -70,7 +79,7 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
         }
         Command::Keys(KeysCommand::Generate { .. }) => unreachable!("handled before start-up"),
         #[cfg(feature = "sandbox")]
-        Command::Sandbox(_) => unreachable!("handled before start-up"),
+        Command::Sandbox(_) | Command::Demo { .. } => unreachable!("handled before start-up"),
         Command::Connection(c) => connection(app, c).await,
         Command::Webhook(w) => webhook(app, w).await,
         Command::Account(AccountCommand::Create {
