@@ -84,7 +84,10 @@ struct Inner {
     clock: SharedClock,
     config: SandboxConfig,
     options: EbaySandboxOptions,
+    /// Plans sorted by placement time, so a listing only scans the plans that can match.
     world: World,
+    /// The longest time from placement to an order's last change.
+    max_settle: Duration,
     tokens: TokenRegistry,
     faults: FaultInjector,
     token_requests: AtomicU64,
@@ -110,11 +113,19 @@ pub async fn start_with(
     // eBay timestamps have millisecond precision; so must the world's.
     let anchor = DateTime::from_timestamp_millis(clock.now().timestamp_millis())
         .unwrap_or_else(|| clock.now());
-    let world = World::generate(
+    let mut world = World::generate(
         &config.world_spec(MarketplaceKind::Ebay, anchor),
         render::order_number,
     );
+    world.plans.sort_by_key(|p| p.order.placed_at);
+    let max_settle = world
+        .plans
+        .iter()
+        .map(|p| p.settles_at - p.order.placed_at)
+        .max()
+        .unwrap_or_else(Duration::zero);
     let inner = Arc::new(Inner {
+        max_settle,
         tokens: TokenRegistry::new(clock.clone(), config.seed),
         faults: FaultInjector::new(config.fault_rate, config.seed),
         token_requests: AtomicU64::new(0),
@@ -414,9 +425,22 @@ fn list(
         p.state_at(now)
             .map(|o| render::render(&render::released(o, now), now, false))
     };
-    let mut candidates: Vec<&crate::sandbox::world::OrderPlan> = s
-        .world
-        .plans
+    // Only plans placed where a match is possible (a change lies within max_settle of
+    // placement).
+    let plans = &s.world.plans;
+    let (lo, hi) = {
+        let (from, to) = match (filter.creation, filter.modified) {
+            (Some(c), _) => (c.from, c.to),
+            (None, Some(m)) => (m.from - s.max_settle, m.to),
+            (None, None) => (default_window.from, None),
+        };
+        let lo = plans.partition_point(|p| p.order.placed_at < from);
+        let hi = to.map_or(plans.len(), |to| {
+            plans.partition_point(|p| p.order.placed_at <= to)
+        });
+        (lo, hi.max(lo))
+    };
+    let mut candidates: Vec<&crate::sandbox::world::OrderPlan> = plans[lo..hi]
         .iter()
         .filter(|p| {
             // Cheap bounds first: a change lies between placement and settling.
