@@ -58,9 +58,11 @@ pub fn mask_customer(c: &Customer, order_country: Option<&str>) -> MaskedCustome
         pseudonymized: false,
         initials: name_source
             .and_then(|a| initials(a.first_name.as_deref(), a.last_name.as_deref())),
-        country: order_country
-            .and_then(country)
-            .or_else(|| address.and_then(|a| a.country_code.as_deref()).and_then(country)),
+        country: order_country.and_then(country).or_else(|| {
+            address
+                .and_then(|a| a.country_code.as_deref())
+                .and_then(country)
+        }),
         postcode_prefix: address
             .and_then(|a| a.postcode.as_deref())
             .and_then(postcode_prefix),
@@ -149,7 +151,13 @@ pub fn email(address: &str) -> Option<String> {
 /// run's length does not depend on the number's. `None` for fewer than four digits.
 pub fn phone(number: &str) -> Option<String> {
     let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
-    (digits.len() >= 4).then(|| format!("••••••{}{}", digits[digits.len() - 2], digits[digits.len() - 1]))
+    (digits.len() >= 4).then(|| {
+        format!(
+            "••••••{}{}",
+            digits[digits.len() - 2],
+            digits[digits.len() - 1]
+        )
+    })
 }
 
 #[cfg(test)]
@@ -159,15 +167,33 @@ mod tests {
 
     #[test]
     fn initials_of_names() {
-        assert_eq!(initials(Some("Anna"), Some("de Vries")).as_deref(), Some("A. d. V."));
-        assert_eq!(initials(Some("Johanna"), Some("Bakker")).as_deref(), Some("J. B."));
+        assert_eq!(
+            initials(Some("Anna"), Some("de Vries")).as_deref(),
+            Some("A. d. V.")
+        );
+        assert_eq!(
+            initials(Some("Johanna"), Some("Bakker")).as_deref(),
+            Some("J. B.")
+        );
         assert_eq!(initials(None, Some("Bakker")).as_deref(), Some("B."));
         assert_eq!(initials(Some("  Émile "), None).as_deref(), Some("É."));
         // Decomposed E + combining acute stays together.
-        assert_eq!(initials(Some("E\u{301}mile"), None).as_deref(), Some("E\u{301}."));
-        assert_eq!(initials(Some("Łukasz"), Some("Żółć")).as_deref(), Some("Ł. Ż."));
-        assert_eq!(initials(Some("小明"), Some("王")).as_deref(), Some("小. 王."));
-        assert_eq!(initials(Some("Анна"), Some("Іванова")).as_deref(), Some("А. І."));
+        assert_eq!(
+            initials(Some("E\u{301}mile"), None).as_deref(),
+            Some("E\u{301}.")
+        );
+        assert_eq!(
+            initials(Some("Łukasz"), Some("Żółć")).as_deref(),
+            Some("Ł. Ż.")
+        );
+        assert_eq!(
+            initials(Some("小明"), Some("王")).as_deref(),
+            Some("小. 王.")
+        );
+        assert_eq!(
+            initials(Some("Анна"), Some("Іванова")).as_deref(),
+            Some("А. І.")
+        );
         assert_eq!(initials(None, Some("'t Hooft")).as_deref(), Some("t. H."));
         assert_eq!(
             initials(Some("A B C D E"), None).as_deref(),
@@ -190,7 +216,11 @@ mod tests {
         assert_eq!(email("no-at-sign").as_deref(), Some("n***@***"));
         assert_eq!(email("@example.com").as_deref(), Some("***@***.com"));
         assert_eq!(email("x@10.0.0.44").as_deref(), Some("x***@***"));
-        assert_eq!(email("x@xn--p1ai").as_deref(), Some("x***@***"), "no dot, no TLD");
+        assert_eq!(
+            email("x@xn--p1ai").as_deref(),
+            Some("x***@***"),
+            "no dot, no TLD"
+        );
         assert_eq!(email("x@пример.рф").as_deref(), Some("x***@***"));
         assert_eq!(email("élodie@exemple.fr").as_deref(), Some("é***@***.fr"));
         assert_eq!(email(""), None);
@@ -271,7 +301,10 @@ mod tests {
         // Nothing known: nothing shown.
         let m = mask_customer(&Customer::default(), None);
         assert_eq!(m, MaskedCustomer::default());
-        assert_eq!(serde_json::to_string(&m).unwrap(), r#"{"pseudonymized":false}"#);
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"pseudonymized":false}"#
+        );
         assert_eq!(
             serde_json::to_string(&MaskedCustomer::pseudonymized()).unwrap(),
             r#"{"pseudonymized":true}"#

@@ -128,8 +128,16 @@ pub async fn lookup(app: &App, req: LookupRequest<'_>) -> Result<Vec<MaskedOrder
     };
     let account = AccountId::parse(req.account);
     entry.account_id = account.as_ref().ok().map(AccountId::as_str);
-    let marketplace = req.marketplace.map(str::parse::<MarketplaceKind>).transpose();
-    entry.marketplace = marketplace.as_ref().ok().copied().flatten().map(|m| m.as_str());
+    let marketplace = req
+        .marketplace
+        .map(str::parse::<MarketplaceKind>)
+        .transpose();
+    entry.marketplace = marketplace
+        .as_ref()
+        .ok()
+        .copied()
+        .flatten()
+        .map(|m| m.as_str());
     let parsed = match (&account, OrderNumber::parse(req.order_number), &marketplace) {
         (Err(_), _, _) => Err("account must be 16 lower-case hexadecimal characters"),
         (_, Err(e), _) => Err(match e {
@@ -213,8 +221,7 @@ async fn read_masked(
         .map_err(|e| internal("order read failed")(&e))?;
     // Exact match on top of the exact query: a backend collation can never widen it.
     rows.retain(|r| {
-        r.order_number == number.as_str()
-            && marketplace.is_none_or(|m| r.marketplace == m.as_str())
+        r.order_number == number.as_str() && marketplace.is_none_or(|m| r.marketplace == m.as_str())
     });
     if rows.is_empty() {
         return Ok(Vec::new());
