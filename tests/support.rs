@@ -194,6 +194,15 @@ async fn roles_are_separated(env: TestEnv) {
         .call("GET", &lookup, Some("ov_not-a-real-token"), None)
         .await;
     assert_problem(&r, 401);
+    // Documented in the OpenAPI description.
+    let doc = api
+        .call("GET", "/api/v1/openapi.json", None, None)
+        .await
+        .json();
+    assert!(doc["paths"]["/support/accounts/{account}/orders/{order_number}"]["get"].is_object());
+    assert!(doc["paths"]["/audit"]["get"].is_object());
+    assert!(doc["components"]["schemas"]["MaskedOrder"].is_object());
+    assert!(doc["components"]["schemas"]["Order"].is_object());
     // The account still stands: the support token's close attempt did nothing.
     let r = api.lookup(&support, a, "LEAK-0000").await;
     assert_eq!(r.status, 200);
