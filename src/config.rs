@@ -20,6 +20,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub accounts: AccountSettings,
     pub sync: SyncSettings,
+    pub support: SupportSettings,
 }
 
 /// Where local state lives.
@@ -179,6 +180,23 @@ impl Default for SyncSettings {
     }
 }
 
+/// Support staff's masked order lookup.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SupportSettings {
+    /// Lookups one support token may make per minute (token bucket, per process): bounds
+    /// how fast a stolen or misused token can probe order numbers.
+    pub rate_limit_per_minute: u32,
+}
+
+impl Default for SupportSettings {
+    fn default() -> Self {
+        Self {
+            rate_limit_per_minute: 60,
+        }
+    }
+}
+
 /// A configuration problem, worded for the operator.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -280,6 +298,11 @@ impl Settings {
         if sync.max_backoff_secs < 10 {
             return Err(ConfigError::Invalid(
                 "sync.max_backoff_secs must be at least 10".into(),
+            ));
+        }
+        if !(1..=10_000_000).contains(&self.support.rate_limit_per_minute) {
+            return Err(ConfigError::Invalid(
+                "support.rate_limit_per_minute must be between 1 and 10000000".into(),
             ));
         }
         Ok(())

@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod orders;
 pub mod privacy;
 pub mod store;
+pub mod support;
 pub mod telemetry;
 pub mod tokens;
 

@@ -7,6 +7,7 @@ mod metrics;
 mod openapi;
 mod orders;
 pub mod problem;
+mod support;
 mod webhooks;
 
 use axum::routing::{get, post};
@@ -29,13 +30,33 @@ pub fn router(app: App) -> Router {
         .route("/webhooks/{id}", axum::routing::delete(webhooks::remove))
         .route("/webhooks/{id}/enable", post(webhooks::enable))
         .route("/webhooks/{id}/dead-letters", get(webhooks::dead_letters))
-        .route("/webhooks/{id}/replay", post(webhooks::replay));
+        .route("/webhooks/{id}/replay", post(webhooks::replay))
+        .merge(support_api(&app));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/support", get(support::page))
+        .route("/support/app.js", get(support::page_js))
+        .route("/support/app.css", get(support::page_css))
         .route("/metrics", get(metrics::render))
         .nest("/api/v1", v1)
         .fallback(not_found)
         .with_state(app)
+}
+
+/// Support lookup and its audit, with `no-store` responses and the per-process
+/// per-token rate limiter (`support.rate_limit_per_minute`).
+fn support_api(app: &App) -> Router<App> {
+    let limiter = std::sync::Arc::new(crate::support::limiter::RateLimiter::new(
+        app.settings.support.rate_limit_per_minute,
+    ));
+    Router::new()
+        .route(
+            "/support/accounts/{account}/orders/{order_number}",
+            get(support::lookup),
+        )
+        .route("/audit", get(support::audit))
+        .layer(axum::middleware::map_response(support::no_store))
+        .layer(axum::Extension(limiter))
 }
 
 async fn healthz() -> Json<serde_json::Value> {

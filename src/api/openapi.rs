@@ -23,6 +23,17 @@ fn ok_ref(schema: &str) -> Value {
 }
 
 pub fn spec() -> Value {
+    let mut doc = base_spec();
+    if let (Some(schemas), Value::Object(extra)) = (
+        doc["components"]["schemas"].as_object_mut(),
+        support_schemas(),
+    ) {
+        schemas.extend(extra);
+    }
+    doc
+}
+
+fn base_spec() -> Value {
     let number = json!({"name": "order_number", "in": "path", "required": true, "schema": {"type": "string", "maxLength": 64}});
     let marketplace = json!({"name": "marketplace", "in": "query", "required": false, "schema": {"type": "string", "enum": ["bol", "amazon", "ebay"]}});
     let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
@@ -69,6 +80,7 @@ pub fn spec() -> Value {
     );
     create_account["responses"]["201"] = json!({"description": "Created"});
     create_account["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "retention_days": {"type": "integer", "minimum": 1}}}}}});
+    let (support_lookup, audit) = support_ops();
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -95,6 +107,8 @@ pub fn spec() -> Value {
                 "get": op("List accounts", "accounts (admin)", json!({"description": "OK"})),
                 "post": create_account
             },
+            "/support/accounts/{account}/orders/{order_number}": {"get": support_lookup},
+            "/audit": {"get": audit},
             "/accounts/{id}/close": {"post": with_id(op("Close an account: shred keys, drop its store; returns the deletion receipt (same on repeat)", "accounts (admin)", json!({"description": "Deletion receipt"})))}
         },
         "components": {
@@ -123,6 +137,76 @@ pub fn spec() -> Value {
                 }}
             }
         }
+    })
+}
+
+/// The support lookup and the backoffice's audit read.
+fn support_ops() -> (Value, Value) {
+    let mut lookup = op(
+        "Masked order(s) with exactly this number (support tokens). Audited before it answers; \
+         404 is the same for an unknown account, a closed account and an unknown order. When \
+         two marketplaces share the number both are returned, unless ?marketplace= narrows it.",
+        "support",
+        json!({"description": "OK", "headers": {"Cache-Control": {"schema": {"type": "string", "const": "no-store"}}},
+               "content": {"application/json": {"schema": {"type": "object", "properties": {
+                   "orders": {"type": "array", "items": {"$ref": "#/components/schemas/MaskedOrder"}}}}}}}),
+    );
+    lookup["parameters"] = json!([
+        {"name": "account", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"}},
+        {"name": "order_number", "in": "path", "required": true, "description": "Exact; surrounding white space is trimmed",
+         "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$"}},
+        {"name": "marketplace", "in": "query", "required": false, "schema": {"type": "string", "enum": ["bol", "amazon", "ebay"]}}
+    ]);
+    lookup["responses"]["429"] = json!({"description": "Rate limited (support.rate_limit_per_minute per token, per process)",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
+    lookup["responses"]["500"] = json!({"$ref": "#/components/responses/Problem"});
+    let mut audit = op(
+        "Support lookups of the token's own account, newest first (backoffice tokens)",
+        "support",
+        json!({"description": "OK", "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "entries": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEntry"}}}}}}}),
+    );
+    audit["parameters"] = json!([{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}]);
+    (lookup, audit)
+}
+
+/// Schemas of the support responses, merged into `components.schemas`.
+fn support_schemas() -> Value {
+    json!({
+        "MaskedOrder": {"type": "object", "properties": {
+            "marketplace": {"type": "string"}, "order_number": {"type": "string"}, "status": {"type": "string"},
+            "placed_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
+            "fulfilled_at": {"type": "string", "format": "date-time"}, "cancelled_at": {"type": "string", "format": "date-time"},
+            "currency": {"type": "string"}, "total_minor": {"type": "integer"},
+            "lines": {"type": "array", "items": {"type": "object"}},
+            "pseudonymized": {"type": "boolean"}, "version": {"type": "integer"},
+            "customer": {"type": "object", "description": "Masked; only {\"pseudonymized\": true} once pseudonymized", "properties": {
+                "pseudonymized": {"type": "boolean"},
+                "initials": {"type": "string", "examples": ["A. d. V."]},
+                "country": {"type": "string", "examples": ["NL"]},
+                "postcode_prefix": {"type": "string", "examples": ["10"]},
+                "email": {"type": "string", "examples": ["g***@***.nl"]},
+                "phone": {"type": "string", "examples": ["••••••78"]}
+            }},
+            "forwarding": {"type": "object", "properties": {
+                "webhooks": {"type": "array", "items": {"type": "object", "properties": {
+                    "endpoint_id": {"type": "string"}, "endpoint_status": {"type": "string"},
+                    "state": {"type": "string", "enum": ["delivered", "pending", "retrying", "dead", "not_sent", "no_event"]},
+                    "version": {"type": "integer"}, "attempts": {"type": "integer"},
+                    "last_attempt_at": {"type": "string", "format": "date-time"}}}},
+                "pull": {"type": "object", "properties": {"acked": {"type": "boolean"}, "acked_version": {"type": "integer"},
+                    "acked_at": {"type": "string", "format": "date-time"}, "current": {"type": "boolean"}}}
+            }}
+        }},
+        "AuditEntry": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "token_id": {"type": "string"}, "token_label": {"type": ["string", "null"]},
+            "account_id": {"type": "string"},
+            "order_number": {"type": ["string", "null"], "description": "Kept only when the number matched an order"},
+            "marketplace": {"type": ["string", "null"]},
+            "result": {"type": "string", "enum": ["found", "not_found", "invalid", "error"]},
+            "matches": {"type": "integer"}, "at": {"type": "integer", "description": "Unix milliseconds"}
+        }}
     })
 }
 

@@ -320,3 +320,46 @@ impl AccountStore {
         Ok(events.first().map(|e| now_ms - e.created_at))
     }
 }
+
+/// The delivery state of an order's latest event at one endpoint (support's view).
+#[derive(Debug, Clone, Serialize)]
+pub struct LatestDelivery {
+    /// The order version the latest event carries.
+    pub order_version: i64,
+    pub event_created_at: i64,
+    /// `delivered`, `retrying`, `dead`, or `None` when not attempted yet.
+    pub status: Option<String>,
+    pub attempts: i64,
+    pub last_attempt_at: Option<i64>,
+}
+
+impl AccountStore {
+    /// The latest outbox event of an order and its delivery state at `endpoint_id`
+    /// (`None`: the order has no event). Uses the `(order_id, id)` index.
+    pub async fn latest_delivery(
+        &self,
+        order_id: i64,
+        endpoint_id: &str,
+    ) -> Result<Option<LatestDelivery>, StoreError> {
+        let p = self.prefix();
+        let sql = format!(
+            "SELECT e.order_version, e.created_at, d.status, COALESCE(d.attempts, 0) AS attempts, \
+                d.last_attempt_at \
+             FROM {p}outbox e LEFT JOIN {p}deliveries d ON d.outbox_id = e.id AND d.endpoint_id = $2 \
+             WHERE e.order_id = $1 ORDER BY e.id DESC LIMIT 1"
+        );
+        on_pool!(self.pool(), pl => {
+            let row = sqlx::query(&sql).bind(order_id).bind(endpoint_id).fetch_optional(pl).await?;
+            match row {
+                Some(r) => Ok(Some(LatestDelivery {
+                    order_version: r.try_get(0)?,
+                    event_created_at: r.try_get(1)?,
+                    status: r.try_get(2)?,
+                    attempts: r.try_get(3)?,
+                    last_attempt_at: r.try_get(4)?,
+                })),
+                None => Ok(None),
+            }
+        })
+    }
+}

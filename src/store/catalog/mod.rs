@@ -2,12 +2,14 @@
 //! receipts and installation metadata. It holds no customer personal data.
 
 mod accounts;
+mod audit;
 mod connections;
 mod keys;
 mod tokens;
 mod webhooks;
 
 pub use accounts::{AccountRecord, AccountStatus, ClosureCounts};
+pub use audit::{AuditEntry, AuditResult, NewAuditEntry};
 pub use connections::{ConnectionRecord, ConnectionStatus, RunEnd};
 pub use keys::KeyRow;
 pub use tokens::TokenRecord;

@@ -1,0 +1,169 @@
+//! Support endpoints: the masked lookup (`support` tokens), the audit of support access
+//! (`backoffice` tokens, own account), and the support web page.
+//!
+//! Every support API response carries `Cache-Control: no-store`. Checks run in this
+//! order: token (401), role (403), rate limit (429, not audited: nothing was looked up),
+//! then the lookup itself, which audits before it answers (DESIGN.md, "Roles").
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::Principal;
+use super::problem::ApiError;
+use crate::app::App;
+use crate::ids::Role;
+use crate::support::limiter::RateLimiter;
+use crate::support::{lookup as run_lookup, LookupError, LookupRequest};
+
+/// Optional query of the lookup.
+#[derive(Deserialize)]
+pub struct LookupQuery {
+    /// Narrows to one marketplace when two share the order number.
+    pub marketplace: Option<String>,
+}
+
+/// `GET /api/v1/support/accounts/{account}/orders/{order_number}`: the masked order(s)
+/// with exactly this number. A 404 is the same for an unknown account, a closed account
+/// and an unknown order.
+pub async fn lookup(
+    State(app): State<App>,
+    Extension(limiter): Extension<Arc<RateLimiter>>,
+    p: Principal,
+    path: Result<Path<(String, String)>, PathRejection>,
+    query: Result<Query<LookupQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    p.require(Role::Support)?;
+    if let Err(retry_after) = limiter.check(&p.token_id, app.now_ms()) {
+        tracing::warn!(token = %p.token_id, "support lookup rate limited");
+        let mut resp = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too Many Requests",
+            "support lookup rate limit reached; retry later",
+        )
+        .into_response();
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        return Ok(resp);
+    }
+    // A path or query that does not even decode is still a lookup: it is audited as
+    // invalid (with nothing of the input) before the 400.
+    let (account, number) = match &path {
+        Ok(Path((a, n))) => (a.as_str(), n.as_str()),
+        Err(_) => ("", ""),
+    };
+    let marketplace = match &query {
+        Ok(Query(q)) => q.marketplace.as_deref(),
+        Err(_) => Some(""),
+    };
+    let result = run_lookup(
+        &app,
+        LookupRequest {
+            token_id: &p.token_id,
+            account,
+            order_number: number,
+            marketplace,
+        },
+    )
+    .await;
+    match result {
+        Ok(orders) => Ok(Json(json!({ "orders": orders })).into_response()),
+        Err(LookupError::Invalid(msg)) => Err(ApiError::bad_request(msg)),
+        Err(LookupError::NotFound) => Err(ApiError::not_found("order")),
+        Err(e @ (LookupError::AuditFailed | LookupError::Internal)) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal Server Error",
+            e.to_string(),
+        )),
+    }
+}
+
+/// Query of the audit read.
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    pub limit: Option<i64>,
+}
+
+/// `GET /api/v1/audit`: support lookups of the backoffice token's own account, newest
+/// first (`limit` 1–1000, default 100).
+pub async fn audit(
+    State(app): State<App>,
+    p: Principal,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let account = p.backoffice_account()?;
+    let Query(q) = query.map_err(|_| ApiError::bad_request("limit must be an integer"))?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let entries = app
+        .store
+        .catalog()
+        .support_audit(account.as_str(), limit)
+        .await?;
+    Ok(Json(json!({ "entries": entries })))
+}
+
+/// Adds `Cache-Control: no-store` (and `nosniff`) to support API responses, errors
+/// included, so no masked order lingers in a browser or proxy cache.
+pub async fn no_store(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    resp
+}
+
+const PAGE_HTML: &str = include_str!("support_page/index.html");
+const PAGE_JS: &str = include_str!("support_page/app.js");
+const PAGE_CSS: &str = include_str!("support_page/app.css");
+
+/// Content-Security-Policy of the page: its own script, style and API only.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+    img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut resp = body.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    resp
+}
+
+/// `GET /support`: the support page (HTML; the token stays in the page's memory).
+pub async fn page() -> Response {
+    asset("text/html; charset=utf-8", PAGE_HTML)
+}
+
+/// `GET /support/app.js`.
+pub async fn page_js() -> Response {
+    asset("text/javascript; charset=utf-8", PAGE_JS)
+}
+
+/// `GET /support/app.css`.
+pub async fn page_css() -> Response {
+    asset("text/css; charset=utf-8", PAGE_CSS)
+}
