@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod keyring;
 pub mod orders;
 pub mod privacy;
+pub mod scheduler;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;

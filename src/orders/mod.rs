@@ -4,4 +4,4 @@
 
 mod seal;
 
-pub use seal::{open_order, seal_order, OpenedOrder, SealError};
+pub use seal::{open_order, pseudonym_of, seal_order, OpenedOrder, SealError};

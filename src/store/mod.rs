@@ -25,6 +25,7 @@ mod error;
 mod failures;
 mod orders;
 mod postgres;
+mod privacy;
 mod sqlite;
 
 use std::path::Path;
@@ -36,6 +37,7 @@ pub use catalog::Catalog;
 pub use error::StoreError;
 pub use failures::IngestFailure;
 pub use orders::{AccountStore, OrderRow, SealedOrder, UpsertOutcome, UpsertResult};
+pub use privacy::{DueCutoffs, DueRow, PrivacyCounts};
 
 use crate::config::DatabaseSettings;
 use crate::ids::AccountId;

@@ -4,11 +4,13 @@
 mod accounts;
 mod connections;
 mod keys;
+mod privacy;
 mod tokens;
 
 pub use accounts::{AccountRecord, AccountStatus, ClosureCounts};
 pub use connections::{ConnectionRecord, ConnectionStatus, RunEnd};
 pub use keys::KeyRow;
+pub use privacy::PrivacyRequestRecord;
 pub use tokens::TokenRecord;
 
 use super::{Pool, StoreError};
