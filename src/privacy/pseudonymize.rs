@@ -246,7 +246,9 @@ async fn sweep_leased(
     // SQLite's checkpoint is cheap when there is nothing to do, and it also finishes a
     // purge an earlier sweep could not; PostgreSQL vacuums only after changes.
     if done.pseudonymized > 0 || app.store.kind() == crate::store::BackendKind::Sqlite {
-        store.purge_erased().await?;
+        store
+            .purge_erased(app.settings.pseudonymize.postgres_vacuum_full)
+            .await?;
     }
     Ok(done)
 }

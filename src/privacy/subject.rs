@@ -229,7 +229,9 @@ pub async fn erase_subject(
     let ids: Vec<i64> = found.keys().copied().collect();
     let now = app.now_ms();
     let erased = store.erase_rows(&ids, now).await?;
-    store.purge_erased().await?;
+    store
+        .purge_erased(app.settings.pseudonymize.postgres_vacuum_full)
+        .await?;
     let receipt = ErasureReceipt {
         request_id: new_request_id(),
         kind: "erase",

@@ -210,8 +210,11 @@ impl AccountStore {
     /// Makes erased values unrecoverable from the database files. SQLite: zeroing of
     /// freed space is on (`secure_delete`), so checkpointing the WAL into the database
     /// and truncating it leaves no old page image behind; retried while readers hold the
-    /// WAL. PostgreSQL: `VACUUM` removes the dead row versions that still hold the bytes.
-    pub async fn purge_erased(&self) -> Result<(), StoreError> {
+    /// WAL. PostgreSQL: `VACUUM` removes the dead row versions, so no query (nor
+    /// `pg_dump`) can read them, but it does not zero their bytes in the table file;
+    /// with `rewrite`, `VACUUM FULL` writes the table and its indexes anew and drops the
+    /// old files, at the cost of locking the account's orders while it runs.
+    pub async fn purge_erased(&self, rewrite: bool) -> Result<(), StoreError> {
         match self.pool() {
             Pool::Sqlite(p) => {
                 for attempt in 0..20 {
@@ -229,7 +232,8 @@ impl AccountStore {
                 ))
             }
             Pool::Postgres(p) => {
-                sqlx::query(&format!("VACUUM {}orders", self.prefix()))
+                let full = if rewrite { "FULL " } else { "" };
+                sqlx::query(&format!("VACUUM {full}{}orders", self.prefix()))
                     .execute(p)
                     .await?;
                 Ok(())
