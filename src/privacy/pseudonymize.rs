@@ -207,6 +207,8 @@ async fn sweep_leased(
     let limit = i64::from(settings.batch_size.max(1));
     let mut done = empty(id, SweepOutcome::Done);
     let mut after_id = 0;
+    let is_sqlite = app.store.kind() == crate::store::BackendKind::Sqlite;
+    let checkpoint_every = (100_000 / limit.max(1)).max(1) as u64;
     loop {
         let rows = store.due_for_pseudonymization(due, after_id, limit).await?;
         let Some(last) = rows.last() else { break };
@@ -228,6 +230,11 @@ async fn sweep_leased(
         drop(rows);
         done.pseudonymized += store.pseudonymize_rows(&batch, now).await?;
         done.batches += 1;
+        // SQLite: fold the WAL back into the database every ~100,000 orders, which keeps
+        // it bounded (the batches skip automatic checkpoints) and purges as it goes.
+        if is_sqlite && done.batches % checkpoint_every == 0 {
+            store.purge_erased(false).await?;
+        }
         // Renew the lease; if another process took it over (ours expired), stop: the
         // rows it sweeps are never counted twice, but two sweepers would waste work.
         let t = app.now_ms();
@@ -244,8 +251,16 @@ async fn sweep_leased(
         }
     }
     // SQLite's checkpoint is cheap when there is nothing to do, and it also finishes a
-    // purge an earlier sweep could not; PostgreSQL vacuums only after changes.
-    if done.pseudonymized > 0 || app.store.kind() == crate::store::BackendKind::Sqlite {
+    // purge an earlier sweep could not. PostgreSQL vacuums after changes, and once more
+    // at the next sweep: a vacuum must keep row versions that a transaction still
+    // running anywhere on the server might see, so bytes erased while other work was
+    // in flight leave the files only at the following vacuum.
+    let previous = if is_sqlite || done.pseudonymized > 0 {
+        0
+    } else {
+        app.store.catalog().last_sweep_changes(id.as_str()).await?
+    };
+    if done.pseudonymized > 0 || is_sqlite || previous > 0 {
         store
             .purge_erased(app.settings.pseudonymize.postgres_vacuum_full)
             .await?;

@@ -117,25 +117,23 @@ impl AccountStore {
         }
         match self.pool() {
             Pool::Sqlite(pool) => {
-                let full = sqlite_pseudonymize_sql(SQLITE_UPDATE_CHUNK);
-                let mut tx = pool.begin().await?;
-                let mut n = 0;
-                for chunk in rows.chunks(SQLITE_UPDATE_CHUNK) {
-                    let tail;
-                    let sql = if chunk.len() == SQLITE_UPDATE_CHUNK {
-                        full.as_str()
-                    } else {
-                        tail = sqlite_pseudonymize_sql(chunk.len());
-                        tail.as_str()
-                    };
-                    let mut q = sqlx::query(sql);
-                    for (id, pseudonym) in chunk {
-                        q = q.bind(*id).bind(pseudonym.map(|p| p.to_vec()));
-                    }
-                    n += q.bind(now_ms).execute(&mut *tx).await?.rows_affected();
+                // No automatic checkpoint after this commit: the sweep checkpoints every
+                // few batches and at the end, so index pages touched by every batch are
+                // written back once instead of once per batch. The setting is per
+                // connection and restored before the connection goes back to the pool.
+                let mut conn = pool.acquire().await?;
+                sqlx::query("PRAGMA wal_autocheckpoint = 0")
+                    .execute(&mut *conn)
+                    .await?;
+                let result = sqlite_pseudonymize(&mut conn, rows, now_ms).await;
+                if sqlx::query("PRAGMA wal_autocheckpoint = 1000")
+                    .execute(&mut *conn)
+                    .await
+                    .is_err()
+                {
+                    conn.close_on_drop();
                 }
-                tx.commit().await?;
-                Ok(n)
+                result
             }
             Pool::Postgres(pool) => {
                 // One statement per batch: the rows travel as two arrays.
@@ -240,6 +238,33 @@ impl AccountStore {
             }
         }
     }
+}
+
+async fn sqlite_pseudonymize(
+    conn: &mut sqlx::SqliteConnection,
+    rows: &[(i64, Option<[u8; 32]>)],
+    now_ms: i64,
+) -> Result<u64, StoreError> {
+    use sqlx::Connection;
+    let full = sqlite_pseudonymize_sql(SQLITE_UPDATE_CHUNK);
+    let mut tx = conn.begin().await?;
+    let mut n = 0;
+    for chunk in rows.chunks(SQLITE_UPDATE_CHUNK) {
+        let tail;
+        let sql = if chunk.len() == SQLITE_UPDATE_CHUNK {
+            full.as_str()
+        } else {
+            tail = sqlite_pseudonymize_sql(chunk.len());
+            tail.as_str()
+        };
+        let mut q = sqlx::query(sql);
+        for (id, pseudonym) in chunk {
+            q = q.bind(*id).bind(pseudonym.map(|p| p.to_vec()));
+        }
+        n += q.bind(now_ms).execute(&mut *tx).await?.rows_affected();
+    }
+    tx.commit().await?;
+    Ok(n)
 }
 
 /// `WITH v(id, p) AS (VALUES (?, ?), …) UPDATE … FROM v`: one statement pseudonymizes

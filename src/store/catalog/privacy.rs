@@ -107,6 +107,18 @@ impl Catalog {
         })
     }
 
+    /// How many orders the last completed sweep of an account pseudonymized (0 if none).
+    pub async fn last_sweep_changes(&self, account: &str) -> Result<i64, StoreError> {
+        let sql = format!(
+            "SELECT last_pseudonymized FROM {}privacy_sweeps WHERE account_id = $1",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let v: Option<Option<i64>> = sqlx::query_scalar(&sql).bind(account).fetch_optional(p).await?;
+            Ok(v.flatten().unwrap_or(0))
+        })
+    }
+
     /// Records a subject export or erasure.
     pub async fn insert_privacy_request(&self, r: &PrivacyRequestRecord) -> Result<(), StoreError> {
         let sql = format!(
