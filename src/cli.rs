@@ -45,9 +45,47 @@ pub enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Pseudonymize orders past their retention now and print the report.
+    Pseudonymize {
+        /// Only this account (default: every active account).
+        #[arg(long)]
+        account: Option<String>,
+        /// Run immediately (the default; kept so scripts can say so explicitly).
+        #[arg(long)]
+        now: bool,
+    },
+    /// Data subject rights: export or erase a customer's data in one account.
+    #[command(subcommand)]
+    Subject(SubjectCommand),
+    /// Retention settings and order counts (with personal data, pseudonymized, overdue).
+    Privacy {
+        #[arg(long)]
+        account: String,
+    },
     /// Run a sandbox marketplace on 127.0.0.1 (a faithful fake, for trying ordervault).
     #[cfg(feature = "sandbox")]
     Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SubjectCommand {
+    /// Print everything stored about the customer with this email (JSON), and audit it.
+    Export {
+        #[arg(long)]
+        account: String,
+        /// The customer's email (case and spaces do not matter); `-` reads it from stdin,
+        /// which keeps it out of the shell history and the process list.
+        #[arg(long)]
+        email: String,
+    },
+    /// Erase the customer's personal data, email index and pseudonym; print the receipt.
+    Erase {
+        #[arg(long)]
+        account: String,
+        /// The customer's email; `-` reads it from stdin.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

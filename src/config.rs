@@ -21,6 +21,7 @@ pub struct Settings {
     pub accounts: AccountSettings,
     pub sync: SyncSettings,
     pub support: SupportSettings,
+    pub pseudonymize: PseudonymizeSettings,
 }
 
 /// Where local state lives.
@@ -197,6 +198,41 @@ impl Default for SupportSettings {
     }
 }
 
+/// The pseudonymization sweep (DESIGN.md, "Personal data").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PseudonymizeSettings {
+    /// Run the scheduled sweep inside `serve` (several processes may: one sweeps an
+    /// account at a time).
+    pub enabled: bool,
+    /// When the sweep runs: a cron expression with seconds (`sec min hour day month weekday`).
+    pub cron: String,
+    /// Orders never fulfilled nor cancelled lose their personal data this many days after
+    /// they were placed.
+    pub max_age_days: u32,
+    /// Orders pseudonymized per transaction.
+    pub batch_size: u32,
+    /// PostgreSQL: after erasing, `VACUUM FULL` the account's orders (the default)
+    /// rather than `VACUUM`. Plain VACUUM makes erased values unreadable to any query but
+    /// leaves their bytes in the table file until the space is reused; FULL rewrites the
+    /// table and its indexes so the bytes leave the files, locking the account's orders
+    /// while it runs (about a second per 100,000 orders). Turn off only if that lock hurts
+    /// more than bytes lingering in free space.
+    pub postgres_vacuum_full: bool,
+}
+
+impl Default for PseudonymizeSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            cron: "0 0 * * * *".into(),
+            max_age_days: 180,
+            batch_size: 5000,
+            postgres_vacuum_full: true,
+        }
+    }
+}
+
 /// A configuration problem, worded for the operator.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -303,6 +339,26 @@ impl Settings {
         if !(1..=10_000_000).contains(&self.support.rate_limit_per_minute) {
             return Err(ConfigError::Invalid(
                 "support.rate_limit_per_minute must be between 1 and 10000000".into(),
+            ));
+        }
+        let ps = &self.pseudonymize;
+        let parses =
+            tokio_cron_scheduler::Job::new_async(ps.cron.as_str(), |_, _| Box::pin(async {}))
+                .is_ok();
+        if !parses {
+            return Err(ConfigError::Invalid(format!(
+                "pseudonymize.cron must be a cron expression with seconds, like \"0 0 * * * *\", got {:?}",
+                ps.cron
+            )));
+        }
+        if !(1..=3650).contains(&ps.max_age_days) {
+            return Err(ConfigError::Invalid(
+                "pseudonymize.max_age_days must be between 1 and 3650".into(),
+            ));
+        }
+        if !(100..=50_000).contains(&ps.batch_size) {
+            return Err(ConfigError::Invalid(
+                "pseudonymize.batch_size must be between 100 and 50000".into(),
             ));
         }
         Ok(())

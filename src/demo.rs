@@ -267,7 +267,9 @@ fn pretty(text: &str) -> String {
         .unwrap_or_else(|| text.to_string())
 }
 
-/// The pseudonymization step (filled in by the retention module when present).
-async fn pseudonymize_step(_app: &App) -> anyhow::Result<u64> {
-    Ok(0)
+/// The retention sweep the scheduler would run at this (advanced) time.
+async fn pseudonymize_step(app: &App) -> anyhow::Result<u64> {
+    Ok(crate::privacy::pseudonymize::sweep(app, None)
+        .await?
+        .pseudonymized)
 }

@@ -54,6 +54,12 @@ impl AccountKeyset {
             .expect("a keyset has at least one version")
     }
 
+    /// Every loaded version, oldest first: a subject's orders are looked up under each
+    /// version's email index and pseudonym key.
+    pub fn all(&self) -> impl Iterator<Item = &AccountKeys> {
+        self.versions.iter()
+    }
+
     /// A specific version, for decrypting older ciphertext.
     pub fn version(&self, v: u32) -> Option<&AccountKeys> {
         self.versions.iter().find(|k| k.version == v)

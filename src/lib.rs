@@ -21,6 +21,7 @@ pub mod keyring;
 pub mod metrics;
 pub mod orders;
 pub mod privacy;
+pub mod scheduler;
 pub mod store;
 pub mod support;
 pub mod telemetry;

@@ -4,7 +4,8 @@ use anyhow::Context;
 use clap::Parser;
 use ordervault::app::{write_key_file, App};
 use ordervault::cli::{
-    AccountCommand, Cli, Command, ConnectionCommand, KeysCommand, TokenCommand, WebhookCommand,
+    AccountCommand, Cli, Command, ConnectionCommand, KeysCommand, SubjectCommand, TokenCommand,
+    WebhookCommand,
 };
 use ordervault::config::Settings;
 use ordervault::crypto::MasterKey;
@@ -82,6 +83,24 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
         Command::Sandbox(_) | Command::Demo { .. } => unreachable!("handled before start-up"),
         Command::Connection(c) => connection(app, c).await,
         Command::Webhook(w) => webhook(app, w).await,
+        Command::Pseudonymize { account, now: _ } => {
+            let id = account
+                .map(|a| a.parse())
+                .transpose()
+                .map_err(|_| anyhow::anyhow!("account not found"))?;
+            let report = privacy::sweep(app, id.as_ref()).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Subject(c) => subject(app, c).await,
+        Command::Privacy { account } => {
+            let id = account
+                .parse()
+                .map_err(|_| anyhow::anyhow!("account not found"))?;
+            let summary = privacy::privacy_summary(app, &id).await?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(())
+        }
         Command::Account(AccountCommand::Create {
             name,
             retention_days,
@@ -155,10 +174,18 @@ async fn serve(app: App) -> anyhow::Result<()> {
         std::time::Duration::from_millis(500),
         stop_tx.subscribe(),
     ));
+    let mut scheduler = if app.settings.pseudonymize.enabled {
+        Some(ordervault::scheduler::start_scheduler(app.clone()).await?)
+    } else {
+        None
+    };
     axum::serve(listener, ordervault::api::router(app))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     // Stop background work; each finishes the run or delivery it is in.
+    if let Some(s) = scheduler.as_mut() {
+        let _ = s.shutdown().await;
+    }
     let _ = stop_tx.send(true);
     if let Some(w) = workers {
         let _ = w.await;
@@ -321,6 +348,33 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
             catalog.purge_deleted("connections").await?;
             println!("connection {id} removed");
         }
+    }
+    Ok(())
+}
+
+async fn subject(app: &App, command: SubjectCommand) -> anyhow::Result<()> {
+    let (account, email, erase) = match command {
+        SubjectCommand::Export { account, email } => (account, email, false),
+        SubjectCommand::Erase { account, email } => (account, email, true),
+    };
+    let id = account
+        .parse()
+        .map_err(|_| anyhow::anyhow!("account not found"))?;
+    let email = zeroize::Zeroizing::new(if email == "-" {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read the email from stdin")?;
+        line
+    } else {
+        email
+    });
+    if erase {
+        let receipt = privacy::erase_subject(app, &id, &email).await?;
+        println!("{}", serde_json::to_string_pretty(&receipt)?);
+    } else {
+        let export = privacy::export_subject(app, &id, &email).await?;
+        println!("{}", serde_json::to_string_pretty(&export)?);
     }
     Ok(())
 }

@@ -5,4 +5,4 @@
 mod seal;
 pub mod view;
 
-pub use seal::{open_order, seal_order, OpenedOrder, SealError};
+pub use seal::{open_order, pseudonym_of, seal_order, OpenedOrder, SealError};

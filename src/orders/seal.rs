@@ -169,12 +169,18 @@ pub fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<OpenedOrder,
             None => Ok(None),
         }
     };
-    let customer = Customer {
-        email: text("email", &row.email_ct)?,
-        phone: text("phone", &row.phone_ct)?,
-        shipping: json("shipping", &row.shipping_ct)?,
-        billing: json("billing", &row.billing_ct)?,
-        delivery_notes: text("notes", &row.notes_ct)?,
+    // A pseudonymized order has no customer, whatever the columns say: nothing written
+    // later can bring personal data back into a read.
+    let customer = if row.pseudonymized_at.is_some() {
+        Customer::default()
+    } else {
+        Customer {
+            email: text("email", &row.email_ct)?,
+            phone: text("phone", &row.phone_ct)?,
+            shipping: json("shipping", &row.shipping_ct)?,
+            billing: json("billing", &row.billing_ct)?,
+            delivery_notes: text("notes", &row.notes_ct)?,
+        }
     };
     let marketplace: MarketplaceKind = row
         .marketplace
@@ -203,4 +209,26 @@ pub fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<OpenedOrder,
         pseudonymized_at: row.pseudonymized_at.map(from_ms),
         ingested_at: from_ms(row.ingested_at),
     })
+}
+
+/// The pseudonym of a stored order's customer: HMAC under the account's current
+/// pseudonym key of the normalized email, decrypted from `email_ct` (with whichever key
+/// version sealed it). `None` when the order has no email. The plaintext email exists
+/// only inside this function and is zeroized before it returns.
+pub fn pseudonym_of(
+    keyset: &AccountKeyset,
+    marketplace: &str,
+    order_number: &str,
+    email_ct: &Option<Vec<u8>>,
+) -> Result<Option<[u8; 32]>, CryptoError> {
+    let key = row_key(marketplace, order_number);
+    let Some(plain) = decrypt(keyset, &key, "email", email_ct)? else {
+        return Ok(None);
+    };
+    let email =
+        std::str::from_utf8(&plain).map_err(|_| CryptoError::Malformed("email is not UTF-8"))?;
+    if email.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(keyset.current().pseudonym.index(email).0))
 }

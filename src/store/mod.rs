@@ -26,6 +26,7 @@ mod failures;
 mod orders;
 pub mod outbox;
 mod postgres;
+mod privacy;
 mod sqlite;
 
 use std::path::Path;
@@ -37,6 +38,7 @@ pub use catalog::Catalog;
 pub use error::StoreError;
 pub use failures::IngestFailure;
 pub use orders::{AccountStore, OrderRow, SealedOrder, UpsertOutcome, UpsertResult};
+pub use privacy::{DueCutoffs, DueRow, PrivacyCounts};
 
 use crate::config::DatabaseSettings;
 use crate::ids::AccountId;

@@ -507,6 +507,18 @@ impl AccountStore {
         })
     }
 
+    /// Orders whose pseudonym equals `pseudonym` (a customer's pseudonymized orders).
+    pub async fn find_by_pseudonym(&self, pseudonym: &[u8]) -> Result<Vec<OrderRow>, StoreError> {
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM {}orders WHERE pseudonym = $1 ORDER BY id",
+            self.prefix
+        );
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(&sql).bind(pseudonym).fetch_all(p).await?;
+            rows.iter().map(|r| Ok(order_row!(r))).collect()
+        })
+    }
+
     /// A page of orders by id (for exports and scans), ids greater than `after_id`.
     pub async fn list_after(&self, after_id: i64, limit: i64) -> Result<Vec<OrderRow>, StoreError> {
         let sql = format!(

@@ -5,6 +5,7 @@ mod accounts;
 mod audit;
 mod connections;
 mod keys;
+mod privacy;
 mod tokens;
 mod webhooks;
 
@@ -12,6 +13,7 @@ pub use accounts::{AccountRecord, AccountStatus, ClosureCounts};
 pub use audit::{AuditEntry, AuditResult, NewAuditEntry};
 pub use connections::{ConnectionRecord, ConnectionStatus, RunEnd};
 pub use keys::KeyRow;
+pub use privacy::PrivacyRequestRecord;
 pub use tokens::TokenRecord;
 pub use webhooks::WebhookEndpoint;
 

@@ -1,0 +1,321 @@
+//! Pseudonymization: customer personal data is erased a retention period after an order
+//! is fulfilled or cancelled (per account, `retention_days`), or `pseudonymize.max_age_days`
+//! after it was placed if it never was. What stays is business data and a pseudonym
+//! (HMAC of the normalized email under the account's pseudonym key), so repeat
+//! customers remain countable without anyone being identifiable.
+//!
+//! The sweep is batched (one transaction per `pseudonymize.batch_size` orders), so it
+//! resumes where it stopped; idempotent (a pseudonymized row is never due again); and
+//! safe with several processes on one database: a lease row per account in the catalog
+//! lets one process sweep an account at a time, and every UPDATE re-checks
+//! `pseudonymized_at IS NULL`, so even a lost lease cannot count a row twice. After a
+//! sweep the erased bytes are purged from the files (WAL checkpoint / VACUUM).
+//!
+//! The only per-row crypto is decrypting the email to compute the pseudonym; the
+//! erasure itself is set-based. Nothing here logs or reports personal data: reports
+//! carry account ids and counts only.
+
+use std::time::Instant;
+
+use chrono::{TimeZone, Utc};
+use serde::Serialize;
+
+use crate::accounts::active_account;
+use crate::app::App;
+use crate::error::ServiceError;
+use crate::ids::AccountId;
+use crate::orders::pseudonym_of;
+use crate::store::catalog::AccountStatus;
+use crate::store::DueCutoffs;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// How long a sweep holds an account's lease without renewing it (it renews after every
+/// batch). A crashed sweeper's account is picked up by the next run after this.
+pub const SWEEP_LEASE_MS: i64 = 10 * 60_000;
+
+/// How one account's sweep ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SweepOutcome {
+    /// Every due order was pseudonymized.
+    Done,
+    /// Another process is sweeping this account right now; it was skipped.
+    Busy,
+    /// The sweep failed part-way; committed batches stay done, the next run resumes.
+    Failed,
+}
+
+/// What a sweep did to one account. Counts and ids only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountSweep {
+    pub account_id: String,
+    pub outcome: SweepOutcome,
+    /// Orders this sweep pseudonymized (exact, even under concurrent sweeps).
+    pub pseudonymized: u64,
+    /// Of the due orders, how many had an email and so keep a pseudonym.
+    pub with_pseudonym: u64,
+    /// Due orders whose email could not be decrypted (unknown key version, damaged
+    /// ciphertext): erased all the same, without a pseudonym.
+    pub undecryptable: u64,
+    /// Transactions committed.
+    pub batches: u64,
+    pub duration_ms: u64,
+    /// Why the sweep failed (no personal data), when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What one sweep run did, per account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    /// The instant deadlines were measured against (RFC 3339).
+    pub as_of: String,
+    /// Orders pseudonymized across all accounts.
+    pub pseudonymized: u64,
+    pub accounts: Vec<AccountSweep>,
+}
+
+/// Retention and age limits of one account, as applied at `now_ms`.
+pub(crate) fn cutoffs(now_ms: i64, retention_days: i64, max_age_days: u32) -> DueCutoffs {
+    DueCutoffs {
+        closed_before_ms: now_ms - retention_days * DAY_MS,
+        placed_before_ms: now_ms - i64::from(max_age_days) * DAY_MS,
+    }
+}
+
+pub(crate) fn rfc3339(ms: i64) -> String {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or_default()
+        .to_rfc3339()
+}
+
+/// Pseudonymizes every due order of one account, or of every active account when
+/// `account` is `None`. With one account, a failure is returned as an error; across all
+/// accounts, one account's failure is reported and the others still run.
+pub async fn sweep(app: &App, account: Option<&AccountId>) -> Result<SweepReport, ServiceError> {
+    let now = app.now_ms();
+    let accounts: Vec<(AccountId, i64)> = match account {
+        Some(id) => {
+            let id = active_account(app, id.as_str()).await?;
+            let record = app.store.catalog().account(id.as_str()).await?;
+            let retention = record.map(|r| r.retention_days).unwrap_or_default();
+            vec![(id, retention)]
+        }
+        None => app
+            .store
+            .catalog()
+            .accounts()
+            .await?
+            .into_iter()
+            .filter(|a| a.status == AccountStatus::Active)
+            .filter_map(|a| Some((AccountId::parse(&a.id).ok()?, a.retention_days)))
+            .collect(),
+    };
+    // One owner id per run: a run never competes with itself for a lease.
+    let owner = format!("sweep-{}", AccountId::generate());
+    let mut report = SweepReport {
+        as_of: rfc3339(now),
+        pseudonymized: 0,
+        accounts: Vec::with_capacity(accounts.len()),
+    };
+    for (id, retention_days) in accounts {
+        let started = Instant::now();
+        let result = sweep_account(app, &id, retention_days, &owner, now).await;
+        let mut done = match result {
+            Ok(done) => done,
+            Err(e) if account.is_some() => return Err(e),
+            Err(e) => {
+                tracing::warn!(account = %id, error = %e, "pseudonymization sweep failed");
+                AccountSweep {
+                    outcome: SweepOutcome::Failed,
+                    error: Some(e.to_string()),
+                    ..empty(&id, SweepOutcome::Failed)
+                }
+            }
+        };
+        done.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        report.pseudonymized += done.pseudonymized;
+        report.accounts.push(done);
+    }
+    Ok(report)
+}
+
+fn empty(id: &AccountId, outcome: SweepOutcome) -> AccountSweep {
+    AccountSweep {
+        account_id: id.to_string(),
+        outcome,
+        pseudonymized: 0,
+        with_pseudonym: 0,
+        undecryptable: 0,
+        batches: 0,
+        duration_ms: 0,
+        error: None,
+    }
+}
+
+/// Sweeps one account under its lease; the lease is released however the sweep ends.
+async fn sweep_account(
+    app: &App,
+    id: &AccountId,
+    retention_days: i64,
+    owner: &str,
+    now: i64,
+) -> Result<AccountSweep, ServiceError> {
+    let catalog = app.store.catalog();
+    if !catalog
+        .claim_sweep_lease(
+            id.as_str(),
+            owner,
+            app.now_ms(),
+            app.now_ms() + SWEEP_LEASE_MS,
+        )
+        .await?
+    {
+        return Ok(empty(id, SweepOutcome::Busy));
+    }
+    match sweep_leased(app, id, retention_days, owner, now).await {
+        Ok(done) => {
+            catalog
+                .finish_sweep(id.as_str(), owner, app.now_ms(), done.pseudonymized as i64)
+                .await?;
+            if done.pseudonymized > 0 {
+                tracing::info!(account = %id, orders = done.pseudonymized, "orders pseudonymized");
+            }
+            Ok(done)
+        }
+        Err(e) => {
+            // Best effort: an unreleased lease only expires later.
+            let _ = catalog.release_sweep_lease(id.as_str(), owner).await;
+            Err(e)
+        }
+    }
+}
+
+async fn sweep_leased(
+    app: &App,
+    id: &AccountId,
+    retention_days: i64,
+    owner: &str,
+    now: i64,
+) -> Result<AccountSweep, ServiceError> {
+    let settings = &app.settings.pseudonymize;
+    let keys = app.keyring.keys(id).await?;
+    let store = app.store.account(id).await?;
+    let due = cutoffs(now, retention_days, settings.max_age_days);
+    let limit = i64::from(settings.batch_size.max(1));
+    let mut done = empty(id, SweepOutcome::Done);
+    let mut after_id = 0;
+    let is_sqlite = app.store.kind() == crate::store::BackendKind::Sqlite;
+    let checkpoint_every = (100_000 / limit.max(1)).max(1) as u64;
+    loop {
+        let rows = store.due_for_pseudonymization(due, after_id, limit).await?;
+        let Some(last) = rows.last() else { break };
+        after_id = last.id;
+        let mut batch = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let pseudonym = match pseudonym_of(&keys, &r.marketplace, &r.order_number, &r.email_ct)
+            {
+                Ok(p) => p,
+                Err(_) => {
+                    // Erasing matters more than the pseudonym: erase it anyway.
+                    done.undecryptable += 1;
+                    None
+                }
+            };
+            done.with_pseudonym += u64::from(pseudonym.is_some());
+            batch.push((r.id, pseudonym));
+        }
+        drop(rows);
+        done.pseudonymized += store.pseudonymize_rows(&batch, now).await?;
+        done.batches += 1;
+        // SQLite: fold the WAL back into the database every ~100,000 orders, which keeps
+        // it bounded (the batches skip automatic checkpoints) and purges as it goes.
+        if is_sqlite && done.batches % checkpoint_every == 0 {
+            store.purge_erased(false).await?;
+        }
+        // Renew the lease; if another process took it over (ours expired), stop: the
+        // rows it sweeps are never counted twice, but two sweepers would waste work.
+        let t = app.now_ms();
+        if !app
+            .store
+            .catalog()
+            .claim_sweep_lease(id.as_str(), owner, t, t + SWEEP_LEASE_MS)
+            .await?
+        {
+            break;
+        }
+        if (batch.len() as i64) < limit {
+            break;
+        }
+    }
+    // SQLite's checkpoint is cheap when there is nothing to do, and it also finishes a
+    // purge an earlier sweep could not. PostgreSQL vacuums after changes, and once more
+    // at the next sweep: a vacuum must keep row versions that a transaction still
+    // running anywhere on the server might see, so bytes erased while other work was
+    // in flight leave the files only at the following vacuum.
+    let previous = if is_sqlite || done.pseudonymized > 0 {
+        0
+    } else {
+        app.store.catalog().last_sweep_changes(id.as_str()).await?
+    };
+    if done.pseudonymized > 0 || is_sqlite || previous > 0 {
+        store
+            .purge_erased(app.settings.pseudonymize.postgres_vacuum_full)
+            .await?;
+    }
+    Ok(done)
+}
+
+/// Retention state of one account's orders (counts only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrivacySummary {
+    pub account_id: String,
+    /// Days after fulfilment or cancellation before personal data is erased.
+    pub retention_days: i64,
+    /// Days after placement before an order never fulfilled nor cancelled is erased.
+    pub max_age_days: u32,
+    pub orders_total: i64,
+    /// Orders that still hold personal data.
+    pub with_personal_data: i64,
+    pub pseudonymized: i64,
+    /// Orders past their deadline that still hold personal data. Between two scheduled
+    /// sweeps this can be above zero for orders whose deadline passed since the last run
+    /// (at most one cron interval); after a sweep it is zero.
+    pub overdue: i64,
+    /// When the last completed sweep of this account finished (RFC 3339).
+    pub last_sweep_at: Option<String>,
+    /// The instant the deadlines were measured against (RFC 3339).
+    pub as_of: String,
+}
+
+/// The account's retention settings and how many orders are in which state.
+pub async fn privacy_summary(
+    app: &App,
+    account: &AccountId,
+) -> Result<PrivacySummary, ServiceError> {
+    let id = active_account(app, account.as_str()).await?;
+    let catalog = app.store.catalog();
+    let record = catalog
+        .account(id.as_str())
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("account".into()))?;
+    let now = app.now_ms();
+    let max_age_days = app.settings.pseudonymize.max_age_days;
+    let store = app.store.account(&id).await?;
+    let counts = store
+        .privacy_counts(cutoffs(now, record.retention_days, max_age_days))
+        .await?;
+    Ok(PrivacySummary {
+        account_id: id.to_string(),
+        retention_days: record.retention_days,
+        max_age_days,
+        orders_total: counts.total,
+        with_personal_data: counts.with_personal_data,
+        pseudonymized: counts.pseudonymized,
+        overdue: counts.overdue,
+        last_sweep_at: catalog.last_sweep(id.as_str()).await?.map(rfc3339),
+        as_of: rfc3339(now),
+    })
+}
