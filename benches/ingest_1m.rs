@@ -92,6 +92,7 @@ fn main() {
         (r[0].inserted, r[0].outcome.clone(), secs)
     });
     let _ = child.kill();
+    let _ = child.wait();
     let (inserted, outcome, secs) = result;
     println!(
         "ingest_1m: {inserted} orders ({outcome}) in {secs:.1} s = {:.0} orders/s; peak RSS {:.0} MB",

@@ -216,23 +216,10 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         .await?
         .0;
     let sample = store.list_after(0, 1).await?;
-    if let Some(row) = sample.first() {
-        let url = format!(
-            "http://{api_addr}/api/v1/support/accounts/{}/orders/{}",
-            account.id, row.order_number
-        );
-        let resp = reqwest::Client::new()
-            .get(&url)
-            .bearer_auth(support.expose_secret())
-            .send()
-            .await?;
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
-        println!(
-            "\nSupport looks up order {} by its exact number ({status}):",
-            row.order_number
-        );
-        println!("{}", pretty(&text));
+    let number = sample.first().map(|r| r.order_number.clone());
+    if let Some(n) = &number {
+        println!("\nSupport looks up order {n} by its exact number:");
+        support_lookup(api_addr, &account.id, n, support.expose_secret()).await?;
     }
 
     // 6. A month later.
@@ -240,6 +227,10 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     println!("\nDemo clock advanced 31 days: retention has passed for fulfilled orders.");
     let swept = pseudonymize_step(&app).await?;
     println!("  pseudonymized {swept} orders (customer data erased, pseudonym kept)");
+    if let Some(n) = &number {
+        println!("Support looks up order {n} again:");
+        support_lookup(api_addr, &account.id, n, support.expose_secret()).await?;
+    }
 
     // 7. Closure.
     let receipt = crate::privacy::closure::close_account(&app, &account.id).await?;
@@ -260,11 +251,29 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn pretty(text: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| text.to_string())
+/// One masked lookup through the HTTP API, printed briefly.
+async fn support_lookup(
+    api: std::net::SocketAddr,
+    account: &str,
+    number: &str,
+    token: &str,
+) -> anyhow::Result<()> {
+    let url = format!("http://{api}/api/v1/support/accounts/{account}/orders/{number}");
+    let resp = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(token)
+        .send()
+        .await?;
+    let status = resp.status();
+    let v: serde_json::Value = resp.json().await.unwrap_or_default();
+    let o = &v["orders"][0];
+    let brief = serde_json::json!({
+        "http": status.as_u16(), "order_number": o["order_number"], "marketplace": o["marketplace"],
+        "status": o["status"], "customer": o["customer"],
+        "forwarding": o["forwarding"]["webhooks"][0]["state"],
+    });
+    println!("{}", serde_json::to_string_pretty(&brief)?);
+    Ok(())
 }
 
 /// The retention sweep the scheduler would run at this (advanced) time.
