@@ -143,7 +143,7 @@ async fn serve(app: App) -> anyhow::Result<()> {
     };
     let forwarder = tokio::spawn(ordervault::forward::run_forwarder(
         Arc::new(ordervault::forward::Forwarder::new(app.clone())),
-        std::time::Duration::from_millis(500),
+        std::time::Duration::from_millis(app.settings.forward.tick_ms),
         stop_tx.subscribe(),
     ));
     axum::serve(listener, ordervault::api::router(app))
