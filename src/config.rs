@@ -22,6 +22,7 @@ pub struct Settings {
     pub sync: SyncSettings,
     pub support: SupportSettings,
     pub pseudonymize: PseudonymizeSettings,
+    pub forward: ForwardSettings,
 }
 
 /// Where local state lives.
@@ -233,6 +234,29 @@ impl Default for PseudonymizeSettings {
     }
 }
 
+/// The webhook forwarder (outbox delivery).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ForwardSettings {
+    /// How often an idle forwarder looks for due events, in milliseconds (new events wake
+    /// it at once).
+    pub tick_ms: u64,
+    /// Endpoint lease in seconds: a killed forwarder's endpoints wait at most this long.
+    pub lease_secs: u32,
+    /// Longest wait between delivery attempts of one event, in seconds.
+    pub max_backoff_secs: u32,
+}
+
+impl Default for ForwardSettings {
+    fn default() -> Self {
+        Self {
+            tick_ms: 500,
+            lease_secs: 60,
+            max_backoff_secs: 3600,
+        }
+    }
+}
+
 /// A configuration problem, worded for the operator.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -359,6 +383,24 @@ impl Settings {
         if !(100..=50_000).contains(&ps.batch_size) {
             return Err(ConfigError::Invalid(
                 "pseudonymize.batch_size must be between 100 and 50000".into(),
+            ));
+        }
+        let fwd = &self.forward;
+        if fwd.tick_ms < 50 || fwd.tick_ms > 60_000 {
+            return Err(ConfigError::Invalid(
+                "forward.tick_ms must be between 50 and 60000".into(),
+            ));
+        }
+        if !(5..=600).contains(&fwd.lease_secs) {
+            // Longer than one delivery (15 s timeout) in practice; short enough that a
+            // killed forwarder does not hold its endpoints for long.
+            return Err(ConfigError::Invalid(
+                "forward.lease_secs must be between 5 and 600".into(),
+            ));
+        }
+        if !(1..=86_400).contains(&fwd.max_backoff_secs) {
+            return Err(ConfigError::Invalid(
+                "forward.max_backoff_secs must be between 1 and 86400".into(),
             ));
         }
         Ok(())

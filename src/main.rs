@@ -171,7 +171,7 @@ async fn serve(app: App) -> anyhow::Result<()> {
     };
     let forwarder = tokio::spawn(ordervault::forward::run_forwarder(
         Arc::new(ordervault::forward::Forwarder::new(app.clone())),
-        std::time::Duration::from_millis(500),
+        std::time::Duration::from_millis(app.settings.forward.tick_ms),
         stop_tx.subscribe(),
     ));
     let mut scheduler = if app.settings.pseudonymize.enabled {

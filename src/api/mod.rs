@@ -17,6 +17,10 @@ use serde_json::json;
 use crate::app::App;
 
 /// The service's router.
+/// Largest request body the API reads (64 KiB): every API body is a small JSON object,
+/// so anything bigger is refused with a 413 before it is buffered further.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
 pub fn router(app: App) -> Router {
     let v1 = Router::new()
         .route("/openapi.json", get(openapi::document))
@@ -40,6 +44,7 @@ pub fn router(app: App) -> Router {
         .route("/metrics", get(metrics::render))
         .nest("/api/v1", v1)
         .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(app)
 }
 

@@ -95,7 +95,33 @@ impl From<crate::keyring::KeyringError> for ApiError {
     }
 }
 
-/// JSON bodies that fail to parse become problems too.
+/// JSON bodies that fail to parse become problems too. The detail names the kind of
+/// fault and where it is, never the text: serde's messages quote the offending value
+/// (`invalid type: string "…"`), and a client may have posted personal data. A body
+/// over the size limit is a 413.
 pub fn json_rejection(e: axum::extract::rejection::JsonRejection) -> ApiError {
-    ApiError::bad_request(format!("invalid JSON body: {}", e.body_text()))
+    use axum::extract::rejection::JsonRejection as J;
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Payload Too Large",
+            format!("request bodies are limited to {} bytes", super::BODY_LIMIT),
+        );
+    }
+    let what = match &e {
+        J::JsonDataError(_) => "a field is missing, unknown or of the wrong type",
+        J::JsonSyntaxError(_) => "the body is not valid JSON",
+        J::MissingJsonContentType(_) => "expected content-type: application/json",
+        _ => "the body could not be read",
+    };
+    let mut source = std::error::Error::source(&e);
+    let mut position = String::new();
+    while let Some(s) = source {
+        if let Some(j) = s.downcast_ref::<serde_json::Error>() {
+            position = format!(" (line {}, column {})", j.line(), j.column());
+            break;
+        }
+        source = s.source();
+    }
+    ApiError::bad_request(format!("invalid JSON body: {what}{position}"))
 }

@@ -27,8 +27,6 @@ use crate::store::outbox::{AttemptResult, OutboxEvent};
 /// How long failed deliveries are retried before dead-lettering.
 pub const RETRY_WINDOW_MS: i64 = 72 * 3600 * 1000;
 const BACKOFF_BASE_MS: i64 = 5_000;
-const BACKOFF_MAX_MS: i64 = 3600 * 1000;
-const LEASE_MS: i64 = 60_000;
 const BATCH: i64 = 200;
 
 /// What one pass did.
@@ -89,6 +87,14 @@ impl Forwarder {
         Self { app, owner, http }
     }
 
+    fn lease_ms(&self) -> i64 {
+        i64::from(self.app.settings.forward.lease_secs) * 1000
+    }
+
+    fn max_backoff_ms(&self) -> i64 {
+        i64::from(self.app.settings.forward.max_backoff_secs) * 1000
+    }
+
     /// One pass over every active endpoint.
     pub async fn run_once(&self) -> Result<ForwardReport, ServiceError> {
         let mut report = ForwardReport::default();
@@ -98,7 +104,7 @@ impl Forwarder {
                 .app
                 .store
                 .catalog()
-                .claim_webhook(&endpoint.id, &self.owner, now, now + LEASE_MS)
+                .claim_webhook(&endpoint.id, &self.owner, now, now + self.lease_ms())
                 .await?
             {
                 continue;
@@ -203,7 +209,7 @@ impl Forwarder {
                 } => {
                     blocked.insert(ev.order_id);
                     let first = ev.first_attempt_at.unwrap_or(now);
-                    let delay = backoff_ms(ev.attempts, retry_after);
+                    let delay = backoff_ms(ev.attempts, retry_after, self.max_backoff_ms());
                     let status = status.map(i64::from);
                     let result = if now + delay - first > RETRY_WINDOW_MS {
                         report.dead += 1;
@@ -272,11 +278,12 @@ impl Forwarder {
     }
 }
 
-/// 5 s doubling per attempt up to an hour, ±20 % jitter; a longer `Retry-After` wins.
-fn backoff_ms(attempts: i64, retry_after: Option<Duration>) -> i64 {
+/// 5 s doubling per attempt up to `max_ms` (`forward.max_backoff_secs`, an hour by
+/// default), ±20 % jitter; a longer `Retry-After` wins.
+fn backoff_ms(attempts: i64, retry_after: Option<Duration>, max_ms: i64) -> i64 {
     let exp = BACKOFF_BASE_MS
         .saturating_mul(1i64 << attempts.clamp(0, 20))
-        .min(BACKOFF_MAX_MS);
+        .min(max_ms);
     let jittered = (exp as f64 * rand::thread_rng().gen_range(0.8..1.2)) as i64;
     let ra = retry_after.map_or(0, |d| d.as_millis().min(i64::MAX as u128) as i64);
     jittered.max(ra)

@@ -503,7 +503,15 @@ pub async fn run_workers(
         let mut stop = shutdown.clone();
         loops.push(tokio::spawn(async move {
             loop {
-                let ran = match worker.run_due(1).await {
+                // Shutdown abandons a run at its next await point, as a kill would: only
+                // committed windows moved the cursor, so the next run repeats the rest.
+                // (A marketplace run can take many minutes, e.g. Amazon's paced
+                // getOrderItems; waiting for it would outlast any termination grace period.)
+                let due = tokio::select! {
+                    r = worker.run_due(1) => r,
+                    _ = stop.changed() => break,
+                };
+                let ran = match due {
                     Ok(r) => !r.is_empty(),
                     Err(e) => {
                         tracing::warn!(error = %e, "sync worker could not lease connections");
@@ -526,5 +534,16 @@ pub async fn run_workers(
     let _ = shutdown.changed().await;
     for l in loops {
         let _ = l.await;
+    }
+    match worker
+        .app
+        .store
+        .catalog()
+        .release_leases(&worker.owner)
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(connections = n, "sync leases released on shutdown"),
+        Err(e) => tracing::warn!(error = %e, "could not release sync leases on shutdown"),
     }
 }

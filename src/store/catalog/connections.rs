@@ -256,6 +256,19 @@ impl Catalog {
         })
     }
 
+    /// Drops every lease `owner` holds, leaving the connections due: a worker that stops
+    /// mid-run (shutdown) hands its connections over at once instead of after the lease.
+    pub async fn release_leases(&self, owner: &str) -> Result<u64, StoreError> {
+        let sql = format!(
+            "UPDATE {}connections SET lease_owner = NULL, lease_until_ms = NULL \
+             WHERE lease_owner = $1",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            Ok(sqlx::query(&sql).bind(owner).execute(p).await?.rows_affected())
+        })
+    }
+
     /// Moves the cursor after a window's orders are committed; only the lease holder may.
     pub async fn advance_cursor(
         &self,
