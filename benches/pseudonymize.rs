@@ -170,6 +170,12 @@ fn bench(c: &mut Criterion) {
         settings.data.dir = dir.path().join("data");
         settings.keys.master_key_file = dir.path().join("k").display().to_string();
         settings.database.url = url;
+        if let Some(b) = std::env::var("PSEUDO_BENCH_BATCH")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            settings.pseudonymize.batch_size = b;
+        }
         let app = rt
             .block_on(App::build(settings, Arc::new(clock.clone())))
             .expect("app");
@@ -206,6 +212,21 @@ fn bench(c: &mut Criterion) {
                 }
             }
         });
+        if std::env::var("PSEUDO_BENCH_QUICK").is_ok() {
+            // One timed sweep, no statistics: for trying changes quickly.
+            rt.block_on(async {
+                reset(&app, &id, &how).await;
+                let start = Instant::now();
+                let report = sweep(&app, Some(&id)).await.expect("sweep");
+                let t = start.elapsed();
+                eprintln!(
+                    "{name}: {} orders in {t:.2?}: {:.0} orders/s",
+                    report.pseudonymized,
+                    report.pseudonymized as f64 / t.as_secs_f64()
+                );
+            });
+            continue;
+        }
         g.throughput(Throughput::Elements(n as u64));
         g.bench_function(format!("{name}_{n}_due_orders"), |b| {
             b.iter_custom(|iters| {

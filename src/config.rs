@@ -211,7 +211,11 @@ pub struct PseudonymizeSettings {
     /// Orders never fulfilled nor cancelled lose their personal data this many days after
     /// they were placed.
     pub max_age_days: u32,
-    /// Orders pseudonymized per transaction.
+    /// Orders pseudonymized per transaction. Large by default: each transaction rewrites
+    /// the pages of the email-index and pseudonym indexes it touches, which with random
+    /// keys is nearly all of them, so fewer, larger transactions cost far less (on a
+    /// 1M-order SQLite account 5,000 gives 25,000 orders/s, 50,000 gives 43,000). A
+    /// transaction holds SQLite's write lock about a second; ingest waits for it.
     pub batch_size: u32,
     /// PostgreSQL: after erasing, `VACUUM FULL` the account's orders (the default)
     /// rather than `VACUUM`. Plain VACUUM makes erased values unreadable to any query but
@@ -228,7 +232,7 @@ impl Default for PseudonymizeSettings {
             enabled: true,
             cron: "0 0 * * * *".into(),
             max_age_days: 180,
-            batch_size: 5000,
+            batch_size: 50_000,
             postgres_vacuum_full: true,
         }
     }
@@ -380,9 +384,9 @@ impl Settings {
                 "pseudonymize.max_age_days must be between 1 and 3650".into(),
             ));
         }
-        if !(100..=50_000).contains(&ps.batch_size) {
+        if !(100..=200_000).contains(&ps.batch_size) {
             return Err(ConfigError::Invalid(
-                "pseudonymize.batch_size must be between 100 and 50000".into(),
+                "pseudonymize.batch_size must be between 100 and 200000".into(),
             ));
         }
         let fwd = &self.forward;

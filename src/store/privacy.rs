@@ -125,11 +125,18 @@ impl AccountStore {
                 sqlx::query("PRAGMA wal_autocheckpoint = 0")
                     .execute(&mut *conn)
                     .await?;
+                sqlx::query("PRAGMA cache_size = -262144")
+                    .execute(&mut *conn)
+                    .await?;
                 let result = sqlite_pseudonymize(&mut conn, rows, now_ms).await;
                 if sqlx::query("PRAGMA wal_autocheckpoint = 1000")
                     .execute(&mut *conn)
                     .await
                     .is_err()
+                    || sqlx::query("PRAGMA cache_size = -8192")
+                        .execute(&mut *conn)
+                        .await
+                        .is_err()
                 {
                     conn.close_on_drop();
                 }
