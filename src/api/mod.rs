@@ -6,6 +6,7 @@ pub mod auth;
 mod metrics;
 mod openapi;
 mod orders;
+mod privacy;
 pub mod problem;
 mod support;
 mod webhooks;
@@ -26,6 +27,9 @@ pub fn router(app: App) -> Router {
         .route("/openapi.json", get(openapi::document))
         .route("/accounts", get(accounts::list).post(accounts::create))
         .route("/accounts/{id}/close", post(accounts::close))
+        .route("/accounts/{id}/privacy", get(privacy::summary))
+        .route("/subject/export", post(privacy::export))
+        .route("/subject/erase", post(privacy::erase))
         .route("/connections", get(accounts::connections))
         .route("/orders/new", get(orders::list_new))
         .route("/orders/{order_number}", get(orders::get_one))

@@ -109,6 +109,9 @@ fn base_spec() -> Value {
             },
             "/support/accounts/{account}/orders/{order_number}": {"get": support_lookup},
             "/audit": {"get": audit},
+            "/accounts/{id}/privacy": {"get": with_id(op("Retention, orders with personal data, pseudonymized, overdue", "privacy", json!({"description": "OK"})))},
+            "/subject/export": {"post": {"summary": "Export everything held for a customer email (backoffice)", "tags": ["privacy"], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}}}}}, "responses": {"200": {"description": "Export with receipt"}}}},
+            "/subject/erase": {"post": {"summary": "Erase everything held for a customer email (backoffice)", "tags": ["privacy"], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}}}}}, "responses": {"200": {"description": "Erasure receipt"}}}},
             "/accounts/{id}/close": {"post": with_id(op("Close an account: shred keys, drop its store; returns the deletion receipt (same on repeat)", "accounts (admin)", json!({"description": "Deletion receipt"})))}
         },
         "components": {
