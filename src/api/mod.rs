@@ -18,6 +18,13 @@ use serde_json::json;
 use crate::app::App;
 
 /// The service's router.
+/// The API's request body types, for the fuzz targets in `fuzz/` (not a stable API).
+#[doc(hidden)]
+pub mod bodies {
+    pub use super::orders::AckBody;
+    pub use super::webhooks::{NewBody, ReplayBody};
+}
+
 /// Largest request body the API reads (64 KiB): every API body is a small JSON object,
 /// so anything bigger is refused with a 413 before it is buffered further.
 pub const BODY_LIMIT: usize = 64 * 1024;
