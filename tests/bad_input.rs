@@ -153,7 +153,12 @@ async fn oversized_bodies_are_refused_with_413(env: TestEnv) {
     let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
     let router = ordervault::api::router(env.app.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
-    let http = reqwest::Client::new();
+    // No connection reuse: the server closes a connection whose oversized body it refused
+    // unread, and a pooled client would send the next request into that closed socket.
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
     let big = |n: usize| format!(r#"{{"url": "https://example.com/{}"}}"#, "a".repeat(n));
     let cases = [
         (
