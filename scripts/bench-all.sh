@@ -32,7 +32,7 @@ cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.start
 mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")), "0")
 machine = f"{os.cpu_count()} cores ({cpu}), {int(mem)//1024//1024} GiB RAM, {platform.system()} {platform.release()}"
 table = ["", f"Last full run: {subprocess.check_output(['date', '-u', '+%Y-%m-%d %H:%M UTC']).decode().strip()} on {machine}.", "",
-         "| benchmark | result |", "|---|---|"] + [f"| `{a}` | {b} |" for a, b in rows] + [""]
+         "| benchmark | result |", "|---|---|"] + [f"| `{a}` | {b.replace('|', '·')} |" for a, b in rows] + [""]
 readme = open("README.md").read()
 start, end = "<!-- bench:start -->", "<!-- bench:end -->"
 block = start + "\n" + "\n".join(table) + "\n" + end
