@@ -3,6 +3,8 @@
 //! SQLite and, when `DATABASE_URL` reaches a server, PostgreSQL. `OV_BENCH_ORDERS`
 //! changes the size.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,23 +15,6 @@ use ordervault::connectors::clock::ManualClock;
 use ordervault::connectors::sandbox::world::{World, WorldSpec};
 use ordervault::connectors::MarketplaceKind;
 use ordervault::ingest::write_orders;
-
-async fn postgres_url() -> Option<String> {
-    use sqlx::Connection;
-    let admin = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut c = sqlx::PgConnection::connect(&admin).await.ok()?;
-    let name = format!("ov_bench_close_{}", std::process::id());
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&mut c)
-        .await;
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut c)
-        .await
-        .ok()?;
-    let (base, _) = admin.rsplit_once('/')?;
-    Some(format!("{base}/{name}"))
-}
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -55,7 +40,7 @@ fn main() {
         )
         .snapshot(anchor);
         let mut backends = vec![("sqlite", String::new())];
-        if let Some(url) = postgres_url().await {
+        if let Some(url) = common::postgres_url("close").await {
             backends.push(("postgres", url));
         }
         for (name, url) in backends {

@@ -2,6 +2,8 @@
 //! normalize → seal → upsert, through a sync worker, into SQLite and (when `DATABASE_URL`
 //! reaches a server) PostgreSQL. Goal: ≥ 10,000 orders/s into SQLite.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,23 +19,6 @@ use ordervault::ingest::sync::SyncWorker;
 use zeroize::Zeroizing;
 
 const ORDERS: usize = 20_000;
-
-async fn postgres_url() -> Option<String> {
-    let admin = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    use sqlx::Connection;
-    let mut c = sqlx::PgConnection::connect(&admin).await.ok()?;
-    let name = format!("ov_bench_{}", std::process::id());
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&mut c)
-        .await;
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut c)
-        .await
-        .ok()?;
-    let (base, _) = admin.rsplit_once('/')?;
-    Some(format!("{base}/{name}"))
-}
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
@@ -59,7 +44,7 @@ fn bench(c: &mut Criterion) {
         "refresh_token": config.credentials.refresh_token,
     })
     .to_string();
-    let pg = rt.block_on(postgres_url());
+    let pg = rt.block_on(common::postgres_url("ingest"));
     let mut backends = vec![("sqlite", String::new())];
     if let Some(url) = pg {
         backends.push(("postgres", url));

@@ -7,6 +7,8 @@
 //!
 //! `PSEUDO_BENCH_ORDERS` / `PSEUDO_BENCH_PG_ORDERS` override the order counts.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -91,23 +93,6 @@ async fn seed(app: &App, id: &AccountId, n: usize, now: chrono::DateTime<Utc>) {
     }
 }
 
-async fn postgres_url() -> Option<String> {
-    let admin = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    use sqlx::Connection;
-    let mut c = sqlx::PgConnection::connect(&admin).await.ok()?;
-    let name = format!("ov_bench_pseudo_{}", std::process::id());
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&mut c)
-        .await;
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut c)
-        .await
-        .ok()?;
-    let (base, _) = admin.rsplit_once('/')?;
-    Some(format!("{base}/{name}"))
-}
-
 /// How to put the seeded orders back after a sweep.
 enum Reset {
     /// Copy of the account's database file.
@@ -154,7 +139,7 @@ fn bench(c: &mut Criterion) {
         String::new(),
         count("PSEUDO_BENCH_ORDERS", 1_000_000),
     )];
-    match rt.block_on(postgres_url()) {
+    match rt.block_on(common::postgres_url("pseudo")) {
         Some(url) => backends.push(("postgres", url, count("PSEUDO_BENCH_PG_ORDERS", 200_000))),
         None => eprintln!("PostgreSQL unreachable: benchmarking SQLite only"),
     }

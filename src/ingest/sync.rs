@@ -309,7 +309,7 @@ impl SyncWorker {
             .keys(&account)
             .await
             .map_err(ServiceError::from)?;
-        let mut had_failures = !store.failures().await?.is_empty();
+        let mut had_failures = store.has_failures().await?;
 
         let max = hints.max_window.max(chrono::Duration::minutes(1));
         let mut start = from;

@@ -69,6 +69,15 @@ impl AccountStore {
         Ok(n)
     }
 
+    /// Whether any failure is recorded (checked once per sync run, so it must stay cheap).
+    pub async fn has_failures(&self) -> Result<bool, StoreError> {
+        let sql = format!("SELECT 1 FROM {}ingest_failures LIMIT 1", self.prefix());
+        on_pool!(self.pool(), p => {
+            let row: Option<i32> = sqlx::query_scalar(&sql).fetch_optional(p).await?;
+            Ok(row.is_some())
+        })
+    }
+
     /// All recorded failures, newest first.
     pub async fn failures(&self) -> Result<Vec<IngestFailure>, StoreError> {
         let sql = format!(
