@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use chrono::Duration;
+use common::api::token;
 use common::{order, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::connectors::{Order, OrderStatus};
@@ -18,7 +19,6 @@ use ordervault::forward::signing::verify;
 use ordervault::forward::{add_webhook, Forwarder, NewWebhook};
 use ordervault::ids::{AccountId, Role};
 use ordervault::ingest::write_orders;
-use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
 /// What the test receiver does with the next requests.
@@ -353,12 +353,8 @@ struct Api {
 
 impl Api {
     async fn start(env: &TestEnv) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let router = ordervault::api::router(env.app.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await });
         Self {
-            base: format!("http://{addr}"),
+            base: common::api::serve(env).await,
             http: reqwest::Client::new(),
         }
     }
@@ -389,14 +385,6 @@ impl Api {
         let v = resp.json().await.unwrap_or(Value::Null);
         (status, ct, v)
     }
-}
-
-async fn token(env: &TestEnv, role: Role, account: Option<&AccountId>) -> String {
-    let (t, _) =
-        ordervault::tokens::create_token(&env.app, role, account.map(|a| a.as_str()), None)
-            .await
-            .unwrap();
-    t.expose_secret().to_string()
 }
 
 async fn pull_and_ack_redelivers_until_acknowledged(env: TestEnv) {

@@ -4,28 +4,12 @@
 
 mod common;
 
+use common::api::token;
 use common::{order, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::ids::{AccountId, Role};
 use ordervault::ingest::write_orders;
-use secrecy::ExposeSecret;
 use serde_json::{json, Value};
-
-async fn serve(env: &TestEnv) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = ordervault::api::router(env.app.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    format!("http://{addr}/api/v1")
-}
-
-async fn token(env: &TestEnv, role: Role, account: Option<&AccountId>) -> String {
-    let (t, _) =
-        ordervault::tokens::create_token(&env.app, role, account.map(|a| a.as_str()), None)
-            .await
-            .unwrap();
-    t.expose_secret().to_string()
-}
 
 async fn call(method: &str, url: String, token: &str, body: Option<Value>) -> (u16, Value) {
     let mut req = reqwest::Client::new()
@@ -40,7 +24,7 @@ async fn call(method: &str, url: String, token: &str, body: Option<Value>) -> (u
 }
 
 async fn subject_rights_and_summary_over_the_api(env: TestEnv) {
-    let base = serve(&env).await;
+    let base = format!("{}/api/v1", common::api::serve(&env).await);
     let account: AccountId = create_account(&env.app, "Shop", None)
         .await
         .unwrap()
@@ -151,7 +135,7 @@ async fn subject_rights_and_summary_over_the_api(env: TestEnv) {
 }
 
 async fn closure_over_the_api_returns_the_same_receipt_twice(env: TestEnv) {
-    let base = serve(&env).await;
+    let base = format!("{}/api/v1", common::api::serve(&env).await);
     let account: AccountId = create_account(&env.app, "Shop", None)
         .await
         .unwrap()

@@ -54,12 +54,8 @@ struct Api {
 
 impl Api {
     async fn start(env: &TestEnv) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let router = ordervault::api::router(env.app.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await });
         Self {
-            base: format!("http://{addr}"),
+            base: common::api::serve(env).await,
             http: reqwest::Client::new(),
         }
     }

@@ -18,6 +18,7 @@ use ordervault::connectors::{
 use ordervault::store::{AccountStore, Pool};
 use sqlx::Connection;
 
+pub mod api;
 pub mod corpus;
 
 /// Which backend a test runs on.
