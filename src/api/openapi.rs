@@ -30,6 +30,18 @@ pub fn spec() -> Value {
     ) {
         schemas.extend(extra);
     }
+    if let (Some(schemas), Value::Object(extra)) = (
+        doc["components"]["schemas"].as_object_mut(),
+        super::openapi_fulfilment::schemas(),
+    ) {
+        schemas.extend(extra);
+    }
+    if let (Some(paths), Value::Object(extra)) = (
+        doc["paths"].as_object_mut(),
+        super::openapi_fulfilment::paths(),
+    ) {
+        paths.extend(extra);
+    }
     doc
 }
 
@@ -184,6 +196,9 @@ fn support_schemas() -> Value {
             "currency": {"type": "string"}, "total_minor": {"type": "integer"},
             "lines": {"type": "array", "items": {"type": "object"}},
             "pseudonymized": {"type": "boolean"}, "version": {"type": "integer"},
+            "shipments": {"type": "array", "description": "Shipments sent back to the marketplace", "items": {"type": "object", "properties": {
+                "state": {"type": "string", "enum": ["pending", "sent", "accepted", "rejected", "failed"]},
+                "carrier": {"type": "string"}, "tracking_number": {"type": "string"}}}},
             "customer": {"type": "object", "description": "Masked; only {\"pseudonymized\": true} once pseudonymized", "properties": {
                 "pseudonymized": {"type": "boolean"},
                 "initials": {"type": "string", "examples": ["A. d. V."]},

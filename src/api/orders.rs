@@ -40,7 +40,7 @@ async fn open(
 }
 
 /// One order by exact number (and marketplace when two share the number).
-async fn find(
+pub(super) async fn find(
     store: &AccountStore,
     number: &str,
     marketplace: Option<&str>,
@@ -84,8 +84,14 @@ pub async fn list_new(
     let (store, keys) = open(&app, &p).await?;
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
     let rows = store.unacknowledged(limit).await?;
-    let orders: Result<Vec<Value>, ApiError> = rows.iter().map(|r| view_json(&keys, r)).collect();
-    Ok(Json(json!({ "orders": orders? })))
+    let mut orders = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let mut v = view_json(&keys, r)?;
+        // Shipment and cancellation answers bump the order's version: pull mode shows them.
+        crate::fulfilment::view::attach(&mut v, &store.requests_for_order(r.id).await?);
+        orders.push(v);
+    }
+    Ok(Json(json!({ "orders": orders })))
 }
 
 /// `GET /api/v1/orders/{order_number}`: the full order with customer data.
@@ -98,6 +104,7 @@ pub async fn get_one(
     let (store, keys) = open(&app, &p).await?;
     let row = find(&store, &number, w.marketplace.as_deref()).await?;
     let mut v = view_json(&keys, &row)?;
+    crate::fulfilment::view::attach(&mut v, &store.requests_for_order(row.id).await?);
     if let Some((acked, reference, at)) = store.ack_state(row.id).await? {
         v["ack"] = json!({ "version": acked, "reference": reference, "acked_at": at });
     }

@@ -19,6 +19,7 @@ mod client;
 pub mod normalize;
 pub mod pacing;
 mod response;
+mod shipments;
 pub mod wire;
 
 use serde::Deserialize;
@@ -26,6 +27,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 pub use client::AmazonClient;
 pub use pacing::{ClockSleeper, Sleeper, TokioSleeper, UsagePlan};
+pub use shipments::{AmazonFulfilment, CONFIRM_SHIPMENT_PLAN};
 
 /// The Login with Amazon token endpoint (all regions).
 pub const LWA_TOKEN_URL: &str = "https://api.amazon.com/auth/o2/token";

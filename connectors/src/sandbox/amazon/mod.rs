@@ -25,6 +25,7 @@
 
 mod auth;
 mod orders;
+mod push;
 pub mod view;
 
 use std::collections::HashMap;
@@ -83,16 +84,18 @@ enum Op {
     GetOrderAddress,
     GetOrderBuyerInfo,
     CreateRestrictedDataToken,
+    ConfirmShipment,
 }
 
 impl Op {
-    const ALL: [Op; 6] = [
+    const ALL: [Op; 7] = [
         Op::GetOrders,
         Op::GetOrder,
         Op::GetOrderItems,
         Op::GetOrderAddress,
         Op::GetOrderBuyerInfo,
         Op::CreateRestrictedDataToken,
+        Op::ConfirmShipment,
     ];
 
     /// The default usage plan: (rate, burst, the `x-amzn-RateLimit-Limit` value).
@@ -100,6 +103,7 @@ impl Op {
         match self {
             Op::GetOrders => (0.0167, 20, "0.0167"),
             Op::CreateRestrictedDataToken => (1.0, 10, "1.0"),
+            Op::ConfirmShipment => (2.0, 10, "2.0"),
             _ => (0.5, 30, "0.5"),
         }
     }
@@ -387,11 +391,17 @@ pub async fn start_with(
             "/orders/v0/orders/{orderId}/buyerInfo",
             get(orders::get_order_buyer_info),
         )
+        .route(
+            "/orders/v0/orders/{orderId}/shipmentConfirmation",
+            post(push::confirm_shipment),
+        )
         .with_state(state.clone());
+    let pushes = state.world.pushes.clone();
     let (addr, shutdown) = serve(router, state.config.port).await?;
     let (gt, ex, rv, tr) = (state.clone(), state.clone(), state.clone(), state);
     let handle = SandboxHandle {
         addr,
+        pushes,
         ground_truth: Box::new(move || {
             let now = gt.clock.now();
             gt.world
