@@ -241,11 +241,16 @@ fn resolve(
                 };
                 let q = l.quantity.unwrap_or(avail);
                 if kind == RequestKind::Cancellation
-                    && q > avail
+                    && (q > avail || avail == 0)
                     && open.shipped.get(id).copied().unwrap_or(0) > 0
                 {
                     return Err(Refusal::Conflict(format!(
                         "line {id}: shipped units cannot be cancelled ({avail} open)"
+                    )));
+                }
+                if avail == 0 {
+                    return Err(Refusal::Unprocessable(format!(
+                        "line {id} has no open units left"
                     )));
                 }
                 if q == 0 || q > avail {
