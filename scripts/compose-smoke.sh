@@ -107,6 +107,9 @@ fi
 log "building ordervault:latest from $BINARY"
 build build-ordervault.log --build-arg BUILDER=prebuilt --build-arg BINARY="$BINARY" \
   -t localhost/ordervault:latest .
+# Each new binary leaves the image it replaced and its copy stage untagged and childless
+# ("dangling"); prune drops those and keeps the cached layers that tagged images still build on.
+podman image prune -f >/dev/null
 log "images ready in $((SECONDS - started)) s"
 
 # --- 4. up ------------------------------------------------------------------------------------
@@ -159,7 +162,8 @@ wait_for() { # wait_for WHAT COMMAND...: polls COMMAND once a second for WAIT_SE
   done
   die "$what not up after $WAIT_SECS s"
 }
-wait_for "PostgreSQL" podman exec "$pg" pg_isready -q -U ordervault -d ordervault
+# Over TCP: on first start the init server listens on the socket only.
+wait_for "PostgreSQL" podman exec "$pg" pg_isready -q -h 127.0.0.1 -U ordervault -d ordervault
 wait_for "ordervault /healthz" curl -fsS "http://127.0.0.1:$port/healthz"
 log "stack healthy in $((SECONDS - up_started)) s: $(curl -fsS "http://127.0.0.1:$port/healthz")"
 restarts="$(podman inspect --format '{{.RestartCount}}' "$app")"
