@@ -88,7 +88,7 @@ if ! podman image exists docker.io/library/debian:bookworm-slim; then
     rm -rf "$rootfs"
   fi
   log "importing $base_tar as debian:bookworm-slim"
-  podman import --change 'CMD ["bash"]' "$base_tar" docker.io/library/debian:bookworm-slim >/dev/null
+  podman import --quiet --change 'CMD ["bash"]' "$base_tar" docker.io/library/debian:bookworm-slim >/dev/null
 fi
 
 build() { # build LOG ARGS...: podman build, its output kept in LOG and shown when it fails
