@@ -561,6 +561,164 @@ async fn webhook_gets_shipment_events(env: TestEnv) {
     assert_eq!(ev["data"]["state"], "accepted");
 }
 
+/// The sandboxes refuse what the real APIs refuse, with the real error bodies: bol's 400
+/// Problem with violations (unknown transporter code, two items in one cancellation),
+/// Amazon's 400 `InvalidInput` (no marketplaceId; carrier `Other` without a name),
+/// eBay's 400 (tracking number without carrier).
+async fn sandboxes_validate_like_the_real_apis(env: TestEnv) {
+    let http = reqwest::Client::new();
+    let c = SandboxConfig::default().credentials;
+    // bol
+    let s = shop(env, MarketplaceKind::Bol).await;
+    let (order, lines) = s.open_order(0).await;
+    let base = format!("http://{}", s.handle.addr);
+    let token: Value = http
+        .post(format!("{base}/token?grant_type=client_credentials"))
+        .basic_auth(&c.client_id, Some(&c.client_secret))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = token["access_token"].as_str().unwrap().to_owned();
+    let media = "application/vnd.retailer.v10+json";
+    let bad = http
+        .post(format!("{base}/retailer/shipments"))
+        .bearer_auth(&bearer)
+        .header("accept", media)
+        .header("content-type", media)
+        .body(
+            json!({"orderItems": [{"orderItemId": lines[0].0}],
+                     "transport": {"transporterCode": "PIGEON"}})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    let p: Value = bad.json().await.unwrap();
+    assert_eq!(
+        p["violations"][0]["name"], "transport.transporterCode",
+        "{p}"
+    );
+    let two = http
+        .put(format!("{base}/retailer/orders/cancellation"))
+        .bearer_auth(&bearer)
+        .header("accept", media)
+        .header("content-type", media)
+        .body(
+            json!({"orderItems": [
+            {"orderItemId": "1", "reasonCode": "OUT_OF_STOCK"},
+            {"orderItemId": "2", "reasonCode": "OUT_OF_STOCK"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(two.status().as_u16(), 400);
+    let ok = http
+        .post(format!("{base}/retailer/shipments"))
+        .bearer_auth(&bearer)
+        .header("accept", media)
+        .header("content-type", media)
+        .body(
+            json!({"orderItems": [{"orderItemId": lines[0].0}],
+                     "transport": {"transporterCode": "DPD", "trackAndTrace": "05212345"}})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 202, "202 + process status");
+    let p: Value = ok.json().await.unwrap();
+    assert_eq!(p["status"], "PENDING");
+    let id = p["processStatusId"].as_str().unwrap();
+    let polled: Value = http
+        .get(format!("{base}/shared/process-status/{id}"))
+        .bearer_auth(&bearer)
+        .header("accept", media)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(polled["status"], "SUCCESS", "{polled}");
+    assert_eq!(s.shipments_at_marketplace(&order), 1);
+    let backend = s.env.backend;
+
+    // Amazon
+    let a = shop(
+        TestEnv::new(backend).await.unwrap(),
+        MarketplaceKind::Amazon,
+    )
+    .await;
+    let (aorder, alines) = a.open_order(0).await;
+    let abase = format!("http://{}", a.handle.addr);
+    let lwa: Value = http
+        .post(format!("{abase}/auth/o2/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", c.refresh_token.as_str()),
+            ("client_id", c.client_id.as_str()),
+            ("client_secret", c.client_secret.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let confirm = |body: Value| {
+        http.post(format!(
+            "{abase}/orders/v0/orders/{aorder}/shipmentConfirmation"
+        ))
+        .header("x-amz-access-token", lwa["access_token"].as_str().unwrap())
+        .json(&body)
+        .send()
+    };
+    let package = json!({"packageReferenceId": "1", "carrierCode": "Other", "trackingNumber": "T1",
+        "shipDate": "2026-03-01T12:00:00Z", "orderItems": [{"orderItemId": alines[0].0, "quantity": 1}]});
+    let r = confirm(json!({"packageDetail": package})).await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["errors"][0]["code"], "InvalidInput");
+    let r = confirm(json!({"marketplaceId": "A1805IZSGTT6HS", "packageDetail": package}))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400, "Other needs carrierName");
+    assert_eq!(a.shipments_at_marketplace(&aorder), 0);
+
+    // eBay
+    let e = shop(TestEnv::new(backend).await.unwrap(), MarketplaceKind::Ebay).await;
+    let (eorder, elines) = e.open_order(0).await;
+    let ebase = format!("http://{}", e.handle.addr);
+    let tok: Value = http
+        .post(format!("{ebase}/identity/v1/oauth2/token"))
+        .basic_auth(&c.client_id, Some(&c.client_secret))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", c.refresh_token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = http
+        .post(format!("{ebase}/sell/fulfillment/v1/order/{eorder}/shipping_fulfillment"))
+        .bearer_auth(tok["access_token"].as_str().unwrap())
+        .json(&json!({"lineItems": [{"lineItemId": elines[0].0, "quantity": 1}], "trackingNumber": "T1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["errors"][0]["errorId"].is_i64(), "{body}");
+}
+
 both_backends!(
     ships_to_each_marketplace,
     rejection_keeps_the_marketplace_reason,
@@ -569,4 +727,5 @@ both_backends!(
     refusals_and_cancellations,
     other_accounts_are_refused,
     webhook_gets_shipment_events,
+    sandboxes_validate_like_the_real_apis,
 );

@@ -128,11 +128,6 @@ macro_rules! on_tx {
     };
 }
 
-/// The `webhook-id` of a request's final event: stable across retries and replays.
-pub fn request_event_id(kind: &str, id: i64, state: &str) -> String {
-    format!("evt_{kind}_{id}_{state}")
-}
-
 impl AccountStore {
     /// Inserts a request after `check` approved it against the order's current lines
     /// (JSON) and its earlier requests, all under the order's write lock; `check` returns
@@ -331,7 +326,8 @@ impl AccountStore {
 
     /// Finishes a request as `accepted`, `rejected` or `failed`. Accepted and rejected
     /// requests bump the order's version (pull mode shows the order again) and write their
-    /// webhook event, in the same transaction. Returns false if it was already finished.
+    /// webhook event for that version (`webhook-id` `evt_<order>_<version>`, like every
+    /// order event), in the same transaction. Returns false if it was already finished.
     pub async fn finish_request(
         &self,
         id: i64,
@@ -379,7 +375,7 @@ impl AccountStore {
                         .bind(order_id)
                         .bind(version)
                         .bind(format!("{kind}.{state}"))
-                        .bind(request_event_id(&kind, id, state))
+                        .bind(super::outbox::event_id(order_id, version))
                         .bind(now_ms)
                         .bind(id)
                         .execute(&mut **t)
