@@ -264,6 +264,18 @@ async fn ships_once(s: Shop) {
     assert_eq!(runs[0].outcome, "ok", "{:?}", runs[0].error);
     let (_, o) = s.get(&format!("/orders/{order}")).await;
     assert_eq!(o["status"], "shipped", "{} {o}", s.kind);
+    // Exactly what the marketplace now holds.
+    let truth = (s.handle.ground_truth)()
+        .into_iter()
+        .find(|t| t.order_number.as_str() == order)
+        .unwrap();
+    let store = s.env.app.store.account(&s.account).await.unwrap();
+    let keys = s.env.app.keyring.keys(&s.account).await.unwrap();
+    let row = store.find_by_number(&order).await.unwrap().remove(0);
+    assert_eq!(
+        ordervault::orders::open_order(&keys, &row).unwrap().order,
+        truth
+    );
     assert_eq!(o["shipments"][0]["tracking_number"], tracking.as_str());
     let events = s.events(&order).await;
     let accepted = events

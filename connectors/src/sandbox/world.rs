@@ -325,6 +325,9 @@ impl Pushes {
         now: DateTime<Utc>,
     ) -> Result<Vec<(String, u32)>, PushRefusal> {
         let _gate = self.0.gate.lock().unwrap();
+        // Marketplaces render change times in whole seconds (or milliseconds): a push
+        // recorded with nanoseconds could never be read back equal.
+        let now = chrono::SubsecRound::trunc_subsecs(now, 0);
         let Some(order) = plan.state_at(now) else {
             return Err(PushRefusal("order not found".into()));
         };
