@@ -117,7 +117,7 @@ impl Fulfilment for EbayFulfilment {
                 .get(LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|l| l.rsplit('/').next())
-                .map(|id| clean_reason(id));
+                .map(clean_reason);
             let bytes = resp
                 .bytes()
                 .await

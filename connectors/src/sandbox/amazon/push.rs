@@ -14,8 +14,11 @@ use super::{view, Op, Shared};
 use crate::model::OrderStatus;
 use crate::sandbox::world::{PushFault, PushRecord};
 
+/// What a confirmation asks for: package reference, lines, carrier code, tracking number.
+type Confirmation = (String, Vec<(String, Option<u32>)>, String, String);
+
 /// Reads the request's package; the error is the `details` of a 400.
-fn parse(body: &str) -> Result<(String, Vec<(String, Option<u32>)>, String, String), String> {
+fn parse(body: &str) -> Result<Confirmation, String> {
     let v: Value = serde_json::from_str(body).map_err(|_| "Request body is not valid JSON.")?;
     let text = |v: &Value, k: &str| {
         v[k].as_str()
@@ -30,7 +33,7 @@ fn parse(body: &str) -> Result<(String, Vec<(String, Option<u32>)>, String, Stri
         return Err("Missing required field: packageDetail.".into());
     }
     let reference = text(p, "packageReferenceId")
-        .filter(|r| r.bytes().all(|b| b.is_ascii_digit()) && r.trim_start_matches('0') != "")
+        .filter(|r| r.bytes().all(|b| b.is_ascii_digit()) && !r.trim_start_matches('0').is_empty())
         .ok_or("packageReferenceId must be a positive numeric value.")?;
     let carrier = text(p, "carrierCode").ok_or("Missing required field: carrierCode.")?;
     if carrier == "Other" && text(p, "carrierName").is_none() {
