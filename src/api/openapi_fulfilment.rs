@@ -89,7 +89,7 @@ pub fn schemas() -> Value {
             "lines": lines,
             "carrier": {"type": "string", "description": "postnl, dhl, dhl-parcel-nl, dpd, ups, gls, bpost, or any carrier name (sent as bol OTHER, Amazon Other + carrierName, eBay as given)"},
             "tracking_number": {"type": "string", "maxLength": 100},
-            "tracking_url": {"type": "string", "format": "uri"},
+            "tracking_url": {"type": "string", "format": "uri", "description": "Checked, then not stored or forwarded: track-and-trace links often carry the recipient's postcode, and no marketplace API takes one"},
             "shipped_at": {"type": "string", "format": "date-time", "description": "Now when omitted"},
             "reference": {"type": "string", "maxLength": 200, "description": "The backoffice's own reference"}}},
         "CancellationRequest": {"type": "object", "required": ["reason"], "additionalProperties": false, "properties": {
@@ -101,7 +101,7 @@ pub fn schemas() -> Value {
             "kind": {"type": "string", "enum": ["shipment", "cancellation"]},
             "marketplace": {"type": "string"}, "order_number": {"type": "string"},
             "lines": {"type": "array", "items": {"type": "object", "properties": {"line_id": {"type": "string"}, "quantity": {"type": "integer"}}}},
-            "carrier": {"type": "string"}, "tracking_number": {"type": "string"}, "tracking_url": {"type": "string"},
+            "carrier": {"type": "string"}, "tracking_number": {"type": "string"},
             "shipped_at": {"type": "string", "format": "date-time"}, "reason": {"type": "string"}, "reference": {"type": "string"},
             "state": {"type": "string", "enum": ["pending", "sent", "accepted", "rejected", "failed"]},
             "marketplace_reason": {"type": "string", "description": "The marketplace's reason when rejected; the last error when failed"},

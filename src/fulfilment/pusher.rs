@@ -352,7 +352,7 @@ impl Pusher {
                 carrier: Carrier::parse(row.carrier.as_deref().unwrap_or("other"))
                     .map_err(|_| bad("carrier"))?,
                 tracking_number: row.tracking_number.clone().unwrap_or_default(),
-                tracking_url: row.tracking_url.clone(),
+                tracking_url: None,
                 shipped_at: chrono::DateTime::from_timestamp_millis(
                     row.shipped_at.unwrap_or(row.created_at),
                 )

@@ -39,6 +39,8 @@ pub struct ShipmentBody {
     /// `postnl`, `dhl`, `dhl-parcel-nl`, `dpd`, `ups`, `gls`, `bpost`, or any carrier name.
     pub carrier: String,
     pub tracking_number: String,
+    /// Checked, counted in the idempotency hash, then dropped: carriers' track-and-trace
+    /// links often carry the recipient's postcode, and no marketplace API takes one.
     #[serde(default)]
     pub tracking_url: Option<String>,
     /// When the parcel left (now when omitted).
@@ -405,7 +407,6 @@ pub async fn submit_shipment(
         request_hash,
         carrier: Some(carrier.name()),
         tracking_number: Some(tracking),
-        tracking_url,
         shipped_at: Some(shipped_at.timestamp_millis()),
         reason: None,
         reference,
@@ -458,7 +459,6 @@ pub async fn submit_cancellation(
         request_hash,
         carrier: None,
         tracking_number: None,
-        tracking_url: None,
         shipped_at: None,
         reason: Some(reason.as_str().to_owned()),
         reference,

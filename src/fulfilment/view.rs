@@ -21,8 +21,6 @@ pub struct RequestView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_number: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tracking_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shipped_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -64,7 +62,6 @@ pub fn request_view(r: &RequestRow) -> RequestView {
         lines: serde_json::from_str(&r.lines).unwrap_or_default(),
         carrier: r.carrier.clone(),
         tracking_number: r.tracking_number.clone(),
-        tracking_url: r.tracking_url.clone(),
         shipped_at: r.shipped_at.map(at),
         reason: r.reason.clone(),
         reference: r.reference.clone(),

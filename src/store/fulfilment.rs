@@ -40,7 +40,6 @@ pub struct NewRequest {
     pub request_hash: String,
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
-    pub tracking_url: Option<String>,
     pub shipped_at: Option<i64>,
     pub reason: Option<String>,
     pub reference: Option<String>,
@@ -59,7 +58,6 @@ pub struct RequestRow {
     pub lines: String,
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
-    pub tracking_url: Option<String>,
     pub shipped_at: Option<i64>,
     pub reason: Option<String>,
     pub reference: Option<String>,
@@ -84,7 +82,7 @@ pub enum Inserted {
 }
 
 const COLUMNS: &str = "id, kind, order_id, marketplace, order_number, idempotency_key, \
-    request_hash, lines, carrier, tracking_number, tracking_url, shipped_at, reason, reference, \
+    request_hash, lines, carrier, tracking_number, shipped_at, reason, reference, \
     state, marketplace_ref, process_ids, reject_reason, attempts, next_attempt_at, last_error, \
     created_at, updated_at";
 
@@ -101,7 +99,6 @@ macro_rules! request_row {
             lines: $r.try_get("lines")?,
             carrier: $r.try_get("carrier")?,
             tracking_number: $r.try_get("tracking_number")?,
-            tracking_url: $r.try_get("tracking_url")?,
             shipped_at: $r.try_get("shipped_at")?,
             reason: $r.try_get("reason")?,
             reference: $r.try_get("reference")?,
@@ -156,9 +153,9 @@ impl AccountStore {
             format!("SELECT {COLUMNS} FROM {p}fulfilment_requests WHERE order_id = $1 ORDER BY id");
         let insert = format!(
             "INSERT INTO {p}fulfilment_requests (kind, order_id, marketplace, order_number, \
-                idempotency_key, request_hash, lines, carrier, tracking_number, tracking_url, \
+                idempotency_key, request_hash, lines, carrier, tracking_number, \
                 shipped_at, reason, reference, state, attempts, next_attempt_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', 0, $14, $14, $14) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', 0, $13, $13, $13) \
              RETURNING {COLUMNS}"
         );
         let mut tx = TxConn::begin(self.pool()).await?;
@@ -211,7 +208,6 @@ impl AccountStore {
                 .bind(&lines)
                 .bind(&new.carrier)
                 .bind(&new.tracking_number)
-                .bind(&new.tracking_url)
                 .bind(new.shipped_at)
                 .bind(&new.reason)
                 .bind(&new.reference)

@@ -16,7 +16,6 @@ CREATE TABLE fulfilment_requests (
     lines           TEXT NOT NULL,
     carrier         TEXT,
     tracking_number TEXT,
-    tracking_url    TEXT,
     shipped_at      BIGINT,
     reason          TEXT,
     reference       TEXT,
