@@ -297,7 +297,8 @@ async fn ship_step(
         )
         .await?;
         println!(
-            "  {kind:<6} order {:<20} shipment via {carrier:<6} → HTTP {}",
+            "  {:<6} order {:<20} shipment via {carrier:<6} → HTTP {}",
+            kind.as_str(),
             row.order_number,
             resp.status().as_u16()
         );

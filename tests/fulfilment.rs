@@ -731,6 +731,54 @@ async fn sandboxes_validate_like_the_real_apis(env: TestEnv) {
     assert!(body["errors"][0]["errorId"].is_i64(), "{body}");
 }
 
+/// Support's masked view shows each shipment's state, carrier and tracking number, and
+/// still no customer data.
+async fn support_sees_shipments(env: TestEnv) {
+    let s = shop(env, MarketplaceKind::Bol).await;
+    let (order, _) = s.open_order(0).await;
+    let (st, _) = s
+        .post(
+            &format!("/orders/{order}/shipments"),
+            shipment("3SSUPPORT"),
+            None,
+        )
+        .await;
+    assert_eq!(st, 201);
+    s.push_all().await;
+    let support = token(&s.env, Role::Support, None).await;
+    let resp = s
+        .http
+        .get(format!(
+            "{}/api/v1/support/accounts/{}/orders/{order}",
+            s.api,
+            s.account.as_str()
+        ))
+        .bearer_auth(&support)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let text = resp.text().await.unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let o = if v["orders"].is_array() {
+        &v["orders"][0]
+    } else {
+        &v
+    };
+    assert_eq!(o["shipments"][0]["state"], "accepted", "{v}");
+    assert_eq!(o["shipments"][0]["carrier"], "postnl");
+    assert_eq!(o["shipments"][0]["tracking_number"], "3SSUPPORT");
+    // The masked view holds no street, city or email of the customer.
+    let truth = (s.handle.ground_truth)()
+        .into_iter()
+        .find(|t| t.order_number.as_str() == order)
+        .unwrap();
+    let ship = truth.customer.shipping.unwrap();
+    for secret in [ship.street, ship.city].into_iter().flatten() {
+        assert!(!text.contains(secret.as_str()), "masked view leaks");
+    }
+}
+
 both_backends!(
     ships_to_each_marketplace,
     rejection_keeps_the_marketplace_reason,
@@ -740,4 +788,5 @@ both_backends!(
     other_accounts_are_refused,
     webhook_gets_shipment_events,
     sandboxes_validate_like_the_real_apis,
+    support_sees_shipments,
 );
