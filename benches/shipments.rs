@@ -140,8 +140,12 @@ fn bench(c: &mut Criterion) {
         let app = rt
             .block_on(App::build(settings, Arc::new(clock.clone())))
             .expect("app");
+        // OV_BENCH_KINDS=ebay,bol limits the marketplaces (all on SQLite, eBay on PostgreSQL).
+        let kinds = std::env::var("OV_BENCH_KINDS").unwrap_or_else(|_| "bol,amazon,ebay".into());
         for kind in MarketplaceKind::ALL {
-            if name == "postgres" && kind != MarketplaceKind::Ebay {
+            if (name == "postgres" && kind != MarketplaceKind::Ebay)
+                || !kinds.split(',').any(|k| k.trim() == kind.as_str())
+            {
                 continue;
             }
             // Requests per iteration are what `prepare` finds open; measure one to set it.
