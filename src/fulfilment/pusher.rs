@@ -38,7 +38,7 @@ use crate::ids::AccountId;
 use crate::ingest::connections::{open_credentials, ClientOptions};
 use crate::metrics::metrics;
 use crate::store::catalog::ConnectionRecord;
-use crate::store::fulfilment::RequestRow;
+use crate::store::fulfilment::{Finish, RequestRow};
 use crate::store::AccountStore;
 
 /// Requests read per query.
@@ -204,37 +204,36 @@ impl Pusher {
             .catalog()
             .connections(Some(account.as_str()))
             .await?;
+        let lease = i64::from(self.settings().lease_secs) * 1000;
         loop {
             let now = self.app.now_ms();
             let due = store.due_requests(now, BATCH).await?;
             let n = due.len() as i64;
-            let results: Vec<Result<Option<Step>, ServiceError>> =
-                futures::stream::iter(due.into_iter().map(|row| {
-                    let store = &store;
-                    let connections = &connections;
-                    async move { self.attempt(store, account, connections, row).await }
-                }))
+            // One statement marks the batch `sent` (leased) before anything goes out.
+            let ids: Vec<i64> = due.iter().map(|r| r.id).collect();
+            let claimed: std::collections::HashSet<i64> = store
+                .claim_requests(&ids, now, now + lease)
+                .await?
+                .into_iter()
+                .collect();
+            let steps: Vec<(RequestRow, Step)> =
+                futures::stream::iter(due.into_iter().filter(|r| claimed.contains(&r.id)).map(
+                    |row| {
+                        let connections = &connections;
+                        async move {
+                            let outcome = match self.client(connections, &row.marketplace).await {
+                                Ok(client) => self.call(client.as_ref(), account, &row).await,
+                                Err(why) => Err(ConnectorError::Unavailable(why)),
+                            };
+                            let step = self.next_step(&row, outcome, self.app.now_ms());
+                            (row, step)
+                        }
+                    },
+                ))
                 .buffer_unordered(self.settings().concurrency.max(1) as usize)
                 .collect()
                 .await;
-            for r in results {
-                match r {
-                    Ok(Some(Step::Finished(state, _, _))) => match state {
-                        "accepted" => report.accepted += 1,
-                        "rejected" => report.rejected += 1,
-                        _ => report.failed += 1,
-                    },
-                    Ok(Some(Step::Again { process_ids, .. })) => {
-                        if process_ids.is_some() {
-                            report.processing += 1;
-                        } else {
-                            report.retrying += 1;
-                        }
-                    }
-                    Ok(None) => {}
-                    Err(e) => tracing::warn!(error = %e, "push attempt failed"),
-                }
-            }
+            self.record(&store, &steps, &mut report).await?;
             if n < BATCH {
                 break;
             }
@@ -271,55 +270,72 @@ impl Pusher {
         Ok(client)
     }
 
-    /// One attempt at one request; `None` when another worker holds it.
-    async fn attempt(
+    /// Records a batch's answers: every finished request in one transaction (with its
+    /// order version bump and webhook event), then the retries.
+    async fn record(
         &self,
         store: &AccountStore,
-        account: &AccountId,
-        connections: &[ConnectionRecord],
-        row: RequestRow,
-    ) -> Result<Option<Step>, ServiceError> {
+        steps: &[(RequestRow, Step)],
+        report: &mut PushReport,
+    ) -> Result<(), ServiceError> {
         let now = self.app.now_ms();
-        let lease = i64::from(self.settings().lease_secs) * 1000;
-        if !store.claim_request(row.id, now, now + lease).await? {
-            return Ok(None);
-        }
-        let outcome = match self.client(connections, &row.marketplace).await {
-            Ok(client) => self.call(client.as_ref(), account, &row).await,
-            Err(why) => Err(ConnectorError::Unavailable(why)),
-        };
-        let now = self.app.now_ms();
-        let step = self.next_step(&row, outcome, now);
-        let rid = public_id(&row.kind, row.id);
-        match &step {
-            Step::Finished(state, mref, reason) => {
-                store
-                    .finish_request(row.id, state, mref.as_deref(), reason.as_deref(), now)
-                    .await?;
-                tracing::info!(request = %rid, marketplace = %row.marketplace, state = *state, "push finished");
-                metrics().add(
-                    "ordervault_push_requests_total",
-                    &[
-                        ("marketplace", row.marketplace.as_str()),
-                        ("result", *state),
-                    ],
-                    1,
-                );
-            }
-            Step::Again {
-                at,
-                error,
-                process_ids,
-            } => {
-                store
-                    .reschedule_request(row.id, *at, error.as_deref(), process_ids.as_deref(), now)
-                    .await?;
-                if let Some(e) = error {
-                    tracing::warn!(request = %rid, marketplace = %row.marketplace, error = %e, "push will be retried");
+        let finishes: Vec<Finish<'_>> = steps
+            .iter()
+            .filter_map(|(row, step)| match step {
+                Step::Finished(state, mref, reason) => Some(Finish {
+                    id: row.id,
+                    state,
+                    marketplace_ref: mref.as_deref(),
+                    reason: reason.as_deref(),
+                }),
+                Step::Again { .. } => None,
+            })
+            .collect();
+        store.finish_requests(&finishes, now).await?;
+        for (row, step) in steps {
+            let rid = public_id(&row.kind, row.id);
+            match step {
+                Step::Finished(state, _, _) => {
+                    match *state {
+                        "accepted" => report.accepted += 1,
+                        "rejected" => report.rejected += 1,
+                        _ => report.failed += 1,
+                    }
+                    tracing::info!(request = %rid, marketplace = %row.marketplace, state = *state, "push finished");
+                    metrics().add(
+                        "ordervault_push_requests_total",
+                        &[
+                            ("marketplace", row.marketplace.as_str()),
+                            ("result", *state),
+                        ],
+                        1,
+                    );
+                }
+                Step::Again {
+                    at,
+                    error,
+                    process_ids,
+                } => {
+                    store
+                        .reschedule_request(
+                            row.id,
+                            *at,
+                            error.as_deref(),
+                            process_ids.as_deref(),
+                            now,
+                        )
+                        .await?;
+                    if process_ids.is_some() {
+                        report.processing += 1;
+                    }
+                    if let Some(e) = error {
+                        report.retrying += 1;
+                        tracing::warn!(request = %rid, marketplace = %row.marketplace, error = %e, "push will be retried");
+                    }
                 }
             }
         }
-        Ok(Some(step))
+        Ok(())
     }
 
     async fn call(

@@ -73,6 +73,16 @@ pub struct RequestRow {
     pub updated_at: i64,
 }
 
+/// One request to finish, for [`AccountStore::finish_requests`].
+#[derive(Debug, Clone, Copy)]
+pub struct Finish<'a> {
+    pub id: i64,
+    /// `accepted`, `rejected` or `failed`.
+    pub state: &'a str,
+    pub marketplace_ref: Option<&'a str>,
+    pub reason: Option<&'a str>,
+}
+
 /// What an insert did.
 #[derive(Debug, Clone)]
 pub enum Inserted {
@@ -332,6 +342,30 @@ impl AccountStore {
         reason: Option<&str>,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
+        let done = self
+            .finish_requests(
+                &[Finish {
+                    id,
+                    state,
+                    marketplace_ref,
+                    reason,
+                }],
+                now_ms,
+            )
+            .await?;
+        Ok(done == 1)
+    }
+
+    /// [`AccountStore::finish_request`] for many requests in one transaction (one commit
+    /// per pusher batch, not per request). Returns how many were finished now.
+    pub async fn finish_requests(
+        &self,
+        items: &[Finish<'_>],
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        if items.is_empty() {
+            return Ok(0);
+        }
         let p = self.prefix().to_owned();
         let finish = format!(
             "UPDATE {p}fulfilment_requests SET state = $2, marketplace_ref = COALESCE($3, marketplace_ref), \
@@ -346,42 +380,76 @@ impl AccountStore {
              VALUES ($1, $2, $3, $4, $5, $6)"
         );
         let mut tx = TxConn::begin(self.pool()).await?;
-        let done = on_tx!(&mut tx, t => {
-            let row = sqlx::query(&finish)
-                .bind(id)
-                .bind(state)
-                .bind(marketplace_ref)
-                .bind(reason)
-                .bind(now_ms)
-                .fetch_optional(&mut **t)
-                .await?;
-            let Some(row) = row else {
-                return Ok(false);
-            };
-            let order_id: i64 = row.try_get(0)?;
-            let kind: String = row.try_get(1)?;
-            if state == "accepted" || state == "rejected" {
-                let version: Option<i64> = sqlx::query_scalar(&bump)
-                    .bind(order_id)
+        let mut done = 0u64;
+        for f in items {
+            on_tx!(&mut tx, t => {
+                let row = sqlx::query(&finish)
+                    .bind(f.id)
+                    .bind(f.state)
+                    .bind(f.marketplace_ref)
+                    .bind(f.reason)
                     .bind(now_ms)
                     .fetch_optional(&mut **t)
                     .await?;
-                if let Some(version) = version {
-                    sqlx::query(&event)
-                        .bind(order_id)
-                        .bind(version)
-                        .bind(format!("{kind}.{state}"))
-                        .bind(super::outbox::event_id(order_id, version))
-                        .bind(now_ms)
-                        .bind(id)
-                        .execute(&mut **t)
-                        .await?;
+                if let Some(row) = row {
+                    done += 1;
+                    let order_id: i64 = row.try_get(0)?;
+                    let kind: String = row.try_get(1)?;
+                    if f.state == "accepted" || f.state == "rejected" {
+                        let version: Option<i64> = sqlx::query_scalar(&bump)
+                            .bind(order_id)
+                            .bind(now_ms)
+                            .fetch_optional(&mut **t)
+                            .await?;
+                        if let Some(version) = version {
+                            sqlx::query(&event)
+                                .bind(order_id)
+                                .bind(version)
+                                .bind(format!("{kind}.{}", f.state))
+                                .bind(super::outbox::event_id(order_id, version))
+                                .bind(now_ms)
+                                .bind(f.id)
+                                .execute(&mut **t)
+                                .await?;
+                        }
+                    }
                 }
-            }
-            true
-        });
+            });
+        }
         tx.commit().await?;
         Ok(done)
+    }
+
+    /// Takes many requests for one attempt each (one statement); returns the ids taken.
+    pub async fn claim_requests(
+        &self,
+        ids: &[i64],
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE {}fulfilment_requests SET state = 'sent', attempts = attempts + 1, \
+                lease_until = $2, updated_at = $1 \
+             WHERE id IN ({list}) AND state IN ('pending', 'sent') \
+               AND (lease_until IS NULL OR lease_until < $1) RETURNING id",
+            self.prefix()
+        );
+        on_pool!(self.pool(), pl => {
+            let ids: Vec<i64> = sqlx::query_scalar(&sql)
+                .bind(now_ms)
+                .bind(lease_until_ms)
+                .fetch_all(pl)
+                .await?;
+            Ok(ids)
+        })
     }
 
     /// How many requests are in each state (benchmarks, metrics).
