@@ -65,7 +65,7 @@ pub async fn list_accounts(app: &App) -> Result<Vec<AccountRecord>, ServiceError
 pub async fn active_account(app: &App, id: &str) -> Result<AccountId, ServiceError> {
     let not_found = || ServiceError::NotFound("account".into());
     let id = AccountId::parse(id).map_err(|_| not_found())?;
-    match app.store.catalog().account(id.as_str()).await? {
+    match app.store.catalog().account(&id).await? {
         Some(a) if a.status == AccountStatus::Active => Ok(id),
         _ => Err(not_found()),
     }

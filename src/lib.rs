@@ -14,6 +14,7 @@ pub mod crypto;
 #[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod error;
+pub mod files;
 pub mod forward;
 pub mod ids;
 pub mod ingest;
