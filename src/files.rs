@@ -44,12 +44,23 @@ pub fn tighten_if_exists(path: &Path) -> std::io::Result<()> {
     }
 }
 
+/// Narrows `path` to at most `mode`. A path owned by another user (which this process
+/// may use but not chmod) is left as it is, with a warning naming it.
 #[cfg(unix)]
 fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let current = std::fs::metadata(path)?.permissions().mode() & 0o777;
     if current & !mode != 0 {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(current & mode))?;
+        match std::fs::set_permissions(path, std::fs::Permissions::from_mode(current & mode)) {
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                tracing::warn!(
+                    path = %path.display(),
+                    mode = format!("{current:03o}"),
+                    "cannot restrict the mode of a path owned by another user"
+                );
+            }
+            other => other?,
+        }
     }
     Ok(())
 }
