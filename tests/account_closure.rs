@@ -51,7 +51,7 @@ async fn assert_gone(env: &TestEnv, id: &AccountId, wrapped: &[u8]) {
         env.app.keyring.keys(id).await,
         Err(KeyringError::NoKey(_))
     ));
-    let record = env.app.store.catalog().account(&id).await.unwrap().unwrap();
+    let record = env.app.store.catalog().account(id).await.unwrap().unwrap();
     assert_eq!(record.status, AccountStatus::Closed);
     if env.backend == Backend::Sqlite {
         let dir = env.data_dir();
