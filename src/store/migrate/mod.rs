@@ -311,3 +311,69 @@ pub async fn run_sqlite(
     }
     Ok(done)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
+
+    use super::pending;
+
+    fn migrator(versions: &[i64]) -> Migrator {
+        let migrations: Vec<Migration> = versions
+            .iter()
+            .map(|v| {
+                Migration::new(
+                    *v,
+                    Cow::Owned(format!("m{v}")),
+                    MigrationType::Simple,
+                    Cow::Owned(format!("SELECT {v};")),
+                    false,
+                )
+            })
+            .collect();
+        Migrator {
+            migrations: Cow::Owned(migrations),
+            ..Migrator::DEFAULT
+        }
+    }
+
+    fn applied(m: &Migrator, versions: &[i64]) -> Vec<(i64, Vec<u8>, bool)> {
+        m.iter()
+            .filter(|x| versions.contains(&x.version))
+            .map(|x| (x.version, x.checksum.to_vec(), true))
+            .collect()
+    }
+
+    #[test]
+    fn a_version_below_the_newest_applied_one_still_runs() {
+        // 0008 merged after an installation already ran 0010: it runs, once, in order.
+        let m = migrator(&[10, 1, 8, 30]);
+        let todo = pending(&m, &applied(&m, &[1, 10])).unwrap();
+        assert_eq!(todo.iter().map(|m| m.version).collect::<Vec<_>>(), [8, 30]);
+        assert!(pending(&m, &applied(&m, &[1, 8, 10, 30]))
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn refuses_changed_unknown_or_half_applied_history() {
+        let m = migrator(&[1, 2]);
+        let mut changed = applied(&m, &[1]);
+        changed[0].1[0] ^= 1;
+        assert!(matches!(
+            pending(&m, &changed),
+            Err(MigrateError::VersionMismatch(1))
+        ));
+        let mut unknown = applied(&m, &[1]);
+        unknown.push((7, vec![0], true));
+        assert!(matches!(
+            pending(&m, &unknown),
+            Err(MigrateError::VersionMissing(7))
+        ));
+        let mut dirty = applied(&m, &[1]);
+        dirty[0].2 = false;
+        assert!(matches!(pending(&m, &dirty), Err(MigrateError::Dirty(1))));
+    }
+}
