@@ -71,6 +71,22 @@ pub async fn close_account_until(
     }
 
     // 1. Stop new work, then record what is about to be deleted, before anything is.
+    if record.status == AccountStatus::Creating {
+        // An unfinished creation never held orders, and its store may be half-migrated:
+        // its counts are recorded before it is marked closing, so a resumed closure never
+        // has to count it.
+        let key_versions =
+            i64::try_from(catalog.account_keys(account).await?.len()).unwrap_or(i64::MAX);
+        catalog
+            .record_closure_counts(
+                account,
+                ClosureCounts {
+                    orders: 0,
+                    key_versions,
+                },
+            )
+            .await?;
+    }
     if record.status != AccountStatus::Closing {
         catalog.begin_closing(account, app.now_ms()).await?;
     }
