@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod demo;
 pub mod error;
 pub mod forward;
+pub mod health;
 pub mod ids;
 pub mod ingest;
 pub mod keyring;

@@ -23,6 +23,7 @@ macro_rules! on_pool {
 pub mod catalog;
 mod error;
 mod failures;
+mod health;
 mod orders;
 pub mod outbox;
 mod postgres;
@@ -37,6 +38,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use catalog::Catalog;
 pub use error::StoreError;
 pub use failures::IngestFailure;
+pub use health::{Buckets, EndpointBacklog};
 pub use orders::{AccountStore, OrderRow, SealedOrder, UpsertOutcome, UpsertResult};
 pub use privacy::{DueCutoffs, DueRow, PrivacyCounts};
 
