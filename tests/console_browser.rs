@@ -118,7 +118,7 @@ async fn console_end_to_end(env: TestEnv) {
     // Each plot is an image with a name and a text summary for screen readers.
     let labelled = s
         .script(
-            "return [...document.querySelectorAll('figure svg')].map(v => \
+            "return [...document.querySelectorAll('figure > svg')].map(v => \
              v.getAttribute('role') === 'img' && \
              !!document.getElementById(v.getAttribute('aria-labelledby')) && \
              document.getElementById(v.getAttribute('aria-describedby')).textContent.length > 0)",
