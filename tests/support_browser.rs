@@ -146,14 +146,16 @@ async fn support_page_end_to_end(env: TestEnv) {
     let found = leaks(s.source().await.as_bytes(), &values);
     assert!(found.is_empty(), "personal values in the page: {found:?}");
 
-    s.window_size(1280, 1400).await;
+    s.window_size(1280, 1900).await;
+    s.script("window.scrollTo(0, 0)").await;
     s.screenshot(&format!("support-{:?}", env.backend).to_lowercase())
         .await;
-    s.window_size(390, 1400).await;
+    s.window_size(390, 2600).await;
     let overflow = s
         .script("return document.documentElement.scrollWidth > window.innerWidth + 1")
         .await;
     assert_eq!(overflow, false, "the support page fits a phone-width screen");
+    s.script("window.scrollTo(0, 0)").await;
     s.screenshot(&format!("support-phone-{:?}", env.backend).to_lowercase())
         .await;
 

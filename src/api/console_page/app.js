@@ -89,7 +89,7 @@
 
   // ---- plots -------------------------------------------------------------------
 
-  var W = 640, H = 220, L = 48, R = 12, T = 12, B = 30;
+  var W = 400, H = 220, L = 44, R = 22, T = 12, B = 28;
 
   function frame(fig, summary) {
     var old = fig.querySelector("svg");
@@ -124,8 +124,8 @@
     var t0 = new Date(start).getTime();
     for (var i = 0; i < n; i += everyN) {
       var d = new Date(t0 + i * bucketSeconds * 1000);
-      var label = d.toLocaleDateString(undefined, { month: "short", day: "numeric" });
-      s.appendChild(svg("text", { x: xAt(i, n), y: H - B + 16, "text-anchor": "start", class: "tick" }, label));
+      var label = d.toLocaleDateString(undefined, { day: "numeric", month: "numeric" });
+      s.appendChild(svg("text", { x: xAt(i, n), y: H - B + 17, "text-anchor": "middle", class: "tick day" }, label));
     }
   }
 
@@ -228,8 +228,8 @@
       s.appendChild(r);
     });
     // Day labels under the bars rather than at the line chart's points.
-    s.querySelectorAll("text.tick").forEach(function (t, idx) {
-      if (idx >= 2) t.setAttribute("x", (L + (idx - 2) * slot + slot * 0.15).toFixed(1));
+    s.querySelectorAll("text.day").forEach(function (t, idx) {
+      t.setAttribute("x", (L + idx * slot + slot / 2).toFixed(1));
     });
   }
 
@@ -278,8 +278,8 @@
     var s = section("Webhook delivery");
     if (!w.endpoints) { s.appendChild(el("p", "No webhook endpoints (pull + ack only).", "hint")); return s; }
     var disabled = w.disabled_endpoints.map(function (d) {
-      return d.id + (d.reason ? " (" + d.reason + ")" : "");
-    }).join(", ");
+      return (d.reason || "disabled") + " (endpoint " + d.id + ")";
+    }).join("; ");
     s.appendChild(dl([
       ["Endpoints", w.endpoints],
       ["Backlog", w.backlog],
@@ -306,7 +306,7 @@
   function privacyPart(p, nextSweep) {
     var s = section("Privacy");
     s.appendChild(dl([
-      ["Retention", p.retention_days + " days"],
+      ["Retention", p.retention_days + (p.retention_days === 1 ? " day" : " days")],
       ["With personal data", p.with_personal_data],
       ["Overdue (must be 0)", p.overdue, p.overdue > 0 ? "bad" : "good"],
       ["Pseudonymized", p.pseudonymized],
@@ -386,7 +386,10 @@
     drawPseudonymized(s.body.pseudonymized_per_day);
     var box = $("accounts");
     box.textContent = "";
-    h.body.accounts.forEach(function (a) { box.appendChild(accountCard(a, h.body.next_sweep_at)); });
+    // Accounts that need attention first, each group in the API's order.
+    var sorted = h.body.accounts.filter(function (a) { return a.needs_attention; })
+      .concat(h.body.accounts.filter(function (a) { return !a.needs_attention; }));
+    sorted.forEach(function (a) { box.appendChild(accountCard(a, h.body.next_sweep_at)); });
     var attention = h.body.accounts.filter(function (a) { return a.needs_attention; }).length;
     var text = only
       ? attention + (attention === 1 ? " account needs" : " accounts need") + " attention."
