@@ -130,7 +130,10 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let hook_addr = listener.local_addr()?;
     let router = axum::Router::new()
         .route("/webhook", axum::routing::post(receive))
-        .route("/gone", axum::routing::post(|| async { axum::http::StatusCode::GONE }))
+        .route(
+            "/gone",
+            axum::routing::post(|| async { axum::http::StatusCode::GONE }),
+        )
         .route("/accept", axum::routing::post(|| async { "ok" }))
         .with_state(backoffice.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
@@ -238,7 +241,15 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     }
 
     if options.keep_running {
-        let extra = keep_running(&app, api_addr, hook_addr, &config, shared.clone(), options.seed).await?;
+        let extra = keep_running(
+            &app,
+            api_addr,
+            hook_addr,
+            &config,
+            shared.clone(),
+            options.seed,
+        )
+        .await?;
         crate::privacy::closure::close_account(&app, &extra).await?;
     }
 

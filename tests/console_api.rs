@@ -85,7 +85,10 @@ async fn health_report_and_series(env: TestEnv) {
         broken["connections"][0]["reason"],
         "bol rejected the client credentials (401)"
     );
-    assert_eq!(broken["webhooks"]["disabled_endpoints"][0]["reason"], "410 Gone");
+    assert_eq!(
+        broken["webhooks"]["disabled_endpoints"][0]["reason"],
+        "410 Gone"
+    );
     assert_eq!(broken["privacy"]["pseudonymized"], 4);
     assert_eq!(broken["privacy"]["with_personal_data"], 0);
     assert_eq!(broken["privacy"]["overdue"], 0);
@@ -170,14 +173,22 @@ async fn health_report_and_series(env: TestEnv) {
     // Nothing personal in either answer.
     let bytes = format!("{h}{s}");
     let found = leaks(bytes.as_bytes(), &f.personal_values);
-    assert!(found.is_empty(), "personal values in the health view: {found:?}");
+    assert!(
+        found.is_empty(),
+        "personal values in the health view: {found:?}"
+    );
 
     // Every endpoint is documented.
     let (_, _, doc) = get(&base, "/api/v1/openapi.json", None).await;
     for path in ["/health", "/health/series", "/support/accounts"] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} undocumented");
     }
-    for schema in ["HealthReport", "AccountHealth", "HealthSeries", "AccountName"] {
+    for schema in [
+        "HealthReport",
+        "AccountHealth",
+        "HealthSeries",
+        "AccountName",
+    ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
 }
@@ -213,7 +224,11 @@ async fn support_account_picker(env: TestEnv) {
     let (_, _, v) = get(&base, "/api/v1/support/accounts?q=%25%20F", Some(&support)).await;
     assert_eq!(v["accounts"].as_array().unwrap().len(), 1);
     let (_, _, v) = get(&base, "/api/v1/support/accounts?q=n_s", Some(&support)).await;
-    assert_eq!(v["accounts"].as_array().unwrap().len(), 0, "`_` is no wildcard");
+    assert_eq!(
+        v["accounts"].as_array().unwrap().len(),
+        0,
+        "`_` is no wildcard"
+    );
     // The start of an id finds the account.
     let prefix = &f.broken.as_str()[..6];
     let (_, _, v) = get(

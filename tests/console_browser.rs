@@ -48,7 +48,10 @@ async fn console_end_to_end(env: TestEnv) {
     // Sign in: the summary gets focus and says one account needs attention.
     s.type_into("#token", &format!("{admin}{ENTER}")).await;
     s.wait_status("Loaded").await;
-    assert_eq!(s.script("return document.activeElement.id").await, "summary");
+    assert_eq!(
+        s.script("return document.activeElement.id").await,
+        "summary"
+    );
     let summary = s.text("#summary").await;
     assert!(
         summary.starts_with("2 accounts, 1 needs attention."),
@@ -99,7 +102,10 @@ async fn console_end_to_end(env: TestEnv) {
              [p.dataset.series, p.getAttribute('points').trim().split(' ').length])",
         )
         .await;
-    assert_eq!(ingested, json!([["bol", 168], ["amazon", 168], ["ebay", 168]]));
+    assert_eq!(
+        ingested,
+        json!([["bol", 168], ["amazon", 168], ["ebay", 168]])
+    );
     let latency = s
         .script(
             "return [...document.querySelectorAll('#plot-latency svg g[data-series]')].map(g => \

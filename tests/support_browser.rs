@@ -154,7 +154,10 @@ async fn support_page_end_to_end(env: TestEnv) {
     let overflow = s
         .script("return document.documentElement.scrollWidth > window.innerWidth + 1")
         .await;
-    assert_eq!(overflow, false, "the support page fits a phone-width screen");
+    assert_eq!(
+        overflow, false,
+        "the support page fits a phone-width screen"
+    );
     s.script("window.scrollTo(0, 0)").await;
     s.screenshot(&format!("support-phone-{:?}", env.backend).to_lowercase())
         .await;

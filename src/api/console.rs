@@ -36,8 +36,7 @@ pub async fn report(
     p.require(Role::Admin)?;
     let Query(q) =
         query.map_err(|_| ApiError::bad_request("needs_attention must be true or false"))?;
-    let report =
-        crate::health::health_report(&app, q.needs_attention.unwrap_or(false)).await?;
+    let report = crate::health::health_report(&app, q.needs_attention.unwrap_or(false)).await?;
     Ok(Json(report))
 }
 

@@ -7,7 +7,8 @@ use axum::http::{header, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 /// Content-Security-Policy of the page: its own script, style and API only.
-pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+pub const CSP: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
     img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 
 /// A page or one of its assets, with the pages' security headers.
@@ -35,4 +36,3 @@ pub fn asset(content_type: &'static str, body: &'static str) -> Response {
     );
     resp
 }
-

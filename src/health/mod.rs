@@ -258,7 +258,11 @@ fn connection_health(c: &ConnectionRecord, now: i64) -> ConnectionHealth {
     }
 }
 
-async fn webhook_health(app: &App, id: &AccountId, now: i64) -> Result<WebhookHealth, ServiceError> {
+async fn webhook_health(
+    app: &App,
+    id: &AccountId,
+    now: i64,
+) -> Result<WebhookHealth, ServiceError> {
     let endpoints = app.store.catalog().webhooks(Some(id.as_str())).await?;
     let mut h = WebhookHealth {
         endpoints: endpoints.len(),
@@ -279,9 +283,13 @@ async fn webhook_health(app: &App, id: &AccountId, now: i64) -> Result<WebhookHe
             continue;
         }
         h.backlog += backlog.pending;
-        if let Some(age) = store.oldest_undelivered_ms(&e.id, e.created_at, now).await? {
+        if let Some(age) = store
+            .oldest_undelivered_ms(&e.id, e.created_at, now)
+            .await?
+        {
             let secs = age.max(0) / 1000;
-            h.oldest_undelivered_seconds = Some(h.oldest_undelivered_seconds.map_or(secs, |s| s.max(secs)));
+            h.oldest_undelivered_seconds =
+                Some(h.oldest_undelivered_seconds.map_or(secs, |s| s.max(secs)));
         }
     }
     Ok(h)

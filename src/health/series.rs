@@ -130,7 +130,10 @@ pub async fn series(app: &App, account: Option<&AccountId>) -> Result<Series, Se
         for (_, bucket, n) in store.pseudonymized_per_bucket(days).await? {
             pseudonymized[bucket] += n;
         }
-        for (at, latency) in store.delivery_latencies(days.start_ms, days.end_ms()).await? {
+        for (at, latency) in store
+            .delivery_latencies(days.start_ms, days.end_ms())
+            .await?
+        {
             if let Some(i) = days.index(at) {
                 latencies[i].push(latency.max(0));
             }
@@ -180,7 +183,10 @@ mod tests {
     fn nearest_rank_percentiles() {
         let d = latency_day((1..=100).rev().collect());
         assert_eq!(d.deliveries, 100);
-        assert_eq!((d.p50_ms, d.p90_ms, d.p99_ms), (Some(50), Some(90), Some(99)));
+        assert_eq!(
+            (d.p50_ms, d.p90_ms, d.p99_ms),
+            (Some(50), Some(90), Some(99))
+        );
         let one = latency_day(vec![7]);
         assert_eq!((one.p50_ms, one.p99_ms), (Some(7), Some(7)));
         assert_eq!(latency_day(vec![]).p50_ms, None);
