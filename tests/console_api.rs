@@ -92,6 +92,7 @@ async fn health_report_and_series(env: TestEnv) {
     assert_eq!(broken["privacy"]["pseudonymized"], 4);
     assert_eq!(broken["privacy"]["with_personal_data"], 0);
     assert_eq!(broken["privacy"]["overdue"], 0);
+    assert_eq!(broken["privacy"]["missed_by_last_sweep"], 0);
     assert_eq!(broken["privacy"]["last_sweep_pseudonymized"], 4);
     // The default hourly sweep: the next one is the next full hour after t0 (12:00).
     assert_eq!(h["next_sweep_at"], "2026-03-01T13:00:00Z");
@@ -176,6 +177,73 @@ async fn health_report_and_series(env: TestEnv) {
     assert!(
         found.is_empty(),
         "personal values in the health view: {found:?}"
+    );
+
+    // Overdue between sweeps is not "needs attention"; an order the last sweep should
+    // have erased is. An order shipped 12 h before t0 becomes due a day later, after the
+    // sweep at t0: overdue, but waiting for the next sweep.
+    let store = env.account_store(f.broken.as_str()).await;
+    let keys = env.app.keyring.keys(&f.broken).await.unwrap();
+    let shipped = |n: &str, fulfilled: chrono::DateTime<chrono::Utc>| {
+        let mut o = common::order(n, 0);
+        o.status = ordervault::connectors::OrderStatus::Shipped;
+        o.placed_at = fulfilled - chrono::Duration::days(1);
+        o.updated_at = fulfilled;
+        o.fulfilled_at = Some(fulfilled);
+        o
+    };
+    let t0 = common::t0();
+    ordervault::ingest::write_orders(
+        &store,
+        &keys,
+        &[shipped("LATE-1", t0 - chrono::Duration::hours(12))],
+        env.app.now_ms(),
+    )
+    .await
+    .unwrap();
+    env.clock.advance(chrono::Duration::days(1));
+    let privacy_of = |h: &Value| {
+        let a = h["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["account_id"] == f.broken.as_str())
+            .unwrap()
+            .clone();
+        (a["privacy"].clone(), a["attention"].clone())
+    };
+    let (_, _, h) = get(&base, "/api/v1/health", Some(&admin)).await;
+    let (p, attention) = privacy_of(&h);
+    assert_eq!(
+        (p["overdue"].clone(), p["missed_by_last_sweep"].clone()),
+        (1.into(), 0.into())
+    );
+    assert_eq!(
+        attention,
+        serde_json::json!(["connection_needs_reauth", "webhook_disabled"])
+    );
+    // An order that was already due at the sweep and has not changed since: missed.
+    ordervault::ingest::write_orders(
+        &store,
+        &keys,
+        &[shipped("MISSED-1", t0 - chrono::Duration::days(3))],
+        (t0 - chrono::Duration::hours(60)).timestamp_millis(),
+    )
+    .await
+    .unwrap();
+    let (_, _, h) = get(&base, "/api/v1/health", Some(&admin)).await;
+    let (p, attention) = privacy_of(&h);
+    assert_eq!(
+        (p["overdue"].clone(), p["missed_by_last_sweep"].clone()),
+        (2.into(), 1.into())
+    );
+    assert_eq!(
+        attention,
+        serde_json::json!([
+            "connection_needs_reauth",
+            "webhook_disabled",
+            "privacy_overdue"
+        ])
     );
 
     // Every endpoint is documented.

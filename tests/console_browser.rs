@@ -86,7 +86,10 @@ async fn console_end_to_end(env: TestEnv) {
     }
     let healthy = s.text(&format!("#account-{}", f.healthy)).await;
     assert!(healthy.contains("Healthy"), "{healthy}");
-    assert!(healthy.contains("Overdue (must be 0)\n0"), "{healthy}");
+    assert!(
+        healthy.contains("Missed by last sweep (must be 0)\n0"),
+        "{healthy}"
+    );
     // No ship-back state is kept yet, so no ship-back section.
     assert_eq!(
         s.script("return document.querySelectorAll('.ship-back').length")

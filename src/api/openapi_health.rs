@@ -83,7 +83,8 @@ pub fn schemas() -> Value {
                 "properties": {"pending": {"type": "integer"}, "rejected": {"type": "integer"}}},
             "privacy": {"type": "object", "properties": {
                 "retention_days": {"type": "integer"}, "with_personal_data": {"type": "integer"},
-                "overdue": {"type": "integer", "description": "Must be 0 after every sweep"},
+                "overdue": {"type": "integer", "description": "Past the deadline now, still with personal data (above 0 between sweeps)"},
+                "missed_by_last_sweep": {"type": "integer", "description": "Due when the last sweep started and unchanged since: must be 0"},
                 "pseudonymized": {"type": "integer"}, "last_sweep_at": time_or_null,
                 "last_sweep_pseudonymized": {"type": "integer"}}},
             "keys": {"type": "object", "properties": {

@@ -33,7 +33,8 @@ pub enum Attention {
     ShipBackRejected,
     /// The oldest undelivered event is older than [`STALE_DELIVERY_MS`].
     DeliveryLagging,
-    /// Orders past their retention deadline still hold personal data.
+    /// Orders that were due when the last sweep started, unchanged since, still hold
+    /// personal data: the sweep missed them (or no sweep has run while orders are overdue).
     PrivacyOverdue,
 }
 
@@ -117,7 +118,13 @@ pub struct ShipBackHealth {
 pub struct PrivacyHealth {
     pub retention_days: i64,
     pub with_personal_data: i64,
+    /// Past their deadline now and still holding personal data. Above 0 between two
+    /// sweeps for orders whose deadline passed (or that shipped) since the last one.
     pub overdue: i64,
+    /// Of those, orders already due when the last sweep started and unchanged since:
+    /// the sweep should have erased them. Must be 0 (the console's "needs attention").
+    /// Without any sweep yet, equal to `overdue`.
+    pub missed_by_last_sweep: i64,
     pub pseudonymized: i64,
     pub last_sweep_at: Option<String>,
     /// Orders the last completed sweep pseudonymized.
@@ -200,10 +207,23 @@ async fn account_health(
         .collect();
     let webhooks = webhook_health(app, &id, now).await?;
     let summary = crate::privacy::privacy_summary(app, &id).await?;
+    let missed_by_last_sweep = match catalog.last_sweep_started(id.as_str()).await? {
+        Some(started) if summary.overdue > 0 => {
+            let cutoffs = crate::privacy::pseudonymize::cutoffs(
+                started,
+                record.retention_days,
+                app.settings.pseudonymize.max_age_days,
+            );
+            let store = app.store.account(&id).await?;
+            store.missed_by_sweep(cutoffs, started).await?
+        }
+        _ => summary.overdue,
+    };
     let privacy = PrivacyHealth {
         retention_days: summary.retention_days,
         with_personal_data: summary.with_personal_data,
         overdue: summary.overdue,
+        missed_by_last_sweep,
         pseudonymized: summary.pseudonymized,
         last_sweep_at: summary.last_sweep_at,
         last_sweep_pseudonymized: catalog.last_sweep_changes(id.as_str()).await?,
@@ -324,7 +344,7 @@ fn attention(
     {
         out.push(Attention::DeliveryLagging);
     }
-    if privacy.overdue > 0 {
+    if privacy.missed_by_last_sweep > 0 {
         out.push(Attention::PrivacyOverdue);
     }
     out

@@ -7,7 +7,8 @@
 
 use sqlx::Row;
 
-use super::{AccountStore, StoreError};
+use super::privacy::{due_condition, HAS_PERSONAL};
+use super::{AccountStore, DueCutoffs, StoreError};
 
 /// Fixed-width time buckets `[start_ms, start_ms + width_ms × count)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +98,32 @@ impl AccountStore {
                     ))
                 })
                 .collect()
+        })
+    }
+
+    /// Orders that were already due at `cutoffs` (the last sweep's start), have not
+    /// changed since `unchanged_since_ms`, and still hold personal data: orders a sweep
+    /// should have pseudonymized but did not. Unlike the summary's `overdue`, this is 0
+    /// between sweeps too (an order shipped after a sweep waits for the next one).
+    pub async fn missed_by_sweep(
+        &self,
+        cutoffs: DueCutoffs,
+        unchanged_since_ms: i64,
+    ) -> Result<i64, StoreError> {
+        let sql = format!(
+            "SELECT count(*) FROM {}orders WHERE pseudonymized_at IS NULL AND {HAS_PERSONAL} \
+               AND changed_at <= $1 AND {}",
+            self.prefix(),
+            due_condition(2)
+        );
+        on_pool!(self.pool(), p => {
+            Ok(sqlx::query_scalar(&sql)
+                .bind(unchanged_since_ms)
+                .bind(cutoffs.closed_before_ms)
+                .bind(cutoffs.closed_before_ms)
+                .bind(cutoffs.placed_before_ms)
+                .fetch_one(p)
+                .await?)
         })
     }
 

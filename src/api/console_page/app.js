@@ -308,7 +308,8 @@
     s.appendChild(dl([
       ["Retention", p.retention_days + (p.retention_days === 1 ? " day" : " days")],
       ["With personal data", p.with_personal_data],
-      ["Overdue (must be 0)", p.overdue, p.overdue > 0 ? "bad" : "good"],
+      ["Overdue now", p.overdue + (p.overdue > 0 && p.missed_by_last_sweep === 0 ? " (due since the last sweep; the next one erases them)" : "")],
+      ["Missed by last sweep (must be 0)", p.missed_by_last_sweep, p.missed_by_last_sweep > 0 ? "bad" : "good"],
       ["Pseudonymized", p.pseudonymized],
       ["Last sweep", p.last_sweep_at ? when(p.last_sweep_at) + ": " + p.last_sweep_pseudonymized + " pseudonymized" : "never"],
       ["Next sweep", nextSweep ? when(nextSweep) : "not scheduled"]
