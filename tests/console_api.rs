@@ -60,7 +60,11 @@ async fn health_report_and_series(env: TestEnv) {
     let healthy = by_id(f.healthy.as_str());
     assert_eq!(healthy["name"], "Fietsen Shop B.V.");
     assert_eq!(healthy["needs_attention"], false, "{healthy}");
-    assert_eq!(healthy["connections"][0]["state"], "active");
+    let conn = &healthy["connections"][0];
+    assert_eq!(conn["state"], "active");
+    assert_eq!(conn["cursor_lag_seconds"], 600);
+    assert_eq!(conn["next_attempt_at"], "2026-03-01T12:05:00Z");
+    assert_eq!(conn["last_success_at"], "2026-03-01T12:00:00Z");
     assert_eq!(healthy["webhooks"]["endpoints"], 1);
     assert_eq!(healthy["webhooks"]["backlog"], 0);
     assert_eq!(healthy["webhooks"]["dead_letters"], 0);
@@ -78,13 +82,28 @@ async fn health_report_and_series(env: TestEnv) {
     assert_eq!(broken["needs_attention"], true);
     assert_eq!(
         broken["attention"],
-        serde_json::json!(["connection_needs_reauth", "webhook_disabled"])
+        serde_json::json!([
+            "connection_needs_reauth",
+            "connection_failing",
+            "webhook_disabled"
+        ])
     );
-    assert_eq!(broken["connections"][0]["state"], "needs_reauth");
+    let conns = broken["connections"].as_array().unwrap();
+    let of = |m: &str| conns.iter().find(|c| c["marketplace"] == m).unwrap();
+    assert_eq!(of("bol")["state"], "needs_reauth");
     assert_eq!(
-        broken["connections"][0]["reason"],
+        of("bol")["reason"],
         "bol rejected the client credentials (401)"
     );
+    // Failing: how often, why, and when the retry after backoff is due.
+    let amazon = of("amazon");
+    assert_eq!(amazon["state"], "failing");
+    assert_eq!(amazon["consecutive_failures"], 2);
+    assert_eq!(
+        amazon["last_error"],
+        "amazon answered 503 Service Unavailable"
+    );
+    assert_eq!(amazon["next_attempt_at"], "2026-03-01T12:04:00Z");
     assert_eq!(
         broken["webhooks"]["disabled_endpoints"][0]["reason"],
         "410 Gone"
@@ -220,7 +239,11 @@ async fn health_report_and_series(env: TestEnv) {
     );
     assert_eq!(
         attention,
-        serde_json::json!(["connection_needs_reauth", "webhook_disabled"])
+        serde_json::json!([
+            "connection_needs_reauth",
+            "connection_failing",
+            "webhook_disabled"
+        ])
     );
     // An order that was already due at the sweep and has not changed since: missed.
     ordervault::ingest::write_orders(
@@ -241,6 +264,7 @@ async fn health_report_and_series(env: TestEnv) {
         attention,
         serde_json::json!([
             "connection_needs_reauth",
+            "connection_failing",
             "webhook_disabled",
             "privacy_overdue"
         ])

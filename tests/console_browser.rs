@@ -76,6 +76,8 @@ async fn console_end_to_end(env: TestEnv) {
     for want in [
         "Boeken Online",
         "A connection needs re-authorization",
+        "A connection is failing",
+        "2 failed runs: amazon answered 503 Service Unavailable",
         "A webhook endpoint is disabled",
         "bol rejected the client credentials (401)",
         "410 Gone",

@@ -9,7 +9,7 @@ use ordervault::forward::{add_webhook, NewWebhook};
 use ordervault::ids::AccountId;
 use ordervault::ingest::connections::{add_connection, NewConnection};
 use ordervault::ingest::write_orders;
-use ordervault::store::catalog::ConnectionStatus;
+use ordervault::store::catalog::{ConnectionStatus, RunEnd};
 use ordervault::store::outbox::AttemptResult;
 use ordervault::store::Buckets;
 use zeroize::Zeroizing;
@@ -23,10 +23,11 @@ pub const DAY_MS: i64 = 24 * HOUR_MS;
 /// What the fixture made, and what the console must show for it.
 pub struct Fixture {
     /// "Fietsen Shop B.V.": 3 bol orders 2 h ago and 2 Amazon orders 30 h ago, all
-    /// delivered to its webhook; an active bol connection.
+    /// delivered to its webhook; an active bol connection synced up to 10 minutes ago.
     pub healthy: AccountId,
     /// "Boeken Online": 4 bol orders fulfilled 3 days ago (retention 1 day), swept now;
-    /// its bol connection needs re-authorization and its webhook endpoint is disabled.
+    /// its bol connection needs re-authorization, its Amazon connection failed twice
+    /// (retry at t0 + 4 min), and its webhook endpoint is disabled.
     pub broken: AccountId,
     /// Every personal value the orders carried (none may appear in a response).
     pub personal_values: Vec<String>,
@@ -58,7 +59,22 @@ pub async fn console_fixture(env: &TestEnv) -> Fixture {
     write_orders(&store, &keys, &orders[3..], now - 30 * HOUR_MS)
         .await
         .unwrap();
-    connection(env, &healthy).await;
+    let conn = connection(env, &healthy, MarketplaceKind::Bol).await;
+    let catalog = app.store.catalog();
+    assert!(catalog
+        .claim_connection(&conn, "test", now, now + 60_000)
+        .await
+        .unwrap()
+        .is_some());
+    catalog
+        .advance_cursor(&conn, "test", now - 10 * 60_000, None, 5, now)
+        .await
+        .unwrap();
+    let next_run_ms = now + 5 * 60_000;
+    catalog
+        .finish_run(&conn, "test", &RunEnd::Success { next_run_ms }, now)
+        .await
+        .unwrap();
     let (hook, _) = add_webhook(
         app,
         NewWebhook {
@@ -105,7 +121,7 @@ pub async fn console_fixture(env: &TestEnv) -> Fixture {
     write_orders(&store, &keys, &old, now - 50 * HOUR_MS)
         .await
         .unwrap();
-    let conn = connection(env, &broken).await;
+    let conn = connection(env, &broken, MarketplaceKind::Bol).await;
     app.store
         .catalog()
         .set_connection_status(
@@ -117,6 +133,25 @@ pub async fn console_fixture(env: &TestEnv) -> Fixture {
         )
         .await
         .unwrap();
+    let failing = connection(env, &broken, MarketplaceKind::Amazon).await;
+    for next_run_ms in [now, now + 4 * 60_000] {
+        assert!(app
+            .store
+            .catalog()
+            .claim_connection(&failing, "test", now, now + 60_000)
+            .await
+            .unwrap()
+            .is_some());
+        let end = RunEnd::Failed {
+            error: "amazon answered 503 Service Unavailable".into(),
+            next_run_ms,
+        };
+        app.store
+            .catalog()
+            .finish_run(&failing, "test", &end, now)
+            .await
+            .unwrap();
+    }
     let (gone, _) = add_webhook(
         app,
         NewWebhook {
@@ -145,15 +180,16 @@ pub async fn console_fixture(env: &TestEnv) -> Fixture {
     }
 }
 
-/// An active bol connection of `account` (never synced); returns its id.
-async fn connection(env: &TestEnv, account: &AccountId) -> String {
+/// An active connection of `account` (never synced); returns its id.
+async fn connection(env: &TestEnv, account: &AccountId, marketplace: MarketplaceKind) -> String {
     add_connection(
         &env.app,
         NewConnection {
             account: account.clone(),
-            marketplace: MarketplaceKind::Bol,
+            marketplace,
             credentials_json: Zeroizing::new(
-                r#"{"client_id": "id", "client_secret": "secret"}"#.into(),
+                r#"{"client_id": "id", "client_secret": "secret", "refresh_token": "token"}"#
+                    .into(),
             ),
             base_url: Some("http://127.0.0.1:9".into()),
             interval: std::time::Duration::from_secs(300),
