@@ -3,7 +3,7 @@
 use axum::Json;
 use serde_json::{json, Value};
 
-fn problem_responses() -> Value {
+pub(super) fn problem_responses() -> Value {
     json!({
         "400": {"$ref": "#/components/responses/Problem"},
         "401": {"$ref": "#/components/responses/Problem"},
@@ -12,23 +12,29 @@ fn problem_responses() -> Value {
     })
 }
 
-fn op(summary: &str, tag: &str, ok: Value) -> Value {
+pub(super) fn op(summary: &str, tag: &str, ok: Value) -> Value {
     let mut responses = problem_responses();
     responses["200"] = ok;
     json!({"summary": summary, "tags": [tag], "responses": responses})
 }
 
-fn ok_ref(schema: &str) -> Value {
+pub(super) fn ok_ref(schema: &str) -> Value {
     json!({"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
 }
 
 pub fn spec() -> Value {
     let mut doc = base_spec();
-    if let (Some(schemas), Value::Object(extra)) = (
-        doc["components"]["schemas"].as_object_mut(),
-        support_schemas(),
-    ) {
-        schemas.extend(extra);
+    for extra in [support_schemas(), super::openapi_health::schemas()] {
+        if let (Some(schemas), Value::Object(extra)) =
+            (doc["components"]["schemas"].as_object_mut(), extra)
+        {
+            schemas.extend(extra);
+        }
+    }
+    if let (Some(paths), Value::Object(extra)) =
+        (doc["paths"].as_object_mut(), super::openapi_health::paths())
+    {
+        paths.extend(extra);
     }
     doc
 }
