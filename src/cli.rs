@@ -44,6 +44,10 @@ pub enum Command {
         orders: usize,
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// Keep the service running after the tour (with an account that needs
+        /// attention), print the console's URL and an admin token; Ctrl-C ends it.
+        #[arg(long)]
+        keep_running: bool,
     },
     /// Pseudonymize orders past their retention now and print the report.
     Pseudonymize {

@@ -17,6 +17,7 @@ pub mod doctor;
 pub mod error;
 pub mod files;
 pub mod forward;
+pub mod health;
 pub mod ids;
 pub mod ingest;
 pub mod keyring;

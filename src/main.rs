@@ -52,8 +52,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox(args).await,
         #[cfg(feature = "sandbox")]
-        Command::Demo { orders, seed } => {
-            ordervault::demo::run(ordervault::demo::DemoOptions { orders, seed }).await
+        Command::Demo {
+            orders,
+            seed,
+            keep_running,
+        } => {
+            ordervault::demo::run(ordervault::demo::DemoOptions {
+                orders,
+                seed,
+                keep_running,
+            })
+            .await
         }
         command => {
             let app = App::build_default(settings).await?;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 /// The problems any operation can answer: a bad path, query or body (400), no or a bad
 /// token (401), the wrong role (403), not found (404), a body too slow (408) or too large
 /// (413), and an internal error (500).
-fn problem_responses() -> Value {
+pub(super) fn problem_responses() -> Value {
     let problem = json!({"$ref": "#/components/responses/Problem"});
     let mut v = json!({});
     for status in ["400", "401", "403", "404", "408", "413", "500"] {
@@ -40,23 +40,29 @@ fn clamped_limit(max: u32) -> Value {
            "schema": {"type": "integer", "format": "int64", "default": 100}})
 }
 
-fn op(summary: &str, tag: &str, ok: Value) -> Value {
+pub(super) fn op(summary: &str, tag: &str, ok: Value) -> Value {
     let mut responses = problem_responses();
     responses["200"] = ok;
     json!({"summary": summary, "tags": [tag], "responses": responses})
 }
 
-fn ok_ref(schema: &str) -> Value {
+pub(super) fn ok_ref(schema: &str) -> Value {
     json!({"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
 }
 
 pub fn spec() -> Value {
     let mut doc = base_spec();
-    if let (Some(schemas), Value::Object(extra)) = (
-        doc["components"]["schemas"].as_object_mut(),
-        support_schemas(),
-    ) {
-        schemas.extend(extra);
+    for extra in [support_schemas(), super::openapi_health::schemas()] {
+        if let (Some(schemas), Value::Object(extra)) =
+            (doc["components"]["schemas"].as_object_mut(), extra)
+        {
+            schemas.extend(extra);
+        }
+    }
+    if let (Some(paths), Value::Object(extra)) =
+        (doc["paths"].as_object_mut(), super::openapi_health::paths())
+    {
+        paths.extend(extra);
     }
     doc
 }
