@@ -9,6 +9,7 @@
 #   scripts/schemathesis.sh            # SCHEMATHESIS_EXAMPLES=25 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT="$PWD"
 
 EXAMPLES="${SCHEMATHESIS_EXAMPLES:-25}"
 # A fixed seed keeps CI reproducible; SCHEMATHESIS_SEED=random explores further.
@@ -67,7 +68,8 @@ for role in admin backoffice support; do
     support) token="$SUPPORT" ;;
   esac
   echo "schemathesis: $role token, $EXAMPLES examples per operation" >&2
-  "$VENV/bin/schemathesis" run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
+  # From the temp dir: schemathesis keeps its cache in the working directory.
+  (cd "$TMP" && "$ROOT/$VENV/bin/schemathesis" run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
     --url "http://127.0.0.1:$PORT/api/v1" \
     --header "Authorization: Bearer $token" \
     --max-examples "$EXAMPLES" \
@@ -76,7 +78,7 @@ for role in admin backoffice support; do
     --generation-database none \
     --workers 1 \
     "${seed_args[@]}" \
-    --no-color || status=1
+    --no-color) || status=1
 done
 if [ "$status" -ne 0 ]; then
   echo "schemathesis found mismatches; serve log: " >&2
