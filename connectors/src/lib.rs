@@ -8,13 +8,19 @@
 pub mod amazon;
 pub mod bol;
 pub mod clock;
+pub mod connect;
 pub mod ebay;
 pub mod http;
 pub mod marketplace;
 pub mod model;
+pub mod quota;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 
+pub use connect::{
+    connect, describe, validate_credentials, ConnectError, ConnectOptions, ConnectionInfo,
+    ConnectionSettings, Endpoints,
+};
 pub use marketplace::{
     ConnectorError, FetchedOrder, Marketplace, OrderPage, PageToken, SyncHints, SyncWindow,
 };

@@ -3,6 +3,13 @@
 //! live-set drift and personal-data blanking. Everything runs on a `ManualClock`.
 #![cfg(feature = "sandbox")]
 
+#[macro_use]
+mod contract;
+
+contract_suite!(contract::Target::new(
+    ordervault_connectors::MarketplaceKind::Ebay
+));
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

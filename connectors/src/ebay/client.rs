@@ -203,7 +203,17 @@ impl EbayClient {
                 Transient::Unavailable(m) => ConnectorError::Unavailable(m),
             });
         }
-        let delay = self.retry.delay(attempt, hint);
+        // A Retry-After is what eBay asked for: wait exactly that (never longer), or, when
+        // it outlasts this call's patience, hand it to the worker instead of retrying early.
+        let delay = match hint {
+            Some(ra) if !super::short(ra, &self.retry) => {
+                return Err(ConnectorError::RateLimited {
+                    retry_after: Some(ra),
+                })
+            }
+            Some(ra) => ra,
+            None => self.retry.delay(attempt, None),
+        };
         match &failure {
             Transient::Throttled(_) => warn!(attempt, ?delay, "ebay throttled, backing off"),
             Transient::Unavailable(m) => {
