@@ -137,6 +137,9 @@ pub enum ConnectionCommand {
         /// A new API root, if it changed.
         #[arg(long)]
         base_url: Option<String>,
+        /// A new token endpoint (full URL), if it changed.
+        #[arg(long)]
+        auth_url: Option<String>,
     },
     /// Stop syncing a connection.
     Pause { id: String },

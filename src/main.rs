@@ -344,9 +344,11 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
             id,
             credentials_file,
             base_url,
+            auth_url,
         } => {
             let json = read_credentials(&credentials_file)?;
-            connections::reauthorize(app, &id, &json, base_url.as_deref()).await?;
+            connections::reauthorize(app, &id, &json, base_url.as_deref(), auth_url.as_deref())
+                .await?;
             println!("connection {id} re-authorized and active");
         }
         ConnectionCommand::Pause { id } => {

@@ -278,7 +278,8 @@ async fn revoked_credentials_need_reauth_until_replaced(env: TestEnv) {
         &env.app,
         &conn,
         &credentials(MarketplaceKind::Bol, &config),
-        Some(&format!("http://{}", fresh.addr)),
+        Some(&fresh.base_url()),
+        Some(&fresh.auth_url(MarketplaceKind::Bol)),
     )
     .await
     .unwrap();

@@ -380,3 +380,64 @@ async fn connect_sends_the_connections_marketplaces() {
         .unwrap();
     assert!(!page.orders.is_empty());
 }
+
+/// Measurement, not a check (`cargo test --release --test amazon_v2026 -- --ignored
+/// --nocapture`): the first sync of 20,000 Amazon orders against the sandbox with the real
+/// searchOrders usage plan (0.0056 rps, burst 20), on the injected clock, and the same
+/// sync when another app of the seller takes one token mid-way (one 429).
+#[tokio::test]
+#[ignore]
+async fn measure_first_sync_of_20000_orders() {
+    for with_429 in [false, true] {
+        let e = env(
+            SandboxConfig {
+                orders: 20_000,
+                history: Duration::days(7),
+                arrival_span: Duration::zero(),
+                ..SandboxConfig::default()
+            },
+            AmazonSandboxOptions::default(),
+        )
+        .await;
+        let client = e.client(100, RetryPolicy::fast());
+        let other_app = e.client(
+            100,
+            RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::fast()
+            },
+        );
+        let window = e.window(8);
+        let started_virtual = e.clock.now();
+        let started_real = std::time::Instant::now();
+        let mut store = Store::default();
+        let mut next = None;
+        loop {
+            if with_429 && store.pages == 100 {
+                // Just before our next paced call, the other app spends the refilled token.
+                e.clock.advance(Duration::milliseconds(178_572));
+                other_app.fetch_page(window, None).await.unwrap();
+            }
+            let page = client.fetch_page(window, next.take()).await.unwrap();
+            store.absorb(page.orders);
+            match page.next {
+                Some(t) => next = Some(t),
+                None => break,
+            }
+        }
+        let virtual_secs = (e.clock.now() - started_virtual).num_milliseconds() as f64 / 1000.0;
+        println!(
+            "first sync, 20,000 orders{}: {} orders, {} pages, {} searchOrders calls, {} 429s, \
+             {:.0} s on Amazon's clock ({:.2} h), {:.1} s real",
+            if with_429 { ", one 429 mid-way" } else { "" },
+            store.orders.len(),
+            store.pages,
+            e.get(&e.stats.search_orders),
+            e.get(&e.stats.throttled),
+            virtual_secs,
+            virtual_secs / 3600.0,
+            started_real.elapsed().as_secs_f64()
+        );
+        assert_eq!(store.orders.len(), 20_000);
+    }
+}

@@ -165,13 +165,14 @@ pub async fn add_connection(
     Ok(rec)
 }
 
-/// Replaces a connection's credentials (after `needs_reauth`), and its base URL when
-/// given, and makes it active and due.
+/// Replaces a connection's credentials (after `needs_reauth`), and its API root and
+/// token endpoint when given (each on its own), and makes it active and due.
 pub async fn reauthorize(
     app: &App,
     id: &str,
     credentials_json: &str,
     base_url: Option<&str>,
+    auth_url: Option<&str>,
 ) -> Result<(), ServiceError> {
     let rec = app
         .store
@@ -179,25 +180,35 @@ pub async fn reauthorize(
         .connection(id)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("connection {id}")))?;
-    let kind: MarketplaceKind = rec
-        .marketplace
-        .parse()
-        .map_err(|_| ServiceError::Invalid("stored marketplace is unknown".into()))?;
+    let (kind, mut settings) = settings_of(&rec)?;
     validate_credentials(kind, credentials_json)?;
     let account: AccountId = rec
         .account_id
         .parse()
         .map_err(|_| ServiceError::Invalid("bad account id".into()))?;
     let keys = app.keyring.keys(&account).await?;
-    let base_url = base_url.map(validate_base_url).transpose()?;
+    if let Some(url) = base_url {
+        settings.base_url = Some(url.to_owned());
+    }
+    if let Some(url) = auth_url {
+        settings.auth_url = Some(url.to_owned());
+    }
+    let settings = settings.validate(kind).map_err(invalid)?;
+    let settings_json = serde_json::to_string(&settings)
+        .map_err(|_| ServiceError::Invalid("connection settings cannot be stored".into()))?;
     let ct = keys
         .current()
         .secrets
         .encrypt(ctx(id), credentials_json.as_bytes());
     let catalog = app.store.catalog();
-    if let Some(url) = &base_url {
+    if base_url.is_some() || auth_url.is_some() {
         catalog
-            .set_connection_base_url(id, url, app.now_ms())
+            .set_connection_settings(
+                id,
+                settings.base_url.as_deref(),
+                &settings_json,
+                app.now_ms(),
+            )
             .await?;
     }
     catalog

@@ -410,6 +410,31 @@ impl Catalog {
         })
     }
 
+    /// Stores a connection's settings (JSON) and its API root column together, e.g. after
+    /// re-authorization against a new API or auth endpoint.
+    pub async fn set_connection_settings(
+        &self,
+        id: &str,
+        base_url: Option<&str>,
+        settings_json: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE {}connections SET base_url = $1, settings = $2, updated_at = $3 WHERE id = $4",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let n = sqlx::query(&sql)
+                .bind(base_url)
+                .bind(settings_json)
+                .bind(now_ms)
+                .bind(id)
+                .execute(p)
+                .await?;
+            Ok(n.rows_affected() == 1)
+        })
+    }
+
     /// Makes a connection due now (an operator's "sync now").
     pub async fn make_due(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
         let sql = format!(
