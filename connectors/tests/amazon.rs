@@ -147,39 +147,7 @@ impl Store {
     }
 }
 
-/// Names the fields in which two canonical orders differ (without printing values).
-fn diff(a: &Order, b: &Order) -> Vec<&'static str> {
-    let mut d = Vec::new();
-    let mut check = |same: bool, name| {
-        if !same {
-            d.push(name)
-        }
-    };
-    check(a.marketplace == b.marketplace, "marketplace");
-    check(a.order_number == b.order_number, "order_number");
-    check(a.status == b.status, "status");
-    check(a.placed_at == b.placed_at, "placed_at");
-    check(a.updated_at == b.updated_at, "updated_at");
-    check(a.fulfilled_at == b.fulfilled_at, "fulfilled_at");
-    check(a.cancelled_at == b.cancelled_at, "cancelled_at");
-    check(a.currency == b.currency, "currency");
-    check(a.total_minor == b.total_minor, "total_minor");
-    check(a.country_code == b.country_code, "country_code");
-    check(a.lines == b.lines, "lines");
-    check(a.customer.email == b.customer.email, "customer.email");
-    check(a.customer.phone == b.customer.phone, "customer.phone");
-    check(
-        a.customer.shipping == b.customer.shipping,
-        "customer.shipping",
-    );
-    check(a.customer.billing == b.customer.billing, "customer.billing");
-    check(
-        a.customer.delivery_notes == b.customer.delivery_notes,
-        "customer.delivery_notes",
-    );
-    check(a == b, "(whole order)");
-    d
-}
+use contract::diff;
 
 /// Every order the truth says changed inside the window is stored, exactly; anything
 /// extra was changed after the window closed (harmless on upsert). Returns the count.

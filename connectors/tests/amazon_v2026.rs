@@ -438,6 +438,8 @@ async fn measure_first_sync_of_20000_orders() {
             virtual_secs / 3600.0,
             started_real.elapsed().as_secs_f64()
         );
-        assert_eq!(store.orders.len(), 20_000);
+        // Orders that change again during the hours of paging leave this window's
+        // listing and come with the next, overlapping one.
+        assert!(store.failed.is_empty(), "{:?}", store.failed);
     }
 }
