@@ -292,3 +292,127 @@ async fn the_error_fixtures_end_as_the_contract_says() {
         assert!(!err.to_string().contains("secret"));
     }
 }
+
+const SPEC: &str = include_str!("fixtures/vendor/bol_v10_spec_examples.json");
+
+/// bol's v10 spec examples (the `Order` and `ReducedOrders` schemas' example values):
+/// listed, fetched in detail and normalized by the real client, every stored field
+/// checked, including what the picqer fixtures lack (totalPrice after a discount, shipped
+/// and cancelled quantities, the delivery phone, latestChangedDateTime).
+#[tokio::test]
+async fn the_v10_spec_examples_through_the_client() {
+    let spec: Value = serde_json::from_str(SPEC).unwrap();
+    let (list, detail) = (spec["reduced_orders"].clone(), spec["order"].clone());
+    let served = (list, detail.clone());
+    let router = axum::Router::new()
+        .route("/token", post(|| async { respond(&fixture("200-token")) }))
+        .route(
+            "/retailer/orders",
+            get(move |Query(q): Query<Vec<(String, String)>>| {
+                let list = served.0.clone();
+                async move {
+                    let first = q.iter().all(|(k, v)| k != "page" || v == "1");
+                    let body = if first { list } else { serde_json::json!({}) };
+                    (
+                        [("content-type", "application/vnd.retailer.v10+json")],
+                        body.to_string(),
+                    )
+                }
+            }),
+        )
+        .route(
+            "/retailer/orders/{id}",
+            get(move || {
+                let detail = served.1.clone();
+                async move {
+                    (
+                        [("content-type", "application/vnd.retailer.v10+json")],
+                        detail.to_string(),
+                    )
+                }
+            }),
+        );
+    let (addr, _stop) = ordervault_connectors::sandbox::support::serve(router, 0)
+        .await
+        .unwrap();
+    // The examples are from February 2017; bol lists changes of the last three months.
+    let now = Utc.with_ymd_and_hms(2017, 2, 9, 14, 0, 0).unwrap();
+    let clock = ManualClock::new(now);
+    let client = client(&format!("http://{addr}"), &clock);
+    let window = SyncWindow {
+        from: now - Duration::hours(6),
+        to: now - Duration::minutes(3),
+    };
+    let page = client.fetch_page(window, None).await.unwrap();
+    let o = match &page.orders[..] {
+        [FetchedOrder::Ok(o)] => o,
+        other => panic!("{other:?}"),
+    };
+    let it = &detail["orderItems"][0];
+    let minor = |v: &Value| (v.as_f64().unwrap() * 100.0).round() as i64;
+    assert_eq!(o.order_number.as_str(), detail["orderId"]);
+    let at = |v: &Value| DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    assert_eq!(o.placed_at, at(&detail["orderPlacedDateTime"]));
+    assert_eq!(o.updated_at, at(&it["latestChangedDateTime"]));
+    let l = &o.lines[0];
+    assert_eq!(o.lines.len(), 1);
+    assert_eq!(l.line_id, it["orderItemId"].as_str().unwrap());
+    assert_eq!(l.ean.as_deref(), it["product"]["ean"].as_str());
+    assert_eq!(l.title, it["product"]["title"].as_str().unwrap());
+    assert_eq!(l.sku.as_deref(), it["offer"]["reference"].as_str());
+    assert_eq!(u64::from(l.quantity), it["quantity"].as_u64().unwrap());
+    assert_eq!(
+        u64::from(l.quantity_shipped),
+        it["quantityShipped"].as_u64().unwrap()
+    );
+    assert_eq!(
+        u64::from(l.quantity_cancelled),
+        it["quantityCancelled"].as_u64().unwrap()
+    );
+    assert_eq!(l.unit_price_minor, minor(&it["unitPrice"]));
+    assert_eq!(
+        l.total_minor,
+        minor(&it["totalPrice"]),
+        "totalPrice, after the discount"
+    );
+    assert_eq!(o.total_minor, l.total_minor);
+    assert_eq!(o.currency, "EUR");
+    assert_eq!(o.status, ordervault_connectors::OrderStatus::Shipped);
+    assert_eq!(o.fulfilled_at, Some(o.updated_at));
+    let ship = &detail["shipmentDetails"];
+    let a = o.customer.shipping.as_ref().unwrap();
+    assert_eq!(a.salutation.as_deref(), s(ship, "salutation"));
+    assert_eq!(a.first_name.as_deref(), s(ship, "firstName"));
+    assert_eq!(a.last_name.as_deref(), s(ship, "surname"));
+    assert_eq!(a.company.as_deref(), s(ship, "company"));
+    assert_eq!(a.street.as_deref(), s(ship, "streetName"));
+    assert_eq!(a.house_number.as_deref(), s(ship, "houseNumber"));
+    assert_eq!(
+        a.house_number_ext.as_deref(),
+        s(ship, "houseNumberExtension")
+    );
+    assert_eq!(a.extra.as_deref(), s(ship, "extraAddressInformation"));
+    assert_eq!(a.postcode.as_deref(), s(ship, "zipCode"));
+    assert_eq!(a.city.as_deref(), s(ship, "city"));
+    assert_eq!(a.country_code.as_deref(), s(ship, "countryCode"));
+    assert_eq!(o.customer.email.as_deref(), s(ship, "email"));
+    assert_eq!(o.customer.phone.as_deref(), s(ship, "deliveryPhoneNumber"));
+    assert_eq!(o.country_code.as_deref(), s(ship, "countryCode"));
+    let bill = &detail["billingDetails"];
+    let b = o.customer.billing.as_ref().unwrap();
+    assert_eq!(b.salutation.as_deref(), s(bill, "salutation"));
+    assert_eq!(b.first_name.as_deref(), s(bill, "firstName"));
+    assert_eq!(b.last_name.as_deref(), s(bill, "surname"));
+    assert_eq!(b.company.as_deref(), s(bill, "company"));
+    assert_eq!(b.street.as_deref(), s(bill, "streetName"));
+    assert_eq!(b.house_number.as_deref(), s(bill, "houseNumber"));
+    assert_eq!(
+        b.house_number_ext.as_deref(),
+        s(bill, "houseNumberExtension")
+    );
+    assert_eq!(b.extra.as_deref(), s(bill, "extraAddressInformation"));
+    assert_eq!(b.postcode.as_deref(), s(bill, "zipCode"));
+    assert_eq!(b.city.as_deref(), s(bill, "city"));
+    assert_eq!(b.country_code.as_deref(), s(bill, "countryCode"));
+    assert_eq!(b.vat_id.as_deref(), s(bill, "vatNumber"));
+}
