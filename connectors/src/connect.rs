@@ -303,7 +303,12 @@ pub fn connect(
                     burst: 1_000_000,
                 };
             }
-            Arc::new(EbayClient::new(config, creds, clock, options.retry))
+            let shared = options.quotas.as_ref().map(|q| q.ebay(&creds.client_id));
+            let client = EbayClient::new(config, creds, clock, options.retry);
+            match shared {
+                Some(quota) => Arc::new(client.with_shared_quota(quota)),
+                None => Arc::new(client),
+            }
         }
     })
 }

@@ -6,8 +6,9 @@
 //!   pacers, keyed by the app's client id and a per-process keyed hash of the seller's
 //!   refresh token (the token itself is never kept as a key).
 //! - **eBay** counts the order resource's daily quota (100,000 calls) per application:
-//!   every connection of one client id shares it; the eBay client reads the remaining
-//!   quota from the Developer Analytics API and backs off until its reset.
+//!   every connection of one client id shares it. [`Quotas::ebay`] hands all clients of
+//!   one client id the same spent-quota state: once one learns (from eBay's rate-limit
+//!   report) that the quota is spent, none calls eBay until it resets.
 //! - **bol** states the limits per client credential in `X-RateLimit-*` on every
 //!   response; each client reads them as they come.
 //!
@@ -28,6 +29,7 @@ use crate::clock::SharedClock;
 pub struct Quotas {
     hasher: std::collections::hash_map::RandomState,
     amazon: Mutex<HashMap<String, Vec<Arc<Pacer>>>>,
+    ebay: Mutex<HashMap<String, crate::ebay::client::SharedQuota>>,
 }
 
 impl std::fmt::Debug for Quotas {
@@ -64,6 +66,12 @@ impl Quotas {
                     .collect()
             })
             .clone()
+    }
+
+    /// The spent-quota state every eBay client of this application (client id) shares.
+    pub fn ebay(&self, client_id: &str) -> crate::ebay::client::SharedQuota {
+        let mut map = self.ebay.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(client_id.to_owned()).or_default().clone()
     }
 
     /// How many distinct Amazon app-and-seller quotas are in use.

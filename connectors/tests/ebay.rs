@@ -654,3 +654,76 @@ async fn unreadable_json_is_a_protocol_error() {
         .unwrap_err();
     assert!(matches!(err, ConnectorError::Protocol(_)), "{err:?}");
 }
+
+/// eBay counts the daily quota per application: once one connection learns it is spent,
+/// another connection of the same app (same client id, one worker's `Quotas`) fails fast
+/// until the reset, without a call; a connection of another app is not held back.
+#[tokio::test]
+async fn connections_of_one_app_share_its_daily_quota() {
+    use ordervault_connectors::quota::Quotas;
+    use ordervault_connectors::{connect, ConnectOptions, MarketplaceKind};
+    let clock = ManualClock::new(t0());
+    let config = SandboxConfig {
+        orders: 20,
+        ..SandboxConfig::default()
+    };
+    let handle = sandbox::start_with(
+        config.clone(),
+        Arc::new(clock.clone()),
+        EbaySandboxOptions {
+            daily_quota: 1,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let options = ConnectOptions {
+        retry: RetryPolicy::fast(),
+        quotas: Some(Arc::new(Quotas::new())),
+        ..ConnectOptions::default()
+    };
+    let file = config.credentials.connection_file(MarketplaceKind::Ebay);
+    let build = |file: &str| {
+        connect(
+            MarketplaceKind::Ebay,
+            &handle.settings(MarketplaceKind::Ebay),
+            file,
+            Arc::new(clock.clone()),
+            &options,
+        )
+        .unwrap()
+    };
+    let (a, b) = (build(&file), build(&file));
+    let w = window(t0() - Duration::days(8), t0());
+    a.fetch_page(w, None).await.unwrap();
+    let spent = a.fetch_page(w, None).await.unwrap_err();
+    assert!(
+        matches!(
+            spent,
+            ConnectorError::RateLimited {
+                retry_after: Some(_)
+            }
+        ),
+        "{spent:?}"
+    );
+    let tokens = (handle.token_requests)();
+    let held = b.fetch_page(w, None).await.unwrap_err();
+    assert!(
+        matches!(
+            held,
+            ConnectorError::RateLimited {
+                retry_after: Some(_)
+            }
+        ),
+        "{held:?}"
+    );
+    assert_eq!((handle.token_requests)(), tokens, "b made no call at all");
+    // Another application's quota is its own.
+    let other_app = file.replace("sandbox-client", "another-app");
+    let c = build(&other_app);
+    let err = c.fetch_page(w, None).await.unwrap_err();
+    assert!(
+        !matches!(err, ConnectorError::RateLimited { .. }) || (handle.token_requests)() > tokens,
+        "another app is not held back by this app's quota: {err:?}"
+    );
+}
