@@ -308,8 +308,8 @@ async fn keep_running(
         seed: seed + 1,
         ..config.clone()
     };
-    let bol = sandbox::bol::start(fresh.clone(), clock.clone()).await?;
-    let amazon = sandbox::amazon::start(fresh.clone(), clock).await?;
+    let bol = sandbox::start(MarketplaceKind::Bol, fresh.clone(), clock.clone()).await?;
+    let amazon = sandbox::start(MarketplaceKind::Amazon, fresh.clone(), clock).await?;
     let account = crate::accounts::create_account(app, "Demo Outdoor B.V.", Some(30)).await?;
     let id: AccountId = account
         .id
@@ -320,8 +320,8 @@ async fn keep_running(
         NewConnection {
             account: id.clone(),
             marketplace: MarketplaceKind::Bol,
-            credentials_json: Zeroizing::new(credentials(MarketplaceKind::Bol, &fresh)),
-            base_url: Some(format!("http://{}", bol.addr)),
+            credentials_json: Zeroizing::new(fresh.credentials.connection_file(MarketplaceKind::Bol)),
+            settings: bol.settings(MarketplaceKind::Bol),
             interval: Duration::from_secs(60),
         },
     )
@@ -333,7 +333,7 @@ async fn keep_running(
             account: id.clone(),
             marketplace: MarketplaceKind::Amazon,
             credentials_json: Zeroizing::new(refused.to_string()),
-            base_url: Some(format!("http://{}", amazon.addr)),
+            settings: amazon.settings(MarketplaceKind::Amazon),
             interval: Duration::from_secs(60),
         },
     )
