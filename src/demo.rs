@@ -75,15 +75,6 @@ async fn receive(
     "ok"
 }
 
-fn credentials(kind: MarketplaceKind, c: &SandboxConfig) -> String {
-    let c = &c.credentials;
-    match kind {
-        MarketplaceKind::Bol => serde_json::json!({"client_id": c.client_id, "client_secret": c.client_secret}),
-        _ => serde_json::json!({"client_id": c.client_id, "client_secret": c.client_secret, "refresh_token": c.refresh_token}),
-    }
-    .to_string()
-}
-
 /// Runs the demo to the end and prints a summary.
 pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -107,11 +98,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let shared: ordervault_connectors::clock::SharedClock = Arc::new(clock.clone());
     let mut sandboxes: Vec<(MarketplaceKind, SandboxHandle)> = Vec::new();
     for kind in MarketplaceKind::ALL {
-        let h = match kind {
-            MarketplaceKind::Bol => sandbox::bol::start(config.clone(), shared.clone()).await,
-            MarketplaceKind::Amazon => sandbox::amazon::start(config.clone(), shared.clone()).await,
-            MarketplaceKind::Ebay => sandbox::ebay::start(config.clone(), shared.clone()).await,
-        }?;
+        let h = sandbox::start(kind, config.clone(), shared.clone()).await?;
         println!(
             "  {kind:<6} sandbox on http://{} ({} orders)",
             h.addr, options.orders
@@ -167,8 +154,8 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             NewConnection {
                 account: account_id.clone(),
                 marketplace: *kind,
-                credentials_json: Zeroizing::new(credentials(*kind, &config)),
-                base_url: Some(format!("http://{}", h.addr)),
+                credentials_json: Zeroizing::new(config.credentials.connection_file(*kind)),
+                settings: h.settings(*kind),
                 interval: Duration::from_secs(60),
             },
         )
@@ -333,8 +320,8 @@ async fn keep_running(
         seed: seed + 1,
         ..config.clone()
     };
-    let bol = sandbox::bol::start(fresh.clone(), clock.clone()).await?;
-    let amazon = sandbox::amazon::start(fresh.clone(), clock).await?;
+    let bol = sandbox::start(MarketplaceKind::Bol, fresh.clone(), clock.clone()).await?;
+    let amazon = sandbox::start(MarketplaceKind::Amazon, fresh.clone(), clock).await?;
     let account = crate::accounts::create_account(app, "Demo Outdoor B.V.", Some(30)).await?;
     let id: AccountId = account
         .id
@@ -345,8 +332,8 @@ async fn keep_running(
         NewConnection {
             account: id.clone(),
             marketplace: MarketplaceKind::Bol,
-            credentials_json: Zeroizing::new(credentials(MarketplaceKind::Bol, &fresh)),
-            base_url: Some(format!("http://{}", bol.addr)),
+            credentials_json: Zeroizing::new(fresh.credentials.connection_file(MarketplaceKind::Bol)),
+            settings: bol.settings(MarketplaceKind::Bol),
             interval: Duration::from_secs(60),
         },
     )
@@ -358,7 +345,7 @@ async fn keep_running(
             account: id.clone(),
             marketplace: MarketplaceKind::Amazon,
             credentials_json: Zeroizing::new(refused.to_string()),
-            base_url: Some(format!("http://{}", amazon.addr)),
+            settings: amazon.settings(MarketplaceKind::Amazon),
             interval: Duration::from_secs(60),
         },
     )

@@ -174,7 +174,7 @@ fn base_spec() -> Value {
             "/webhooks/{id}/enable": {"post": with_id(op("Re-enable an endpoint disabled by 410 Gone", "webhooks (backoffice)", json!({"description": "OK"})))},
             "/webhooks/{id}/dead-letters": {"get": dead_letters},
             "/webhooks/{id}/replay": {"post": replay},
-            "/connections": {"get": op("Marketplace connections with status (needs_reauth + reason), cursor, last error", "connections", json!({"description": "OK"}))},
+            "/connections": {"get": op("Marketplace connections with status (needs_reauth + reason), cursor, last error, marketplace side (hosts, Amazon region, marketplaces, API version) and a deprecation warning for Amazon Orders v0", "connections", json!({"description": "OK"}))},
             "/accounts": {
                 "get": op("List accounts", "accounts (admin)", json!({"description": "OK"})),
                 "post": create_account
