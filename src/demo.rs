@@ -130,6 +130,8 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let mut settings = Settings::default();
     settings.data.dir = dir.path().join("data");
     settings.keys.master_key_file = dir.path().join("master.key").display().to_string();
+    // The demo's backoffice receiver listens on 127.0.0.1.
+    settings.forward.allow_private_targets = true;
     let app = App::build(settings, shared.clone()).await?;
     let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let api_addr = api_listener.local_addr()?;
@@ -237,11 +239,21 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             options.seed,
         )
         .await?;
+        let extra = extra
+            .parse()
+            .map_err(|_| anyhow::anyhow!("bad account id"))?;
         crate::privacy::closure::close_account(&app, &extra).await?;
     }
 
     // 7. Closure.
-    let receipt = crate::privacy::closure::close_account(&app, &account.id).await?;
+    let receipt = crate::privacy::closure::close_account(
+        &app,
+        &account
+            .id
+            .parse()
+            .map_err(|_| anyhow::anyhow!("account id"))?,
+    )
+    .await?;
     println!(
         "\nAccount closed. Deletion receipt:\n{}",
         serde_json::to_string_pretty(&receipt)?

@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod demo;
 pub mod doctor;
 pub mod error;
+pub mod files;
 pub mod forward;
 pub mod health;
 pub mod ids;

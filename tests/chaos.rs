@@ -208,6 +208,9 @@ impl Service {
             .env("ORDERVAULT__DATABASE__URL", &self.database_url)
             .env("ORDERVAULT__DATABASE__MAX_CONNECTIONS", "5")
             .env("ORDERVAULT__SERVER__BIND", "127.0.0.1:0")
+            .env("ORDERVAULT__METRICS__BIND", "127.0.0.1:0")
+            // The test's webhook receiver listens on 127.0.0.1.
+            .env("ORDERVAULT__FORWARD__ALLOW_PRIVATE_TARGETS", "true")
             .env("ORDERVAULT__SYNC__TICK_MS", "200")
             .env("ORDERVAULT__SYNC__LEASE_SECS", "10")
             .env("ORDERVAULT__SYNC__MAX_BACKOFF_SECS", "10")
