@@ -79,7 +79,7 @@ async fn prepare(
             account: id.clone(),
             marketplace: kind,
             credentials_json: Zeroizing::new(creds.to_string()),
-            base_url: Some(format!("http://{}", handle.addr)),
+            settings: handle.settings(kind),
             interval: Duration::from_secs(60),
         },
     )
@@ -151,11 +151,8 @@ fn bench(c: &mut Criterion) {
             // Requests per iteration are what `prepare` finds open; measure one to set it.
             let (h, probe, waiting) = rt.block_on(prepare(&app, &clock, kind, n));
             drop(h);
-            rt.block_on(ordervault::privacy::closure::close_account(
-                &app,
-                probe.as_str(),
-            ))
-            .expect("close");
+            rt.block_on(ordervault::privacy::closure::close_account(&app, &probe))
+                .expect("close");
             g.throughput(Throughput::Elements(waiting as u64));
             g.bench_function(format!("{name}_{kind}_{waiting}_shipments"), |b| {
                 b.iter_custom(|iters| {
@@ -175,7 +172,7 @@ fn bench(c: &mut Criterion) {
                             }
                             total += start.elapsed();
                             assert_eq!(handle.pushes.records().len(), waiting);
-                            ordervault::privacy::closure::close_account(&app, account.as_str())
+                            ordervault::privacy::closure::close_account(&app, &account)
                                 .await
                                 .expect("close");
                         }

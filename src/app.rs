@@ -11,7 +11,7 @@ use crate::config::Settings;
 use crate::crypto::MasterKey;
 use crate::error::ServiceError;
 use crate::keyring::Keyring;
-use crate::store::Store;
+use crate::store::{StatementHook, Store};
 
 /// Environment variable holding the master key (base64), preferred over the key file.
 pub const MASTER_KEY_ENV: &str = "ORDERVAULT_MASTER_KEY";
@@ -32,13 +32,25 @@ pub struct App {
 impl App {
     /// Opens the store, loads the master key and checks it against the catalog.
     pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, ServiceError> {
-        std::fs::create_dir_all(&settings.data.dir).map_err(|e| {
+        Self::build_with(settings, clock, None).await
+    }
+
+    /// [`App::build`] with a hook on every migration statement (tests: recording them,
+    /// injecting a failure into an account creation).
+    #[doc(hidden)]
+    pub async fn build_with(
+        settings: Settings,
+        clock: SharedClock,
+        migration_hook: Option<StatementHook>,
+    ) -> Result<Self, ServiceError> {
+        crate::files::private_dir(&settings.data.dir).map_err(|e| {
             ServiceError::Invalid(format!(
                 "cannot create data directory {}: {e}",
                 settings.data.dir.display()
             ))
         })?;
-        let store = Store::open(&settings.database, &settings.data.dir).await?;
+        let store =
+            Store::open_with(&settings.database, &settings.data.dir, migration_hook).await?;
         let master = load_master_key(&settings, &store).await?;
         let keyring = Keyring::open(master, store.catalog().clone(), clock.clone()).await?;
         Ok(Self {
@@ -70,6 +82,7 @@ async fn load_master_key(settings: &Settings, store: &Store) -> Result<MasterKey
     }
     let path = settings.master_key_path();
     if path.exists() {
+        crate::files::check_key_file_mode(&path).map_err(ServiceError::Invalid)?;
         return Ok(MasterKey::from_file(&path)?);
     }
     let fresh = store.catalog().meta("kek_fingerprint").await?.is_none()

@@ -133,7 +133,7 @@ impl Keyring {
                 return Ok(k.clone());
             }
         }
-        let rows = self.catalog.account_keys(account.as_str()).await?;
+        let rows = self.catalog.account_keys(account).await?;
         if rows.is_empty() {
             return Err(KeyringError::NoKey(account.to_string()));
         }

@@ -13,9 +13,12 @@ pub mod config;
 pub mod crypto;
 #[cfg(feature = "sandbox")]
 pub mod demo;
+pub mod doctor;
 pub mod error;
+pub mod files;
 pub mod forward;
 pub mod fulfilment;
+pub mod health;
 pub mod ids;
 pub mod ingest;
 pub mod keyring;

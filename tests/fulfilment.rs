@@ -43,6 +43,7 @@ fn options(env: &TestEnv) -> ClientOptions {
         retry: RetryPolicy::fast(),
         amazon_sleeper: Some(Arc::new(ClockSleeper::Manual(env.clock.clone()))),
         unpaced: true,
+        quotas: None,
     }
 }
 
@@ -77,7 +78,7 @@ async fn shop(env: TestEnv, kind: MarketplaceKind) -> Shop {
             account: account.clone(),
             marketplace: kind,
             credentials_json: Zeroizing::new(creds.to_string()),
-            base_url: Some(format!("http://{}", handle.addr)),
+            settings: handle.settings(kind),
             interval: std::time::Duration::from_secs(60),
         },
     )

@@ -2,6 +2,10 @@
 //! WAL mode, `secure_delete=ON` (erased data is zeroed, not left in free pages), full
 //! fsync on commit, and a bounded LRU of open account pools so one node can serve
 //! thousands of accounts without running out of file handles.
+//!
+//! Account files are migrated when first opened in a process (through our migrator, no
+//! DDL when nothing is pending); a file in `accounts/` is never opened because it exists,
+//! only for an account id the caller got from the catalog.
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -14,6 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 use tokio::sync::Mutex;
 
+use super::migrate::{run_sqlite, StatementHook};
 use super::{AccountStore, Pool, StoreError};
 use crate::config::DatabaseSettings;
 use crate::ids::AccountId;
@@ -25,6 +30,7 @@ pub(super) struct SqliteBackend {
     accounts_dir: PathBuf,
     connections_per_account: u32,
     open: Mutex<LruCache<AccountId, SqlitePool>>,
+    hook: Option<StatementHook>,
 }
 
 fn io_err(action: &'static str, path: &Path, source: std::io::Error) -> StoreError {
@@ -36,6 +42,14 @@ fn io_err(action: &'static str, path: &Path, source: std::io::Error) -> StoreErr
 }
 
 async fn connect(path: &Path, create: bool, max: u32) -> Result<SqlitePool, StoreError> {
+    // Owner-only before SQLite opens it: the -wal and -shm files take the same mode.
+    if create {
+        crate::files::private_file(path).map_err(|e| io_err("cannot create", path, e))?;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", path.display()));
+        crate::files::tighten_if_exists(&p).map_err(|e| io_err("cannot restrict", &p, e))?;
+    }
     let options = SqliteConnectOptions::from_str("sqlite://")?
         .filename(path)
         .create_if_missing(create)
@@ -59,18 +73,20 @@ impl SqliteBackend {
     pub(super) async fn open(
         settings: &DatabaseSettings,
         data_dir: &Path,
+        hook: Option<StatementHook>,
     ) -> Result<(Self, SqlitePool), StoreError> {
         let accounts_dir = data_dir.join("accounts");
-        std::fs::create_dir_all(&accounts_dir)
+        crate::files::private_dir(&accounts_dir)
             .map_err(|e| io_err("cannot create directory", &accounts_dir, e))?;
         let catalog = connect(&data_dir.join("catalog.db"), true, settings.max_connections).await?;
-        CATALOG.run(&catalog).await?;
+        run_sqlite(&catalog, "catalog", &CATALOG, hook.as_ref()).await?;
         let capacity = NonZeroUsize::new(settings.open_account_stores).unwrap_or(NonZeroUsize::MIN);
         Ok((
             Self {
                 accounts_dir,
                 connections_per_account: settings.connections_per_account,
                 open: Mutex::new(LruCache::new(capacity)),
+                hook,
             },
             catalog,
         ))
@@ -98,15 +114,39 @@ impl SqliteBackend {
             return Err(StoreError::NoAccountStore(account.to_string()));
         }
         let pool = connect(&path, create, self.connections_per_account).await?;
-        ACCOUNT.run(&pool).await?;
+        if let Err(e) = run_sqlite(&pool, account.as_str(), &ACCOUNT, self.hook.as_ref()).await {
+            pool.close().await;
+            return Err(e);
+        }
         // An evicted pool closes when its last user drops it.
         open.put(account.clone(), pool.clone());
         Ok(pool)
     }
 
-    pub(super) async fn create(&self, account: &AccountId) -> Result<String, StoreError> {
+    /// Creates the account's file if needed and applies pending migrations.
+    pub(super) async fn create(&self, account: &AccountId) -> Result<(), StoreError> {
         self.get_or_open(account, true).await?;
-        Ok(self.path(account).display().to_string())
+        Ok(())
+    }
+
+    pub(super) fn location(&self, account: &AccountId) -> String {
+        self.path(account).display().to_string()
+    }
+
+    /// Every file in `accounts/` that looks like an account store (`*.db`), by file name.
+    pub(super) fn store_names(&self) -> Result<Vec<String>, StoreError> {
+        let entries = std::fs::read_dir(&self.accounts_dir)
+            .map_err(|e| io_err("cannot list", &self.accounts_dir, e))?;
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| io_err("cannot list", &self.accounts_dir, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".db") {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names)
     }
 
     pub(super) async fn open_account(
@@ -121,10 +161,26 @@ impl SqliteBackend {
         ))
     }
 
-    pub(super) async fn drop_store(&self, account: &AccountId) -> Result<bool, StoreError> {
-        if let Some(pool) = self.open.lock().await.pop(account) {
+    /// Closes this process's pool of the account, if open.
+    pub(super) async fn evict(&self, account: &AccountId) {
+        let pool = self.open.lock().await.pop(account);
+        if let Some(pool) = pool {
             pool.close().await;
         }
+    }
+
+    /// The accounts whose pools are open in this process.
+    pub(super) async fn open_accounts(&self) -> Vec<AccountId> {
+        self.open
+            .lock()
+            .await
+            .iter()
+            .map(|(a, _)| a.clone())
+            .collect()
+    }
+
+    pub(super) async fn drop_store(&self, account: &AccountId) -> Result<bool, StoreError> {
+        self.evict(account).await;
         let base = self.path(account);
         let mut removed = false;
         for suffix in ["", "-wal", "-shm", "-journal"] {

@@ -182,7 +182,14 @@ pub async fn start_with_probe(
         push_calls: AtomicU64::new(0),
         faults: FaultInjector::new(config.fault_rate, config.seed),
         credentials: config.credentials.clone(),
-        corrupt: Mutex::new(HashSet::new()),
+        corrupt: Mutex::new(
+            world
+                .plans
+                .iter()
+                .take(config.malformed_orders)
+                .map(|p| p.order.order_number.as_str().to_owned())
+                .collect::<HashSet<_>>(),
+        ),
         list_calls: AtomicU64::new(0),
         detail_calls: AtomicU64::new(0),
         throttled: AtomicU64::new(0),
