@@ -96,12 +96,19 @@ pub async fn close_account_until(
 
     // 2. Shred keys: from then on the data is unreadable.
     app.keyring.forget(&account);
+    let data_keys = app.keyring.data.destroy_account(id).await?;
+    crate::metrics::metrics().add(
+        "ordervault_data_keys_destroyed_total",
+        &[("kind", "account")],
+        data_keys,
+    );
     catalog.delete_account_keys(id).await?;
     catalog.delete_account_tokens(id).await?;
     // Connections hold the marketplace credentials (sealed under the shredded key).
     catalog.delete_account_connections(id).await?;
     catalog.delete_account_webhooks(id).await?;
     catalog.purge_deleted("account_keys").await?;
+    catalog.purge_deleted("data_keys").await?;
     catalog.purge_deleted("connections").await?;
     catalog.purge_deleted("webhook_endpoints").await?;
     if stop_after == Some(ClosureStep::KeysShredded) {
