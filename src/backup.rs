@@ -163,11 +163,11 @@ async fn run_tool(mut cmd: tokio::process::Command, tool: &str) -> Result<(), Se
         ))
     })?;
     if !out.status.success() {
-        // The tool's stderr names objects, never row values.
-        return Err(ServiceError::Invalid(format!(
-            "{tool} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
+        // The tool's stderr names objects and statements, never row values; its first
+        // lines say what went wrong.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let head: String = stderr.lines().take(3).collect::<Vec<_>>().join(" / ");
+        return Err(ServiceError::Invalid(format!("{tool} failed: {head}")));
     }
     Ok(())
 }
@@ -250,6 +250,16 @@ async fn restore_account(
                 .map_err(|e| io("cannot sync", &dst, e))?;
         }
         BackendKind::Postgres => {
+            // pg_restore --schema restores the schema's objects, not the schema itself.
+            if let Pool::Postgres(p) = app.store.catalog().pool() {
+                sqlx::query(&format!(
+                    "CREATE SCHEMA IF NOT EXISTS \"{}\"",
+                    id.schema_name()
+                ))
+                .execute(p)
+                .await
+                .map_err(crate::store::StoreError::from)?;
+            }
             let mut cmd = tokio::process::Command::new("pg_restore");
             cmd.arg("--no-owner")
                 .arg("--schema")

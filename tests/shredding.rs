@@ -557,10 +557,94 @@ async fn keys_status_counts_live_and_destroyed_keys(env: TestEnv) {
     assert_eq!((s.data_keys_live, s.data_keys_destroyed), (0, 6));
 }
 
+
+/// Seals an order the way ordervault did before issue 16: every field under the
+/// account key (format v1).
+fn seal_v1(
+    keys: &ordervault::keyring::AccountKeyset,
+    o: &Order,
+    sealed: &mut ordervault::store::SealedOrder,
+) {
+    let row = format!("bol/{}", o.order_number.as_str());
+    let enc = |column: &str, plain: Vec<u8>| {
+        Some(
+            keys.current()
+                .fields
+                .encrypt(
+                    FieldContext {
+                        table: "orders",
+                        column,
+                        row: &row,
+                    },
+                    &plain,
+                )
+                .0,
+        )
+    };
+    let c = &o.customer;
+    sealed.shipping_ct = enc("shipping", serde_json::to_vec(c.shipping.as_ref().unwrap()).unwrap());
+    sealed.billing_ct = enc("billing", serde_json::to_vec(c.billing.as_ref().unwrap()).unwrap());
+    sealed.email_ct = enc("email", c.email.as_ref().unwrap().as_bytes().to_vec());
+    sealed.phone_ct = enc("phone", c.phone.as_ref().unwrap().as_bytes().to_vec());
+    sealed.notes_ct = enc(
+        "notes",
+        c.delivery_notes.as_ref().unwrap().as_bytes().to_vec(),
+    );
+}
+
+async fn an_existing_store_moves_onto_data_keys_resumably(env: TestEnv) {
+    let app = &env.app;
+    let a = new_account(app, "Old Shop").await;
+    let orders: Vec<Order> = numbers("OLD-", 600).iter().map(|n| order(n, 0)).collect();
+    let keys = app.keyring.keys(&a).await.unwrap();
+    let seal = keys.seal_keys(&orders).await.unwrap();
+    let mut sealed: Vec<_> = orders
+        .iter()
+        .map(|o| ordervault::orders::seal_order(&seal, o))
+        .collect();
+    for (o, s) in orders.iter().zip(sealed.iter_mut()) {
+        seal_v1(&keys, o, s);
+    }
+    drop(seal);
+    let store = app.store.account(&a).await.unwrap();
+    store.upsert_orders(&sealed, app.now_ms()).await.unwrap();
+    let v1_rows = |rows: &[ordervault::store::OrderRow]| {
+        rows.iter()
+            .filter(|r| {
+                matches!(
+                    Ciphertext(r.email_ct.clone().unwrap()).seal_ref(),
+                    Ok(SealRef::Account(_))
+                )
+            })
+            .count()
+    };
+    assert_eq!(v1_rows(&store.list_after(0, 10_000).await.unwrap()), 600);
+
+    // Interrupted after one page, then resumed: every order moves exactly once.
+    let first = ordervault::privacy::reseal::reseal_account(app, &a, Some(1))
+        .await
+        .unwrap();
+    assert_eq!((first.resealed, first.done), (500, false));
+    let rest = ordervault::privacy::reseal::reseal(app, Some(&a)).await.unwrap();
+    assert_eq!(
+        (rest.accounts[0].resealed, rest.accounts[0].done),
+        (100, true)
+    );
+    let rows = store.list_after(0, 10_000).await.unwrap();
+    assert_eq!(v1_rows(&rows), 0);
+    for (row, o) in rows.iter().zip(&orders) {
+        assert_eq!(open_order(&keys, row).await.unwrap().order, *o);
+    }
+    // A finished account is not scanned again.
+    let again = ordervault::privacy::reseal::reseal(app, Some(&a)).await.unwrap();
+    assert_eq!((again.accounts[0].scanned, again.accounts[0].done), (0, true));
+}
+
 both_backends!(
     a_copy_forgets_erased_data_within_the_window,
     a_crash_between_rewrap_and_destruction_loses_no_key,
     a_keyring_dir_that_is_not_writable_stops_start_up,
     two_processes_rotating_at_once_agree,
     keys_status_counts_live_and_destroyed_keys,
+    an_existing_store_moves_onto_data_keys_resumably,
 );

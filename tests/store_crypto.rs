@@ -45,7 +45,14 @@ async fn open(
 }
 
 fn is_auth_failure(r: Result<ordervault::orders::OpenedOrder, SealError>) -> bool {
-    matches!(r, Err(SealError::Crypto(CryptoError::Authentication)))
+    // A ciphertext from another account names a customer key this account does not
+    // have (KeyUnavailable) or fails authentication under the key it finds.
+    matches!(
+        r,
+        Err(SealError::Crypto(
+            CryptoError::Authentication | CryptoError::KeyUnavailable
+        ))
+    )
 }
 
 async fn round_trip(env: TestEnv) {

@@ -7,8 +7,8 @@
 //! Key choice is made here, once per order, not per column: every personal field of an
 //! order is sealed with [`SealKeys::cipher_for`] (its erasure day's key and its
 //! customer's key, issue 16), so a personal column added later inherits crypto-shredding
-//! by sealing through [`encrypt_json`]/[`encrypt_str`]. Opening finds the keys from each
-//! ciphertext's header; a ciphertext whose key was destroyed opens as absent (erased).
+//! by sealing through `encrypt_json`/`encrypt_str` with that cipher. Opening finds the
+//! keys from each ciphertext's header.
 
 use chrono::{DateTime, TimeZone, Utc};
 use ordervault_connectors::{
@@ -130,8 +130,9 @@ pub fn seal_order(seal: &SealKeys<'_>, order: &Order) -> SealedOrder {
 }
 
 /// Decrypts one stored field: v1 under the account key version named in it (stores not
-/// yet resealed), v2 under its day and customer keys; `None` when absent or when a data
-/// key it needs was destroyed.
+/// yet resealed), v2 under its day and customer keys; `None` when absent. A field whose
+/// data key does not exist fails ([`CryptoError::KeyUnavailable`]): it was destroyed
+/// (the row's cleanup is pending) or the ciphertext came from another account.
 async fn decrypt(
     keyset: &AccountKeyset,
     row: &str,
@@ -154,7 +155,7 @@ async fn decrypt(
         }
         SealRef::Data { day, customer } => match keyset.opener(day, customer).await? {
             Some(cipher) => Ok(Some(cipher.decrypt(ctx, &ct)?)),
-            None => Ok(None),
+            None => Err(CryptoError::KeyUnavailable.into()),
         },
     }
 }
