@@ -640,6 +640,42 @@ async fn an_existing_store_moves_onto_data_keys_resumably(env: TestEnv) {
     assert_eq!((again.accounts[0].scanned, again.accounts[0].done), (0, true));
 }
 
+async fn a_fulfilled_order_moves_every_field_to_its_earlier_day(env: TestEnv) {
+    let app = &env.app;
+    let a = new_account(app, "Shipping Shop").await;
+    let open = order("F-1", 0);
+    put(app, &a, std::slice::from_ref(&open)).await;
+    // The fulfilment update carries no phone and no notes: the stored ones stay, and
+    // must move to the fulfilment day's key with the rest.
+    let mut shipped = order("F-1", 60);
+    shipped.fulfilled_at = Some(shipped.updated_at);
+    shipped.status = ordervault::connectors::OrderStatus::Shipped;
+    shipped.customer.phone = None;
+    shipped.customer.delivery_notes = None;
+    put(app, &a, std::slice::from_ref(&shipped)).await;
+    let keys = app.keyring.keys(&a).await.unwrap();
+    let want = keys.erasure_day(&shipped);
+    assert!(want < keys.erasure_day(&open));
+    let row = app
+        .store
+        .account(&a)
+        .await
+        .unwrap()
+        .get("bol", "F-1")
+        .await
+        .unwrap()
+        .unwrap();
+    for ct in [&row.shipping_ct, &row.billing_ct, &row.email_ct, &row.phone_ct, &row.notes_ct] {
+        let SealRef::Data { day, .. } = Ciphertext(ct.clone().unwrap()).seal_ref().unwrap() else {
+            panic!("v1")
+        };
+        assert_eq!(day, want);
+    }
+    let opened = open_order(&keys, &row).await.unwrap().order;
+    assert_eq!(opened.customer.phone, open.customer.phone);
+    assert_eq!(opened.customer.delivery_notes, open.customer.delivery_notes);
+}
+
 both_backends!(
     a_copy_forgets_erased_data_within_the_window,
     a_crash_between_rewrap_and_destruction_loses_no_key,
@@ -647,4 +683,5 @@ both_backends!(
     two_processes_rotating_at_once_agree,
     keys_status_counts_live_and_destroyed_keys,
     an_existing_store_moves_onto_data_keys_resumably,
+    a_fulfilled_order_moves_every_field_to_its_earlier_day,
 );

@@ -155,9 +155,10 @@ impl DataKeyring {
                     break;
                 }
                 let (epoch, kek) = self.current_epoch().await?;
+                let mut rows = Vec::with_capacity(absent.len());
                 for r in &absent {
                     let key = DataKey::generate();
-                    let row = DataKeyRow {
+                    rows.push(DataKeyRow {
                         account_id: account.to_owned(),
                         kind: r.kind().to_owned(),
                         scope: r.scope(),
@@ -167,9 +168,9 @@ impl DataKeyring {
                         },
                         epoch,
                         wrapped_key: kek.wrap(epoch, account, r, &key),
-                    };
-                    self.catalog.insert_data_key(&row, now).await?;
+                    });
                 }
+                self.catalog.insert_data_keys(&rows, now).await?;
                 // Read back whatever is stored now: ours, or a concurrent writer's.
                 self.load(account, &absent, &mut found).await?;
             }

@@ -146,10 +146,15 @@ impl Catalog {
         Ok(out)
     }
 
-    /// Stores a new data key, only if its epoch is still the newest live one (a key
-    /// wrapped under an epoch that a rotation has already left behind could be missed by
-    /// the rewrap and lost) and no key of that name exists. Returns whether it stored it.
-    pub async fn insert_data_key(&self, row: &DataKeyRow, now_ms: i64) -> Result<bool, StoreError> {
+    /// Stores new data keys in one transaction, each only if its epoch is still the
+    /// newest live one (a key wrapped under an epoch that a rotation has already left
+    /// behind could be missed by the rewrap and lost) and no key of that name exists.
+    /// Returns how many it stored.
+    pub async fn insert_data_keys(
+        &self,
+        rows: &[DataKeyRow],
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
         let p_ = self.p;
         let sql = format!(
             "INSERT INTO {p_}data_keys (account_id, kind, scope, day, epoch, wrapped_key, created_at) \
@@ -159,17 +164,23 @@ impl Catalog {
              ON CONFLICT (account_id, kind, scope) DO NOTHING"
         );
         on_pool!(&self.pool, p => {
-            let done = sqlx::query(&sql)
-                .bind(&row.account_id)
-                .bind(&row.kind)
-                .bind(&row.scope)
-                .bind(row.day)
-                .bind(row.epoch)
-                .bind(&row.wrapped_key)
-                .bind(now_ms)
-                .execute(p)
-                .await?;
-            Ok(done.rows_affected() == 1)
+            let mut tx = p.begin().await?;
+            let mut n = 0;
+            for row in rows {
+                n += sqlx::query(&sql)
+                    .bind(&row.account_id)
+                    .bind(&row.kind)
+                    .bind(&row.scope)
+                    .bind(row.day)
+                    .bind(row.epoch)
+                    .bind(&row.wrapped_key)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            tx.commit().await?;
+            Ok(n)
         })
     }
 
