@@ -32,7 +32,8 @@ fn count(var: &str, default: usize) -> usize {
 /// Fulfilled 31 to 60 days before `now` (30 erasure days under 30-day retention).
 fn gen_order(i: usize, n: usize, now: chrono::DateTime<Utc>) -> Order {
     let day = (i * 30 / n.max(1)) as i64;
-    let fulfilled = now - chrono::Duration::days(60 - day) + chrono::Duration::seconds(i as i64 % 3_600);
+    let fulfilled =
+        now - chrono::Duration::days(60 - day) + chrono::Duration::seconds(i as i64 % 3_600);
     let customer = i % (n / 4).max(1);
     Order {
         marketplace: MarketplaceKind::Bol,
@@ -97,7 +98,9 @@ async fn run(name: &str, url: String, n: usize) {
     );
 
     let rotating = Instant::now();
-    clock.advance(chrono::Duration::milliseconds(app.keyring.data.epoch_period_ms()));
+    clock.advance(chrono::Duration::milliseconds(
+        app.keyring.data.epoch_period_ms(),
+    ));
     let r = app.keyring.data.rotate(None).await.expect("rotate");
     eprintln!(
         "{name}: epoch rotation rewrapped {} keys in {:.2?}",
@@ -124,7 +127,11 @@ async fn run(name: &str, url: String, n: usize) {
 
 fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(run("sqlite", String::new(), count("SHRED_BENCH_ORDERS", 1_000_000)));
+    rt.block_on(run(
+        "sqlite",
+        String::new(),
+        count("SHRED_BENCH_ORDERS", 1_000_000),
+    ));
     match rt.block_on(common::postgres_url("shred")) {
         Some(url) => rt.block_on(run(
             "postgres",

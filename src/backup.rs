@@ -87,8 +87,7 @@ pub async fn create(app: &App, out: &Path) -> Result<Manifest, ServiceError> {
             out.display()
         )));
     }
-    std::fs::create_dir_all(out.join("accounts"))
-        .map_err(|e| io("cannot create", out, e))?;
+    std::fs::create_dir_all(out.join("accounts")).map_err(|e| io("cannot create", out, e))?;
     let catalog = app.store.catalog();
     let key_epoch = app.keyring.data.status().await?.current_epoch;
     let mut accounts = Vec::new();
@@ -189,8 +188,9 @@ async fn pg_dump(app: &App, file: &Path) -> Result<(), ServiceError> {
 pub async fn restore(app: &App, from: &Path) -> Result<RestoreReport, ServiceError> {
     let path = from.join(MANIFEST);
     let text = std::fs::read_to_string(&path).map_err(|e| io("cannot read", &path, e))?;
-    let manifest: Manifest = serde_json::from_str(&text)
-        .map_err(|e| ServiceError::Invalid(format!("{} is not a backup manifest: {e}", path.display())))?;
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| {
+        ServiceError::Invalid(format!("{} is not a backup manifest: {e}", path.display()))
+    })?;
     if manifest.backend != app.store.kind().as_str() {
         return Err(ServiceError::Invalid(format!(
             "the backup is of a {} installation; this one runs {}",

@@ -419,9 +419,9 @@ impl Settings {
             Some(ms) if (600_000..=30 * 86_400_000).contains(&ms) => {}
             _ => {
                 return Err(ConfigError::Invalid(format!(
-                    "keys.erasure_window must be a duration like \"24h\" between 10m and 30d, got {:?}",
-                    self.keys.erasure_window
-                )))
+                "keys.erasure_window must be a duration like \"24h\" between 10m and 30d, got {:?}",
+                self.keys.erasure_window
+            )))
             }
         }
         let fwd = &self.forward;

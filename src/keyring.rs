@@ -79,7 +79,10 @@ impl SealKeys<'_> {
     /// customer's key. Panics only if the order was not among those the keys were
     /// prepared for (a programming error).
     pub fn cipher_for(&self, order: &Order) -> &FieldCipher {
-        let k = (self.keyset.erasure_day(order), self.keyset.customer_of(order));
+        let k = (
+            self.keyset.erasure_day(order),
+            self.keyset.customer_of(order),
+        );
         self.ciphers
             .get(&k)
             .expect("seal keys prepared for this order")
@@ -104,8 +107,14 @@ impl AccountKeyset {
 
     /// The customer key id of an order: from its email's blind index, `None` without email.
     pub fn customer_of(&self, order: &Order) -> Option<CustomerId> {
-        let email = order.customer.email.as_ref().filter(|e| !e.trim().is_empty())?;
-        Some(CustomerId::from_index(&self.current().email_index.index(email)))
+        let email = order
+            .customer
+            .email
+            .as_ref()
+            .filter(|e| !e.trim().is_empty())?;
+        Some(CustomerId::from_index(
+            &self.current().email_index.index(email),
+        ))
     }
 
     /// The customer key ids of an email under every loaded key version.
@@ -117,8 +126,10 @@ impl AccountKeyset {
 
     /// Fetches (creating where missing) the data keys to seal `orders`.
     pub async fn seal_keys(&self, orders: &[Order]) -> Result<SealKeys<'_>, KeyringError> {
-        let mut pairs: Vec<(i32, Option<CustomerId>)> =
-            orders.iter().map(|o| (self.erasure_day(o), self.customer_of(o))).collect();
+        let mut pairs: Vec<(i32, Option<CustomerId>)> = orders
+            .iter()
+            .map(|o| (self.erasure_day(o), self.customer_of(o)))
+            .collect();
         pairs.sort_unstable();
         pairs.dedup();
         let mut refs: Vec<DataKeyRef> = Vec::with_capacity(pairs.len() * 2);
@@ -145,7 +156,10 @@ impl AccountKeyset {
                 )),
                 None => None,
             };
-            ciphers.insert((d, c), field_cipher(self.account.as_str(), d, day, customer));
+            ciphers.insert(
+                (d, c),
+                field_cipher(self.account.as_str(), d, day, customer),
+            );
         }
         Ok(SealKeys {
             keyset: self,
@@ -173,7 +187,12 @@ impl AccountKeyset {
             },
             None => None,
         };
-        Ok(Some(field_cipher(self.account.as_str(), day, day_key, customer)))
+        Ok(Some(field_cipher(
+            self.account.as_str(),
+            day,
+            day_key,
+            customer,
+        )))
     }
 
     /// The newest version, used for all new encryption.

@@ -4,8 +4,8 @@ use anyhow::Context;
 use clap::Parser;
 use ordervault::app::{write_key_file, App};
 use ordervault::cli::{
-    AccountCommand, BackupCommand, Cli, Command, ConnectionCommand, KeysCommand, SubjectCommand, TokenCommand,
-    WebhookCommand,
+    AccountCommand, BackupCommand, Cli, Command, ConnectionCommand, KeysCommand, SubjectCommand,
+    TokenCommand, WebhookCommand,
 };
 use ordervault::config::Settings;
 use ordervault::crypto::MasterKey;

@@ -117,19 +117,29 @@ async fn an_old_backup_restores_live_orders_and_no_erased_data(env: TestEnv) {
         .unwrap();
     assert!(ra.restored);
     assert_eq!(ra.orders, 6);
-    assert_eq!(ra.erased_since_backup, 3, "two due orders and the subject's");
+    assert_eq!(
+        ra.erased_since_backup, 3,
+        "two due orders and the subject's"
+    );
     let rb = report
         .accounts
         .iter()
         .find(|r| r.account_id == b.as_str())
         .unwrap();
-    assert!(!rb.restored && rb.skipped.is_some(), "a closed account stays closed");
+    assert!(
+        !rb.restored && rb.skipped.is_some(),
+        "a closed account stays closed"
+    );
     assert!(!app.store.account_store_exists(&b).await.unwrap());
 
     let keys = app.keyring.keys(&a).await.unwrap();
     let store = app.store.account(&a).await.unwrap();
     for o in &live {
-        let row = store.get("bol", o.order_number.as_str()).await.unwrap().unwrap();
+        let row = store
+            .get("bol", o.order_number.as_str())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(open_order(&keys, &row).await.unwrap().order, *o);
     }
     for n in ["D-1", "D-2", "S-1"] {

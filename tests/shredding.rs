@@ -145,7 +145,12 @@ fn sqlite_copy_files(env: &TestEnv, to: &Path) {
     std::fs::create_dir_all(to.join("accounts")).unwrap();
     for e in std::fs::read_dir(&data).unwrap() {
         let p = e.unwrap().path();
-        if p.is_file() && p.file_name().unwrap().to_string_lossy().starts_with("catalog.db") {
+        if p.is_file()
+            && p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("catalog.db")
+        {
             std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
         }
     }
@@ -225,7 +230,11 @@ fn pg_dump(env: &TestEnv, file: &Path) -> bool {
         .args(["--dbname", url])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     true
 }
 
@@ -237,7 +246,11 @@ async fn read_pg_dump(file: &Path, accounts: &[AccountId]) -> Copy {
         .arg(file)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
     let tables: Vec<(String, String)> = accounts
         .iter()
@@ -270,7 +283,12 @@ async fn live_data_keys(env: &TestEnv) -> Vec<DataKeyRow> {
             read_copy!(&p, Vec::<(String, String)>::new(), "data_keys", copy)
         }
         ordervault::store::Pool::Postgres(p) => {
-            read_copy!(&p, Vec::<(String, String)>::new(), "ordervault.data_keys", copy)
+            read_copy!(
+                &p,
+                Vec::<(String, String)>::new(),
+                "ordervault.data_keys",
+                copy
+            )
         }
     }
     copy.data_keys
@@ -330,7 +348,10 @@ fn attack(
 }
 
 fn recovered(result: &HashMap<String, usize>, numbers: &[String]) -> usize {
-    numbers.iter().map(|n| result.get(n).copied().unwrap_or(0)).sum()
+    numbers
+        .iter()
+        .map(|n| result.get(n).copied().unwrap_or(0))
+        .sum()
 }
 
 fn file_bytes(dir: &Path, out: &mut Vec<u8>) {
@@ -366,7 +387,12 @@ async fn a_copy_forgets_erased_data_within_the_window(env: TestEnv) {
     orders.extend(due.iter().map(|n| due_order(n)));
     orders.extend(subj.iter().map(|n| subject_order(n)));
     put(app, &a, &orders).await;
-    put(app, &b, &closed.iter().map(|n| order(n, 0)).collect::<Vec<_>>()).await;
+    put(
+        app,
+        &b,
+        &closed.iter().map(|n| order(n, 0)).collect::<Vec<_>>(),
+    )
+    .await;
 
     // The copy, taken now.
     let scratch = tempfile::tempdir().unwrap();
@@ -405,7 +431,12 @@ async fn a_copy_forgets_erased_data_within_the_window(env: TestEnv) {
         // The existing file scan: no plaintext personal value in the copied files.
         let mut bytes = Vec::new();
         file_bytes(&dir, &mut bytes);
-        for v in ["Keizersgracht", "Bakker Thee BV", "+31612345678", "subject.person"] {
+        for v in [
+            "Keizersgracht",
+            "Bakker Thee BV",
+            "+31612345678",
+            "subject.person",
+        ] {
             assert!(
                 memchr::memmem::find(&bytes, v.as_bytes()).is_none(),
                 "{v} in the copy"
@@ -433,7 +464,10 @@ async fn a_copy_forgets_erased_data_within_the_window(env: TestEnv) {
     rotate_through_window(&env).await;
     let held = live_data_keys(&env).await;
     let epochs = epoch_keys(&env).await;
-    assert!(!epochs.contains_key(&1), "the epoch of the copy is destroyed");
+    assert!(
+        !epochs.contains_key(&1),
+        "the epoch of the copy is destroyed"
+    );
     for (what, copy) in &copies {
         assert!(copy.cts.len() >= (live.len() + due.len() + subj.len() + closed.len()) * 5);
         let r = attack(copy, &held, &epochs);
@@ -464,7 +498,8 @@ async fn a_crash_between_rewrap_and_destruction_loses_no_key(env: TestEnv) {
     let store = FileEpochStore::new(env.settings.keyring_dir());
 
     // Crash right after the new epoch started: nothing rewrapped yet.
-    env.clock.advance(Duration::milliseconds(data.epoch_period_ms()));
+    env.clock
+        .advance(Duration::milliseconds(data.epoch_period_ms()));
     let r = data.rotate(Some(RotationStep::Started)).await.unwrap();
     assert_eq!((r.current_epoch, r.started), (2, true));
     // Crash again, after every key was rewrapped but before epoch 1 was destroyed.
@@ -485,7 +520,11 @@ async fn a_crash_between_rewrap_and_destruction_loses_no_key(env: TestEnv) {
     let keys = restarted.keyring.keys(&a).await.unwrap();
     let st = restarted.store.account(&a).await.unwrap();
     for o in &orders {
-        let row = st.get("bol", o.order_number.as_str()).await.unwrap().unwrap();
+        let row = st
+            .get("bol", o.order_number.as_str())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(open_order(&keys, &row).await.unwrap().order, *o);
     }
 }
@@ -505,14 +544,19 @@ async fn two_processes_rotating_at_once_agree(env: TestEnv) {
     let orders: Vec<Order> = numbers("R-", 20).iter().map(|n| order(n, 0)).collect();
     put(&env.app, &a, &orders).await;
     let other = env.restart(env.settings.clone()).await.unwrap();
-    env.clock
-        .advance(Duration::milliseconds(env.app.keyring.data.epoch_period_ms()));
+    env.clock.advance(Duration::milliseconds(
+        env.app.keyring.data.epoch_period_ms(),
+    ));
     let (r1, r2) = tokio::join!(
         env.app.keyring.data.rotate(None),
         other.keyring.data.rotate(None)
     );
     let (r1, r2) = (r1.unwrap(), r2.unwrap());
-    assert_eq!(u8::from(r1.started) + u8::from(r2.started), 1, "one new epoch");
+    assert_eq!(
+        u8::from(r1.started) + u8::from(r2.started),
+        1,
+        "one new epoch"
+    );
     assert_eq!((r1.current_epoch, r2.current_epoch), (2, 2));
     let store = FileEpochStore::new(env.settings.keyring_dir());
     assert_eq!(store.list().await.unwrap(), vec![2]);
@@ -526,7 +570,11 @@ async fn two_processes_rotating_at_once_agree(env: TestEnv) {
         let keys = app.keyring.keys(&a).await.unwrap();
         let st = app.store.account(&a).await.unwrap();
         for o in &orders {
-            let row = st.get("bol", o.order_number.as_str()).await.unwrap().unwrap();
+            let row = st
+                .get("bol", o.order_number.as_str())
+                .await
+                .unwrap()
+                .unwrap();
             assert_eq!(open_order(&keys, &row).await.unwrap().order, *o);
         }
     }
@@ -536,7 +584,10 @@ async fn keys_status_counts_live_and_destroyed_keys(env: TestEnv) {
     let app = &env.app;
     let a = new_account(app, "Status Shop").await;
     let s = app.keyring.data.status().await.unwrap();
-    assert_eq!((s.current_epoch, s.data_keys_live, s.data_keys_destroyed), (1, 0, 0));
+    assert_eq!(
+        (s.current_epoch, s.data_keys_live, s.data_keys_destroyed),
+        (1, 0, 0)
+    );
     assert_eq!(s.erasure_window_secs, 86_400);
     let mut orders: Vec<Order> = numbers("S-", 3).iter().map(|n| order(n, 0)).collect();
     orders.push(due_order("D-1"));
@@ -556,7 +607,6 @@ async fn keys_status_counts_live_and_destroyed_keys(env: TestEnv) {
     let s = app.keyring.data.status().await.unwrap();
     assert_eq!((s.data_keys_live, s.data_keys_destroyed), (0, 6));
 }
-
 
 /// Seals an order the way ordervault did before issue 16: every field under the
 /// account key (format v1).
@@ -582,8 +632,14 @@ fn seal_v1(
         )
     };
     let c = &o.customer;
-    sealed.shipping_ct = enc("shipping", serde_json::to_vec(c.shipping.as_ref().unwrap()).unwrap());
-    sealed.billing_ct = enc("billing", serde_json::to_vec(c.billing.as_ref().unwrap()).unwrap());
+    sealed.shipping_ct = enc(
+        "shipping",
+        serde_json::to_vec(c.shipping.as_ref().unwrap()).unwrap(),
+    );
+    sealed.billing_ct = enc(
+        "billing",
+        serde_json::to_vec(c.billing.as_ref().unwrap()).unwrap(),
+    );
     sealed.email_ct = enc("email", c.email.as_ref().unwrap().as_bytes().to_vec());
     sealed.phone_ct = enc("phone", c.phone.as_ref().unwrap().as_bytes().to_vec());
     sealed.notes_ct = enc(
@@ -625,7 +681,9 @@ async fn an_existing_store_moves_onto_data_keys_resumably(env: TestEnv) {
         .await
         .unwrap();
     assert_eq!((first.resealed, first.done), (500, false));
-    let rest = ordervault::privacy::reseal::reseal(app, Some(&a)).await.unwrap();
+    let rest = ordervault::privacy::reseal::reseal(app, Some(&a))
+        .await
+        .unwrap();
     assert_eq!(
         (rest.accounts[0].resealed, rest.accounts[0].done),
         (100, true)
@@ -636,8 +694,13 @@ async fn an_existing_store_moves_onto_data_keys_resumably(env: TestEnv) {
         assert_eq!(open_order(&keys, row).await.unwrap().order, *o);
     }
     // A finished account is not scanned again.
-    let again = ordervault::privacy::reseal::reseal(app, Some(&a)).await.unwrap();
-    assert_eq!((again.accounts[0].scanned, again.accounts[0].done), (0, true));
+    let again = ordervault::privacy::reseal::reseal(app, Some(&a))
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.accounts[0].scanned, again.accounts[0].done),
+        (0, true)
+    );
 }
 
 async fn a_fulfilled_order_moves_every_field_to_its_earlier_day(env: TestEnv) {
@@ -665,7 +728,13 @@ async fn a_fulfilled_order_moves_every_field_to_its_earlier_day(env: TestEnv) {
         .await
         .unwrap()
         .unwrap();
-    for ct in [&row.shipping_ct, &row.billing_ct, &row.email_ct, &row.phone_ct, &row.notes_ct] {
+    for ct in [
+        &row.shipping_ct,
+        &row.billing_ct,
+        &row.email_ct,
+        &row.phone_ct,
+        &row.notes_ct,
+    ] {
         let SealRef::Data { day, .. } = Ciphertext(ct.clone().unwrap()).seal_ref().unwrap() else {
             panic!("v1")
         };

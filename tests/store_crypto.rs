@@ -182,7 +182,10 @@ async fn master_rotation_rewraps_and_resumes(env: TestEnv) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(open_order(&keys, &row).await.unwrap().order, order("1001", 0));
+    assert_eq!(
+        open_order(&keys, &row).await.unwrap().order,
+        order("1001", 0)
+    );
     // The old key no longer opens the installation.
     assert!(env.restart(env.settings.clone()).await.is_err());
 }

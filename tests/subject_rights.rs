@@ -27,7 +27,7 @@ struct Shop {
 
 async fn put(app: &App, id: &AccountId, orders: &[Order]) -> Vec<UpsertOutcome> {
     let keys = app.keyring.keys(id).await.unwrap();
-    let seal = keys.seal_keys(&orders).await.unwrap();
+    let seal = keys.seal_keys(orders).await.unwrap();
     let sealed: Vec<_> = orders.iter().map(|o| seal_order(&seal, o)).collect();
     let store = app.store.account(id).await.unwrap();
     store.upsert_orders(&sealed, app.now_ms()).await.unwrap()

@@ -219,7 +219,11 @@ mod tests {
 
     #[test]
     fn a_field_needs_both_day_and_customer_key() {
-        let (day, cust, other) = (DataKey::generate(), DataKey::generate(), DataKey::generate());
+        let (day, cust, other) = (
+            DataKey::generate(),
+            DataKey::generate(),
+            DataKey::generate(),
+        );
         let c = CustomerId([9; 16]);
         let ct = field_cipher("acc", 20_000, &day, Some((c, &cust))).encrypt(CTX, b"Jan");
         assert_eq!(

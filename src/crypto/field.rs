@@ -213,8 +213,7 @@ impl FieldCipher {
         let mut nonce = [0u8; 16];
         rand::thread_rng().fill_bytes(&mut nonce);
         let ad = self.associated_data(ctx);
-        let mut out =
-            Vec::with_capacity(self.header.len() + NONCE_LEN + TAG_LEN + plaintext.len());
+        let mut out = Vec::with_capacity(self.header.len() + NONCE_LEN + TAG_LEN + plaintext.len());
         out.extend_from_slice(&self.header);
         out.extend_from_slice(&nonce);
         let start = out.len();

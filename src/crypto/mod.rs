@@ -14,8 +14,8 @@ mod master_key;
 
 pub use account_key::{AccountKey, AccountKeys, WrappedAccountKey};
 pub use blind_index::{normalize_email, BlindIndexKey, EmailIndex};
-pub use error::CryptoError;
 pub use data_key::{field_cipher, DataKey, DataKeyRef, EpochKey};
+pub use error::CryptoError;
 pub use field::{Ciphertext, CustomerId, FieldCipher, FieldContext, SealRef};
 pub use master_key::{KekFingerprint, MasterKey};
 

@@ -176,7 +176,8 @@ async fn open_text(
     let key = row_key(&row.marketplace, &row.order_number);
     match decrypt(keyset, &key, col, ct).await? {
         Some(b) => Ok(Some(PersonalText::from(
-            String::from_utf8(b.to_vec()).map_err(|_| corrupt(row, format!("{col} is not UTF-8")))?,
+            String::from_utf8(b.to_vec())
+                .map_err(|_| corrupt(row, format!("{col} is not UTF-8")))?,
         ))),
         None => Ok(None),
     }
@@ -190,9 +191,11 @@ async fn open_json<T: serde::de::DeserializeOwned>(
 ) -> Result<Option<T>, SealError> {
     let key = row_key(&row.marketplace, &row.order_number);
     match decrypt(keyset, &key, col, ct).await? {
-        Some(b) => Ok(Some(
-            serde_json::from_slice(&b).map_err(|_| corrupt(row, format!("{col} is not valid")))?,
-        )),
+        Some(b) => {
+            Ok(Some(serde_json::from_slice(&b).map_err(|_| {
+                corrupt(row, format!("{col} is not valid"))
+            })?))
+        }
         None => Ok(None),
     }
 }

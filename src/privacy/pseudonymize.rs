@@ -226,16 +226,15 @@ async fn sweep_leased(
         after_id = last.id;
         let mut batch = Vec::with_capacity(rows.len());
         for r in &rows {
-            let pseudonym = match pseudonym_of(&keys, &r.marketplace, &r.order_number, &r.email_ct)
-                .await
-            {
-                Ok(p) => p,
-                Err(_) => {
-                    // Erasing matters more than the pseudonym: erase it anyway.
-                    done.undecryptable += 1;
-                    None
-                }
-            };
+            let pseudonym =
+                match pseudonym_of(&keys, &r.marketplace, &r.order_number, &r.email_ct).await {
+                    Ok(p) => p,
+                    Err(_) => {
+                        // Erasing matters more than the pseudonym: erase it anyway.
+                        done.undecryptable += 1;
+                        None
+                    }
+                };
             done.with_pseudonym += u64::from(pseudonym.is_some());
             batch.push((r.id, pseudonym));
         }

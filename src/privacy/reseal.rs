@@ -83,7 +83,10 @@ pub async fn reseal_account(
     max_pages: Option<usize>,
 ) -> Result<AccountReseal, ServiceError> {
     let catalog = app.store.catalog();
-    let (mut after, done) = catalog.reseal_progress(id.as_str()).await?.unwrap_or((0, false));
+    let (mut after, done) = catalog
+        .reseal_progress(id.as_str())
+        .await?
+        .unwrap_or((0, false));
     let mut out = AccountReseal {
         account_id: id.to_string(),
         scanned: 0,
@@ -103,7 +106,10 @@ pub async fn reseal_account(
         let rows = store.list_after(after, PAGE).await?;
         let Some(last) = rows.last() else { break };
         let last_id = last.id;
-        for row in rows.iter().filter(|r| r.pseudonymized_at.is_none() && has_v1(r)) {
+        for row in rows
+            .iter()
+            .filter(|r| r.pseudonymized_at.is_none() && has_v1(r))
+        {
             let opened = open_order(&keys, row).await?;
             let seal = keys.seal_keys(std::slice::from_ref(&opened.order)).await?;
             let sealed = seal_order(&seal, &opened.order);
@@ -113,7 +119,9 @@ pub async fn reseal_account(
         }
         out.scanned += rows.len() as u64;
         after = last_id;
-        catalog.set_reseal_progress(id.as_str(), after, None).await?;
+        catalog
+            .set_reseal_progress(id.as_str(), after, None)
+            .await?;
         pages += 1;
     }
     catalog

@@ -101,7 +101,6 @@ fn check_email(email: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
-
 /// The subject's hash within an account: SHA-256 over a label, the account and the
 /// email's blind index under the account's first key version. Stable across requests
 /// for the same subject, so exports and erasures of one person can be tied together.

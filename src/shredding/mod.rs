@@ -47,7 +47,9 @@ pub enum ShredError {
     Crypto(#[from] crate::crypto::CryptoError),
     #[error("no key-encryption epoch exists; start-up did not run")]
     NoEpoch,
-    #[error("could not store a new data key of account {0} after several tries (epochs rotating?)")]
+    #[error(
+        "could not store a new data key of account {0} after several tries (epochs rotating?)"
+    )]
     Contended(String),
     #[error("{0} data keys of epoch {1} cannot be rewrapped: its epoch key is gone from the keyring directory")]
     EpochKeyLost(usize, i64),

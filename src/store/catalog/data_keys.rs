@@ -266,13 +266,21 @@ impl Catalog {
     }
 
     /// Destroys an account's day keys of days before `day`. Returns how many.
-    pub async fn destroy_day_keys_before(&self, account: &str, day: i64) -> Result<u64, StoreError> {
+    pub async fn destroy_day_keys_before(
+        &self,
+        account: &str,
+        day: i64,
+    ) -> Result<u64, StoreError> {
         self.destroy_data_keys("kind = 'day' AND day < $2", account, DestroyArg::Int(day))
             .await
     }
 
     /// Destroys one customer key of an account. Returns how many (0 or 1).
-    pub async fn destroy_customer_key(&self, account: &str, scope: &str) -> Result<u64, StoreError> {
+    pub async fn destroy_customer_key(
+        &self,
+        account: &str,
+        scope: &str,
+    ) -> Result<u64, StoreError> {
         self.destroy_data_keys(
             "kind = 'customer' AND scope = $2",
             account,
