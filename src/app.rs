@@ -42,7 +42,7 @@ impl App {
         clock: SharedClock,
         migration_hook: Option<StatementHook>,
     ) -> Result<Self, ServiceError> {
-        std::fs::create_dir_all(&settings.data.dir).map_err(|e| {
+        crate::files::private_dir(&settings.data.dir).map_err(|e| {
             ServiceError::Invalid(format!(
                 "cannot create data directory {}: {e}",
                 settings.data.dir.display()
@@ -96,6 +96,7 @@ async fn load_master_key(settings: &Settings, store: &Store) -> Result<MasterKey
     }
     let path = settings.master_key_path();
     if path.exists() {
+        crate::files::check_key_file_mode(&path).map_err(ServiceError::Invalid)?;
         return Ok(MasterKey::from_file(&path)?);
     }
     let fresh = store.catalog().meta("kek_fingerprint").await?.is_none()

@@ -225,7 +225,7 @@ async fn restore_account(
     };
     let id = AccountId::parse(&entry.id)
         .map_err(|_| ServiceError::Invalid("backup names an invalid account id".into()))?;
-    match app.store.catalog().account(id.as_str()).await? {
+    match app.store.catalog().account(&id).await? {
         Some(a) if a.status == AccountStatus::Active => {}
         Some(_) => {
             out.skipped = Some("closed since the backup: its keys are destroyed".into());

@@ -18,6 +18,7 @@ pub struct Settings {
     pub keys: KeySettings,
     pub log: LogSettings,
     pub server: ServerSettings,
+    pub metrics: MetricsSettings,
     pub accounts: AccountSettings,
     pub sync: SyncSettings,
     pub support: SupportSettings,
@@ -148,12 +149,42 @@ impl Default for LogSettings {
 pub struct ServerSettings {
     /// Address to listen on; port 0 picks a free port.
     pub bind: String,
+    /// A client must send a request's complete headers within this many milliseconds of
+    /// starting it, or the connection is closed (slow-header clients).
+    pub header_read_timeout_ms: u64,
+    /// A request body must arrive completely within this many milliseconds of the
+    /// headers, or the answer is 408 and the connection closes (slow-body clients).
+    pub body_read_timeout_ms: u64,
+    /// Most connections served at once; further clients wait in the listen backlog
+    /// until one closes, so slow clients cannot exhaust descriptors or memory.
+    pub max_connections: usize,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1:8080".into(),
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 15_000,
+            max_connections: 1024,
+        }
+    }
+}
+
+/// The Prometheus endpoint, on its own listener: its series name accounts, so it is
+/// never served on the API's (public) address.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// Address of the `/metrics` listener (Prometheus convention: 9898, loopback only by
+    /// default). Empty: no metrics listener.
+    pub bind: String,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:9898".into(),
         }
     }
 }
@@ -275,6 +306,11 @@ pub struct ForwardSettings {
     pub lease_secs: u32,
     /// Longest wait between delivery attempts of one event, in seconds.
     pub max_backoff_secs: u32,
+    /// Let webhooks reach loopback, private, link-local and other internal addresses.
+    /// Off by default (a backoffice token must not make ordervault POST customer data to
+    /// the operator's own network); tests and the demo, whose receivers listen on
+    /// 127.0.0.1, turn it on explicitly.
+    pub allow_private_targets: bool,
 }
 
 impl Default for ForwardSettings {
@@ -283,6 +319,7 @@ impl Default for ForwardSettings {
             tick_ms: 500,
             lease_secs: 60,
             max_backoff_secs: 3600,
+            allow_private_targets: false,
         }
     }
 }
@@ -354,6 +391,27 @@ impl Settings {
                 "server.bind must be an address like 127.0.0.1:8080, got {:?}",
                 self.server.bind
             )));
+        }
+        let metrics_bind = self.metrics.bind.trim();
+        if !metrics_bind.is_empty() && metrics_bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "metrics.bind must be empty or an address like 127.0.0.1:9898, got {:?}",
+                self.metrics.bind
+            )));
+        }
+        let server = &self.server;
+        if !(100..=600_000).contains(&server.header_read_timeout_ms)
+            || !(100..=600_000).contains(&server.body_read_timeout_ms)
+        {
+            return Err(ConfigError::Invalid(
+                "server.header_read_timeout_ms and server.body_read_timeout_ms must be between 100 and 600000"
+                    .into(),
+            ));
+        }
+        if !(1..=1_000_000).contains(&server.max_connections) {
+            return Err(ConfigError::Invalid(
+                "server.max_connections must be between 1 and 1000000".into(),
+            ));
         }
         if !(1..=3650).contains(&self.accounts.default_retention_days) {
             return Err(ConfigError::Invalid(

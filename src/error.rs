@@ -16,6 +16,9 @@ pub enum ServiceError {
     Invalid(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Well-formed but refused by a rule (e.g. a webhook target on an internal address).
+    #[error("{0}")]
+    Unprocessable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -288,7 +288,7 @@ impl Keyring {
                 return Ok(k.clone());
             }
         }
-        let rows = self.catalog.account_keys(account.as_str()).await?;
+        let rows = self.catalog.account_keys(account).await?;
         if rows.is_empty() {
             return Err(KeyringError::NoKey(account.to_string()));
         }
@@ -314,7 +314,7 @@ impl Keyring {
         }
         let retention_days = self
             .catalog
-            .account(account.as_str())
+            .account(account)
             .await?
             .map(|a| a.retention_days)
             .unwrap_or(30);

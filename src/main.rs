@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::Parser;
+use ordervault::api::server::{self, ConnectionLimits};
 use ordervault::app::{write_key_file, App};
 use ordervault::cli::{
     AccountCommand, BackupCommand, Cli, Command, ConnectionCommand, KeysCommand, SubjectCommand,
@@ -51,8 +52,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox(args).await,
         #[cfg(feature = "sandbox")]
-        Command::Demo { orders, seed } => {
-            ordervault::demo::run(ordervault::demo::DemoOptions { orders, seed }).await
+        Command::Demo {
+            orders,
+            seed,
+            keep_running,
+        } => {
+            ordervault::demo::run(ordervault::demo::DemoOptions {
+                orders,
+                seed,
+                keep_running,
+            })
+            .await
         }
         command => {
             let app = App::build_default(settings).await?;
@@ -163,6 +173,9 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Account(AccountCommand::Close { id }) => {
+            let id = id
+                .parse()
+                .map_err(|_| anyhow::anyhow!("account not found"))?;
             let receipt = privacy::closure::close_account(app, &id).await?;
             println!("{}", serde_json::to_string_pretty(&receipt)?);
             Ok(())
@@ -222,9 +235,33 @@ async fn serve(app: App) -> anyhow::Result<()> {
     } else {
         None
     };
-    axum::serve(listener, ordervault::api::router(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let limits = ConnectionLimits::from_settings(&app.settings.server);
+    let metrics = match app.settings.metrics.bind.trim() {
+        "" => None,
+        bind => {
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("cannot listen on {bind} (metrics.bind)"))?;
+            tracing::info!(addr = %listener.local_addr()?, "metrics serving");
+            let mut stop = stop_tx.subscribe();
+            Some(tokio::spawn(server::serve(
+                listener,
+                ordervault::api::metrics_router(app.clone()),
+                limits,
+                async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                },
+            )))
+        }
+    };
+    let releaser = tokio::spawn(release_closed_stores(app.clone(), stop_tx.subscribe()));
+    server::serve(
+        listener,
+        ordervault::api::router(app),
+        limits,
+        shutdown_signal(),
+    )
+    .await?;
     // Stop background work; each finishes the run or delivery it is in.
     if let Some(s) = scheduler.as_mut() {
         let _ = s.shutdown().await;
@@ -235,7 +272,31 @@ async fn serve(app: App) -> anyhow::Result<()> {
     }
     let _ = forwarder.await;
     let _ = rotation.await;
+    let _ = releaser.await;
+    if let Some(m) = metrics {
+        let _ = m.await;
+    }
     Ok(())
+}
+
+/// How often `serve` looks for accounts closed by another process (the CLI, another
+/// node) whose store pools it still holds open.
+const RELEASE_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Closes this process's pools of closing/closed accounts every [`RELEASE_CHECK`], so a
+/// deleted store is not left readable through an open descriptor.
+async fn release_closed_stores(app: App, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(RELEASE_CHECK) => {}
+            _ = stop.wait_for(|s| *s) => break,
+        }
+        match app.store.release_closed_stores().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pools = n, "closed the stores of closed accounts"),
+            Err(e) => tracing::warn!(error = %e, "checking for closed accounts failed"),
+        }
+    }
 }
 
 async fn webhook(app: &App, command: WebhookCommand) -> anyhow::Result<()> {
@@ -283,11 +344,30 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
             marketplace,
             credentials_file,
             base_url,
+            auth_url,
+            region,
+            marketplace_ids,
+            api_version,
             interval,
         } => {
             let marketplace = marketplace
                 .parse()
                 .map_err(|_| anyhow::anyhow!("--marketplace must be bol, amazon or ebay"))?;
+            let settings = ordervault::connectors::ConnectionSettings {
+                base_url,
+                auth_url,
+                region: region
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--region: {e}"))?,
+                marketplace_ids,
+                api_version: api_version
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--api-version: {e}"))?,
+            };
             let account = ordervault::accounts::active_account(app, &account).await?;
             let json = read_credentials(&credentials_file)?;
             let rec = connections::add_connection(
@@ -296,12 +376,21 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
                     account,
                     marketplace,
                     credentials_json: json,
-                    base_url,
+                    settings,
                     interval: connections::parse_interval(&interval)?,
                 },
             )
             .await?;
-            println!("{}", serde_json::to_string_pretty(&rec)?);
+            let info = connections::describe(&rec);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"connection": rec, "marketplace_side": info})
+                )?
+            );
+            if let Some(w) = info.and_then(|i| i.deprecation) {
+                eprintln!("warning: {w}");
+            }
         }
         ConnectionCommand::List { account } => {
             let list = catalog.connections(account.as_deref()).await?;
@@ -309,12 +398,14 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
                 "{:<16}  {:<16}  {:<6}  {:<12}  {:<20}  {:>7}  LAST ERROR",
                 "ID", "ACCOUNT", "MARKET", "STATUS", "CURSOR", "ORDERS"
             );
+            let mut warnings = Vec::new();
             for c in list {
                 let cursor = c
                     .cursor_ms
                     .and_then(chrono::DateTime::from_timestamp_millis)
                     .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
                     .unwrap_or_else(|| "-".into());
+                let info = connections::describe(&c);
                 println!(
                     "{:<16}  {:<16}  {:<6}  {:<12}  {:<20}  {:>7}  {}",
                     c.id,
@@ -323,7 +414,34 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
                     c.status.as_str(),
                     cursor,
                     c.orders_synced,
-                    c.status_reason.or(c.last_error).unwrap_or_default()
+                    c.status_reason
+                        .clone()
+                        .or(c.last_error.clone())
+                        .unwrap_or_default()
+                );
+                if let Some(info) = info {
+                    println!("{:<16}  api {}  auth {}", "", info.api_url, info.auth_url);
+                    if let Some(v) = info.api_version {
+                        let region = info.region.map(|r| r.to_string()).unwrap_or_default();
+                        println!("{:<16}  Orders API {v}, region {region}", "");
+                    }
+                    for m in &info.marketplaces {
+                        println!(
+                            "{:<16}  marketplace {} {} ({}, {})",
+                            "", m.id, m.name, m.country, m.country_code
+                        );
+                    }
+                    if let Some(w) = info.deprecation {
+                        println!("{:<16}  WARNING: {w}", "");
+                        warnings.push(c.id.clone());
+                    }
+                }
+            }
+            if !warnings.is_empty() {
+                eprintln!(
+                    "warning: {} connection(s) use a deprecated marketplace API: {}",
+                    warnings.len(),
+                    warnings.join(", ")
                 );
             }
         }
@@ -331,9 +449,11 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
             id,
             credentials_file,
             base_url,
+            auth_url,
         } => {
             let json = read_credentials(&credentials_file)?;
-            connections::reauthorize(app, &id, &json, base_url.as_deref()).await?;
+            connections::reauthorize(app, &id, &json, base_url.as_deref(), auth_url.as_deref())
+                .await?;
             println!("connection {id} re-authorized and active");
         }
         ConnectionCommand::Pause { id } => {
@@ -450,27 +570,19 @@ async fn sandbox(args: ordervault::cli::SandboxArgs) -> anyhow::Result<()> {
     };
     let clock: ordervault::connectors::clock::SharedClock =
         Arc::new(ordervault::connectors::clock::SystemClock);
-    let creds = config.credentials.clone();
-    let handle = match kind {
-        MarketplaceKind::Bol => sandbox::bol::start(config, clock).await,
-        MarketplaceKind::Amazon => sandbox::amazon::start(config, clock).await,
-        MarketplaceKind::Ebay => sandbox::ebay::start(config, clock).await,
-    }
-    .context("cannot start the sandbox")?;
-    let file = match kind {
-        MarketplaceKind::Bol => {
-            serde_json::json!({"client_id": creds.client_id, "client_secret": creds.client_secret})
-        }
-        _ => {
-            serde_json::json!({"client_id": creds.client_id, "client_secret": creds.client_secret, "refresh_token": creds.refresh_token})
-        }
-    };
+    let file = config.credentials.connection_file(kind);
+    let handle = sandbox::start(kind, config, clock)
+        .await
+        .context("cannot start the sandbox")?;
+    let (base, auth) = (handle.base_url(), handle.auth_url(kind));
     println!(
-        "{kind} sandbox listening on http://{} with {} orders (seed {})",
-        handle.addr, args.orders, args.seed
+        "{kind} sandbox listening on {base} with {} orders (seed {})",
+        args.orders, args.seed
     );
+    println!("base url (--base-url): {base}");
+    println!("auth url (--auth-url): {auth}");
     println!("connection file for it:\n{file}");
-    println!("connect: ordervault connection add --account ID --marketplace {kind} --credentials-file FILE --base-url http://{}", handle.addr);
+    println!("connect: ordervault connection add --account ID --marketplace {kind} --credentials-file FILE --base-url {base} --auth-url {auth}");
     shutdown_signal().await;
     drop(handle);
     Ok(())

@@ -100,7 +100,7 @@ async fn an_old_backup_restores_live_orders_and_no_erased_data(env: TestEnv) {
     ordervault::privacy::erase_subject(app, &a, "erase.me@example.com")
         .await
         .unwrap();
-    ordervault::privacy::closure::close_account(app, b.as_str())
+    ordervault::privacy::closure::close_account(app, &b)
         .await
         .unwrap();
     let w = app.keyring.data.window_ms();

@@ -208,6 +208,9 @@ impl Service {
             .env("ORDERVAULT__DATABASE__URL", &self.database_url)
             .env("ORDERVAULT__DATABASE__MAX_CONNECTIONS", "5")
             .env("ORDERVAULT__SERVER__BIND", "127.0.0.1:0")
+            .env("ORDERVAULT__METRICS__BIND", "127.0.0.1:0")
+            // The test's webhook receiver listens on 127.0.0.1.
+            .env("ORDERVAULT__FORWARD__ALLOW_PRIVATE_TARGETS", "true")
             .env("ORDERVAULT__SYNC__TICK_MS", "200")
             .env("ORDERVAULT__SYNC__LEASE_SECS", "10")
             .env("ORDERVAULT__SYNC__MAX_BACKOFF_SECS", "10")
@@ -450,7 +453,9 @@ async fn chaos(database: Option<PgDatabase>) {
             "--credentials-file",
             file.to_str().unwrap(),
             "--base-url",
-            &format!("http://{}", m.handle.addr),
+            &m.handle.base_url(),
+            "--auth-url",
+            &m.handle.auth_url(m.kind),
             "--interval",
             "10s",
         ]);

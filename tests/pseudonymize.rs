@@ -539,7 +539,7 @@ async fn privacy_summary_numbers(env: TestEnv) {
     assert!(!serde_json::to_string(&s).unwrap().contains("Example.com"));
 
     // Closed accounts are skipped by a full sweep; unknown accounts are not found.
-    ordervault::privacy::closure::close_account(&env.app, a.as_str())
+    ordervault::privacy::closure::close_account(&env.app, &a)
         .await
         .unwrap();
     assert!(sweep(&env.app, None).await.unwrap().accounts.is_empty());

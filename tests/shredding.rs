@@ -472,7 +472,7 @@ async fn a_copy_forgets_erased_data_within_the_window(env: TestEnv) {
         .unwrap();
     assert_eq!(erased.orders_erased, subj.len() as u64);
     assert_eq!(erased.customer_keys_destroyed, 1);
-    ordervault::privacy::closure::close_account(app, b.as_str())
+    ordervault::privacy::closure::close_account(app, &b)
         .await
         .unwrap();
 
@@ -656,7 +656,7 @@ async fn keys_status_counts_live_and_destroyed_keys(env: TestEnv) {
         .unwrap();
     let s = app.keyring.data.status().await.unwrap();
     assert_eq!((s.data_keys_live, s.data_keys_destroyed), (4, 2));
-    ordervault::privacy::closure::close_account(app, a.as_str())
+    ordervault::privacy::closure::close_account(app, &a)
         .await
         .unwrap();
     let s = app.keyring.data.status().await.unwrap();

@@ -44,15 +44,15 @@ pub async fn close(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     p.require(Role::Admin)?;
-    if crate::ids::AccountId::parse(&id).is_err() {
-        return Err(ApiError::not_found("account"));
-    }
+    // Parsed once here; closure works on this value only (never the raw path text).
+    let id = crate::ids::AccountId::parse(&id).map_err(|_| ApiError::not_found("account"))?;
     let receipt = crate::privacy::closure::close_account(&app, &id).await?;
     Ok(Json(serde_json::to_value(receipt).unwrap_or_default()))
 }
 
-/// Connections with status (`needs_reauth` and its reason), cursor and last error:
-/// a backoffice token sees its account's, an admin sees all.
+/// Connections with status (`needs_reauth` and its reason), cursor, last error and
+/// marketplace side (with a `deprecation` warning for Amazon Orders v0): a backoffice
+/// token sees its account's, an admin sees all.
 pub async fn connections(State(app): State<App>, p: Principal) -> Result<Json<Value>, ApiError> {
     let account = match p.role {
         Role::Admin => None,
@@ -64,5 +64,20 @@ pub async fn connections(State(app): State<App>, p: Principal) -> Result<Json<Va
         .catalog()
         .connections(account.as_ref().map(|a| a.as_str()))
         .await?;
+    // Each connection with its marketplace side: hosts, Amazon region, marketplaces and
+    // Orders API version, and a `deprecation` warning when that API is being retired.
+    let list: Vec<Value> = list
+        .iter()
+        .map(|c| {
+            let mut v = serde_json::to_value(c).unwrap_or_default();
+            if let Some(info) = crate::ingest::connections::describe(c) {
+                v["marketplace_side"] = serde_json::to_value(&info).unwrap_or_default();
+                if let Some(w) = info.deprecation {
+                    v["deprecation"] = Value::String(w);
+                }
+            }
+            v
+        })
+        .collect();
     Ok(Json(json!({ "connections": list })))
 }

@@ -106,7 +106,7 @@ pub async fn sweep(app: &App, account: Option<&AccountId>) -> Result<SweepReport
     let accounts: Vec<(AccountId, i64)> = match account {
         Some(id) => {
             let id = active_account(app, id.as_str()).await?;
-            let record = app.store.catalog().account(id.as_str()).await?;
+            let record = app.store.catalog().account(&id).await?;
             let retention = record.map(|r| r.retention_days).unwrap_or_default();
             vec![(id, retention)]
         }
@@ -329,7 +329,7 @@ pub async fn privacy_summary(
     let id = active_account(app, account.as_str()).await?;
     let catalog = app.store.catalog();
     let record = catalog
-        .account(id.as_str())
+        .account(&id)
         .await?
         .ok_or_else(|| ServiceError::NotFound("account".into()))?;
     let now = app.now_ms();

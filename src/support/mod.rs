@@ -204,7 +204,7 @@ async fn read_masked(
     let record = app
         .store
         .catalog()
-        .account(account.as_str())
+        .account(account)
         .await
         .map_err(|e| internal("catalog read failed")(&e))?;
     if !matches!(record, Some(r) if r.status == AccountStatus::Active) {

@@ -10,7 +10,7 @@ mod privacy;
 mod tokens;
 mod webhooks;
 
-pub use accounts::{AccountRecord, AccountStatus, ClosureCounts};
+pub use accounts::{AccountName, AccountRecord, AccountStatus, ClosureCounts};
 pub use audit::{AuditEntry, AuditResult, NewAuditEntry};
 pub use connections::{ConnectionRecord, ConnectionStatus, RunEnd};
 pub use data_keys::{DataKeyCounts, DataKeyRow, EpochRow};
@@ -20,6 +20,7 @@ pub use tokens::TokenRecord;
 pub use webhooks::WebhookEndpoint;
 
 use super::{Pool, StoreError};
+use crate::ids::AccountId;
 
 /// Handle on the catalog. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -63,12 +64,12 @@ impl Catalog {
     }
 
     /// Stored deletion receipt (JSON) of a closed account.
-    pub async fn receipt(&self, account: &str) -> Result<Option<String>, StoreError> {
+    pub async fn receipt(&self, account: &AccountId) -> Result<Option<String>, StoreError> {
         let sql = format!(
             "SELECT receipt FROM {}deletion_receipts WHERE account_id = $1",
             self.p
         );
-        on_pool!(&self.pool, p => Ok(sqlx::query_scalar(&sql).bind(account).fetch_optional(p).await?))
+        on_pool!(&self.pool, p => Ok(sqlx::query_scalar(&sql).bind(account.as_str()).fetch_optional(p).await?))
     }
 
     /// Makes deleted catalog rows unrecoverable from the files: on SQLite, checkpoints the
