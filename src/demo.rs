@@ -332,7 +332,9 @@ async fn keep_running(
         NewConnection {
             account: id.clone(),
             marketplace: MarketplaceKind::Bol,
-            credentials_json: Zeroizing::new(fresh.credentials.connection_file(MarketplaceKind::Bol)),
+            credentials_json: Zeroizing::new(
+                fresh.credentials.connection_file(MarketplaceKind::Bol),
+            ),
             settings: bol.settings(MarketplaceKind::Bol),
             interval: Duration::from_secs(60),
         },

@@ -343,7 +343,10 @@ async fn verdict(
 
     let mut stored: BTreeMap<(String, String), Order> = BTreeMap::new();
     for row in &rows {
-        let o = open_order(&keys, row).expect("stored order decrypts").order;
+        let o = open_order(&keys, row)
+            .await
+            .expect("stored order decrypts")
+            .order;
         let key = (o.marketplace.to_string(), o.order_number.to_string());
         if stored.insert(key.clone(), o).is_some() {
             v.problems.push(format!("duplicate order {key:?}"));

@@ -159,7 +159,9 @@ impl Forwarder {
             let Some(row) = store.get_by_id(ev.order_id).await? else {
                 continue;
             };
-            let view = order_view(&keys, &row).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+            let view = order_view(&keys, &row)
+                .await
+                .map_err(|e| ServiceError::Invalid(e.to_string()))?;
             let body = serde_json::to_vec(&Envelope {
                 kind: &ev.event_type,
                 timestamp: self.app.clock.now(),

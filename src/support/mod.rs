@@ -255,7 +255,7 @@ async fn masked_order(
     row: &OrderRow,
     endpoints: &[crate::store::catalog::WebhookEndpoint],
 ) -> Result<MaskedOrder, Box<dyn std::error::Error + Send + Sync>> {
-    let opened = open_order(keys, row)?;
+    let opened = open_order(keys, row).await?;
     let pseudonymized = opened.pseudonymized_at.is_some();
     let o = &opened.order;
     let customer = if pseudonymized {
