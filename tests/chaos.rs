@@ -167,7 +167,19 @@ async fn start_market(kind: MarketplaceKind, orders: usize, seed: u64) -> Market
     let clock = Arc::new(clock);
     let handle = match kind {
         MarketplaceKind::Bol => sandbox::bol::start(config, clock).await,
-        MarketplaceKind::Amazon => sandbox::amazon::start(config, clock).await,
+        // A raised searchOrders plan, announced in `x-amzn-RateLimit-Limit` as Amazon does:
+        // the client adopts it, so an injected 429 costs one refill of a fast bucket
+        // instead of 179 s of the default plan (longer than the settle bound).
+        MarketplaceKind::Amazon => sandbox::amazon::start_with(
+            config,
+            clock,
+            sandbox::amazon::AmazonSandboxOptions {
+                search_orders_plan: Some((2.0, 20)),
+                ..Default::default()
+            },
+        )
+        .await
+        .map(|(handle, _)| handle),
         MarketplaceKind::Ebay => sandbox::ebay::start(config, clock).await,
     }
     .expect("sandbox starts");
