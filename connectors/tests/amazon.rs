@@ -217,7 +217,7 @@ async fn full_sync_round_trips_the_ground_truth_with_pacing_and_no_429() {
             o.customer
                 .shipping
                 .as_ref()
-                .is_some_and(|a| a.street.is_some() && a.last_name.is_some())
+                .is_some_and(|a| a.street.is_some() && a.full_name.is_some())
         })
         .count();
     assert!(with_street > 100, "{with_street}");
@@ -478,7 +478,7 @@ async fn a_malformed_order_fails_alone_and_without_personal_data() {
         values.extend(c.phone.as_deref());
         for a in [&c.shipping, &c.billing].into_iter().flatten() {
             values.extend(
-                [&a.last_name, &a.street, &a.postcode, &a.city, &a.company]
+                [&a.full_name, &a.street, &a.postcode, &a.city, &a.company]
                     .into_iter()
                     .flatten()
                     .map(|v| v.as_str()),

@@ -51,8 +51,13 @@ pub async fn close(
     Ok(Json(serde_json::to_value(receipt).unwrap_or_default()))
 }
 
-/// Connections with status (`needs_reauth` and its reason), cursor and last error:
-/// a backoffice token sees its account's, an admin sees all.
+/// Most failed orders listed per connection; `failed_orders_total` gives the count.
+const FAILED_ORDERS_SHOWN: usize = 50;
+
+/// Connections with status (`needs_reauth` and its reason), cursor and last error, and
+/// the orders the marketplace listed that are not stored (`failed_orders`: order id,
+/// reason naming fields only, attempts): a backoffice token sees its account's, an
+/// admin sees all.
 pub async fn connections(State(app): State<App>, p: Principal) -> Result<Json<Value>, ApiError> {
     let account = match p.role {
         Role::Admin => None,
@@ -64,5 +69,27 @@ pub async fn connections(State(app): State<App>, p: Principal) -> Result<Json<Va
         .catalog()
         .connections(account.as_ref().map(|a| a.as_str()))
         .await?;
-    Ok(Json(json!({ "connections": list })))
+    let mut out = Vec::with_capacity(list.len());
+    for c in list {
+        let failures = match c.account_id.parse::<crate::ids::AccountId>() {
+            Ok(id) if app.store.account_store_exists(&id).await? => {
+                let store = app.store.account(&id).await?;
+                store
+                    .failures()
+                    .await?
+                    .into_iter()
+                    .filter(|f| f.marketplace == c.marketplace)
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        let mut v = serde_json::to_value(&c).unwrap_or_default();
+        v["failed_orders_total"] = json!(failures.len());
+        v["failed_orders"] = json!(failures
+            .into_iter()
+            .take(FAILED_ORDERS_SHOWN)
+            .collect::<Vec<_>>());
+        out.push(v);
+    }
+    Ok(Json(json!({ "connections": out })))
 }

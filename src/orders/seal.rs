@@ -1,12 +1,15 @@
 //! Seal and open: canonical [`Order`] ⇄ [`SealedOrder`]/[`OrderRow`].
 //!
-//! Each personal group (shipping address, billing address, email, phone, delivery notes)
-//! is its own ciphertext, bound to account/table/column/row, so a payload that lacks one
-//! group leaves the stored one intact. The email is also stored as a blind index.
+//! Each personal group (shipping address, billing address, email, phone, delivery notes,
+//! billing email, buyer username, pickup point) is its own ciphertext, bound to
+//! account/table/column/row. The ingest path merges a payload into the stored customer
+//! field by field before sealing, so a payload that lacks a field never erases it. The
+//! email is also stored as a blind index. Business terms are stored in clear as JSON.
 
 use chrono::{DateTime, TimeZone, Utc};
 use ordervault_connectors::{
-    Customer, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus, PersonalText,
+    Customer, FulfilmentMethod, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus,
+    OrderTerms, PersonalText,
 };
 use zeroize::Zeroizing;
 
@@ -105,11 +108,16 @@ pub fn seal_order(keys: &AccountKeys, order: &Order) -> SealedOrder {
         total_minor: order.total_minor,
         country_code: order.country_code.clone(),
         lines: serde_json::to_string(&order.lines).expect("lines serialize"),
+        fulfilment_method: order.terms.fulfilment_method.map(FulfilmentMethod::as_str),
+        terms: serde_json::to_string(&order.terms).expect("terms serialize"),
         shipping_ct: encrypt_json(keys, &row, "shipping", c.shipping.as_ref()),
         billing_ct: encrypt_json(keys, &row, "billing", c.billing.as_ref()),
         email_ct: encrypt_str(keys, &row, "email", c.email.as_ref()),
         phone_ct: encrypt_str(keys, &row, "phone", c.phone.as_ref()),
         notes_ct: encrypt_str(keys, &row, "notes", c.delivery_notes.as_ref()),
+        billing_email_ct: encrypt_str(keys, &row, "billing_email", c.billing_email.as_ref()),
+        buyer_ct: encrypt_str(keys, &row, "buyer", c.buyer_username.as_ref()),
+        pickup_ct: encrypt_json(keys, &row, "pickup", c.pickup_point.as_ref()),
         email_index: c
             .email
             .as_ref()
@@ -147,6 +155,24 @@ fn corrupt(row: &OrderRow, what: impl Into<String>) -> SealError {
     }
 }
 
+/// Decrypts one JSON personal column of `row`.
+fn open_json<T: serde::de::DeserializeOwned>(
+    keyset: &AccountKeyset,
+    row: &OrderRow,
+    col: &str,
+    ct: &Option<Vec<u8>>,
+) -> Result<Option<T>, SealError> {
+    let key = row_key(&row.marketplace, &row.order_number);
+    match decrypt(keyset, &key, col, ct)? {
+        Some(b) => {
+            Ok(Some(serde_json::from_slice(&b).map_err(|_| {
+                corrupt(row, format!("{col} is not valid"))
+            })?))
+        }
+        None => Ok(None),
+    }
+}
+
 /// Decrypts a stored row back into a canonical order.
 pub fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<OpenedOrder, SealError> {
     let key = row_key(&row.marketplace, &row.order_number);
@@ -159,16 +185,6 @@ pub fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<OpenedOrder,
             None => Ok(None),
         }
     };
-    let json = |col: &str, ct: &Option<Vec<u8>>| -> Result<Option<_>, SealError> {
-        match decrypt(keyset, &key, col, ct)? {
-            Some(b) => {
-                Ok(Some(serde_json::from_slice(&b).map_err(|_| {
-                    corrupt(row, format!("{col} is not valid"))
-                })?))
-            }
-            None => Ok(None),
-        }
-    };
     // A pseudonymized order has no customer, whatever the columns say: nothing written
     // later can bring personal data back into a read.
     let customer = if row.pseudonymized_at.is_some() {
@@ -177,10 +193,18 @@ pub fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<OpenedOrder,
         Customer {
             email: text("email", &row.email_ct)?,
             phone: text("phone", &row.phone_ct)?,
-            shipping: json("shipping", &row.shipping_ct)?,
-            billing: json("billing", &row.billing_ct)?,
+            shipping: open_json(keyset, row, "shipping", &row.shipping_ct)?,
+            billing: open_json(keyset, row, "billing", &row.billing_ct)?,
             delivery_notes: text("notes", &row.notes_ct)?,
+            billing_email: text("billing_email", &row.billing_email_ct)?,
+            buyer_username: text("buyer", &row.buyer_ct)?,
+            pickup_point: open_json(keyset, row, "pickup", &row.pickup_ct)?,
         }
+    };
+    // Rows written before issue 14 have no terms: the defaults (nothing known).
+    let terms: OrderTerms = match row.terms.as_deref() {
+        Some(t) => serde_json::from_str(t).map_err(|_| corrupt(row, "terms are not valid"))?,
+        None => OrderTerms::default(),
     };
     let marketplace: MarketplaceKind = row
         .marketplace
@@ -205,6 +229,7 @@ pub fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<OpenedOrder,
             country_code: row.country_code.clone(),
             lines,
             customer,
+            terms,
         },
         pseudonymized_at: row.pseudonymized_at.map(from_ms),
         ingested_at: from_ms(row.ingested_at),

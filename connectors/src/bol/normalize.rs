@@ -9,8 +9,9 @@ use serde_json::Value;
 
 use super::wire;
 use crate::model::{
-    currency_decimals, to_minor_units, Address, Customer, MarketplaceKind, Order, OrderLine,
-    OrderNumber, OrderStatus, PersonalText,
+    currency_decimals, to_minor_units, Address, Amounts, Customer, DeliveryWindow,
+    FulfilmentMethod, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus, OrderTerms,
+    PersonalText, PickupPoint,
 };
 
 /// bol sells in euros only.
@@ -81,9 +82,25 @@ fn shipping_address(s: wire::ShipmentDetails) -> Address {
         extra: present(s.extra_address_information),
         postcode: present(s.zip_code),
         city: present(s.city),
-        state: None,
         country_code: present(s.country_code),
-        vat_id: None,
+        ..Address::default()
+    }
+}
+
+/// The pickup point of a pickup-point order: its name, and the address bol ships to
+/// (which is the point's, not the buyer's home).
+fn pickup_point(name: Option<PersonalText>, shipping: &Address) -> PickupPoint {
+    PickupPoint {
+        name: present(name),
+        address: Some(Address {
+            street: shipping.street.clone(),
+            house_number: shipping.house_number.clone(),
+            house_number_ext: shipping.house_number_ext.clone(),
+            postcode: shipping.postcode.clone(),
+            city: shipping.city.clone(),
+            country_code: shipping.country_code.clone(),
+            ..Address::default()
+        }),
     }
 }
 
@@ -99,16 +116,67 @@ fn billing_address(b: wire::BillingDetails) -> Address {
         extra: present(b.extra_address_information),
         postcode: present(b.zip_code),
         city: present(b.city),
-        state: None,
         country_code: present(b.country_code),
         vat_id: present(b.vat_number),
+        coc_number: present(b.kvk_number),
+        ..Address::default()
     }
+}
+
+/// What one item says about the order's terms.
+#[derive(Default)]
+struct ItemTerms {
+    method: Option<FulfilmentMethod>,
+    unknown_method: bool,
+    window: Option<DeliveryWindow>,
+    cancellation_requested: bool,
+}
+
+/// bol dates (`2018-04-22`) as the start and the last second of that day, UTC.
+fn day(s: &str, end: bool) -> Option<DateTime<Utc>> {
+    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
+    let t = if end {
+        d.and_hms_opt(23, 59, 59)?
+    } else {
+        d.and_hms_opt(0, 0, 0)?
+    };
+    Some(t.and_utc())
+}
+
+fn item_terms(f: Option<&wire::OrderFulfilment>, cancellation: Option<bool>) -> ItemTerms {
+    let mut t = ItemTerms {
+        cancellation_requested: cancellation == Some(true),
+        ..ItemTerms::default()
+    };
+    let Some(f) = f else { return t };
+    match f.method.as_deref() {
+        Some("FBB") => t.method = Some(FulfilmentMethod::Marketplace),
+        Some("FBR") => t.method = Some(FulfilmentMethod::Seller),
+        None => {}
+        Some(_) => t.unknown_method = true,
+    }
+    t.window = match (
+        f.exact_delivery_date.as_deref(),
+        f.latest_delivery_date.as_deref(),
+    ) {
+        (Some(exact), _) => Some(DeliveryWindow {
+            earliest: day(exact, false),
+            latest: day(exact, true),
+        }),
+        (None, Some(latest)) => Some(DeliveryWindow {
+            earliest: None,
+            latest: day(latest, true),
+        }),
+        (None, None) => None,
+    }
+    .filter(|w| w.earliest.is_some() || w.latest.is_some());
+    t
 }
 
 fn line(
     item: wire::OrderOrderItem,
     i: usize,
-) -> Result<(OrderLine, Option<DateTime<Utc>>), NormalizeError> {
+) -> Result<(OrderLine, Option<DateTime<Utc>>, ItemTerms), NormalizeError> {
     let at = |f: &str| format!("orderItems[{i}].{f}");
     if item.order_item_id.trim().is_empty() {
         return Err(err(format!("{} is empty", at("orderItemId"))));
@@ -145,6 +213,17 @@ fn line(
         })?),
         None => None,
     };
+    let mut discount_minor = 0i64;
+    for (d, discount) in item.discounts.iter().enumerate() {
+        let amount = money(
+            discount.amount.as_ref(),
+            &at(&format!("discounts[{d}].amount")),
+        )?;
+        discount_minor = discount_minor
+            .checked_add(amount.abs())
+            .ok_or_else(|| err(format!("{} overflow", at("discounts"))))?;
+    }
+    let terms = item_terms(item.fulfilment.as_ref(), item.cancellation_request);
     let sku = item
         .offer
         .and_then(|o| o.reference)
@@ -158,11 +237,29 @@ fn line(
             quantity: item.quantity,
             quantity_shipped: item.quantity_shipped,
             quantity_cancelled: item.quantity_cancelled,
-            unit_price_minor,
+            unit_price_minor: Some(unit_price_minor),
             total_minor,
+            discount_minor,
+            tax_minor: None,
         },
         changed,
+        terms,
     ))
+}
+
+/// Checks that a detail answers for the order that was asked for, then normalizes it: a
+/// detail for another id must never be stored in place of the listed order.
+pub fn order_for(
+    detail: wire::Order,
+    requested: &OrderNumber,
+    listed_placed_at: Option<DateTime<Utc>>,
+) -> Result<Order, NormalizeError> {
+    if detail.order_id.trim() != requested.as_str() {
+        return Err(err(
+            "orderId of the detail differs from the order requested",
+        ));
+    }
+    order(detail, listed_placed_at)
 }
 
 /// Turns an order detail into a canonical order.
@@ -170,6 +267,13 @@ fn line(
 /// Status comes from item quantities ([`OrderStatus::from_lines`]); `updated_at` is the
 /// newest item `latestChangedDateTime`; a fully shipped order counts as fulfilled, and a
 /// fully cancelled one as cancelled, at that same time (bol has no per-order timestamps).
+/// Without any `latestChangedDateTime` (older shapes) there is no evidence of when the
+/// order shipped: `fulfilled_at`/`cancelled_at` stay `None` and the service uses the time
+/// it first saw the status, never the placement time.
+///
+/// Money: `unitPrice` and `totalPrice` as bol states them; bol prices are what the buyer
+/// pays, so item `discounts` are recorded per line but not subtracted again; bol sends no
+/// order total, so the total is the lines' sum and reconciles by construction.
 /// `listed_placed_at` stands in when the detail omits `orderPlacedDateTime` (optional in
 /// the `Order` schema, required in `ReducedOrder`).
 pub fn order(
@@ -187,14 +291,33 @@ pub fn order(
     }
     let mut lines = Vec::with_capacity(detail.order_items.len());
     let mut updated_at = placed_at;
+    let mut changed_at: Option<DateTime<Utc>> = None;
+    let mut methods = Vec::new();
+    let mut window: Option<DeliveryWindow> = None;
+    let mut cancellation_requested = false;
     for (i, raw) in detail.order_items.into_iter().enumerate() {
         let item: wire::OrderOrderItem = typed(raw, &format!("orderItems[{i}]"))?;
-        let (l, changed) = line(item, i)?;
+        let (l, changed, t) = line(item, i)?;
         if let Some(c) = changed {
             updated_at = updated_at.max(c);
+            changed_at = changed_at.max(Some(c));
         }
+        if t.unknown_method {
+            return Err(err(format!(
+                "orderItems[{i}].fulfilment.method has an unknown value"
+            )));
+        }
+        methods.extend(t.method);
+        window = window.or(t.window);
+        cancellation_requested |= t.cancellation_requested;
         lines.push(l);
     }
+    // One method for the order only when every item that names one agrees; a mixed
+    // order says nothing.
+    let fulfilment_method = match methods.first() {
+        Some(first) if methods.iter().all(|m| m == first) => Some(*first),
+        _ => None,
+    };
     let total_minor = lines
         .iter()
         .try_fold(0i64, |acc, l| acc.checked_add(l.total_minor))
@@ -208,8 +331,10 @@ pub fn order(
         _ => None,
     };
     let status = OrderStatus::from_lines(&lines);
+    let pickup = detail.pickup_point == Some(true);
     let mut customer = Customer::default();
     let mut country_code = None;
+    let mut customer_reference = None;
     if let Some(mut s) = shipment {
         customer.email = present(s.email.take());
         customer.phone = present(s.delivery_phone_number.take());
@@ -217,12 +342,20 @@ pub fn order(
             .country_code
             .as_ref()
             .map(|c| c.trim().to_ascii_uppercase());
-        customer.shipping = Some(shipping_address(s));
+        let point_name = s.pickup_point_name.take();
+        let address = shipping_address(s);
+        if pickup {
+            customer.pickup_point = Some(pickup_point(point_name, &address));
+        }
+        customer.shipping = Some(address);
     }
     if let Some(mut b) = billing {
+        customer.billing_email = present(b.email.take());
         if customer.email.is_none() {
-            customer.email = present(b.email.take());
+            customer.email = customer.billing_email.clone();
         }
+        customer_reference = present(b.order_reference.take())
+            .map(|r| r.as_str().chars().take(128).collect::<String>());
         if country_code.is_none() {
             country_code = b
                 .country_code
@@ -237,11 +370,23 @@ pub fn order(
         status,
         placed_at,
         updated_at,
-        fulfilled_at: (status == OrderStatus::Shipped).then_some(updated_at),
-        cancelled_at: (status == OrderStatus::Cancelled).then_some(updated_at),
+        fulfilled_at: changed_at.filter(|_| status == OrderStatus::Shipped),
+        cancelled_at: changed_at.filter(|_| status == OrderStatus::Cancelled),
         currency: CURRENCY.into(),
         total_minor,
         country_code: country_code.filter(|c| !c.is_empty()),
+        terms: OrderTerms {
+            fulfilment_method,
+            pickup_point: pickup,
+            delivery_window: window,
+            cancellation_requested,
+            customer_reference,
+            payment_status: None,
+            amounts: Amounts {
+                lines_minor: total_minor,
+                ..Amounts::default()
+            },
+        },
         lines,
         customer,
     })
@@ -312,9 +457,9 @@ mod tests {
         assert_eq!(o.fulfilled_at, Some(o.updated_at));
         assert_eq!(o.cancelled_at, None);
         assert_eq!(o.total_minor, 3998 + 10);
-        assert_eq!(o.lines[0].unit_price_minor, 1999);
+        assert_eq!(o.lines[0].unit_price_minor, Some(1999));
         assert_eq!(o.lines[0].sku.as_deref(), Some("MijnOffer0021"));
-        assert_eq!(o.lines[1].unit_price_minor, 10);
+        assert_eq!(o.lines[1].unit_price_minor, Some(10));
         assert_eq!(o.lines[1].sku, None);
         assert_eq!(o.country_code.as_deref(), Some("NL"));
         let ship = o.customer.shipping.as_ref().unwrap();
@@ -334,6 +479,129 @@ mod tests {
     }
 
     #[test]
+    fn business_terms_companies_and_references() {
+        let o = order(serde_json::from_value(detail()).unwrap(), None).unwrap();
+        assert_eq!(
+            o.terms.fulfilment_method,
+            Some(FulfilmentMethod::Marketplace)
+        );
+        assert!(!o.terms.pickup_point && o.customer.pickup_point.is_none());
+        assert!(!o.terms.cancellation_requested);
+        assert_eq!(
+            o.terms.customer_reference.as_deref(),
+            Some("Mijn order ref")
+        );
+        let w = o.terms.delivery_window.unwrap();
+        assert_eq!(w.earliest, None);
+        assert_eq!(w.latest, parse_time("2018-04-22T23:59:59Z"));
+        assert_eq!(o.terms.amounts.lines_minor, o.total_minor);
+        let bill = o.customer.billing.as_ref().unwrap();
+        assert_eq!(bill.company.as_deref(), Some("Pieter Post"));
+        assert_eq!(bill.coc_number.as_deref(), Some("99887766"));
+        assert_eq!(bill.first_name.as_deref(), Some("Pieter"));
+        assert!(o
+            .customer
+            .billing_email
+            .as_deref()
+            .unwrap()
+            .starts_with("2yldzdi2"));
+        assert!(o.customer.email.as_deref().unwrap().starts_with("27zoytzc"));
+
+        let mut d = detail();
+        d["orderItems"][1]["fulfilment"] =
+            json!({"method": "FBR", "exactDeliveryDate": "2018-04-21"});
+        d["orderItems"][1]["cancellationRequest"] = json!(true);
+        d["orderItems"][0]["discounts"] = json!([{"title": "korting", "amount": 1.5}]);
+        let o = order(serde_json::from_value(d.clone()).unwrap(), None).unwrap();
+        assert_eq!(o.terms.fulfilment_method, None, "FBB and FBR mixed");
+        assert!(o.terms.cancellation_requested);
+        assert_eq!(o.lines[0].discount_minor, 150);
+        assert_eq!(
+            o.lines[0].total_minor, 3998,
+            "bol prices are what the buyer pays"
+        );
+        assert_eq!(o.terms.amounts.discount_minor, 0);
+        d["orderItems"][0]["fulfilment"]["method"] = json!("FBR");
+        let o = order(serde_json::from_value(d.clone()).unwrap(), None).unwrap();
+        assert_eq!(o.terms.fulfilment_method, Some(FulfilmentMethod::Seller));
+        let w = o.terms.delivery_window.unwrap();
+        assert_eq!(
+            w.latest,
+            parse_time("2018-04-22T23:59:59Z"),
+            "first item's window"
+        );
+        d["orderItems"][0]["fulfilment"]["method"] = json!("DROPSHIP");
+        let e = order(serde_json::from_value(d).unwrap(), None)
+            .unwrap_err()
+            .0;
+        assert_eq!(e, "orderItems[0].fulfilment.method has an unknown value");
+    }
+
+    #[test]
+    fn pickup_point_orders_keep_the_point_apart() {
+        let mut d = detail();
+        d["pickupPoint"] = json!(true);
+        d["shipmentDetails"]["pickupPointName"] = json!("PostNL punt Jumbo Centrum");
+        let o = order(serde_json::from_value(d).unwrap(), None).unwrap();
+        assert!(o.terms.pickup_point);
+        let p = o.customer.pickup_point.as_ref().unwrap();
+        assert_eq!(p.name.as_deref(), Some("PostNL punt Jumbo Centrum"));
+        let a = p.address.as_ref().unwrap();
+        assert_eq!(a.street.as_deref(), Some("Skywalkerstraat"));
+        assert_eq!(a.house_number.as_deref(), Some("199"));
+        assert_eq!(a.first_name, None, "the point's address has no buyer name");
+        let ship = o.customer.shipping.as_ref().unwrap();
+        assert_eq!(ship.first_name.as_deref(), Some("Hans"));
+    }
+
+    #[test]
+    fn a_detail_for_another_order_is_refused() {
+        let asked = OrderNumber::parse("1042823871").unwrap();
+        let e = order_for(serde_json::from_value(detail()).unwrap(), &asked, None)
+            .unwrap_err()
+            .0;
+        assert_eq!(e, "orderId of the detail differs from the order requested");
+        let asked = OrderNumber::parse("1042823870").unwrap();
+        assert!(order_for(serde_json::from_value(detail()).unwrap(), &asked, None).is_ok());
+    }
+
+    #[test]
+    fn without_change_times_nothing_claims_when_it_shipped() {
+        let mut d = detail();
+        for item in d["orderItems"].as_array_mut().unwrap() {
+            item.as_object_mut()
+                .unwrap()
+                .remove("latestChangedDateTime");
+        }
+        let o = order(serde_json::from_value(d.clone()).unwrap(), None).unwrap();
+        assert_eq!(o.status, OrderStatus::Shipped);
+        assert_eq!(o.fulfilled_at, None, "never the placement time");
+        assert_eq!(o.updated_at, o.placed_at);
+        d["orderItems"][0]["quantityShipped"] = json!(0);
+        d["orderItems"][0]["quantityCancelled"] = json!(2);
+        let o = order(serde_json::from_value(d).unwrap(), None).unwrap();
+        assert_eq!((o.status, o.cancelled_at), (OrderStatus::Cancelled, None));
+    }
+
+    #[test]
+    fn names_and_house_numbers_stay_as_bol_splits_them() {
+        let mut d = detail();
+        d["shipmentDetails"]["firstName"] = json!("");
+        d["shipmentDetails"]["surname"] = json!("ML Bau & Energie GmbH");
+        d["shipmentDetails"]["streetName"] = json!("Ringstr.209");
+        d["shipmentDetails"]
+            .as_object_mut()
+            .unwrap()
+            .remove("houseNumber");
+        let o = order(serde_json::from_value(d).unwrap(), None).unwrap();
+        let s = o.customer.shipping.unwrap();
+        assert_eq!(s.first_name, None);
+        assert_eq!(s.last_name.as_deref(), Some("ML Bau & Energie GmbH"));
+        assert_eq!(s.street.as_deref(), Some("Ringstr.209"));
+        assert_eq!(s.house_number, None);
+    }
+
+    #[test]
     fn missing_billing_and_old_field_names_are_fine() {
         let mut d = detail();
         let obj = d.as_object_mut().unwrap();
@@ -342,7 +610,10 @@ mod tests {
         obj.insert("pickUpPoint".into(), json!(true));
         let o = order(serde_json::from_value(d).unwrap(), None).unwrap();
         assert!(o.customer.billing.is_none());
+        assert!(o.customer.billing_email.is_none());
         assert!(o.customer.shipping.is_some());
+        assert!(o.terms.pickup_point, "v4 spelling pickUpPoint");
+        assert!(o.customer.pickup_point.is_some());
     }
 
     #[test]
