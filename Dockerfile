@@ -1,15 +1,39 @@
-# Release build of ordervault, run as an unprivileged user.
-FROM rust:1.95-bookworm AS build
+# ordervault, run as a fixed unprivileged user (uid/gid 10001).
+#
+# The binary comes from one of two builder stages, chosen with the build arg BUILDER:
+#   BUILDER=cargo (default)  compile in rust:1.95-bookworm (needs crates.io from inside the build)
+#   BUILDER=prebuilt         copy a binary built on a Debian bookworm host (same glibc), e.g.
+#       cargo build --release --bin ordervault
+#       podman build --build-arg BUILDER=prebuilt -t ordervault .
+#     BINARY picks which one (default target/release/ordervault; .dockerignore lets only the
+#     release and debug ordervault binaries out of target/). scripts/compose-smoke.sh uses
+#     BINARY=target/debug/ordervault so CI needs no release build.
+# The unused builder stage is skipped (BuildKit and buildah both skip stages the target does not use).
+ARG BUILDER=cargo
+
+FROM rust:1.95-bookworm AS builder-cargo
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked --bin ordervault
+RUN cargo build --release --locked --bin ordervault \
+    && install -D target/release/ordervault /out/ordervault
+
+FROM scratch AS builder-prebuilt
+ARG BINARY=target/release/ordervault
+COPY ${BINARY} /out/ordervault
+
+FROM builder-${BUILDER} AS builder
 
 FROM debian:bookworm-slim
+# A fixed uid/gid, so the master key file (a bind-mounted file secret, keeping its host owner and
+# mode) can be given to exactly this user on the host: chown 10001:10001 secrets/master.key.
+ARG APP_UID=10001
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --home /var/lib/ordervault --create-home ordervault
-COPY --from=build /src/target/release/ordervault /usr/local/bin/ordervault
-USER ordervault
+    && groupadd --gid "${APP_UID}" ordervault \
+    && useradd --uid "${APP_UID}" --gid "${APP_UID}" --no-log-init \
+        --home-dir /var/lib/ordervault --create-home --shell /usr/sbin/nologin ordervault
+COPY --from=builder /out/ordervault /usr/local/bin/ordervault
+USER ${APP_UID}:${APP_UID}
 WORKDIR /var/lib/ordervault
 ENV ORDERVAULT__SERVER__BIND=0.0.0.0:8080 \
     ORDERVAULT__LOG__FORMAT=json
