@@ -62,6 +62,9 @@ fn has_personal(r: &OrderRow) -> bool {
         &r.email_ct,
         &r.phone_ct,
         &r.notes_ct,
+        &r.billing_email_ct,
+        &r.buyer_ct,
+        &r.pickup_ct,
         &r.email_index,
     ]
     .iter()
@@ -321,6 +324,9 @@ fn ciphertext_forms(rows: &[OrderRow]) -> Vec<Vec<u8>> {
             &r.email_ct,
             &r.phone_ct,
             &r.notes_ct,
+            &r.billing_email_ct,
+            &r.buyer_ct,
+            &r.pickup_ct,
             &r.email_index,
         ]
         .into_iter()
