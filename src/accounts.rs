@@ -1,4 +1,4 @@
-//! Account life cycle: creation (key, store, catalog row) and listing. Closure lives in
+//! Account life cycle: creation (catalog row and key, store, then active) and listing. Closure lives in
 //! `privacy::closure`, since it is a deletion guarantee.
 
 use crate::app::App;
@@ -17,7 +17,12 @@ fn validate_name(name: &str) -> Result<String, ServiceError> {
     Ok(name.to_owned())
 }
 
-/// Creates an account: its store (file or schema), its wrapped key and its catalog row.
+/// Creates an account, as a resumable state machine: first the catalog row (status
+/// `creating`) with its wrapped key, then the store (file or schema, migrated), then
+/// `creating` → `active`. A failure leaves a row that says so; creating an account with
+/// the same name again resumes that row (same id, key and retention) instead of making
+/// a second one. Nothing serves an account before it is active, and start-up never
+/// fails because a creation did.
 pub async fn create_account(
     app: &App,
     name: &str,
@@ -30,28 +35,60 @@ pub async fn create_account(
             "retention days must be between 1 and 3650".into(),
         ));
     }
-    let id = AccountId::generate();
-    let location = app.store.create_account_store(&id).await?;
-    let (version, wrapped) = app.keyring.new_account_key(&id);
-    let record = AccountRecord {
-        id: id.to_string(),
-        name,
-        status: AccountStatus::Active,
-        retention_days: i64::from(retention),
-        store_location: location,
-        created_at: app.now_ms(),
-        closing_started_at: None,
-        closed_at: None,
+    let catalog = app.store.catalog();
+    let record = match catalog.creating_account_named(&name).await? {
+        Some(unfinished) => {
+            tracing::info!(account = %unfinished.id, "resuming an unfinished account creation");
+            unfinished
+        }
+        None => {
+            let id = AccountId::generate();
+            let (version, wrapped) = app.keyring.new_account_key(&id);
+            let record = AccountRecord {
+                id: id.to_string(),
+                name,
+                status: AccountStatus::Creating,
+                retention_days: i64::from(retention),
+                store_location: app.store.account_store_location(&id),
+                created_at: app.now_ms(),
+                closing_started_at: None,
+                closed_at: None,
+            };
+            catalog
+                .insert_account(
+                    &record,
+                    &wrapped.0,
+                    i64::from(version),
+                    &app.keyring.fingerprint(),
+                )
+                .await?;
+            record
+        }
     };
-    app.store
-        .catalog()
-        .insert_account(
-            &record,
-            &wrapped.0,
-            i64::from(version),
-            &app.keyring.fingerprint(),
-        )
-        .await?;
+    finish_creation(app, record).await
+}
+
+/// The steps after the catalog row: store, then `active`. Idempotent.
+async fn finish_creation(
+    app: &App,
+    mut record: AccountRecord,
+) -> Result<AccountRecord, ServiceError> {
+    let id = AccountId::parse(&record.id)
+        .map_err(|_| ServiceError::Invalid("stored account id is malformed".into()))?;
+    app.store.create_account_store(&id).await?;
+    if !app.store.catalog().finish_creating(id.as_str()).await? {
+        // Someone else finished it, or closed it meanwhile: report what the catalog says.
+        let now = app.store.catalog().account(id.as_str()).await?;
+        match now {
+            Some(a) if a.status == AccountStatus::Active => return Ok(a),
+            _ => {
+                return Err(ServiceError::Conflict(
+                    "account creation was abandoned".into(),
+                ))
+            }
+        }
+    }
+    record.status = AccountStatus::Active;
     tracing::info!(account = %id, "account created");
     Ok(record)
 }

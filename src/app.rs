@@ -11,7 +11,7 @@ use crate::config::Settings;
 use crate::crypto::MasterKey;
 use crate::error::ServiceError;
 use crate::keyring::Keyring;
-use crate::store::Store;
+use crate::store::{StatementHook, Store};
 
 /// Environment variable holding the master key (base64), preferred over the key file.
 pub const MASTER_KEY_ENV: &str = "ORDERVAULT_MASTER_KEY";
@@ -30,13 +30,25 @@ pub struct App {
 impl App {
     /// Opens the store, loads the master key and checks it against the catalog.
     pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, ServiceError> {
+        Self::build_with(settings, clock, None).await
+    }
+
+    /// [`App::build`] with a hook on every migration statement (tests: recording them,
+    /// injecting a failure into an account creation).
+    #[doc(hidden)]
+    pub async fn build_with(
+        settings: Settings,
+        clock: SharedClock,
+        migration_hook: Option<StatementHook>,
+    ) -> Result<Self, ServiceError> {
         std::fs::create_dir_all(&settings.data.dir).map_err(|e| {
             ServiceError::Invalid(format!(
                 "cannot create data directory {}: {e}",
                 settings.data.dir.display()
             ))
         })?;
-        let store = Store::open(&settings.database, &settings.data.dir).await?;
+        let store =
+            Store::open_with(&settings.database, &settings.data.dir, migration_hook).await?;
         let master = load_master_key(&settings, &store).await?;
         let keyring = Keyring::open(master, store.catalog().clone(), clock.clone()).await?;
         Ok(Self {

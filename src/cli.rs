@@ -54,6 +54,8 @@ pub enum Command {
         #[arg(long)]
         now: bool,
     },
+    /// Compare the catalog with the stores that exist and report leftovers (read only).
+    Doctor,
     /// Data subject rights: export or erase a customer's data in one account.
     #[command(subcommand)]
     Subject(SubjectCommand),
@@ -195,7 +197,8 @@ pub enum KeysCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
-    /// Create an account with its own key and store.
+    /// Create an account with its own key and store. If a creation of an account with
+    /// this name failed half-way (status `creating`), this resumes it instead.
     Create {
         name: String,
         /// Days after fulfilment before customer data is pseudonymized.

@@ -13,6 +13,7 @@ pub mod config;
 pub mod crypto;
 #[cfg(feature = "sandbox")]
 pub mod demo;
+pub mod doctor;
 pub mod error;
 pub mod forward;
 pub mod ids;

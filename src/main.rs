@@ -93,6 +93,16 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Subject(c) => subject(app, c).await,
+        Command::Doctor => {
+            let report = ordervault::doctor::check(app).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if report.is_clean() {
+                eprintln!("doctor: catalog and stores agree");
+            } else {
+                eprintln!("doctor: findings above (not fatal; see README, \"Running on Citus\")");
+            }
+            Ok(())
+        }
         Command::Privacy { account } => {
             let id = account
                 .parse()

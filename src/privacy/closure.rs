@@ -72,7 +72,10 @@ pub async fn close_account_until(
 
     // 1. Stop new work and record what is about to be deleted (first run only).
     if record.status == AccountStatus::Active || catalog.closure_counts(id).await?.is_none() {
-        let orders = if app.store.account_store_exists(&account).await? {
+        // An unfinished creation never held orders, and its store may be half-migrated.
+        let orders = if record.status != AccountStatus::Creating
+            && app.store.account_store_exists(&account).await?
+        {
             app.store.account(&account).await?.count_orders().await?
         } else {
             0

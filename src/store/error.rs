@@ -7,6 +7,13 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// A migration of one store (schema or file) failed; nothing of it was applied.
+    #[error("database migration of {scope} failed: {source}")]
+    MigrationOf {
+        scope: String,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
     #[error("account {0} has no store (closed, or never created)")]
     NoAccountStore(String),
     #[error("{action} {path}: {source}")]

@@ -23,6 +23,7 @@ macro_rules! on_pool {
 pub mod catalog;
 mod error;
 mod failures;
+pub mod migrate;
 mod orders;
 pub mod outbox;
 mod postgres;
@@ -37,11 +38,13 @@ use sqlx::{PgPool, SqlitePool};
 pub use catalog::Catalog;
 pub use error::StoreError;
 pub use failures::IngestFailure;
+pub use migrate::StatementHook;
 pub use orders::{AccountStore, OrderRow, SealedOrder, UpsertOutcome, UpsertResult};
 pub use privacy::{DueCutoffs, DueRow, PrivacyCounts};
 
 use crate::config::DatabaseSettings;
 use crate::ids::AccountId;
+use catalog::AccountStatus;
 
 /// A connection pool of either backend.
 #[derive(Clone, Debug)]
@@ -85,23 +88,65 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (and migrates) the catalog of the configured backend.
+    /// Opens (and migrates) the catalog of the configured backend, then the stores of
+    /// the accounts the catalog lists as active or being created.
     pub async fn open(settings: &DatabaseSettings, data_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(settings, data_dir, None).await
+    }
+
+    /// [`Store::open`] with a hook that sees every migration statement before it is sent
+    /// (tests: recording, fault injection). It stays for account stores created later.
+    pub async fn open_with(
+        settings: &DatabaseSettings,
+        data_dir: &Path,
+        hook: Option<StatementHook>,
+    ) -> Result<Self, StoreError> {
         let url = settings.url.trim();
-        if url.is_empty() {
-            let (backend, pool) = sqlite::SqliteBackend::open(settings, data_dir).await?;
-            Ok(Self {
+        let store = if url.is_empty() {
+            let (backend, pool) = sqlite::SqliteBackend::open(settings, data_dir, hook).await?;
+            Self {
                 backend: Arc::new(Backend::Sqlite(backend)),
                 catalog: Catalog::new(Pool::Sqlite(pool), ""),
-            })
+            }
         } else {
-            let backend = postgres::PgBackend::open(settings, url).await?;
+            let backend = postgres::PgBackend::open(settings, url, hook).await?;
             let pool = backend.pool().clone();
-            Ok(Self {
+            Self {
                 backend: Arc::new(Backend::Postgres(backend)),
                 catalog: Catalog::new(Pool::Postgres(pool), "ordervault."),
-            })
+            }
+        };
+        store.upgrade_account_stores().await?;
+        Ok(store)
+    }
+
+    /// Brings the account schemas up to the current migrations (an upgrade adds tables to
+    /// stores created by an older version). Only accounts the catalog lists as active or
+    /// creating; a failure is fatal for an active account (its code needs the new
+    /// tables) and only logged for an unfinished creation, which `account create`
+    /// resumes. SQLite files are migrated when first opened instead.
+    async fn upgrade_account_stores(&self) -> Result<(), StoreError> {
+        let Backend::Postgres(pg) = &*self.backend else {
+            return Ok(());
+        };
+        for record in self.catalog.accounts_in_service().await? {
+            let Ok(id) = AccountId::parse(&record.id) else {
+                continue;
+            };
+            match (pg.upgrade(&id).await, record.status) {
+                (Ok(true), _) => {}
+                (Ok(false), status) => {
+                    if status == AccountStatus::Active {
+                        tracing::warn!(account = %id, "active account has no store; `ordervault doctor` lists it");
+                    }
+                }
+                (Err(e), AccountStatus::Creating) => {
+                    tracing::warn!(account = %id, error = %e, "unfinished account creation not migrated; `account create` with its name resumes it");
+                }
+                (Err(e), _) => return Err(e),
+            }
         }
+        Ok(())
     }
 
     pub fn kind(&self) -> BackendKind {
@@ -118,9 +163,36 @@ impl Store {
     /// Creates (idempotently) and migrates an account's store; returns where it lives.
     pub async fn create_account_store(&self, account: &AccountId) -> Result<String, StoreError> {
         match &*self.backend {
-            Backend::Sqlite(b) => b.create(account).await,
-            Backend::Postgres(b) => b.create(account).await,
+            Backend::Sqlite(b) => b.create(account).await?,
+            Backend::Postgres(b) => b.create(account).await?,
         }
+        Ok(self.account_store_location(account))
+    }
+
+    /// Where the account's store lives (or will live): a file path or a schema name.
+    pub fn account_store_location(&self, account: &AccountId) -> String {
+        match &*self.backend {
+            Backend::Sqlite(b) => b.location(account),
+            Backend::Postgres(_) => postgres::PgBackend::location(account),
+        }
+    }
+
+    /// Names of every store present on disk or in the database (`<id>.db` files,
+    /// `acct_<id>` schemas), whether or not the catalog knows them. For `doctor` only.
+    pub async fn account_store_names(&self) -> Result<Vec<String>, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(b) => b.store_names(),
+            Backend::Postgres(b) => b.store_names().await,
+        }
+    }
+
+    /// The account id a store name belongs to (see [`Store::account_store_names`]).
+    pub fn account_of_store_name(&self, name: &str) -> Option<AccountId> {
+        let id = match &*self.backend {
+            Backend::Sqlite(_) => name.strip_suffix(".db"),
+            Backend::Postgres(_) => name.strip_prefix("acct_"),
+        }?;
+        AccountId::parse(id).ok()
     }
 
     /// Opens an existing account store.

@@ -1,12 +1,16 @@
 //! The PostgreSQL backend: the catalog in schema `ordervault`, one schema `acct_<id>`
 //! per account, one shared pool. No cross-schema foreign keys, so the layout runs
-//! unchanged on Citus schema-based sharding. Migrations run per schema with the
-//! connection's `search_path` pointed at it.
+//! unchanged on Citus schema-based sharding. Migrations run per schema through our own
+//! migrator (`migrate.rs`), one statement per query.
+//!
+//! It never migrates or creates a schema because it happens to exist in `pg_namespace`:
+//! which account schemas to migrate is the catalog's decision (`Store::open`).
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
+use super::migrate::{run_postgres, StatementHook};
 use super::{AccountStore, Pool, StoreError};
 use crate::config::DatabaseSettings;
 use crate::ids::AccountId;
@@ -19,55 +23,52 @@ pub(super) const CATALOG_SCHEMA: &str = "ordervault";
 
 pub(super) struct PgBackend {
     pool: PgPool,
-}
-
-/// Creates `schema` if needed and applies `migrator` inside it.
-async fn migrate_schema(
-    pool: &PgPool,
-    schema: &str,
-    migrator: &Migrator,
-) -> Result<(), StoreError> {
-    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
-        .execute(pool)
-        .await?;
-    let mut conn = pool.acquire().await?;
-    // The search_path change must not leak to other users of this pooled connection.
-    conn.close_on_drop();
-    sqlx::query(&format!("SET search_path TO \"{schema}\""))
-        .execute(&mut *conn)
-        .await?;
-    migrator.run_direct(&mut *conn).await?;
-    Ok(())
+    hook: Option<StatementHook>,
 }
 
 impl PgBackend {
-    pub(super) async fn open(settings: &DatabaseSettings, url: &str) -> Result<Self, StoreError> {
+    /// Connects and brings the catalog schema up to date (no DDL when it already is).
+    pub(super) async fn open(
+        settings: &DatabaseSettings,
+        url: &str,
+        hook: Option<StatementHook>,
+    ) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
             .connect(url)
             .await?;
-        migrate_schema(&pool, CATALOG_SCHEMA, &CATALOG).await?;
-        // Bring every existing account schema up to the current migrations (an upgrade
-        // adds tables to stores created by an older version).
-        let schemas: Vec<String> = sqlx::query_scalar(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'acct\\_%' ORDER BY nspname",
-        )
-        .fetch_all(&pool)
-        .await?;
-        for schema in schemas {
-            migrate_schema(&pool, &schema, &ACCOUNT).await?;
-        }
-        Ok(Self { pool })
+        run_postgres(&pool, CATALOG_SCHEMA, &CATALOG, hook.as_ref()).await?;
+        Ok(Self { pool, hook })
     }
 
     pub(super) fn pool(&self) -> &PgPool {
         &self.pool
     }
 
-    pub(super) async fn create(&self, account: &AccountId) -> Result<String, StoreError> {
-        let schema = account.schema_name();
-        migrate_schema(&self.pool, &schema, &ACCOUNT).await?;
-        Ok(format!("postgres schema {schema}"))
+    /// Creates the account's schema if needed and applies pending migrations.
+    pub(super) async fn create(&self, account: &AccountId) -> Result<(), StoreError> {
+        run_postgres(
+            &self.pool,
+            &account.schema_name(),
+            &ACCOUNT,
+            self.hook.as_ref(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Applies pending migrations to an existing account schema; `false` when the
+    /// schema does not exist (nothing is created).
+    pub(super) async fn upgrade(&self, account: &AccountId) -> Result<bool, StoreError> {
+        if !self.exists(account).await? {
+            return Ok(false);
+        }
+        self.create(account).await?;
+        Ok(true)
+    }
+
+    pub(super) fn location(account: &AccountId) -> String {
+        format!("postgres schema {}", account.schema_name())
     }
 
     pub(super) fn account(&self, account: &AccountId) -> AccountStore {
@@ -84,6 +85,15 @@ impl PgBackend {
             .fetch_one(&self.pool)
             .await?;
         Ok(n > 0)
+    }
+
+    /// Every schema that looks like an account store (`acct_*`), by name.
+    pub(super) async fn store_names(&self) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'acct\\_%' ORDER BY nspname",
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     pub(super) async fn drop_store(&self, account: &AccountId) -> Result<bool, StoreError> {

@@ -2,6 +2,10 @@
 //! WAL mode, `secure_delete=ON` (erased data is zeroed, not left in free pages), full
 //! fsync on commit, and a bounded LRU of open account pools so one node can serve
 //! thousands of accounts without running out of file handles.
+//!
+//! Account files are migrated when first opened in a process (through our migrator, no
+//! DDL when nothing is pending); a file in `accounts/` is never opened because it exists,
+//! only for an account id the caller got from the catalog.
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -14,6 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 use tokio::sync::Mutex;
 
+use super::migrate::{run_sqlite, StatementHook};
 use super::{AccountStore, Pool, StoreError};
 use crate::config::DatabaseSettings;
 use crate::ids::AccountId;
@@ -25,6 +30,7 @@ pub(super) struct SqliteBackend {
     accounts_dir: PathBuf,
     connections_per_account: u32,
     open: Mutex<LruCache<AccountId, SqlitePool>>,
+    hook: Option<StatementHook>,
 }
 
 fn io_err(action: &'static str, path: &Path, source: std::io::Error) -> StoreError {
@@ -59,18 +65,20 @@ impl SqliteBackend {
     pub(super) async fn open(
         settings: &DatabaseSettings,
         data_dir: &Path,
+        hook: Option<StatementHook>,
     ) -> Result<(Self, SqlitePool), StoreError> {
         let accounts_dir = data_dir.join("accounts");
         std::fs::create_dir_all(&accounts_dir)
             .map_err(|e| io_err("cannot create directory", &accounts_dir, e))?;
         let catalog = connect(&data_dir.join("catalog.db"), true, settings.max_connections).await?;
-        CATALOG.run(&catalog).await?;
+        run_sqlite(&catalog, "catalog", &CATALOG, hook.as_ref()).await?;
         let capacity = NonZeroUsize::new(settings.open_account_stores).unwrap_or(NonZeroUsize::MIN);
         Ok((
             Self {
                 accounts_dir,
                 connections_per_account: settings.connections_per_account,
                 open: Mutex::new(LruCache::new(capacity)),
+                hook,
             },
             catalog,
         ))
@@ -98,15 +106,39 @@ impl SqliteBackend {
             return Err(StoreError::NoAccountStore(account.to_string()));
         }
         let pool = connect(&path, create, self.connections_per_account).await?;
-        ACCOUNT.run(&pool).await?;
+        if let Err(e) = run_sqlite(&pool, account.as_str(), &ACCOUNT, self.hook.as_ref()).await {
+            pool.close().await;
+            return Err(e);
+        }
         // An evicted pool closes when its last user drops it.
         open.put(account.clone(), pool.clone());
         Ok(pool)
     }
 
-    pub(super) async fn create(&self, account: &AccountId) -> Result<String, StoreError> {
+    /// Creates the account's file if needed and applies pending migrations.
+    pub(super) async fn create(&self, account: &AccountId) -> Result<(), StoreError> {
         self.get_or_open(account, true).await?;
-        Ok(self.path(account).display().to_string())
+        Ok(())
+    }
+
+    pub(super) fn location(&self, account: &AccountId) -> String {
+        self.path(account).display().to_string()
+    }
+
+    /// Every file in `accounts/` that looks like an account store (`*.db`), by file name.
+    pub(super) fn store_names(&self) -> Result<Vec<String>, StoreError> {
+        let entries = std::fs::read_dir(&self.accounts_dir)
+            .map_err(|e| io_err("cannot list", &self.accounts_dir, e))?;
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| io_err("cannot list", &self.accounts_dir, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".db") {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names)
     }
 
     pub(super) async fn open_account(

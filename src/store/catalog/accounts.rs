@@ -11,6 +11,9 @@ use super::{Catalog, StoreError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AccountStatus {
+    /// Row, key and store are being made; resumed by `account create` with the same
+    /// name. Serves nothing until `Active`.
+    Creating,
     Active,
     /// Closure started: no new work; resumes to `Closed`.
     Closing,
@@ -20,6 +23,7 @@ pub enum AccountStatus {
 impl AccountStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Creating => "creating",
             Self::Active => "active",
             Self::Closing => "closing",
             Self::Closed => "closed",
@@ -31,6 +35,7 @@ impl FromStr for AccountStatus {
     type Err = StoreError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
+            "creating" => Ok(Self::Creating),
             "active" => Ok(Self::Active),
             "closing" => Ok(Self::Closing),
             "closed" => Ok(Self::Closed),
@@ -144,6 +149,48 @@ impl Catalog {
         on_pool!(&self.pool, p => {
             let rows = sqlx::query(&sql).fetch_all(p).await?;
             rows.iter().map(record).collect()
+        })
+    }
+
+    /// Accounts whose stores the service keeps migrated: active ones and unfinished
+    /// creations, oldest first. Never a closing or closed one.
+    pub async fn accounts_in_service(&self) -> Result<Vec<AccountRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM {}accounts WHERE status IN ('active', 'creating') ORDER BY created_at, id",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(&sql).fetch_all(p).await?;
+            rows.iter().map(record).collect()
+        })
+    }
+
+    /// The oldest unfinished creation of an account with this name, if any.
+    pub async fn creating_account_named(
+        &self,
+        name: &str,
+    ) -> Result<Option<AccountRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM {}accounts WHERE status = 'creating' AND name = $1 \
+             ORDER BY created_at, id LIMIT 1",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            match sqlx::query(&sql).bind(name).fetch_optional(p).await? {
+                Some(r) => Ok(Some(record(&r)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Ends a creation: `creating` → `active`. Returns whether this call did it.
+    pub async fn finish_creating(&self, id: &str) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE {}accounts SET status = 'active' WHERE id = $1 AND status = 'creating'",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            Ok(sqlx::query(&sql).bind(id).execute(p).await?.rows_affected() == 1)
         })
     }
 
