@@ -67,7 +67,9 @@ async fn receive(
             v["data"]["marketplace"].as_str().unwrap_or("?"),
             v["data"]["order_number"].as_str().unwrap_or("?"),
             v["data"]["status"].as_str().unwrap_or("?"),
-            v["data"]["terms"]["fulfilment_method"].as_str().unwrap_or("?"),
+            v["data"]["terms"]["fulfilment_method"]
+                .as_str()
+                .unwrap_or("?"),
         );
     }
     "ok"
