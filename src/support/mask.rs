@@ -355,6 +355,24 @@ mod tests {
             Some("A. d. V."),
             "shipping name first"
         );
+        // Where the source split the name too (an order stored before names were kept
+        // whole), the split parts win, even when only one of them is there.
+        for (first, last, want) in [
+            (Some("Johanna"), Some("Bakker"), "J. B."),
+            (None, Some("Bakker"), "B."),
+            (Some("Johanna"), None, "J."),
+        ] {
+            let c = Customer {
+                shipping: Some(Address {
+                    full_name: Some("Anna de Vries".into()),
+                    first_name: first.map(PersonalText::from),
+                    last_name: last.map(PersonalText::from),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            assert_eq!(mask_customer(&c, None).initials.as_deref(), Some(want));
+        }
         // Nothing known: nothing shown.
         let m = mask_customer(&Customer::default(), None);
         assert_eq!(m, MaskedCustomer::default());
