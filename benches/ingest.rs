@@ -77,7 +77,7 @@ fn bench(c: &mut Criterion) {
                                 account: account.id.parse().expect("id"),
                                 marketplace: MarketplaceKind::Ebay,
                                 credentials_json: Zeroizing::new(creds.clone()),
-                                base_url: Some(format!("http://{}", handle.addr)),
+                                settings: handle.settings(MarketplaceKind::Ebay),
                                 interval: Duration::from_secs(60),
                             },
                         )

@@ -78,7 +78,7 @@ fn main() {
                 credentials_json: Zeroizing::new(
                     r#"{"client_id":"sandbox-client","client_secret":"sandbox-secret","refresh_token":"sandbox-refresh-token"}"#.into(),
                 ),
-                base_url: Some(format!("http://{addr}")),
+                settings: ordervault::connectors::ConnectionSettings::legacy(MarketplaceKind::Ebay, Some(&format!("http://{addr}"))),
                 interval: Duration::from_secs(60),
             },
         )

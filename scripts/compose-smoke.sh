@@ -183,7 +183,8 @@ json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[
 account="$(in_app ordervault account create "Smoke shop" --retention-days 30 | json_field id)"
 token="$(in_app ordervault token create --role backoffice --account "$account" --label smoke)"
 in_app ordervault connection add --account "$account" --marketplace ebay \
-  --credentials-file /tmp/ebay.json --base-url "http://127.0.0.1:$SANDBOX_PORT" --interval 10s >/dev/null
+  --credentials-file /tmp/ebay.json --base-url "http://127.0.0.1:$SANDBOX_PORT" \
+  --auth-url "http://127.0.0.1:$SANDBOX_PORT/identity/v1/oauth2/token" --interval 10s >/dev/null
 
 api_count() {
   curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/orders/new?limit=500" |

@@ -44,6 +44,10 @@ pub enum Command {
         orders: usize,
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// Keep the service running after the tour (with an account that needs
+        /// attention), print the console's URL and an admin token; Ctrl-C ends it.
+        #[arg(long)]
+        keep_running: bool,
     },
     /// Pseudonymize orders past their retention now and print the report.
     Pseudonymize {
@@ -102,9 +106,26 @@ pub enum ConnectionCommand {
         /// JSON connection file: client_id, client_secret (and refresh_token for Amazon/eBay).
         #[arg(long)]
         credentials_file: std::path::PathBuf,
-        /// Marketplace API root, e.g. a sandbox's http://127.0.0.1:PORT (default: the real one).
+        /// Marketplace API root, e.g. a sandbox's http://127.0.0.1:PORT or a proxy
+        /// (default: the real production host).
         #[arg(long)]
         base_url: Option<String>,
+        /// Token endpoint, full URL, e.g. a sandbox's http://127.0.0.1:PORT/auth/o2/token
+        /// (default: the real one: login.bol.com, api.amazon.com, api.ebay.com). Separate
+        /// from --base-url: a proxy for the API does not move auth.
+        #[arg(long)]
+        auth_url: Option<String>,
+        /// Amazon: selling region na, eu or fe (default eu).
+        #[arg(long)]
+        region: Option<String>,
+        /// Amazon: a marketplace id to pull (repeatable), e.g. A1PA6795UKMFR9 for Amazon.de
+        /// (default: the region's home marketplace).
+        #[arg(long = "marketplace-id")]
+        marketplace_ids: Vec<String>,
+        /// Amazon: Orders API version, 2026-01-01 (default) or v0 (deprecated, removed
+        /// by Amazon on 2027-03-27).
+        #[arg(long)]
+        api_version: Option<String>,
         /// How often to sync: 60s, 5m, 1h.
         #[arg(long, default_value = "60s")]
         interval: String,
@@ -122,6 +143,9 @@ pub enum ConnectionCommand {
         /// A new API root, if it changed.
         #[arg(long)]
         base_url: Option<String>,
+        /// A new token endpoint (full URL), if it changed.
+        #[arg(long)]
+        auth_url: Option<String>,
     },
     /// Stop syncing a connection.
     Pause { id: String },

@@ -28,6 +28,9 @@ pub struct DemoOptions {
     /// Orders per marketplace.
     pub orders: usize,
     pub seed: u64,
+    /// After the month jump, add a second account that needs attention, print the
+    /// console's URL and an admin token, and keep syncing until Ctrl-C; then close.
+    pub keep_running: bool,
 }
 
 #[derive(Clone)]
@@ -75,15 +78,6 @@ async fn receive(
     "ok"
 }
 
-fn credentials(kind: MarketplaceKind, c: &SandboxConfig) -> String {
-    let c = &c.credentials;
-    match kind {
-        MarketplaceKind::Bol => serde_json::json!({"client_id": c.client_id, "client_secret": c.client_secret}),
-        _ => serde_json::json!({"client_id": c.client_id, "client_secret": c.client_secret, "refresh_token": c.refresh_token}),
-    }
-    .to_string()
-}
-
 /// Runs the demo to the end and prints a summary.
 pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -107,11 +101,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let shared: ordervault_connectors::clock::SharedClock = Arc::new(clock.clone());
     let mut sandboxes: Vec<(MarketplaceKind, SandboxHandle)> = Vec::new();
     for kind in MarketplaceKind::ALL {
-        let h = match kind {
-            MarketplaceKind::Bol => sandbox::bol::start(config.clone(), shared.clone()).await,
-            MarketplaceKind::Amazon => sandbox::amazon::start(config.clone(), shared.clone()).await,
-            MarketplaceKind::Ebay => sandbox::ebay::start(config.clone(), shared.clone()).await,
-        }?;
+        let h = sandbox::start(kind, config.clone(), shared.clone()).await?;
         println!(
             "  {kind:<6} sandbox on http://{} ({} orders)",
             h.addr, options.orders
@@ -130,6 +120,11 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let hook_addr = listener.local_addr()?;
     let router = axum::Router::new()
         .route("/webhook", axum::routing::post(receive))
+        .route(
+            "/gone",
+            axum::routing::post(|| async { axum::http::StatusCode::GONE }),
+        )
+        .route("/accept", axum::routing::post(|| async { "ok" }))
         .with_state(backoffice.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
     println!("  backoffice webhook receiver on http://{hook_addr}/webhook");
@@ -160,8 +155,8 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             NewConnection {
                 account: account_id.clone(),
                 marketplace: *kind,
-                credentials_json: Zeroizing::new(credentials(*kind, &config)),
-                base_url: Some(format!("http://{}", h.addr)),
+                credentials_json: Zeroizing::new(config.credentials.connection_file(*kind)),
+                settings: h.settings(*kind),
                 interval: Duration::from_secs(60),
             },
         )
@@ -235,6 +230,19 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         support_lookup(api_addr, &account.id, n, support.expose_secret()).await?;
     }
 
+    if options.keep_running {
+        let extra = keep_running(
+            &app,
+            api_addr,
+            hook_addr,
+            &config,
+            shared.clone(),
+            options.seed,
+        )
+        .await?;
+        crate::privacy::closure::close_account(&app, &extra).await?;
+    }
+
     // 7. Closure.
     let receipt = crate::privacy::closure::close_account(&app, &account.id).await?;
     println!(
@@ -284,4 +292,109 @@ async fn pseudonymize_step(app: &App) -> anyhow::Result<u64> {
     Ok(crate::privacy::pseudonymize::sweep(app, None)
         .await?
         .pseudonymized)
+}
+
+/// `--keep-running`: a second account whose orders arrive now (a fresh bol sandbox on
+/// the advanced clock) with an Amazon connection whose credentials are refused and two
+/// webhook endpoints, one answering 410 Gone, so the console has something that needs
+/// attention; then the console's URL and tokens, and sync + forwarding every 10 s until
+/// Ctrl-C. Returns the second account's id, for closure.
+async fn keep_running(
+    app: &App,
+    api_addr: std::net::SocketAddr,
+    hook_addr: std::net::SocketAddr,
+    config: &SandboxConfig,
+    clock: ordervault_connectors::clock::SharedClock,
+    seed: u64,
+) -> anyhow::Result<String> {
+    let fresh = SandboxConfig {
+        seed: seed + 1,
+        ..config.clone()
+    };
+    let bol = sandbox::bol::start(fresh.clone(), clock.clone()).await?;
+    let amazon = sandbox::amazon::start(fresh.clone(), clock).await?;
+    let account = crate::accounts::create_account(app, "Demo Outdoor B.V.", Some(30)).await?;
+    let id: AccountId = account
+        .id
+        .parse()
+        .map_err(|_| anyhow::anyhow!("bad account id"))?;
+    add_connection(
+        app,
+        NewConnection {
+            account: id.clone(),
+            marketplace: MarketplaceKind::Bol,
+            credentials_json: Zeroizing::new(
+                fresh.credentials.connection_file(MarketplaceKind::Bol),
+            ),
+            settings: bol.settings(MarketplaceKind::Bol),
+            interval: Duration::from_secs(60),
+        },
+    )
+    .await?;
+    let refused = serde_json::json!({"client_id": "demo", "client_secret": "wrong", "refresh_token": "wrong"});
+    add_connection(
+        app,
+        NewConnection {
+            account: id.clone(),
+            marketplace: MarketplaceKind::Amazon,
+            credentials_json: Zeroizing::new(refused.to_string()),
+            settings: amazon.settings(MarketplaceKind::Amazon),
+            interval: Duration::from_secs(60),
+        },
+    )
+    .await?;
+    for path in ["accept", "gone"] {
+        add_webhook(
+            app,
+            NewWebhook {
+                account: id.clone(),
+                url: format!("http://{hook_addr}/{path}"),
+                secret: None,
+            },
+        )
+        .await?;
+    }
+    let worker = SyncWorker::new(
+        app.clone(),
+        ClientOptions {
+            unpaced: true,
+            ..ClientOptions::default()
+        },
+    );
+    let forwarder = Forwarder::new(app.clone());
+    worker.run_due(3).await?;
+    forwarder.run_once().await?;
+    let admin = crate::tokens::create_token(app, Role::Admin, None, Some("demo console"))
+        .await?
+        .0;
+    let support = crate::tokens::create_token(app, Role::Support, None, Some("demo support page"))
+        .await?
+        .0;
+    println!(
+        "\nAccount {} (\"Demo Outdoor B.V.\") added: its Amazon credentials are refused and one \
+         of its two webhooks answers 410 Gone, so it needs attention.",
+        account.id
+    );
+    println!("\nOperator console: http://{api_addr}/console");
+    println!("  admin token:   {}", admin.expose_secret());
+    println!("Support page:    http://{api_addr}/support");
+    println!("  support token: {}", support.expose_secret());
+    println!("\nSyncing and forwarding every 10 s; press Ctrl-C to close the accounts and end.");
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = tick.tick() => {
+                if let Err(e) = worker.run_due(3).await {
+                    tracing::warn!(error = %e, "demo sync failed");
+                }
+                if let Err(e) = forwarder.run_once().await {
+                    tracing::warn!(error = %e, "demo forwarding failed");
+                }
+            }
+        }
+    }
+    println!();
+    drop((bol, amazon));
+    Ok(account.id)
 }

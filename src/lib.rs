@@ -16,6 +16,7 @@ pub mod demo;
 pub mod doctor;
 pub mod error;
 pub mod forward;
+pub mod health;
 pub mod ids;
 pub mod ingest;
 pub mod keyring;

@@ -51,8 +51,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox(args).await,
         #[cfg(feature = "sandbox")]
-        Command::Demo { orders, seed } => {
-            ordervault::demo::run(ordervault::demo::DemoOptions { orders, seed }).await
+        Command::Demo {
+            orders,
+            seed,
+            keep_running,
+        } => {
+            ordervault::demo::run(ordervault::demo::DemoOptions {
+                orders,
+                seed,
+                keep_running,
+            })
+            .await
         }
         command => {
             let app = App::build_default(settings).await?;
@@ -249,11 +258,30 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
             marketplace,
             credentials_file,
             base_url,
+            auth_url,
+            region,
+            marketplace_ids,
+            api_version,
             interval,
         } => {
             let marketplace = marketplace
                 .parse()
                 .map_err(|_| anyhow::anyhow!("--marketplace must be bol, amazon or ebay"))?;
+            let settings = ordervault::connectors::ConnectionSettings {
+                base_url,
+                auth_url,
+                region: region
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--region: {e}"))?,
+                marketplace_ids,
+                api_version: api_version
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--api-version: {e}"))?,
+            };
             let account = ordervault::accounts::active_account(app, &account).await?;
             let json = read_credentials(&credentials_file)?;
             let rec = connections::add_connection(
@@ -262,12 +290,21 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
                     account,
                     marketplace,
                     credentials_json: json,
-                    base_url,
+                    settings,
                     interval: connections::parse_interval(&interval)?,
                 },
             )
             .await?;
-            println!("{}", serde_json::to_string_pretty(&rec)?);
+            let info = connections::describe(&rec);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"connection": rec, "marketplace_side": info})
+                )?
+            );
+            if let Some(w) = info.and_then(|i| i.deprecation) {
+                eprintln!("warning: {w}");
+            }
         }
         ConnectionCommand::List { account } => {
             let list = catalog.connections(account.as_deref()).await?;
@@ -275,12 +312,14 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
                 "{:<16}  {:<16}  {:<6}  {:<12}  {:<20}  {:>7}  LAST ERROR",
                 "ID", "ACCOUNT", "MARKET", "STATUS", "CURSOR", "ORDERS"
             );
+            let mut warnings = Vec::new();
             for c in list {
                 let cursor = c
                     .cursor_ms
                     .and_then(chrono::DateTime::from_timestamp_millis)
                     .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
                     .unwrap_or_else(|| "-".into());
+                let info = connections::describe(&c);
                 println!(
                     "{:<16}  {:<16}  {:<6}  {:<12}  {:<20}  {:>7}  {}",
                     c.id,
@@ -289,7 +328,34 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
                     c.status.as_str(),
                     cursor,
                     c.orders_synced,
-                    c.status_reason.or(c.last_error).unwrap_or_default()
+                    c.status_reason
+                        .clone()
+                        .or(c.last_error.clone())
+                        .unwrap_or_default()
+                );
+                if let Some(info) = info {
+                    println!("{:<16}  api {}  auth {}", "", info.api_url, info.auth_url);
+                    if let Some(v) = info.api_version {
+                        let region = info.region.map(|r| r.to_string()).unwrap_or_default();
+                        println!("{:<16}  Orders API {v}, region {region}", "");
+                    }
+                    for m in &info.marketplaces {
+                        println!(
+                            "{:<16}  marketplace {} {} ({}, {})",
+                            "", m.id, m.name, m.country, m.country_code
+                        );
+                    }
+                    if let Some(w) = info.deprecation {
+                        println!("{:<16}  WARNING: {w}", "");
+                        warnings.push(c.id.clone());
+                    }
+                }
+            }
+            if !warnings.is_empty() {
+                eprintln!(
+                    "warning: {} connection(s) use a deprecated marketplace API: {}",
+                    warnings.len(),
+                    warnings.join(", ")
                 );
             }
         }
@@ -297,9 +363,11 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
             id,
             credentials_file,
             base_url,
+            auth_url,
         } => {
             let json = read_credentials(&credentials_file)?;
-            connections::reauthorize(app, &id, &json, base_url.as_deref()).await?;
+            connections::reauthorize(app, &id, &json, base_url.as_deref(), auth_url.as_deref())
+                .await?;
             println!("connection {id} re-authorized and active");
         }
         ConnectionCommand::Pause { id } => {
@@ -416,27 +484,19 @@ async fn sandbox(args: ordervault::cli::SandboxArgs) -> anyhow::Result<()> {
     };
     let clock: ordervault::connectors::clock::SharedClock =
         Arc::new(ordervault::connectors::clock::SystemClock);
-    let creds = config.credentials.clone();
-    let handle = match kind {
-        MarketplaceKind::Bol => sandbox::bol::start(config, clock).await,
-        MarketplaceKind::Amazon => sandbox::amazon::start(config, clock).await,
-        MarketplaceKind::Ebay => sandbox::ebay::start(config, clock).await,
-    }
-    .context("cannot start the sandbox")?;
-    let file = match kind {
-        MarketplaceKind::Bol => {
-            serde_json::json!({"client_id": creds.client_id, "client_secret": creds.client_secret})
-        }
-        _ => {
-            serde_json::json!({"client_id": creds.client_id, "client_secret": creds.client_secret, "refresh_token": creds.refresh_token})
-        }
-    };
+    let file = config.credentials.connection_file(kind);
+    let handle = sandbox::start(kind, config, clock)
+        .await
+        .context("cannot start the sandbox")?;
+    let (base, auth) = (handle.base_url(), handle.auth_url(kind));
     println!(
-        "{kind} sandbox listening on http://{} with {} orders (seed {})",
-        handle.addr, args.orders, args.seed
+        "{kind} sandbox listening on {base} with {} orders (seed {})",
+        args.orders, args.seed
     );
+    println!("base url (--base-url): {base}");
+    println!("auth url (--auth-url): {auth}");
     println!("connection file for it:\n{file}");
-    println!("connect: ordervault connection add --account ID --marketplace {kind} --credentials-file FILE --base-url http://{}", handle.addr);
+    println!("connect: ordervault connection add --account ID --marketplace {kind} --credentials-file FILE --base-url {base} --auth-url {auth}");
     shutdown_signal().await;
     drop(handle);
     Ok(())

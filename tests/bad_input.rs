@@ -50,7 +50,7 @@ async fn connect(
             account: account.clone(),
             marketplace: kind,
             credentials_json: Zeroizing::new(creds.to_string()),
-            base_url: Some(format!("http://{}", handle.addr)),
+            settings: handle.settings(kind),
             interval: std::time::Duration::from_secs(60),
         },
     )
@@ -73,6 +73,7 @@ async fn sync_and_check(
         retry: RetryPolicy::fast(),
         amazon_sleeper: Some(Arc::new(ClockSleeper::Manual(env.clock.clone()))),
         unpaced: true,
+        quotas: None,
     };
     let worker = SyncWorker::with_owner(env.app.clone(), options, "bad-input".into());
     let runs = worker.run_due(1).await.unwrap();
@@ -132,6 +133,7 @@ async fn amazon_malformed_order_is_recorded_not_fatal(env: TestEnv) {
         Arc::new(env.clock.clone()),
         sandbox::amazon::AmazonSandboxOptions {
             malformed_orders: 2,
+            ..Default::default()
         },
     )
     .await

@@ -447,7 +447,9 @@ async fn chaos(database: Option<PgDatabase>) {
             "--credentials-file",
             file.to_str().unwrap(),
             "--base-url",
-            &format!("http://{}", m.handle.addr),
+            &m.handle.base_url(),
+            "--auth-url",
+            &m.handle.auth_url(m.kind),
             "--interval",
             "10s",
         ]);

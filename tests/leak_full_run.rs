@@ -417,7 +417,9 @@ async fn full_run(database: Option<PgDatabase>) {
                 "--credentials-file",
                 creds.to_str().unwrap(),
                 "--base-url",
-                &format!("http://{}", h.addr),
+                &h.base_url(),
+                "--auth-url",
+                &h.auth_url(kind.parse().unwrap()),
             ],
             &log,
         );

@@ -27,6 +27,7 @@ fn options(env: &TestEnv) -> ClientOptions {
         retry: RetryPolicy::fast(),
         amazon_sleeper: Some(Arc::new(ClockSleeper::Manual(env.clock.clone()))),
         unpaced: false,
+        quotas: None,
     }
 }
 
@@ -82,7 +83,7 @@ async fn connect(
             account: id.clone(),
             marketplace: kind,
             credentials_json: Zeroizing::new(credentials(kind, config)),
-            base_url: Some(format!("http://{}", handle.addr)),
+            settings: handle.settings(kind),
             interval: std::time::Duration::from_secs(60),
         },
     )
@@ -277,7 +278,8 @@ async fn revoked_credentials_need_reauth_until_replaced(env: TestEnv) {
         &env.app,
         &conn,
         &credentials(MarketplaceKind::Bol, &config),
-        Some(&format!("http://{}", fresh.addr)),
+        Some(&fresh.base_url()),
+        Some(&fresh.auth_url(MarketplaceKind::Bol)),
     )
     .await
     .unwrap();

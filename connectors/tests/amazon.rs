@@ -1,13 +1,32 @@
-//! The Amazon connector against the Amazon sandbox: a sync must converge to the sandbox's
-//! ground truth (canonical orders, personal data included) through token expiry,
-//! revocation, rate limits and injected faults. Time is a `ManualClock` that the client's
-//! `ClockSleeper` advances, so Amazon's minute-long pacing costs milliseconds.
+//! The Amazon connector on Orders **v0** (deprecated, selectable per connection) against
+//! the Amazon sandbox: the shared contract suite, plus what is v0's own (RDT, getOrderItems
+//! paging and pacing, the v0 wire format). v2026-01-01 has `amazon_v2026.rs`. Time is a
+//! `ManualClock` that the client's `ClockSleeper` advances, so Amazon's minute-long
+//! pacing costs milliseconds.
+
+#[macro_use]
+mod contract;
+
+contract_suite!(super::v0_target());
+
+fn v0_target() -> contract::Target {
+    contract::Target {
+        settings: ordervault_connectors::ConnectionSettings {
+            api_version: Some(ApiVersion::V0),
+            ..Default::default()
+        },
+        rate_limits: true,
+        ..contract::Target::new(ordervault_connectors::MarketplaceKind::Amazon)
+    }
+}
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use ordervault_connectors::amazon::{AmazonClient, AmazonConfig, AmazonCredentials, ClockSleeper};
+use ordervault_connectors::amazon::{
+    AmazonClient, AmazonConfig, AmazonCredentials, ApiVersion, ClockSleeper,
+};
 use ordervault_connectors::clock::{Clock, ManualClock};
 use ordervault_connectors::http::RetryPolicy;
 use ordervault_connectors::sandbox::amazon::{
@@ -54,6 +73,7 @@ impl Env {
     fn client_with(&self, policy: RetryPolicy, page_size: u8, creds: &str) -> AmazonClient {
         let mut cfg = AmazonConfig::for_base(&format!("http://{}", self.sandbox.addr));
         cfg.page_size = page_size;
+        cfg.api_version = ApiVersion::V0;
         AmazonClient::new(
             cfg,
             AmazonCredentials::from_json(creds).unwrap(),
@@ -127,39 +147,7 @@ impl Store {
     }
 }
 
-/// Names the fields in which two canonical orders differ (without printing values).
-fn diff(a: &Order, b: &Order) -> Vec<&'static str> {
-    let mut d = Vec::new();
-    let mut check = |same: bool, name| {
-        if !same {
-            d.push(name)
-        }
-    };
-    check(a.marketplace == b.marketplace, "marketplace");
-    check(a.order_number == b.order_number, "order_number");
-    check(a.status == b.status, "status");
-    check(a.placed_at == b.placed_at, "placed_at");
-    check(a.updated_at == b.updated_at, "updated_at");
-    check(a.fulfilled_at == b.fulfilled_at, "fulfilled_at");
-    check(a.cancelled_at == b.cancelled_at, "cancelled_at");
-    check(a.currency == b.currency, "currency");
-    check(a.total_minor == b.total_minor, "total_minor");
-    check(a.country_code == b.country_code, "country_code");
-    check(a.lines == b.lines, "lines");
-    check(a.customer.email == b.customer.email, "customer.email");
-    check(a.customer.phone == b.customer.phone, "customer.phone");
-    check(
-        a.customer.shipping == b.customer.shipping,
-        "customer.shipping",
-    );
-    check(a.customer.billing == b.customer.billing, "customer.billing");
-    check(
-        a.customer.delivery_notes == b.customer.delivery_notes,
-        "customer.delivery_notes",
-    );
-    check(a == b, "(whole order)");
-    d
-}
+use contract::diff;
 
 /// Every order the truth says changed inside the window is stored, exactly; anything
 /// extra was changed after the window closed (harmless on upsert). Returns the count.
@@ -269,27 +257,6 @@ async fn one_token_across_many_pages() {
 }
 
 #[tokio::test]
-async fn token_expiry_mid_paging_recovers_transparently() {
-    let e = env(config(40, 3), AmazonSandboxOptions::default()).await;
-    let client = e.client(10);
-    let window = e.window(t0() - Duration::days(8));
-    let mut store = Store::default();
-    let first = client.fetch_page(window, None).await.unwrap();
-    store.absorb(first.orders);
-    (e.sandbox.expire_tokens)();
-    let mut next = first.next;
-    while let Some(token) = next.take() {
-        let page = client.fetch_page(window, Some(token)).await.unwrap();
-        store.absorb(page.orders);
-        next = page.next;
-    }
-    assert!(store.pages >= 3);
-    assert_converged(&store, &e.truth(), window, &[]);
-    assert_eq!((e.sandbox.token_requests)(), 2, "one refresh after the 403");
-    assert_eq!(get(&e.stats.restricted_data_tokens), 2);
-}
-
-#[tokio::test]
 async fn tokens_are_renewed_before_their_lifetime_runs_out() {
     let mut cfg = config(20, 4);
     cfg.token_lifetime = Some(std::time::Duration::from_secs(600));
@@ -301,37 +268,6 @@ async fn tokens_are_renewed_before_their_lifetime_runs_out() {
     let second = client.fetch_page(window, first.next).await.unwrap();
     assert!(!second.orders.is_empty());
     assert_eq!((e.sandbox.token_requests)(), 2);
-}
-
-#[tokio::test]
-async fn revoked_or_wrong_credentials_need_reauthorization() {
-    let e = env(config(10, 5), AmazonSandboxOptions::default()).await;
-    let client = e.client(100);
-    let window = e.window(t0() - Duration::days(8));
-    client.fetch_page(window, None).await.unwrap();
-    (e.sandbox.revoke_credentials)();
-    match client.fetch_page(window, None).await {
-        Err(ConnectorError::NeedsReauth { reason }) => {
-            assert!(reason.contains("invalid_grant"), "{reason}");
-            assert!(!reason.contains("sandbox-refresh-token"));
-        }
-        other => panic!("expected NeedsReauth, got {other:?}"),
-    }
-
-    let wrong = e.client_with(
-        RetryPolicy::fast(),
-        100,
-        r#"{"clientId":"sandbox-client","clientSecret":"not-the-secret","refreshToken":"sandbox-refresh-token"}"#,
-    );
-    match wrong.fetch_page(window, None).await {
-        Err(ConnectorError::NeedsReauth { reason }) => {
-            assert!(
-                reason.contains("invalid_client") && !reason.contains("not-the-secret"),
-                "{reason}"
-            )
-        }
-        other => panic!("expected NeedsReauth, got {other:?}"),
-    }
 }
 
 /// Another app of the same seller spends the shared getOrders bucket: the client gets a
@@ -434,69 +370,6 @@ async fn a_sync_converges_despite_injected_faults() {
 }
 
 #[tokio::test]
-async fn a_malformed_order_fails_alone_and_without_personal_data() {
-    let e = env(
-        config(30, 9),
-        AmazonSandboxOptions {
-            malformed_orders: 2,
-        },
-    )
-    .await;
-    let client = e.client(100);
-    let window = e.window(t0() - Duration::days(8));
-    let page = client.fetch_page(window, None).await.unwrap();
-    let truth = e.truth();
-    let bad: Vec<String> = truth[..2]
-        .iter()
-        .map(|o| o.order_number.to_string())
-        .collect();
-
-    let debug = format!("{page:?}");
-    let mut store = Store::default();
-    store.absorb(page.orders);
-    let failed_ids: Vec<&String> = store.failed.iter().map(|(id, _)| id).collect();
-    assert_eq!(failed_ids, bad.iter().collect::<Vec<_>>());
-    assert!(store.failed[0].1.contains("Order"), "{}", store.failed[0].1);
-    assert_eq!(
-        store.failed[1].1,
-        "OrderTotal.Amount is not a decimal amount"
-    );
-    assert_converged(&store, &truth, window, &bad);
-    assert!(store.orders.len() >= 25);
-
-    // No personal value of any order in the errors or in the page's Debug output.
-    let errors: String = store
-        .failed
-        .iter()
-        .map(|(_, e)| e.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
-    for o in &truth {
-        let c = &o.customer;
-        let mut values: Vec<&str> = vec![];
-        values.extend(c.email.as_deref());
-        values.extend(c.phone.as_deref());
-        for a in [&c.shipping, &c.billing].into_iter().flatten() {
-            values.extend(
-                [&a.full_name, &a.street, &a.postcode, &a.city, &a.company]
-                    .into_iter()
-                    .flatten()
-                    .map(|v| v.as_str()),
-            );
-        }
-        for v in values {
-            assert!(!errors.contains(v), "error text leaks a personal value");
-            // Short all-digit postcodes (BE, DE, FR) occur inside item ids and SKUs.
-            let id_like = v.len() < 8 && v.bytes().all(|b| b.is_ascii_digit());
-            assert!(
-                id_like || !debug.contains(v),
-                "Debug output leaks a personal value"
-            );
-        }
-    }
-}
-
-#[tokio::test]
 async fn an_empty_window_is_an_empty_page() {
     let e = env(config(20, 10), AmazonSandboxOptions::default()).await;
     let client = e.client(100);
@@ -517,53 +390,6 @@ async fn an_empty_window_is_an_empty_page() {
         Err(ConnectorError::Rejected(_))
     ));
     assert_eq!(get(&e.stats.get_orders), 1);
-}
-
-/// Orders keep arriving and shipping while a window is paged; the next window, which
-/// overlaps the last by `sync_hints().overlap`, picks up everything.
-#[tokio::test]
-async fn orders_arriving_while_paging_are_caught_by_the_overlapping_next_window() {
-    let mut cfg = config(100, 12);
-    cfg.history = Duration::days(1);
-    cfg.arrival_span = Duration::hours(3);
-    let e = env(cfg, AmazonSandboxOptions::default()).await;
-    let client = e.client(10);
-    let hints = client.sync_hints();
-    let start = t0() - Duration::days(2);
-    let w1 = SyncWindow {
-        from: start,
-        to: e.clock.now() - hints.visibility_delay,
-    };
-    let mut store = Store::default();
-    let mut next = None;
-    loop {
-        let page = client.fetch_page(w1, next.take()).await.unwrap();
-        store.absorb(page.orders);
-        e.clock.advance(Duration::minutes(20));
-        match page.next {
-            Some(t) => next = Some(t),
-            None => break,
-        }
-    }
-    let w2 = SyncWindow {
-        from: w1.to - hints.overlap,
-        to: e.clock.now() - hints.visibility_delay,
-    };
-    store.sync(&client, w2).await.unwrap();
-    let truth = e.truth();
-    let arrived = truth
-        .iter()
-        .filter(|o| o.placed_at > w1.to && o.updated_at <= w2.to)
-        .count();
-    assert!(
-        arrived >= 10,
-        "only {arrived} orders arrived during the first sync"
-    );
-    let all = SyncWindow {
-        from: start,
-        to: w2.to,
-    };
-    assert_converged(&store, &truth, all, &[]);
 }
 
 /// Amazon stops releasing the phone once `LatestDeliveryDate` has passed; the truth and
@@ -741,6 +567,7 @@ async fn garbage_is_protocol_and_html_is_unavailable() {
     let client_for = |marketplace: &str| {
         let mut cfg = AmazonConfig::for_base(&format!("http://{addr}"));
         cfg.marketplace_ids = vec![marketplace.to_string()];
+        cfg.api_version = ApiVersion::V0;
         AmazonClient::new(
             cfg,
             AmazonCredentials::from_json(CONNECTION_FILE).unwrap(),

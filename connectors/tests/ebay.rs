@@ -3,6 +3,13 @@
 //! live-set drift and personal-data blanking. Everything runs on a `ManualClock`.
 #![cfg(feature = "sandbox")]
 
+#[macro_use]
+mod contract;
+
+contract_suite!(contract::Target::new(
+    ordervault_connectors::MarketplaceKind::Ebay
+));
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -224,58 +231,6 @@ async fn token_is_requested_once_per_lifetime_across_many_pages() {
 }
 
 #[tokio::test]
-async fn token_expiring_mid_paging_recovers_transparently() {
-    let e = env(SandboxConfig::default(), 25).await;
-    let mut store = Store::default();
-    let mut pages = 0;
-    let expire = &e.sandbox.expire_tokens;
-    store
-        .sync(&e.client, window(t0() - Duration::days(8), t0()), || {
-            pages += 1;
-            if pages == 2 || pages == 5 {
-                expire();
-            }
-        })
-        .await
-        .unwrap();
-    assert_eq!((e.sandbox.token_requests)(), 3, "one refresh per expiry");
-    assert_matches(&(e.sandbox.ground_truth)(), &store.orders);
-}
-
-#[tokio::test]
-async fn revoked_or_wrong_credentials_need_reauthorization() {
-    let e = env(SandboxConfig::default(), 50).await;
-    let w = window(t0() - Duration::days(1), t0());
-    e.client.fetch_page(w, None).await.unwrap();
-    (e.sandbox.revoke_credentials)();
-    match e.client.fetch_page(w, None).await {
-        Err(ConnectorError::NeedsReauth { reason }) => {
-            assert!(reason.contains("invalid_grant"), "{reason}");
-            assert!(!reason.contains("sandbox-refresh-token"));
-        }
-        other => panic!("expected NeedsReauth, got {other:?}"),
-    }
-
-    let e = env(SandboxConfig::default(), 50).await;
-    let creds = SandboxCredentials {
-        client_secret: "not-the-secret".into(),
-        ..Default::default()
-    };
-    let wrong = EbayClient::new(
-        EbayConfig::for_base(&format!("http://{}", e.sandbox.addr)),
-        credentials(&creds),
-        Arc::new(e.clock.clone()),
-        RetryPolicy::fast(),
-    );
-    let err = wrong.fetch_page(w, None).await.unwrap_err();
-    assert!(
-        matches!(&err, ConnectorError::NeedsReauth { reason } if reason.contains("invalid_client")),
-        "{err:?}"
-    );
-    assert!(!err.to_string().contains("not-the-secret"));
-}
-
-#[tokio::test]
 async fn daily_quota_is_hit_reported_until_reset_and_survived() {
     let e = env_with(
         SandboxConfig::default(),
@@ -368,73 +323,6 @@ async fn with_injected_faults_a_sync_still_converges() {
         .unwrap();
     assert!(store.failed.is_empty());
     assert_matches(&(e.sandbox.ground_truth)(), &store.orders);
-}
-
-#[tokio::test]
-async fn a_malformed_order_fails_alone_and_leaks_nothing() {
-    let e = env_with(
-        SandboxConfig::default(),
-        EbaySandboxOptions {
-            malformed_orders: 3,
-            ..Default::default()
-        },
-        50,
-    )
-    .await;
-    let truth = (e.sandbox.ground_truth)();
-    let mut store = Store::default();
-    store
-        .sync(&e.client, window(t0() - Duration::days(8), t0()), || {})
-        .await
-        .unwrap();
-    assert_eq!(store.failed.len(), 3, "{:?}", store.failed);
-    for (id, error) in &store.failed {
-        let o = truth
-            .iter()
-            .find(|o| o.order_number.as_str() == id)
-            .expect("failed order is identified by its id");
-        assert!(error.contains("lineItems[0].quantity"), "{error}");
-        let ship = o.customer.shipping.as_ref().unwrap();
-        for pii in [
-            ship.full_name.as_deref().unwrap(),
-            ship.street.as_deref().unwrap(),
-            o.customer.email.as_deref().unwrap(),
-        ] {
-            assert!(!error.contains(pii), "error text leaks personal data");
-        }
-    }
-    let rest: Vec<Order> = truth
-        .into_iter()
-        .filter(|o| {
-            !store
-                .failed
-                .iter()
-                .any(|(id, _)| id == o.order_number.as_str())
-        })
-        .collect();
-    assert_matches(&rest, &store.orders);
-}
-
-#[tokio::test]
-async fn empty_windows_return_empty_pages() {
-    let e = env(SandboxConfig::default(), 50).await;
-    let long_ago = t0() - Duration::days(300);
-    let page = e
-        .client
-        .fetch_page(window(long_ago, long_ago + Duration::days(1)), None)
-        .await
-        .unwrap();
-    assert!(page.orders.is_empty() && page.next.is_none());
-    // A window entirely in the future is clamped to now and is empty too.
-    let page = e
-        .client
-        .fetch_page(
-            window(t0() + Duration::hours(1), t0() + Duration::hours(2)),
-            None,
-        )
-        .await
-        .unwrap();
-    assert!(page.orders.is_empty() && page.next.is_none());
 }
 
 #[tokio::test]
@@ -768,4 +656,77 @@ async fn unreadable_json_is_a_protocol_error() {
         .await
         .unwrap_err();
     assert!(matches!(err, ConnectorError::Protocol(_)), "{err:?}");
+}
+
+/// eBay counts the daily quota per application: once one connection learns it is spent,
+/// another connection of the same app (same client id, one worker's `Quotas`) fails fast
+/// until the reset, without a call; a connection of another app is not held back.
+#[tokio::test]
+async fn connections_of_one_app_share_its_daily_quota() {
+    use ordervault_connectors::quota::Quotas;
+    use ordervault_connectors::{connect, ConnectOptions, MarketplaceKind};
+    let clock = ManualClock::new(t0());
+    let config = SandboxConfig {
+        orders: 20,
+        ..SandboxConfig::default()
+    };
+    let handle = sandbox::start_with(
+        config.clone(),
+        Arc::new(clock.clone()),
+        EbaySandboxOptions {
+            daily_quota: 1,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let options = ConnectOptions {
+        retry: RetryPolicy::fast(),
+        quotas: Some(Arc::new(Quotas::new())),
+        ..ConnectOptions::default()
+    };
+    let file = config.credentials.connection_file(MarketplaceKind::Ebay);
+    let build = |file: &str| {
+        connect(
+            MarketplaceKind::Ebay,
+            &handle.settings(MarketplaceKind::Ebay),
+            file,
+            Arc::new(clock.clone()),
+            &options,
+        )
+        .unwrap()
+    };
+    let (a, b) = (build(&file), build(&file));
+    let w = window(t0() - Duration::days(8), t0());
+    a.fetch_page(w, None).await.unwrap();
+    let spent = a.fetch_page(w, None).await.unwrap_err();
+    assert!(
+        matches!(
+            spent,
+            ConnectorError::RateLimited {
+                retry_after: Some(_)
+            }
+        ),
+        "{spent:?}"
+    );
+    let tokens = (handle.token_requests)();
+    let held = b.fetch_page(w, None).await.unwrap_err();
+    assert!(
+        matches!(
+            held,
+            ConnectorError::RateLimited {
+                retry_after: Some(_)
+            }
+        ),
+        "{held:?}"
+    );
+    assert_eq!((handle.token_requests)(), tokens, "b made no call at all");
+    // Another application's quota is its own.
+    let other_app = file.replace("sandbox-client", "another-app");
+    let c = build(&other_app);
+    let err = c.fetch_page(w, None).await.unwrap_err();
+    assert!(
+        !matches!(err, ConnectorError::RateLimited { .. }) || (handle.token_requests)() > tokens,
+        "another app is not held back by this app's quota: {err:?}"
+    );
 }

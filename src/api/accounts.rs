@@ -54,10 +54,10 @@ pub async fn close(
 /// Most failed orders listed per connection; `failed_orders_total` gives the count.
 const FAILED_ORDERS_SHOWN: usize = 50;
 
-/// Connections with status (`needs_reauth` and its reason), cursor and last error, and
-/// the orders the marketplace listed that are not stored (`failed_orders`: order id,
-/// reason naming fields only, attempts): a backoffice token sees its account's, an
-/// admin sees all.
+/// Connections with status (`needs_reauth` and its reason), cursor, last error,
+/// marketplace side (with a `deprecation` warning for Amazon Orders v0), and the orders
+/// the marketplace listed that are not stored (`failed_orders`: order id, reason naming
+/// fields only, attempts): a backoffice token sees its account's, an admin sees all.
 pub async fn connections(State(app): State<App>, p: Principal) -> Result<Json<Value>, ApiError> {
     let account = match p.role {
         Role::Admin => None,
@@ -70,7 +70,7 @@ pub async fn connections(State(app): State<App>, p: Principal) -> Result<Json<Va
         .connections(account.as_ref().map(|a| a.as_str()))
         .await?;
     let mut out = Vec::with_capacity(list.len());
-    for c in list {
+    for c in &list {
         let failures = match c.account_id.parse::<crate::ids::AccountId>() {
             Ok(id) if app.store.account_store_exists(&id).await? => {
                 let store = app.store.account(&id).await?;
@@ -83,7 +83,15 @@ pub async fn connections(State(app): State<App>, p: Principal) -> Result<Json<Va
             }
             _ => Vec::new(),
         };
-        let mut v = serde_json::to_value(&c).unwrap_or_default();
+        let mut v = serde_json::to_value(c).unwrap_or_default();
+        // Its marketplace side: hosts, Amazon region, marketplaces and Orders API version,
+        // and a `deprecation` warning when that API is being retired.
+        if let Some(info) = crate::ingest::connections::describe(c) {
+            v["marketplace_side"] = serde_json::to_value(&info).unwrap_or_default();
+            if let Some(w) = info.deprecation {
+                v["deprecation"] = Value::String(w);
+            }
+        }
         v["failed_orders_total"] = json!(failures.len());
         v["failed_orders"] = json!(failures
             .into_iter()

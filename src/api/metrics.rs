@@ -1,5 +1,6 @@
 //! `GET /metrics`: counters plus, per account with webhooks, the age of the oldest
-//! undelivered event (the number an operator alerts on).
+//! undelivered event (the number an operator alerts on), and how many connections use a
+//! marketplace API that is being retired.
 
 use axum::extract::State;
 use axum::http::header;
@@ -30,10 +31,38 @@ pub async fn render(State(app): State<App>) -> impl IntoResponse {
             .map(|(a, ms)| (vec![("account", a)], ms as f64 / 1000.0))
             .collect();
     }
-    let body = metrics().render(&[(
-        "ordervault_oldest_undelivered_seconds",
-        "Age of the oldest order event not yet delivered to a webhook, per account.",
-        oldest,
-    )]);
+    let deprecated = deprecated_connections(&app).await;
+    let body = metrics().render(&[
+        (
+            "ordervault_oldest_undelivered_seconds",
+            "Age of the oldest order event not yet delivered to a webhook, per account.",
+            oldest,
+        ),
+        (
+            "ordervault_connections_deprecated_api",
+            "Connections on a marketplace API that is being retired (Amazon Orders v0), per marketplace and API version.",
+            deprecated,
+        ),
+    ]);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}
+
+/// Connections on a deprecated marketplace API, counted by marketplace and API version
+/// (0 for Amazon v0 when none, so an alert has a series to watch).
+async fn deprecated_connections(app: &App) -> Vec<(Vec<(&'static str, String)>, f64)> {
+    let mut count = 0.0;
+    if let Ok(list) = app.store.catalog().connections(None).await {
+        count = list
+            .iter()
+            .filter_map(crate::ingest::connections::describe)
+            .filter(|i| i.deprecation.is_some())
+            .count() as f64;
+    }
+    vec![(
+        vec![
+            ("marketplace", "amazon".to_string()),
+            ("api_version", "v0".to_string()),
+        ],
+        count,
+    )]
 }

@@ -1,11 +1,14 @@
 //! The HTTP API (axum): `/api/v1` with bearer tokens and problem+json errors, the OpenAPI
-//! document, `/healthz` and Prometheus `/metrics`.
+//! document, `/healthz`, Prometheus `/metrics`, and the `/support` and `/console` pages.
 
 mod accounts;
 pub mod auth;
+mod console;
 mod metrics;
 mod openapi;
+mod openapi_health;
 mod orders;
+mod page;
 mod privacy;
 pub mod problem;
 mod support;
@@ -46,12 +49,16 @@ pub fn router(app: App) -> Router {
         .route("/webhooks/{id}/enable", post(webhooks::enable))
         .route("/webhooks/{id}/dead-letters", get(webhooks::dead_letters))
         .route("/webhooks/{id}/replay", post(webhooks::replay))
-        .merge(support_api(&app));
+        .merge(support_api(&app))
+        .merge(console_api());
     Router::new()
         .route("/healthz", get(healthz))
         .route("/support", get(support::page))
         .route("/support/app.js", get(support::page_js))
         .route("/support/app.css", get(support::page_css))
+        .route("/console", get(console::page))
+        .route("/console/app.js", get(console::page_js))
+        .route("/console/app.css", get(console::page_css))
         .route("/metrics", get(metrics::render))
         .nest("/api/v1", v1)
         .fallback(not_found)
@@ -70,9 +77,18 @@ fn support_api(app: &App) -> Router<App> {
             "/support/accounts/{account}/orders/{order_number}",
             get(support::lookup),
         )
+        .route("/support/accounts", get(support::accounts))
         .route("/audit", get(support::audit))
         .layer(axum::middleware::map_response(support::no_store))
         .layer(axum::Extension(limiter))
+}
+
+/// The console's admin endpoints, `no-store` like the support API.
+fn console_api() -> Router<App> {
+    Router::new()
+        .route("/health", get(console::report))
+        .route("/health/series", get(console::series))
+        .layer(axum::middleware::map_response(support::no_store))
 }
 
 async fn healthz() -> Json<serde_json::Value> {

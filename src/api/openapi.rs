@@ -3,7 +3,7 @@
 use axum::Json;
 use serde_json::{json, Value};
 
-fn problem_responses() -> Value {
+pub(super) fn problem_responses() -> Value {
     json!({
         "400": {"$ref": "#/components/responses/Problem"},
         "401": {"$ref": "#/components/responses/Problem"},
@@ -12,24 +12,33 @@ fn problem_responses() -> Value {
     })
 }
 
-fn op(summary: &str, tag: &str, ok: Value) -> Value {
+pub(super) fn op(summary: &str, tag: &str, ok: Value) -> Value {
     let mut responses = problem_responses();
     responses["200"] = ok;
     json!({"summary": summary, "tags": [tag], "responses": responses})
 }
 
-fn ok_ref(schema: &str) -> Value {
+pub(super) fn ok_ref(schema: &str) -> Value {
     json!({"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
 }
 
 pub fn spec() -> Value {
     let mut doc = base_spec();
-    for more in [support_schemas(), order_schemas()] {
+    for extra in [
+        support_schemas(),
+        order_schemas(),
+        super::openapi_health::schemas(),
+    ] {
         if let (Some(schemas), Value::Object(extra)) =
-            (doc["components"]["schemas"].as_object_mut(), more)
+            (doc["components"]["schemas"].as_object_mut(), extra)
         {
             schemas.extend(extra);
         }
+    }
+    if let (Some(paths), Value::Object(extra)) =
+        (doc["paths"].as_object_mut(), super::openapi_health::paths())
+    {
+        paths.extend(extra);
     }
     doc
 }
@@ -103,7 +112,7 @@ fn base_spec() -> Value {
             "/webhooks/{id}/enable": {"post": with_id(op("Re-enable an endpoint disabled by 410 Gone", "webhooks (backoffice)", json!({"description": "OK"})))},
             "/webhooks/{id}/dead-letters": {"get": with_id(op("Events given up after 72 hours, with the last error", "webhooks (backoffice)", json!({"description": "OK"})))},
             "/webhooks/{id}/replay": {"post": replay},
-            "/connections": {"get": op("Marketplace connections with status (needs_reauth + reason), cursor, last error", "connections", json!({"description": "OK"}))},
+            "/connections": {"get": op("Marketplace connections with status (needs_reauth + reason), cursor, last error, marketplace side (hosts, Amazon region, marketplaces, API version) and a deprecation warning for Amazon Orders v0", "connections", json!({"description": "OK"}))},
             "/accounts": {
                 "get": op("List accounts", "accounts (admin)", json!({"description": "OK"})),
                 "post": create_account
@@ -191,7 +200,7 @@ fn order_schemas() -> Value {
             "amounts": {"type": "object", "description": "lines_minor - discount_minor + delivery_minor + difference_minor = total_minor", "properties": {
                 "lines_minor": minor, "discount_minor": minor, "delivery_minor": minor, "tax_minor": minor,
                 "refunded_minor": minor, "difference_minor": minor,
-                "difference": {"type": "string", "enum": ["tax_added", "not_priced_yet"], "description": "Why difference_minor is not zero"}
+                "difference": {"type": "string", "enum": ["tax_added", "not_priced_yet", "not_broken_down"], "description": "Why difference_minor is not zero"}
             }}
         }},
         "Address": {"type": "object", "description": "Personal data, as the marketplace structures it (full_name stays whole; street is the first address line verbatim unless the source splits house numbers)", "properties": address},

@@ -1,5 +1,5 @@
-//! Support endpoints: the masked lookup (`support` tokens), the audit of support access
-//! (`backoffice` tokens, own account), and the support web page.
+//! Support endpoints: the masked lookup and the account picker (`support` tokens), the
+//! audit of support access (`backoffice` tokens, own account), and the support web page.
 //!
 //! Every support API response carries `Cache-Control: no-store`. Checks run in this
 //! order: token (401), role (403), rate limit (429, not audited: nothing was looked up),
@@ -9,13 +9,14 @@ use std::sync::Arc;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::Principal;
+use super::page::asset;
 use super::problem::ApiError;
 use crate::app::App;
 use crate::ids::Role;
@@ -84,6 +85,42 @@ pub async fn lookup(
     }
 }
 
+/// Query of the account picker.
+#[derive(Deserialize)]
+pub struct AccountQuery {
+    /// Part of the account's name, or the start of its id.
+    pub q: Option<String>,
+}
+
+/// Most accounts the picker returns: enough to choose from, too few to list a catalog.
+pub const ACCOUNT_MATCHES: i64 = 10;
+
+/// `GET /api/v1/support/accounts?q=`: active accounts whose name contains `q` (2–100
+/// characters) or whose id starts with it, as id and name only (support tokens). No
+/// counts and no other field, so the picker tells support nothing about an account but
+/// what a seller's name and id are; the order lookup stays as strict as before.
+pub async fn accounts(
+    State(app): State<App>,
+    p: Principal,
+    query: Result<Query<AccountQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    p.require(Role::Support)?;
+    let Query(q) = query.map_err(|_| ApiError::bad_request("q must be text"))?;
+    let text = q.q.as_deref().unwrap_or("").trim();
+    let len = text.chars().count();
+    if !(2..=100).contains(&len) || text.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "q must be 2–100 printable characters of the account's name or id",
+        ));
+    }
+    let accounts = app
+        .store
+        .catalog()
+        .search_active_accounts(text, ACCOUNT_MATCHES)
+        .await?;
+    Ok(Json(json!({ "accounts": accounts })))
+}
+
 /// Query of the audit read.
 #[derive(Deserialize)]
 pub struct AuditQuery {
@@ -123,35 +160,6 @@ pub async fn no_store(mut resp: Response) -> Response {
 const PAGE_HTML: &str = include_str!("support_page/index.html");
 const PAGE_JS: &str = include_str!("support_page/app.js");
 const PAGE_CSS: &str = include_str!("support_page/app.css");
-
-/// Content-Security-Policy of the page: its own script, style and API only.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
-    img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
-
-fn asset(content_type: &'static str, body: &'static str) -> Response {
-    let mut resp = body.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        HeaderName::from_static("cross-origin-opener-policy"),
-        HeaderValue::from_static("same-origin"),
-    );
-    resp
-}
 
 /// `GET /support`: the support page (HTML; the token stays in the page's memory).
 pub async fn page() -> Response {

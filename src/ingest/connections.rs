@@ -5,11 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ordervault_connectors::amazon::{AmazonClient, AmazonConfig, AmazonCredentials, Sleeper};
-use ordervault_connectors::bol::{BolClient, BolConfig, BolCredentials};
 use ordervault_connectors::clock::SharedClock;
-use ordervault_connectors::ebay::{EbayClient, EbayConfig, EbayCredentials};
-use ordervault_connectors::http::RetryPolicy;
+use ordervault_connectors::connect::{self, ConnectError};
+use ordervault_connectors::{ConnectOptions, ConnectionInfo, ConnectionSettings};
 use ordervault_connectors::{Marketplace, MarketplaceKind};
 use zeroize::Zeroizing;
 
@@ -28,60 +26,60 @@ pub struct NewConnection {
     pub marketplace: MarketplaceKind,
     /// The connection file's JSON (client id/secret, refresh token).
     pub credentials_json: Zeroizing<String>,
-    /// Where the marketplace lives; `None` is the real marketplace.
-    pub base_url: Option<String>,
+    /// Where the marketplace lives (API and auth URL overrides; Amazon region,
+    /// marketplaces, API version). The default is the real marketplace.
+    pub settings: ConnectionSettings,
     pub interval: Duration,
 }
 
-/// How clients are built: production defaults, or test knobs.
-#[derive(Clone, Default)]
-pub struct ClientOptions {
-    /// Retry and backoff of marketplace calls.
-    pub retry: RetryPolicy,
-    /// How the Amazon client waits for its rate budget (tests advance a manual clock).
-    pub amazon_sleeper: Option<Arc<dyn Sleeper>>,
-    /// Drop client-side pacing: only for sandboxes started without rate limits
-    /// (benchmarks, demos). Against a real marketplace this would earn 429s.
-    pub unpaced: bool,
-}
+/// How clients are built: production defaults, or test knobs (the connectors crate's
+/// [`ConnectOptions`]).
+pub type ClientOptions = ConnectOptions;
 
-impl std::fmt::Debug for ClientOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientOptions")
-            .field("retry", &self.retry)
-            .finish_non_exhaustive()
-    }
+fn invalid(e: ConnectError) -> ServiceError {
+    ServiceError::Invalid(e.to_string())
 }
 
 /// Checks a connection file for the marketplace without echoing any of it.
 pub fn validate_credentials(kind: MarketplaceKind, json: &str) -> Result<(), ServiceError> {
-    let bad = |e: String| ServiceError::Invalid(format!("{kind} credentials: {e}"));
-    match kind {
-        MarketplaceKind::Bol => BolCredentials::from_json(json)
-            .map(drop)
-            .map_err(|e| bad(e.to_string())),
-        MarketplaceKind::Amazon => AmazonCredentials::from_json(json)
-            .map(drop)
-            .map_err(|e| bad(e.0)),
-        MarketplaceKind::Ebay => EbayCredentials::from_json(json)
-            .map(drop)
-            .map_err(|e| bad(e.to_string())),
-    }
+    connect::validate_credentials(kind, json).map_err(invalid)
 }
 
 /// Accepts `http(s)://host[:port][/path]` so a connection can point at a sandbox.
 pub fn validate_base_url(url: &str) -> Result<String, ServiceError> {
-    let u = url.trim().trim_end_matches('/');
-    let rest = u
-        .strip_prefix("https://")
-        .or_else(|| u.strip_prefix("http://"))
-        .ok_or_else(|| {
-            ServiceError::Invalid("base URL must start with http:// or https://".into())
-        })?;
-    if rest.is_empty() || rest.contains(char::is_whitespace) || rest.contains('@') {
-        return Err(ServiceError::Invalid("base URL has no valid host".into()));
-    }
-    Ok(u.to_string())
+    connect::validate_url("base URL", url).map_err(invalid)
+}
+
+/// The settings a stored connection runs with: its own, or (made before settings
+/// existed) the legacy reading of its base URL.
+pub fn settings_of(
+    rec: &ConnectionRecord,
+) -> Result<(MarketplaceKind, ConnectionSettings), ServiceError> {
+    let kind: MarketplaceKind = rec
+        .marketplace
+        .parse()
+        .map_err(|_| ServiceError::Invalid("stored marketplace is unknown".into()))?;
+    let settings = match rec.settings.as_deref() {
+        Some(json) => {
+            let mut s: ConnectionSettings = serde_json::from_str(json).map_err(|_| {
+                ServiceError::Invalid("stored connection settings are unreadable".into())
+            })?;
+            // `reauth --base-url` moves the API root; the column is authoritative.
+            if rec.base_url.is_some() {
+                s.base_url = rec.base_url.clone();
+            }
+            s
+        }
+        None => ConnectionSettings::legacy(kind, rec.base_url.as_deref()),
+    };
+    Ok((kind, settings))
+}
+
+/// What `connection list` and `GET /connections` show about a connection's marketplace
+/// side: hosts, region, marketplaces, API version and any deprecation warning.
+pub fn describe(rec: &ConnectionRecord) -> Option<ConnectionInfo> {
+    let (kind, settings) = settings_of(rec).ok()?;
+    Some(ordervault_connectors::describe(kind, &settings))
 }
 
 /// Parses an interval like `60s`, `5m`, `1h` or plain seconds; 10 s to 1 day.
@@ -125,7 +123,10 @@ pub async fn add_connection(
 ) -> Result<ConnectionRecord, ServiceError> {
     crate::accounts::active_account(app, new.account.as_str()).await?;
     validate_credentials(new.marketplace, &new.credentials_json)?;
-    let base_url = new.base_url.as_deref().map(validate_base_url).transpose()?;
+    let settings = new.settings.validate(new.marketplace).map_err(invalid)?;
+    let base_url = settings.base_url.clone();
+    let settings_json = serde_json::to_string(&settings)
+        .map_err(|_| ServiceError::Invalid("connection settings cannot be stored".into()))?;
     let interval = new.interval.as_secs().clamp(10, 86_400) as i64;
     let id = AccountId::generate().as_str().to_string();
     let keys = app.keyring.keys(&new.account).await?;
@@ -139,6 +140,7 @@ pub async fn add_connection(
         account_id: new.account.as_str().to_string(),
         marketplace: new.marketplace.as_str().to_string(),
         base_url,
+        settings: Some(settings_json),
         interval_secs: interval,
         status: ConnectionStatus::Active,
         status_reason: None,
@@ -156,17 +158,21 @@ pub async fn add_connection(
         updated_at: now,
     };
     app.store.catalog().insert_connection(&rec, &ct.0).await?;
+    if let Some(warning) = describe(&rec).and_then(|i| i.deprecation) {
+        tracing::warn!(connection = %rec.id, %warning, "connection uses a deprecated marketplace API");
+    }
     tracing::info!(connection = %rec.id, account = %rec.account_id, marketplace = %rec.marketplace, "connection added");
     Ok(rec)
 }
 
-/// Replaces a connection's credentials (after `needs_reauth`), and its base URL when
-/// given, and makes it active and due.
+/// Replaces a connection's credentials (after `needs_reauth`), and its API root and
+/// token endpoint when given (each on its own), and makes it active and due.
 pub async fn reauthorize(
     app: &App,
     id: &str,
     credentials_json: &str,
     base_url: Option<&str>,
+    auth_url: Option<&str>,
 ) -> Result<(), ServiceError> {
     let rec = app
         .store
@@ -174,25 +180,35 @@ pub async fn reauthorize(
         .connection(id)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("connection {id}")))?;
-    let kind: MarketplaceKind = rec
-        .marketplace
-        .parse()
-        .map_err(|_| ServiceError::Invalid("stored marketplace is unknown".into()))?;
+    let (kind, mut settings) = settings_of(&rec)?;
     validate_credentials(kind, credentials_json)?;
     let account: AccountId = rec
         .account_id
         .parse()
         .map_err(|_| ServiceError::Invalid("bad account id".into()))?;
     let keys = app.keyring.keys(&account).await?;
-    let base_url = base_url.map(validate_base_url).transpose()?;
+    if let Some(url) = base_url {
+        settings.base_url = Some(url.to_owned());
+    }
+    if let Some(url) = auth_url {
+        settings.auth_url = Some(url.to_owned());
+    }
+    let settings = settings.validate(kind).map_err(invalid)?;
+    let settings_json = serde_json::to_string(&settings)
+        .map_err(|_| ServiceError::Invalid("connection settings cannot be stored".into()))?;
     let ct = keys
         .current()
         .secrets
         .encrypt(ctx(id), credentials_json.as_bytes());
     let catalog = app.store.catalog();
-    if let Some(url) = &base_url {
+    if base_url.is_some() || auth_url.is_some() {
         catalog
-            .set_connection_base_url(id, url, app.now_ms())
+            .set_connection_settings(
+                id,
+                settings.base_url.as_deref(),
+                &settings_json,
+                app.now_ms(),
+            )
             .await?;
     }
     catalog
@@ -235,51 +251,13 @@ pub async fn open_credentials(
 
 /// Builds the marketplace client for a stored connection.
 pub fn build_client(
-    kind: MarketplaceKind,
-    base_url: Option<&str>,
+    rec: &ConnectionRecord,
     credentials_json: &str,
     clock: SharedClock,
     options: &ClientOptions,
 ) -> Result<Arc<dyn Marketplace>, ServiceError> {
-    let bad = |e: String| ServiceError::Invalid(format!("{kind} credentials: {e}"));
-    Ok(match kind {
-        MarketplaceKind::Bol => {
-            let creds =
-                BolCredentials::from_json(credentials_json).map_err(|e| bad(e.to_string()))?;
-            let config = base_url.map(BolConfig::for_base).unwrap_or_default();
-            Arc::new(BolClient::new(config, creds, clock, options.retry))
-        }
-        MarketplaceKind::Amazon => {
-            let creds = AmazonCredentials::from_json(credentials_json).map_err(|e| bad(e.0))?;
-            let mut config = base_url.map(AmazonConfig::for_base).unwrap_or_default();
-            if options.unpaced {
-                let open = ordervault_connectors::amazon::UsagePlan {
-                    rate: 1e6,
-                    burst: 1_000_000,
-                };
-                config.get_orders = open;
-                config.get_order_items = open;
-                config.restricted_data_token = open;
-            }
-            let client = AmazonClient::new(config, creds, clock, options.retry);
-            match &options.amazon_sleeper {
-                Some(s) => Arc::new(client.with_sleeper(s.clone())),
-                None => Arc::new(client),
-            }
-        }
-        MarketplaceKind::Ebay => {
-            let creds =
-                EbayCredentials::from_json(credentials_json).map_err(|e| bad(e.to_string()))?;
-            let mut config = base_url.map(EbayConfig::for_base).unwrap_or_default();
-            if options.unpaced {
-                config.pacing = ordervault_connectors::ebay::Pacing {
-                    per_second: 1e6,
-                    burst: 1_000_000,
-                };
-            }
-            Arc::new(EbayClient::new(config, creds, clock, options.retry))
-        }
-    })
+    let (kind, settings) = settings_of(rec)?;
+    connect::connect(kind, &settings, credentials_json, clock, options).map_err(invalid)
 }
 
 #[cfg(test)]
@@ -300,19 +278,5 @@ mod tests {
         );
         assert!(validate_base_url("ftp://x").is_err());
         assert!(validate_base_url("https://user:pw@host").is_err());
-    }
-
-    #[test]
-    fn credential_errors_never_echo_the_file() {
-        let secret = "s3cr3t-value-xyz";
-        for kind in MarketplaceKind::ALL {
-            let json = format!("{{\"client_secret\": \"{secret}\"}}");
-            let err = validate_credentials(kind, &json).unwrap_err().to_string();
-            assert!(!err.contains(secret), "{kind}: {err}");
-            let err = validate_credentials(kind, &format!("{secret} not json"))
-                .unwrap_err()
-                .to_string();
-            assert!(!err.contains(secret), "{kind}: {err}");
-        }
     }
 }

@@ -8,9 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ordervault_connectors::{
-    ConnectorError, FetchedOrder, Marketplace, MarketplaceKind, Order, SyncWindow,
-};
+use ordervault_connectors::{ConnectorError, FetchedOrder, Marketplace, Order, SyncWindow};
 use rand::Rng;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -108,7 +106,12 @@ impl SyncWorker {
     }
 
     /// A worker with a given lease-owner name (tests run several in one process).
-    pub fn with_owner(app: App, options: ClientOptions, owner: String) -> Self {
+    /// Connections of one marketplace application share its quota (see
+    /// `ordervault_connectors::quota`): the worker holds one registry for its clients.
+    pub fn with_owner(app: App, mut options: ClientOptions, owner: String) -> Self {
+        if options.quotas.is_none() {
+            options.quotas = Some(Arc::new(ordervault_connectors::quota::Quotas::new()));
+        }
         Self {
             app,
             owner,
@@ -253,10 +256,6 @@ impl SyncWorker {
     }
 
     async fn client_for(&self, c: &ConnectionRecord) -> Result<Arc<dyn Marketplace>, SyncError> {
-        let kind: MarketplaceKind = c
-            .marketplace
-            .parse()
-            .map_err(|_| ServiceError::Invalid("stored marketplace is unknown".into()))?;
         let ct = self
             .app
             .store
@@ -267,6 +266,8 @@ impl SyncWorker {
         let mut h = Sha256::new();
         h.update(&ct);
         h.update(c.base_url.as_deref().unwrap_or("").as_bytes());
+        h.update([0]);
+        h.update(c.settings.as_deref().unwrap_or("").as_bytes());
         let fingerprint: [u8; 32] = h.finalize().into();
         if let Some(cached) = self.clients.lock().expect("client cache").get(&c.id) {
             if cached.fingerprint == fingerprint {
@@ -274,13 +275,7 @@ impl SyncWorker {
             }
         }
         let creds = open_credentials(&self.app, c).await?;
-        let client = build_client(
-            kind,
-            c.base_url.as_deref(),
-            &creds,
-            self.app.clock.clone(),
-            &self.options,
-        )?;
+        let client = build_client(c, &creds, self.app.clock.clone(), &self.options)?;
         self.clients.lock().expect("client cache").insert(
             c.id.clone(),
             CachedClient {

@@ -23,6 +23,7 @@ macro_rules! on_pool {
 pub mod catalog;
 mod error;
 mod failures;
+mod health;
 pub mod migrate;
 mod orders;
 pub mod outbox;
@@ -38,6 +39,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use catalog::Catalog;
 pub use error::StoreError;
 pub use failures::IngestFailure;
+pub use health::{Buckets, EndpointBacklog};
 pub use migrate::StatementHook;
 pub use orders::{AccountStore, OrderRow, SealedOrder, UpsertOutcome, UpsertResult};
 pub use privacy::{DueCutoffs, DueRow, PrivacyCounts};

@@ -19,7 +19,7 @@ const ERASE_SET: &str = "shipping_ct = NULL, billing_ct = NULL, email_ct = NULL,
     pickup_ct = NULL, email_index = NULL";
 
 /// Whether a row still holds any personal data (ciphertext or index).
-const HAS_PERSONAL: &str = "(shipping_ct IS NOT NULL OR billing_ct IS NOT NULL OR \
+pub(super) const HAS_PERSONAL: &str = "(shipping_ct IS NOT NULL OR billing_ct IS NOT NULL OR \
     email_ct IS NOT NULL OR phone_ct IS NOT NULL OR notes_ct IS NOT NULL OR \
     billing_email_ct IS NOT NULL OR buyer_ct IS NOT NULL OR pickup_ct IS NOT NULL OR \
     email_index IS NOT NULL)";
@@ -35,7 +35,7 @@ pub struct DueCutoffs {
 }
 
 /// SQL condition for [`DueCutoffs`], with its three parameters starting at `$first`.
-fn due_condition(first: usize) -> String {
+pub(super) fn due_condition(first: usize) -> String {
     let (a, b, c) = (first, first + 1, first + 2);
     format!(
         "((fulfilled_at IS NOT NULL AND fulfilled_at <= ${a}) \

@@ -19,6 +19,8 @@ use ordervault::store::{AccountStore, Pool};
 use sqlx::Connection;
 
 pub mod api;
+pub mod browser;
+pub mod console;
 pub mod corpus;
 
 /// Which backend a test runs on.

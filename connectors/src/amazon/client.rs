@@ -1,5 +1,6 @@
-//! [`AmazonClient`]: auth (LWA + RDT), pacing, retries and the getOrders/getOrderItems
-//! paging behind the [`Marketplace`] trait.
+//! [`AmazonClient`]: auth (LWA + RDT), pacing, retries and the Orders v0
+//! getOrders/getOrderItems paging behind the [`Marketplace`] trait. The v2026-01-01
+//! searchOrders/getOrder calls live in [`super::search`] and share [`AmazonClient::call`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -29,25 +30,47 @@ const MAX_ITEM_PAGES: usize = 50;
 
 /// The SP-API operations the client calls, each with its own bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
+pub(super) enum Op {
     GetOrders,
     GetOrderItems,
     CreateRestrictedDataToken,
+    SearchOrders,
+    GetOrder,
 }
 
 impl Op {
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Self::GetOrders => "getOrders",
             Self::GetOrderItems => "getOrderItems",
             Self::CreateRestrictedDataToken => "createRestrictedDataToken",
+            Self::SearchOrders => "searchOrders",
+            Self::GetOrder => "getOrder",
         }
     }
+
+    fn plan(self, c: &AmazonConfig) -> super::UsagePlan {
+        match self {
+            Self::GetOrders => c.get_orders,
+            Self::GetOrderItems => c.get_order_items,
+            Self::CreateRestrictedDataToken => c.restricted_data_token,
+            Self::SearchOrders => c.search_orders,
+            Self::GetOrder => c.get_order,
+        }
+    }
+
+    const ALL: [Op; 5] = [
+        Op::GetOrders,
+        Op::GetOrderItems,
+        Op::CreateRestrictedDataToken,
+        Op::SearchOrders,
+        Op::GetOrder,
+    ];
 }
 
 /// Which token goes into `x-amz-access-token`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Auth {
+pub(super) enum Auth {
     /// The LWA access token.
     Lwa,
     /// The restricted data token for getOrders with buyerInfo and shippingAddress.
@@ -57,17 +80,17 @@ enum Auth {
 /// A client for one seller's Amazon connection. Cheap to share behind an `Arc`; the
 /// token caches and pacers are per client, so keep one client per connection alive.
 pub struct AmazonClient {
-    config: AmazonConfig,
+    pub(super) config: AmazonConfig,
     credentials: AmazonCredentials,
-    clock: SharedClock,
+    pub(super) clock: SharedClock,
     retry: RetryPolicy,
     http: reqwest::Client,
     lwa: TokenCache,
     rdt: TokenCache,
     sleeper: Arc<dyn Sleeper>,
-    orders_pacer: Pacer,
-    items_pacer: Pacer,
-    rdt_pacer: Pacer,
+    /// One pacer per [`Op`], in `Op::ALL` order; shared with every client of the same
+    /// application and seller when built through `crate::quota`.
+    pacers: Vec<Arc<Pacer>>,
 }
 
 impl std::fmt::Debug for AmazonClient {
@@ -89,9 +112,7 @@ impl AmazonClient {
     ) -> Self {
         let sleeper: Arc<dyn Sleeper> = Arc::new(TokioSleeper);
         Self {
-            orders_pacer: Pacer::new(config.get_orders, clock.clone(), sleeper.clone()),
-            items_pacer: Pacer::new(config.get_order_items, clock.clone(), sleeper.clone()),
-            rdt_pacer: Pacer::new(config.restricted_data_token, clock.clone(), sleeper.clone()),
+            pacers: pacers(&config, &clock, &sleeper),
             lwa: TokenCache::new(clock.clone()),
             rdt: TokenCache::new(clock.clone()),
             http: http::client(),
@@ -106,20 +127,42 @@ impl AmazonClient {
     /// Replaces how the client waits (pacing and backoff). Tests pass a
     /// [`ClockSleeper`](super::ClockSleeper) so Amazon's minute-long waits cost nothing.
     pub fn with_sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
-        let c = &self.config;
-        self.orders_pacer = Pacer::new(c.get_orders, self.clock.clone(), sleeper.clone());
-        self.items_pacer = Pacer::new(c.get_order_items, self.clock.clone(), sleeper.clone());
-        self.rdt_pacer = Pacer::new(c.restricted_data_token, self.clock.clone(), sleeper.clone());
+        self.pacers = pacers(&self.config, &self.clock, &sleeper);
         self.sleeper = sleeper;
         self
     }
 
-    fn pacer(&self, op: Op) -> &Pacer {
-        match op {
-            Op::GetOrders => &self.orders_pacer,
-            Op::GetOrderItems => &self.items_pacer,
-            Op::CreateRestrictedDataToken => &self.rdt_pacer,
+    /// Replaces the client's own pacers with `shared` ones (one per operation, in the
+    /// order of [`AmazonClient::quota_ops`]), so several connections of one application
+    /// and seller spend one mirrored bucket, as Amazon counts them.
+    pub fn with_shared_pacers(mut self, shared: Vec<Arc<Pacer>>) -> Self {
+        if shared.len() == Op::ALL.len() {
+            self.pacers = shared;
         }
+        self
+    }
+
+    /// The operations (name, plan) a shared quota must hold pacers for, in order.
+    pub fn quota_ops(config: &AmazonConfig) -> Vec<(&'static str, super::UsagePlan)> {
+        Op::ALL
+            .iter()
+            .map(|op| (op.name(), op.plan(config)))
+            .collect()
+    }
+
+    /// The pacer of `op`: its bucket mirror and the rate Amazon last announced.
+    pub(super) fn pacer(&self, op: Op) -> &Pacer {
+        let i = Op::ALL.iter().position(|o| *o == op).unwrap_or(0);
+        &self.pacers[i]
+    }
+
+    /// The usage plan the client currently paces `operation` (an SP-API operation name)
+    /// by: the documented default until Amazon's `x-amzn-RateLimit-Limit` says otherwise.
+    pub fn current_plan(&self, operation: &str) -> Option<super::UsagePlan> {
+        Op::ALL
+            .iter()
+            .find(|op| op.name() == operation)
+            .map(|op| self.pacer(*op).plan())
     }
 
     async fn token(&self, auth: Auth) -> Result<AccessToken, ConnectorError> {
@@ -247,7 +290,12 @@ impl AmazonClient {
     }
 
     /// One SP-API call with pacing, token handling and retries; returns the 2xx body.
-    async fn call<F>(&self, op: Op, auth: Auth, build: F) -> Result<Vec<u8>, ConnectorError>
+    pub(super) async fn call<F>(
+        &self,
+        op: Op,
+        auth: Auth,
+        build: F,
+    ) -> Result<Vec<u8>, ConnectorError>
     where
         F: Fn(&reqwest::Client) -> reqwest::RequestBuilder + Sync,
     {
@@ -271,6 +319,9 @@ impl AmazonClient {
                 Ok(resp) => {
                     let status = resp.status();
                     let retry_after = http::retry_after(resp.headers());
+                    if let Some(rate) = rate_limit(resp.headers()) {
+                        pacer.observe_rate(rate);
+                    }
                     let request_id = resp
                         .headers()
                         .get("x-amzn-RequestId")
@@ -304,7 +355,10 @@ impl AmazonClient {
                             })
                         }
                         Outcome::Throttled => {
-                            pacer.drain();
+                            // The server's bucket is empty whatever ours says (other
+                            // apps of the seller share it): wait for what Amazon asks
+                            // (Retry-After) or one refill, and no longer.
+                            pacer.throttled(retry_after);
                             Failure::Throttled(retry_after)
                         }
                         Outcome::Retry(why) => Failure::Unavailable(why),
@@ -328,8 +382,9 @@ impl AmazonClient {
             return Err(exhausted(err, op.name(), Some(interval)));
         }
         let delay = match failure {
-            // No Retry-After on Amazon's 429: wait for the bucket to refill one request.
-            Failure::Throttled(ra) => self.retry.delay(attempt, Some(ra.unwrap_or(interval))),
+            // The pacer already holds the next call back until the bucket refills (or
+            // Retry-After passes): sleeping here as well would pay the wait twice.
+            Failure::Throttled(_) => std::time::Duration::ZERO,
             Failure::Unavailable(_) => self.retry.delay(attempt, None),
         };
         let (kind, why) = match failure {
@@ -337,7 +392,9 @@ impl AmazonClient {
             Failure::Unavailable(m) => ("unavailable", m.clone()),
         };
         tracing::warn!(op = op.name(), attempt, kind, %why, delay_ms = delay.as_millis() as u64, "retrying");
-        self.sleeper.sleep(delay).await;
+        if !delay.is_zero() {
+            self.sleeper.sleep(delay).await;
+        }
         Ok(())
     }
 
@@ -475,6 +532,9 @@ impl Marketplace for AmazonClient {
                     .into(),
             ));
         }
+        if self.config.api_version == super::ApiVersion::V2026 {
+            return self.search_page(window, page).await;
+        }
         let params = self.list_params(window, page.as_ref());
         let url = format!("{}/orders/v0/orders", self.config.endpoint);
         let body = self
@@ -517,7 +577,30 @@ impl Marketplace for AmazonClient {
     }
 }
 
-fn failed(marketplace_order_id: String, error: String) -> FetchedOrder {
+fn pacers(
+    config: &AmazonConfig,
+    clock: &SharedClock,
+    sleeper: &Arc<dyn Sleeper>,
+) -> Vec<Arc<Pacer>> {
+    Op::ALL
+        .iter()
+        .map(|op| Arc::new(Pacer::new(op.plan(config), clock.clone(), sleeper.clone())))
+        .collect()
+}
+
+/// `x-amzn-RateLimit-Limit: <requests per second>`, when Amazon sends it (200/400/404).
+fn rate_limit(headers: &reqwest::header::HeaderMap) -> Option<f64> {
+    headers
+        .get("x-amzn-RateLimit-Limit")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|r| r.is_finite() && *r > 0.0)
+}
+
+pub(super) fn failed(marketplace_order_id: String, error: String) -> FetchedOrder {
     tracing::warn!(order_id = %marketplace_order_id, %error, "Amazon order could not be normalized");
     FetchedOrder::Failed {
         marketplace_order_id,

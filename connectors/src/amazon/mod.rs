@@ -1,6 +1,16 @@
-//! Amazon Selling Partner API connector (Orders v0), bound to one seller's connection.
+//! Amazon Selling Partner API connector, bound to one seller's connection.
 //!
-//! How a sync page is fetched (APIS.md §2):
+//! Two Orders API versions, chosen per connection ([`ApiVersion`]):
+//!
+//! - **v2026-01-01 (default)**: one `searchOrders` call per page
+//!   (`GET /orders/2026-01-01/orders` with `lastUpdatedAfter`/`Before`, the connection's
+//!   `marketplaceIds` and `includedData=BUYER,RECIPIENT,PROCEEDS,FULFILLMENT`, paging by
+//!   `paginationToken`) brings items, buyer and recipient in one answer: no Restricted
+//!   Data Token, no per-order calls. `getOrder` refreshes one order. Usage plans:
+//!   searchOrders 0.0056 rps / burst 20, getOrder 0.5 / 30.
+//! - **v0 (deprecated; Amazon removes it on 2027-03-27)**, as follows.
+//!
+//! How a v0 sync page is fetched (APIS.md §2):
 //! 1. A Login with Amazon (LWA) access token from the seller's refresh token, cached for
 //!    its hour and refreshed when the API answers 403 `Unauthorized` (expired).
 //! 2. A Restricted Data Token (RDT) for `GET /orders/v0/orders` with the `buyerInfo` and
@@ -17,15 +27,66 @@
 
 mod client;
 pub mod normalize;
+pub mod normalize_v2026;
 pub mod pacing;
+pub mod region;
 mod response;
+mod search;
 pub mod wire;
+pub mod wire_v2026;
 
 use serde::Deserialize;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 pub use client::AmazonClient;
 pub use pacing::{ClockSleeper, Sleeper, TokioSleeper, UsagePlan};
+pub use region::{AmazonMarketplace, InvalidMarketplace, Region};
+
+/// Which Orders API a connection uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum ApiVersion {
+    /// Orders v0 (getOrders + getOrderItems + RDT). Deprecated by Amazon.
+    #[serde(rename = "v0")]
+    V0,
+    /// Orders API v2026-01-01 (searchOrders with includedData, getOrder).
+    #[default]
+    #[serde(rename = "2026-01-01")]
+    V2026,
+}
+
+/// The day Amazon removes Orders v0 (getOrders, getOrderItems, …).
+pub const V0_REMOVAL_DATE: &str = "2027-03-27";
+
+impl ApiVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V0 => "v0",
+            Self::V2026 => "2026-01-01",
+        }
+    }
+
+    /// A warning for the operator when the version is on its way out, else `None`.
+    pub fn deprecation(self) -> Option<String> {
+        match self {
+            Self::V0 => Some(format!(
+                "Amazon Orders API v0 is deprecated and will be removed on {V0_REMOVAL_DATE}; \
+                 switch this connection to api_version 2026-01-01"
+            )),
+            Self::V2026 => None,
+        }
+    }
+}
+
+impl std::str::FromStr for ApiVersion {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "v0" | "0" => Ok(Self::V0),
+            "2026-01-01" | "v2026-01-01" | "v2026" => Ok(Self::V2026),
+            _ => Err("unknown Amazon api_version: expected v0 or 2026-01-01".into()),
+        }
+    }
+}
 
 /// The Login with Amazon token endpoint (all regions).
 pub const LWA_TOKEN_URL: &str = "https://api.amazon.com/auth/o2/token";
@@ -48,16 +109,29 @@ pub const GET_ORDER_ITEMS_PLAN: UsagePlan = UsagePlan {
     rate: 0.5,
     burst: 30,
 };
+/// searchOrders' (v2026-01-01) documented plan: 0.0056 rps (one call in 3 minutes), burst 20.
+pub const SEARCH_ORDERS_PLAN: UsagePlan = UsagePlan {
+    rate: 0.0056,
+    burst: 20,
+};
+/// getOrder's (v2026-01-01) documented plan: 0.5 rps, burst 30.
+pub const GET_ORDER_PLAN: UsagePlan = UsagePlan {
+    rate: 0.5,
+    burst: 30,
+};
 /// createRestrictedDataToken's plan: 1 rps, burst 10.
 pub const RESTRICTED_DATA_TOKEN_PLAN: UsagePlan = UsagePlan {
     rate: 1.0,
     burst: 10,
 };
 
-/// Where and how to talk to Amazon for one connection. Defaults: production LWA, the EU
-/// endpoint, Amazon.nl, 100 orders a page, the documented default usage plans.
+/// Where and how to talk to Amazon for one connection. Defaults: Orders v2026-01-01,
+/// production LWA, the EU endpoint, Amazon.nl, 100 orders a page, the documented default
+/// usage plans (replaced by what `x-amzn-RateLimit-Limit` says once Amazon answers).
 #[derive(Debug, Clone)]
 pub struct AmazonConfig {
+    /// Which Orders API to call.
+    pub api_version: ApiVersion,
     /// The LWA token endpoint.
     pub lwa_url: String,
     /// The regional SP-API endpoint, without a trailing slash.
@@ -66,6 +140,10 @@ pub struct AmazonConfig {
     pub marketplace_ids: Vec<String>,
     /// `MaxResultsPerPage` for getOrders (1–100).
     pub page_size: u8,
+    /// Pacing for searchOrders (v2026-01-01).
+    pub search_orders: UsagePlan,
+    /// Pacing for getOrder (v2026-01-01).
+    pub get_order: UsagePlan,
     /// Pacing for getOrders; raise only if Amazon granted the seller a larger plan.
     pub get_orders: UsagePlan,
     /// Pacing for getOrderItems.
@@ -77,10 +155,13 @@ pub struct AmazonConfig {
 impl Default for AmazonConfig {
     fn default() -> Self {
         Self {
+            api_version: ApiVersion::default(),
             lwa_url: LWA_TOKEN_URL.into(),
             endpoint: EU_ENDPOINT.into(),
             marketplace_ids: vec![MARKETPLACE_NL.into()],
             page_size: 100,
+            search_orders: SEARCH_ORDERS_PLAN,
+            get_order: GET_ORDER_PLAN,
             get_orders: GET_ORDERS_PLAN,
             get_order_items: GET_ORDER_ITEMS_PLAN,
             restricted_data_token: RESTRICTED_DATA_TOKEN_PLAN,
@@ -89,8 +170,17 @@ impl Default for AmazonConfig {
 }
 
 impl AmazonConfig {
+    /// The production hosts of `region`, with its home marketplace.
+    pub fn for_region(region: Region) -> Self {
+        Self {
+            endpoint: region.endpoint().into(),
+            marketplace_ids: vec![region::default_marketplace(region).into()],
+            ..Self::default()
+        }
+    }
+
     /// Points LWA and the SP-API at one base URL (a sandbox): LWA at
-    /// `{base}/auth/o2/token`, the API at `{base}/orders/v0/…`.
+    /// `{base}/auth/o2/token`, the API at `{base}/orders/…`.
     pub fn for_base(base_url: &str) -> Self {
         let base = base_url.trim_end_matches('/');
         Self {

@@ -69,16 +69,22 @@ impl UsagePlan {
 
 /// A local mirror of one operation's token bucket.
 pub struct Pacer {
-    plan: UsagePlan,
     clock: SharedClock,
     sleeper: Arc<dyn Sleeper>,
-    /// Tokens left and when they were counted.
-    state: Mutex<(f64, DateTime<Utc>)>,
+    state: Mutex<Bucket>,
+}
+
+struct Bucket {
+    /// The plan in force: the documented default, then what Amazon announces.
+    plan: UsagePlan,
+    /// Tokens left (negative while a Retry-After holds calls back) and when counted.
+    tokens: f64,
+    at: DateTime<Utc>,
 }
 
 impl fmt::Debug for Pacer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Pacer").field("plan", &self.plan).finish()
+        f.debug_struct("Pacer").field("plan", &self.plan()).finish()
     }
 }
 
@@ -87,15 +93,42 @@ impl Pacer {
     pub fn new(plan: UsagePlan, clock: SharedClock, sleeper: Arc<dyn Sleeper>) -> Self {
         let now = clock.now();
         Self {
-            plan,
             clock,
             sleeper,
-            state: Mutex::new((f64::from(plan.burst), now)),
+            state: Mutex::new(Bucket {
+                plan,
+                tokens: f64::from(plan.burst),
+                at: now,
+            }),
         }
     }
 
+    /// The plan currently in force.
     pub fn plan(&self) -> UsagePlan {
-        self.plan
+        self.lock().plan
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Bucket> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Amazon's `x-amzn-RateLimit-Limit` told the rate it applies to this seller and
+    /// app (larger plans are granted on request): refill at that rate from now on.
+    pub fn observe_rate(&self, rate: f64) {
+        if !(rate.is_finite() && rate > 0.0) {
+            return;
+        }
+        let now = self.clock.now();
+        let mut b = self.lock();
+        if (b.plan.rate - rate).abs() > f64::EPSILON {
+            refill(&mut b, now);
+            tracing::info!(
+                from = b.plan.rate,
+                to = rate,
+                "pacing to the rate the marketplace announced"
+            );
+            b.plan.rate = rate;
+        }
     }
 
     /// Takes a token, first waiting (on the injected clock) until one has refilled.
@@ -111,27 +144,42 @@ impl Pacer {
 
     fn try_take(&self) -> Option<Duration> {
         let now = self.clock.now();
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let elapsed = (now - s.1).num_milliseconds().max(0) as f64 / 1000.0;
-        s.0 = (s.0 + elapsed * self.plan.rate).min(f64::from(self.plan.burst));
-        s.1 = now;
-        if s.0 >= 1.0 {
-            s.0 -= 1.0;
+        let mut b = self.lock();
+        refill(&mut b, now);
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
             None
         } else {
             // Round up to whole milliseconds plus one: the server's bucket counts in
             // milliseconds too, and arriving a hair early is a 429.
-            let secs = (1.0 - s.0) / self.plan.rate.max(1e-6);
+            let secs = (1.0 - b.tokens) / b.plan.rate.max(1e-6);
             Some(Duration::from_millis((secs * 1000.0).ceil() as u64 + 1))
         }
     }
 
     /// The server said 429: its bucket is empty whatever ours says (other apps share it).
     pub fn drain(&self) {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        s.0 = 0.0;
-        s.1 = self.clock.now();
+        self.throttled(None);
     }
+
+    /// The server said 429. The next call waits exactly `retry_after` when the server
+    /// gave one, else one refill interval: a 429 costs at most the wait asked for, and
+    /// then the bucket refills at the advertised rate.
+    pub fn throttled(&self, retry_after: Option<Duration>) {
+        let now = self.clock.now();
+        let mut b = self.lock();
+        b.at = now;
+        b.tokens = match retry_after {
+            Some(ra) => 1.0 - ra.as_secs_f64() * b.plan.rate,
+            None => 0.0,
+        };
+    }
+}
+
+fn refill(b: &mut Bucket, now: DateTime<Utc>) {
+    let elapsed = (now - b.at).num_milliseconds().max(0) as f64 / 1000.0;
+    b.tokens = (b.tokens + elapsed * b.plan.rate).min(f64::from(b.plan.burst));
+    b.at = now;
 }
 
 #[cfg(test)]
@@ -163,6 +211,21 @@ mod tests {
         pacer.drain();
         let before = clock.now();
         pacer.acquire().await;
-        assert!((clock.now() - before).num_milliseconds() >= 2_000);
+        let waited = (clock.now() - before).num_milliseconds();
+        assert!((2_000..2_010).contains(&waited), "one refill, {waited} ms");
+
+        pacer.throttled(Some(Duration::from_secs(7)));
+        let before = clock.now();
+        pacer.acquire().await;
+        let waited = (clock.now() - before).num_milliseconds();
+        assert!((7_000..7_010).contains(&waited), "Retry-After, {waited} ms");
+
+        pacer.observe_rate(2.0);
+        assert_eq!(pacer.plan().rate, 2.0);
+        pacer.drain();
+        let before = clock.now();
+        pacer.acquire().await;
+        let waited = (clock.now() - before).num_milliseconds();
+        assert!((500..510).contains(&waited), "announced rate, {waited} ms");
     }
 }

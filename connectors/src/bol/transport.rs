@@ -307,6 +307,14 @@ impl Transport {
                     let deadline = self.clock.now()
                         + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(1));
                     self.wait_until(deadline).await;
+                    let now = self.clock.now();
+                    if now < deadline {
+                        // Out of patience before bol's wait is over: never retry early
+                        // (bol watches clients that hammer); the worker comes back then.
+                        return Err(ConnectorError::RateLimited {
+                            retry_after: (deadline - now).to_std().ok(),
+                        });
+                    }
                     last = ConnectorError::RateLimited {
                         retry_after: Some(wait),
                     };

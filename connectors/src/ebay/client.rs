@@ -17,7 +17,7 @@
 //! offset steps back by the shrinkage so no order is skipped. Re-reads are harmless
 //! (upserts are idempotent); skips would not be.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -50,9 +50,14 @@ pub struct EbayClient {
     http: reqwest::Client,
     tokens: TokenCache,
     pacer: Pacer,
-    /// While the daily quota is spent: when it resets (injected clock).
-    quota_blocked_until: Mutex<Option<DateTime<Utc>>>,
+    /// While the daily quota is spent: when it resets (injected clock). eBay counts the
+    /// quota per application, so clients of one app can share this (see
+    /// [`EbayClient::with_shared_quota`]).
+    quota_blocked_until: SharedQuota,
 }
+
+/// The reset time of an application's spent daily quota, shared by its clients.
+pub type SharedQuota = Arc<Mutex<Option<DateTime<Utc>>>>;
 
 impl std::fmt::Debug for EbayClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -85,8 +90,15 @@ impl EbayClient {
             retry: retry_policy,
             http: http::client(),
             pacer,
-            quota_blocked_until: Mutex::new(None),
+            quota_blocked_until: SharedQuota::default(),
         }
+    }
+
+    /// Shares the spent-quota state with every other client of the same application:
+    /// once one of them learns the daily quota is spent, none calls eBay until it resets.
+    pub fn with_shared_quota(mut self, quota: SharedQuota) -> Self {
+        self.quota_blocked_until = quota;
+        self
     }
 
     fn orders_url(&self, from: DateTime<Utc>, to: DateTime<Utc>, offset: u64) -> String {
@@ -203,7 +215,17 @@ impl EbayClient {
                 Transient::Unavailable(m) => ConnectorError::Unavailable(m),
             });
         }
-        let delay = self.retry.delay(attempt, hint);
+        // A Retry-After is what eBay asked for: wait exactly that (never longer), or, when
+        // it outlasts this call's patience, hand it to the worker instead of retrying early.
+        let delay = match hint {
+            Some(ra) if !super::short(ra, &self.retry) => {
+                return Err(ConnectorError::RateLimited {
+                    retry_after: Some(ra),
+                })
+            }
+            Some(ra) => ra,
+            None => self.retry.delay(attempt, None),
+        };
         match &failure {
             Transient::Throttled(_) => warn!(attempt, ?delay, "ebay throttled, backing off"),
             Transient::Unavailable(m) => {

@@ -95,6 +95,9 @@ pub enum Difference {
     /// Some lines carry no price yet (Amazon `Pending`), so the lines cannot explain the
     /// total until a later update prices them.
     NotPricedYet,
+    /// The source's total holds parts (shipping, tax, promotions) that this connector does
+    /// not break down yet (Amazon Orders v2026-01-01 proceeds).
+    NotBrokenDown,
 }
 
 /// The money breakdown of an order, in minor units of the order currency, exactly as the

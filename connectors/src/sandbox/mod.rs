@@ -3,7 +3,9 @@
 //! seed, served on 127.0.0.1. Tests, benchmarks and the demo use them; a seller can point
 //! a connection at one to try ordervault without marketplace credentials.
 //!
-//! Each marketplace module exposes `start(SandboxConfig, SharedClock) -> SandboxHandle`.
+//! Each marketplace module exposes `start(SandboxConfig, SharedClock) -> SandboxHandle`;
+//! [`start`] picks one by [`MarketplaceKind`], and [`SandboxHandle::settings`] gives the
+//! connection settings (API and auth URL) that point a connection at it.
 
 pub mod amazon;
 pub mod bol;
@@ -14,7 +16,31 @@ pub mod world;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::model::Order;
+use crate::clock::SharedClock;
+use crate::connect::ConnectionSettings;
+use crate::model::{MarketplaceKind, Order};
+
+/// Starts the sandbox of `kind` with default marketplace-specific options.
+pub async fn start(
+    kind: MarketplaceKind,
+    config: SandboxConfig,
+    clock: SharedClock,
+) -> std::io::Result<SandboxHandle> {
+    match kind {
+        MarketplaceKind::Bol => bol::start(config, clock).await,
+        MarketplaceKind::Amazon => amazon::start(config, clock).await,
+        MarketplaceKind::Ebay => ebay::start(config, clock).await,
+    }
+}
+
+/// The token endpoint's path on each sandbox (the same path as in production).
+pub fn auth_path(kind: MarketplaceKind) -> &'static str {
+    match kind {
+        MarketplaceKind::Bol => "/token",
+        MarketplaceKind::Amazon => "/auth/o2/token",
+        MarketplaceKind::Ebay => "/identity/v1/oauth2/token",
+    }
+}
 
 /// How a sandbox behaves. Every knob has a default that makes a realistic but fast fake.
 #[derive(Debug, Clone)]
@@ -37,6 +63,10 @@ pub struct SandboxConfig {
     pub history: chrono::Duration,
     /// Orders keep arriving over this span after start (new orders while syncing).
     pub arrival_span: chrono::Duration,
+    /// The first this-many orders of the world are served malformed (a field a client
+    /// cannot read, sometimes holding a buyer's data): each must fail alone, leaking
+    /// nothing. Every sandbox honours it, so the contract suite can test it generically.
+    pub malformed_orders: usize,
 }
 
 impl SandboxConfig {
@@ -66,6 +96,23 @@ pub struct SandboxCredentials {
     pub refresh_token: String,
 }
 
+impl SandboxCredentials {
+    /// The connection file (credentials JSON) of `kind` with these values.
+    pub fn connection_file(&self, kind: MarketplaceKind) -> String {
+        match kind {
+            MarketplaceKind::Bol => serde_json::json!({
+                "client_id": self.client_id, "client_secret": self.client_secret
+            }),
+            MarketplaceKind::Amazon | MarketplaceKind::Ebay => serde_json::json!({
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+                "refresh_token": self.refresh_token
+            }),
+        }
+        .to_string()
+    }
+}
+
 impl Default for SandboxCredentials {
     fn default() -> Self {
         Self {
@@ -88,6 +135,7 @@ impl Default for SandboxConfig {
             credentials: SandboxCredentials::default(),
             history: chrono::Duration::days(7),
             arrival_span: chrono::Duration::hours(2),
+            malformed_orders: 0,
         }
     }
 }
@@ -107,6 +155,27 @@ pub struct SandboxHandle {
     pub token_requests: Box<dyn Fn() -> u64 + Send + Sync>,
     /// Stops the server.
     pub shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl SandboxHandle {
+    /// The API root of this sandbox (`--base-url`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The token endpoint of this sandbox (`--auth-url`) when it plays `kind`.
+    pub fn auth_url(&self, kind: MarketplaceKind) -> String {
+        format!("http://{}{}", self.addr, auth_path(kind))
+    }
+
+    /// Connection settings that point both the API and auth at this sandbox.
+    pub fn settings(&self, kind: MarketplaceKind) -> ConnectionSettings {
+        ConnectionSettings {
+            base_url: Some(self.base_url()),
+            auth_url: Some(self.auth_url(kind)),
+            ..ConnectionSettings::default()
+        }
+    }
 }
 
 impl Drop for SandboxHandle {

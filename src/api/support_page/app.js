@@ -1,10 +1,15 @@
 // ordervault support page: plain JS, no framework, no storage.
 // The token lives only in the `token` variable of this closure: never in localStorage,
-// sessionStorage, cookies or the URL. Results are rendered with textContent only.
+// sessionStorage, cookies or the URL; so do the recently used accounts (`recent`).
+// Results are rendered with textContent only.
 (function () {
   "use strict";
 
   var token = null;
+  var recent = [];      // [{id, name}], most recent first; page memory only
+  var RECENT_MAX = 5;
+  var searchTimer = null;
+  var searchSeq = 0;
   var ORDER_RE = /^[A-Za-z0-9-]{1,64}$/;
   var ACCOUNT_RE = /^[0-9a-f]{16}$/;
 
@@ -120,11 +125,89 @@
     $("signin-section").hidden = on;
     $("lookup-section").hidden = !on;
     $("result").textContent = "";
-    (on ? $("account") : $("token")).focus();
+    (on ? $("account-search") : $("token")).focus();
+  }
+
+  function choiceList(ul, box, accounts) {
+    ul.textContent = "";
+    accounts.forEach(function (a) {
+      var li = el("li");
+      var b = el("button", null, "choice");
+      b.type = "button";
+      b.appendChild(document.createTextNode(a.name + " "));
+      b.appendChild(el("span", a.id, "id"));
+      b.setAttribute("data-account", a.id);
+      b.addEventListener("click", function () { chooseAccount(a); });
+      li.appendChild(b);
+      ul.appendChild(li);
+    });
+    box.hidden = accounts.length === 0;
+  }
+
+  function chooseAccount(a) {
+    $("account").value = a.id;
+    $("chosen").textContent = "Account: " + a.name + " (" + a.id + ")";
+    recent = [a].concat(recent.filter(function (r) { return r.id !== a.id; })).slice(0, RECENT_MAX);
+    choiceList($("recent"), $("recent-box"), recent);
+    $("result").textContent = "";
+    $("order").focus();
+    say("Account " + a.name + " chosen. Enter the exact order number.", false);
+  }
+
+  async function findAccounts(q) {
+    var seq = ++searchSeq;
+    var resp;
+    try {
+      resp = await fetch("/api/v1/support/accounts?q=" + encodeURIComponent(q), {
+        method: "GET",
+        headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
+        cache: "no-store",
+        credentials: "omit",
+        referrerPolicy: "no-referrer"
+      });
+    } catch (e) {
+      say("The service could not be reached.", true);
+      return;
+    }
+    var body = null;
+    try { body = await resp.json(); } catch (e) { body = null; }
+    if (seq !== searchSeq || token === null) return;  // a newer search, or signed out
+    if (resp.status === 401) {
+      signOut("The token was rejected; sign in again.");
+      $("status").className = "error";
+      return;
+    }
+    if (resp.status !== 200 || !body || !Array.isArray(body.accounts)) {
+      say(body && body.detail ? "Rejected: " + body.detail + "." : "The search failed (HTTP " + resp.status + ").", true);
+      return;
+    }
+    choiceList($("account-results"), $("account-results-box"), body.accounts);
+    var n = body.accounts.length;
+    say(n === 0 ? "No account matches “" + q + "”."
+      : n === 1 ? "1 account found; Tab to choose it."
+      : n + " accounts found; Tab to choose one.", n === 0);
+  }
+
+  function searchNow() {
+    var q = $("account-search").value.trim();
+    if (q.length < 2) {
+      choiceList($("account-results"), $("account-results-box"), []);
+      return false;
+    }
+    findAccounts(q);
+    return true;
   }
 
   function signOut(message) {
     token = null;
+    recent = [];
+    searchSeq++;
+    choiceList($("recent"), $("recent-box"), []);
+    choiceList($("account-results"), $("account-results-box"), []);
+    $("account-search").value = "";
+    $("account").value = "";
+    $("order").value = "";
+    $("chosen").textContent = "No account chosen yet.";
     showSignedIn(false);
     say(message || "Signed out.", false);
   }
@@ -166,7 +249,26 @@
       }
       token = t;
       showSignedIn(true);
-      say("Signed in. Enter an account ID and an exact order number.", false);
+      say("Signed in. Find the account by its name, then enter the exact order number.", false);
+    });
+
+    $("picker").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      clearTimeout(searchTimer);
+      if (!searchNow()) {
+        say("Type at least 2 characters of the account's name or ID.", true);
+        $("account-search").focus();
+      }
+    });
+    $("account-search").addEventListener("input", function () {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(searchNow, 300);
+    });
+    $("account").addEventListener("input", function () {
+      var typed = $("account").value.trim();
+      var known = recent.filter(function (r) { return r.id === typed; })[0];
+      $("chosen").textContent = known ? "Account: " + known.name + " (" + known.id + ")"
+        : typed ? "Account ID typed by hand." : "No account chosen yet.";
     });
 
     $("signout").addEventListener("click", function () { signOut(); });

@@ -260,3 +260,51 @@ impl Catalog {
         Ok(())
     }
 }
+
+/// An active account as support's account picker shows it: id and name, nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountName {
+    pub id: String,
+    pub name: String,
+}
+
+/// `text` with the LIKE wildcards `%`, `_` and the escape `\` escaped.
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Catalog {
+    /// Up to `limit` active accounts whose name contains `query` (case-insensitive, ASCII
+    /// letters) or whose id starts with it, by name. Wildcards in `query` match literally.
+    pub async fn search_active_accounts(
+        &self,
+        query: &str,
+        limit: i64,
+    ) -> Result<Vec<AccountName>, StoreError> {
+        let escaped = like_escape(&query.to_lowercase());
+        let sql = format!(
+            "SELECT id, name FROM {}accounts WHERE status = 'active' \
+               AND (lower(name) LIKE $1 ESCAPE '\\' OR id LIKE $2 ESCAPE '\\') \
+             ORDER BY lower(name), id LIMIT $3",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(&sql)
+                .bind(format!("%{escaped}%"))
+                .bind(format!("{escaped}%"))
+                .bind(limit)
+                .fetch_all(p)
+                .await?;
+            rows.iter()
+                .map(|r| Ok(AccountName { id: r.try_get("id")?, name: r.try_get("name")? }))
+                .collect()
+        })
+    }
+}

@@ -45,6 +45,10 @@ pub struct ConnectionRecord {
     pub account_id: String,
     pub marketplace: String,
     pub base_url: Option<String>,
+    /// The connection's settings as JSON (`ordervault_connectors::ConnectionSettings`);
+    /// `None` on connections made before settings existed.
+    #[serde(skip)]
+    pub settings: Option<String>,
     pub interval_secs: i64,
     pub status: ConnectionStatus,
     pub status_reason: Option<String>,
@@ -64,7 +68,7 @@ pub struct ConnectionRecord {
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "id, account_id, marketplace, base_url, interval_secs, status, \
+const COLUMNS: &str = "id, account_id, marketplace, base_url, settings, interval_secs, status, \
     status_reason, cursor_ms, last_reconciled_ms, next_run_ms, last_run_ms, last_success_ms, \
     last_error, consecutive_failures, orders_synced, lease_owner, lease_until_ms, created_at, \
     updated_at";
@@ -81,6 +85,7 @@ where
         account_id: r.try_get("account_id")?,
         marketplace: r.try_get("marketplace")?,
         base_url: r.try_get("base_url")?,
+        settings: r.try_get("settings")?,
         interval_secs: r.try_get("interval_secs")?,
         status: ConnectionStatus::parse(&status)?,
         status_reason: r.try_get("status_reason")?,
@@ -119,8 +124,8 @@ impl Catalog {
     ) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO {}connections (id, account_id, marketplace, base_url, credentials_ct, \
-             interval_secs, status, next_run_ms, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             interval_secs, status, next_run_ms, created_at, updated_at, settings) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             self.p
         );
         on_pool!(&self.pool, p => {
@@ -135,6 +140,7 @@ impl Catalog {
                 .bind(c.next_run_ms)
                 .bind(c.created_at)
                 .bind(c.updated_at)
+                .bind(&c.settings)
                 .execute(p)
                 .await?;
         });
@@ -400,6 +406,31 @@ impl Catalog {
         );
         on_pool!(&self.pool, p => {
             let n = sqlx::query(&sql).bind(base_url).bind(now_ms).bind(id).execute(p).await?;
+            Ok(n.rows_affected() == 1)
+        })
+    }
+
+    /// Stores a connection's settings (JSON) and its API root column together, e.g. after
+    /// re-authorization against a new API or auth endpoint.
+    pub async fn set_connection_settings(
+        &self,
+        id: &str,
+        base_url: Option<&str>,
+        settings_json: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE {}connections SET base_url = $1, settings = $2, updated_at = $3 WHERE id = $4",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let n = sqlx::query(&sql)
+                .bind(base_url)
+                .bind(settings_json)
+                .bind(now_ms)
+                .bind(id)
+                .execute(p)
+                .await?;
             Ok(n.rows_affected() == 1)
         })
     }

@@ -9,7 +9,7 @@ mod privacy;
 mod tokens;
 mod webhooks;
 
-pub use accounts::{AccountRecord, AccountStatus, ClosureCounts};
+pub use accounts::{AccountName, AccountRecord, AccountStatus, ClosureCounts};
 pub use audit::{AuditEntry, AuditResult, NewAuditEntry};
 pub use connections::{ConnectionRecord, ConnectionStatus, RunEnd};
 pub use keys::KeyRow;

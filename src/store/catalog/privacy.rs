@@ -107,6 +107,18 @@ impl Catalog {
         })
     }
 
+    /// When the last sweep of an account started (Unix ms), finished or not.
+    pub async fn last_sweep_started(&self, account: &str) -> Result<Option<i64>, StoreError> {
+        let sql = format!(
+            "SELECT last_started_at FROM {}privacy_sweeps WHERE account_id = $1",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let v: Option<Option<i64>> = sqlx::query_scalar(&sql).bind(account).fetch_optional(p).await?;
+            Ok(v.flatten())
+        })
+    }
+
     /// How many orders the last completed sweep of an account pseudonymized (0 if none).
     pub async fn last_sweep_changes(&self, account: &str) -> Result<i64, StoreError> {
         let sql = format!(

@@ -1,7 +1,9 @@
-//! A faithful fake of Amazon's SP-API Orders v0 (plus LWA and the Tokens API), serving
-//! the sandbox world on 127.0.0.1. What it emulates (APIS.md §2, "What a faithful Amazon
-//! fake server must do"):
+//! A faithful fake of Amazon's SP-API Orders API v2026-01-01 and Orders v0 (plus LWA and
+//! the Tokens API), serving the sandbox world on 127.0.0.1. What it emulates (APIS.md §2,
+//! "What a faithful Amazon fake server must do"):
 //!
+//! - Orders v2026-01-01 (see [`search`]): searchOrders with `includedData`,
+//!   `paginationToken` (24-hour tokens) and its usage plan 0.0056/20; getOrder at 0.5/30.
 //! - `POST /auth/o2/token`: the form-encoded LWA refresh-token grant, `expires_in` 3600
 //!   (or `token_lifetime`); a wrong client → 401 `invalid_client`, a wrong or revoked
 //!   refresh token → 400 `invalid_grant`.
@@ -25,7 +27,9 @@
 
 mod auth;
 mod orders;
+pub mod search;
 pub mod view;
+pub mod view_v2026;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -51,6 +55,9 @@ pub struct AmazonSandboxOptions {
     /// The first this-many orders of the world are served corrupted by getOrders (see
     /// [`view::corrupt`]); the client must fail exactly those, without their data.
     pub malformed_orders: usize,
+    /// A larger searchOrders plan (rate, burst) granted to this seller: the bucket uses
+    /// it and `x-amzn-RateLimit-Limit` announces it, as Amazon does for raised plans.
+    pub search_orders_plan: Option<(f64, u32)>,
 }
 
 /// Counters a test can read to see what the client did to the server.
@@ -64,6 +71,8 @@ pub struct AmazonSandboxStats {
     pub get_orders: AtomicU64,
     /// getOrderItems calls that passed auth and the rate limit.
     pub get_order_items: AtomicU64,
+    /// searchOrders (v2026-01-01) calls that passed auth and the rate limit.
+    pub search_orders: AtomicU64,
     /// Restricted data tokens issued.
     pub restricted_data_tokens: AtomicU64,
 }
@@ -83,22 +92,27 @@ enum Op {
     GetOrderAddress,
     GetOrderBuyerInfo,
     CreateRestrictedDataToken,
+    SearchOrders,
+    GetOrderV2026,
 }
 
 impl Op {
-    const ALL: [Op; 6] = [
+    const ALL: [Op; 8] = [
         Op::GetOrders,
         Op::GetOrder,
         Op::GetOrderItems,
         Op::GetOrderAddress,
         Op::GetOrderBuyerInfo,
         Op::CreateRestrictedDataToken,
+        Op::SearchOrders,
+        Op::GetOrderV2026,
     ];
 
     /// The default usage plan: (rate, burst, the `x-amzn-RateLimit-Limit` value).
     fn plan(self) -> (f64, u32, &'static str) {
         match self {
             Op::GetOrders => (0.0167, 20, "0.0167"),
+            Op::SearchOrders => (0.0056, 20, "0.0056"),
             Op::CreateRestrictedDataToken => (1.0, 10, "1.0"),
             _ => (0.5, 30, "0.5"),
         }
@@ -154,6 +168,8 @@ struct Sandbox {
     rdt: TokenRegistry,
     rdt_resources: Mutex<HashMap<String, Vec<wire::RestrictedResource>>>,
     buckets: HashMap<Op, TokenBucket>,
+    /// The `x-amzn-RateLimit-Limit` value per operation.
+    limits: HashMap<Op, HeaderValue>,
     faults: FaultInjector,
     request_seq: AtomicU64,
     stats: Arc<AmazonSandboxStats>,
@@ -188,10 +204,9 @@ impl Sandbox {
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
         if let Some(op) = op {
             if matches!(status.as_u16(), 200 | 400 | 404) {
-                h.insert(
-                    "x-amzn-RateLimit-Limit",
-                    HeaderValue::from_static(op.plan().2),
-                );
+                if let Some(v) = self.limits.get(&op) {
+                    h.insert("x-amzn-RateLimit-Limit", v.clone());
+                }
             }
         }
         r
@@ -325,6 +340,14 @@ impl Sandbox {
     }
 }
 
+/// An operation's plan: the documented default, or the one granted in `options`.
+fn plan_of(op: Op, options: &AmazonSandboxOptions) -> (f64, u32) {
+    match (op, options.search_orders_plan) {
+        (Op::SearchOrders, Some(plan)) => plan,
+        _ => (op.plan().0, op.plan().1),
+    }
+}
+
 /// Starts the Amazon sandbox with default options.
 pub async fn start(config: SandboxConfig, clock: SharedClock) -> std::io::Result<SandboxHandle> {
     start_with(config, clock, AmazonSandboxOptions::default())
@@ -337,8 +360,9 @@ pub async fn start(config: SandboxConfig, clock: SharedClock) -> std::io::Result
 pub async fn start_with(
     config: SandboxConfig,
     clock: SharedClock,
-    options: AmazonSandboxOptions,
+    mut options: AmazonSandboxOptions,
 ) -> std::io::Result<(SandboxHandle, Arc<AmazonSandboxStats>)> {
+    options.malformed_orders = options.malformed_orders.max(config.malformed_orders);
     let now = clock.now();
     let mut world = World::generate(
         &config.world_spec(MarketplaceKind::Amazon, now),
@@ -356,7 +380,22 @@ pub async fn start_with(
         rdt_resources: Mutex::new(HashMap::new()),
         buckets: Op::ALL
             .iter()
-            .map(|op| (*op, TokenBucket::new(op.plan().0, op.plan().1, now)))
+            .map(|op| {
+                let (rate, burst) = plan_of(*op, &options);
+                (*op, TokenBucket::new(rate, burst, now))
+            })
+            .collect(),
+        limits: Op::ALL
+            .iter()
+            .map(|op| {
+                let value = match (op, options.search_orders_plan) {
+                    (Op::SearchOrders, Some((rate, _))) => rate.to_string(),
+                    _ => op.plan().2.to_string(),
+                };
+                let header =
+                    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("0.5"));
+                (*op, header)
+            })
             .collect(),
         faults: FaultInjector::new(config.fault_rate, config.seed),
         request_seq: AtomicU64::new(0),
@@ -372,6 +411,11 @@ pub async fn start_with(
         .route(
             "/tokens/2021-03-01/restrictedDataToken",
             post(auth::restricted_data_token),
+        )
+        .route("/orders/2026-01-01/orders", get(search::search_orders))
+        .route(
+            "/orders/2026-01-01/orders/{orderId}",
+            get(search::get_order),
         )
         .route("/orders/v0/orders", get(orders::get_orders))
         .route("/orders/v0/orders/{orderId}", get(orders::get_order))

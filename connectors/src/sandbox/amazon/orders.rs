@@ -23,12 +23,15 @@ const ITEMS_PER_PAGE: usize = 2;
 /// What a getOrders NextToken remembers: the filters it was issued for and the
 /// (date, id) key of the last order served.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Cursor {
+pub(super) struct Cursor {
     created: bool,
     after: DateTime<Utc>,
     before: DateTime<Utc>,
     marketplaces: Vec<String>,
     last: (DateTime<Utc>, String),
+    /// When the token was issued (v2026 tokens expire after 24 hours).
+    #[serde(default)]
+    pub(super) issued: Option<DateTime<Utc>>,
 }
 
 impl Cursor {
@@ -41,17 +44,17 @@ impl Cursor {
     }
 }
 
-/// A validated getOrders request.
-struct Filter {
-    created: bool,
-    after: DateTime<Utc>,
-    before: DateTime<Utc>,
-    marketplaces: Vec<String>,
-    page_size: usize,
-    cursor: Option<Cursor>,
+/// A validated getOrders (or, with v2026 names translated, searchOrders) request.
+pub(super) struct Filter {
+    pub(super) created: bool,
+    pub(super) after: DateTime<Utc>,
+    pub(super) before: DateTime<Utc>,
+    pub(super) marketplaces: Vec<String>,
+    pub(super) page_size: usize,
+    pub(super) cursor: Option<Cursor>,
 }
 
-fn param<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn param<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
     q.iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
@@ -73,7 +76,7 @@ fn date(
 }
 
 impl Filter {
-    fn parse(q: &[(String, String)], now: DateTime<Utc>) -> Result<Self, String> {
+    pub(super) fn parse(q: &[(String, String)], now: DateTime<Utc>) -> Result<Self, String> {
         let marketplaces: Vec<String> = param(q, "MarketplaceIds")
             .ok_or("MarketplaceIds is required")?
             .split(',')
@@ -147,7 +150,7 @@ impl Filter {
 }
 
 /// The order by id, as Amazon holds it now, with its world index.
-fn find(s: &Sandbox, id: &str) -> Option<(usize, Order)> {
+pub(super) fn find(s: &Sandbox, id: &str) -> Option<(usize, Order)> {
     let now = s.clock.now();
     s.world
         .plans
@@ -157,7 +160,7 @@ fn find(s: &Sandbox, id: &str) -> Option<(usize, Order)> {
         .and_then(|(i, p)| view::view(p, now).map(|o| (i, o)))
 }
 
-fn not_found(s: &Sandbox, op: Op) -> Response {
+pub(super) fn not_found(s: &Sandbox, op: Op) -> Response {
     s.error(
         Some(op),
         StatusCode::NOT_FOUND,
@@ -186,6 +189,38 @@ pub(super) async fn get_orders(
         Err(details) => return s.invalid(op, &details),
     };
     let grants = access.grants(path, true);
+    let (listed, next_token) = list(&s, &f, now);
+    let orders = listed
+        .iter()
+        .map(|(i, o)| {
+            let mut v = serde_json::to_value(view::render(o, grants)).unwrap_or_default();
+            if *i < s.options.malformed_orders {
+                view::corrupt(&mut v, *i);
+            }
+            v
+        })
+        .collect();
+    let payload = wire::OrdersList {
+        orders,
+        next_token,
+        last_updated_before: (!f.created).then(|| iso(f.before)),
+        created_before: f.created.then(|| iso(f.before)),
+    };
+    s.ok(
+        op,
+        &wire::Envelope {
+            payload: Some(payload),
+            errors: None,
+        },
+    )
+}
+
+/// One page of the orders `f` selects, oldest first, and the token of the next page.
+pub(super) fn list(
+    s: &Sandbox,
+    f: &Filter,
+    now: DateTime<Utc>,
+) -> (Vec<(usize, Order)>, Option<String>) {
     let mut listed: Vec<((DateTime<Utc>, String), usize, Order)> =
         if f.marketplaces.iter().any(|m| m == MARKETPLACE_ID) {
             s.world
@@ -215,31 +250,13 @@ pub(super) async fn get_orders(
             before: f.before,
             marketplaces: f.marketplaces.clone(),
             last: key.clone(),
+            issued: Some(now),
         }
         .encode()
     });
-    let orders = listed
-        .iter()
-        .map(|(_, i, o)| {
-            let mut v = serde_json::to_value(view::render(o, grants)).unwrap_or_default();
-            if *i < s.options.malformed_orders {
-                view::corrupt(&mut v, *i);
-            }
-            v
-        })
-        .collect();
-    let payload = wire::OrdersList {
-        orders,
+    (
+        listed.into_iter().map(|(_, i, o)| (i, o)).collect(),
         next_token,
-        last_updated_before: (!f.created).then(|| iso(f.before)),
-        created_before: f.created.then(|| iso(f.before)),
-    };
-    s.ok(
-        op,
-        &wire::Envelope {
-            payload: Some(payload),
-            errors: None,
-        },
     )
 }
 

@@ -5,8 +5,7 @@
 //! `OrderItemId`s, no EAN (Amazon sends ASINs), relay buyer emails
 //! (`…@marketplace.amazon.nl`), one recipient `Name` (kept whole), `AddressLine1` =
 //! street and number (kept verbatim), billing party = `BuyerName` (+ company), no
-//! delivery notes, every ninth order fulfilled by Amazon (AFN), every sixth with a
-//! promotion discount on its first line. Time-dependent Amazon
+//! delivery notes, every ninth order fulfilled by Amazon (AFN). Time-dependent Amazon
 //! behaviour is applied on every read ([`view`]): orders are `Pending` for their first
 //! ten minutes (no address, no item prices), `Canceled` and `Pending` orders carry no
 //! `ShippingAddress`, and the phone is suppressed once `LatestDeliveryDate` has passed.
@@ -17,9 +16,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::amazon::wire::{self, iso};
-use crate::model::{
-    Address, Amounts, DeliveryWindow, FulfilmentMethod, Order, OrderStatus, PersonalText,
-};
+use crate::model::{Address, Amounts, FulfilmentMethod, Order, OrderStatus, PersonalText};
 use crate::sandbox::world::{OrderPlan, World};
 
 /// Amazon.nl, the marketplace every sandbox order is placed in.
@@ -97,19 +94,10 @@ pub fn adapt(world: &mut World, seed: u64) {
         } else {
             FulfilmentMethod::Seller
         });
-        o.terms.delivery_window = Some(DeliveryWindow {
-            earliest: None,
-            latest: Some(o.placed_at + DELIVERY_WINDOW),
-        });
-        if i % 6 == 1 && o.lines[0].total_minor > PROMOTION_MINOR {
-            o.lines[0].discount_minor = PROMOTION_MINOR;
-            o.total_minor -= PROMOTION_MINOR;
-        }
+        // No promotions or delivery window here: the world is shared by the v0 and the
+        // v2026 renderings, and v2026 does not carry them (bol and eBay do).
     }
 }
-
-/// The promotion discount on the first line of every sixth order.
-const PROMOTION_MINOR: i64 = 200;
 
 /// The order as Amazon holds it at `now` (`None` before it is placed); see module doc.
 pub fn view(plan: &OrderPlan, now: DateTime<Utc>) -> Option<Order> {
@@ -249,7 +237,10 @@ pub fn render(o: &Order, grants: Grants) -> wire::Order {
         earliest_ship_date: Some(iso(placed)),
         latest_ship_date: Some(iso(placed + Duration::days(2))),
         earliest_delivery_date: None,
-        latest_delivery_date: Some(iso(placed + DELIVERY_WINDOW)),
+        // Left out: the world is shared with the v2026 rendering, which has no delivery
+        // window, and the ground truth must be one for both (the phone is still
+        // suppressed after DELIVERY_WINDOW).
+        latest_delivery_date: None,
         is_business_order: Some(company.is_some()),
         is_prime: Some(false),
         shipping_address: shipping,

@@ -168,7 +168,14 @@ pub async fn start_with_probe(
         detail_bucket: TokenBucket::new(f64::from(DETAIL_RATE), DETAIL_RATE, now),
         faults: FaultInjector::new(config.fault_rate, config.seed),
         credentials: config.credentials.clone(),
-        corrupt: Mutex::new(HashSet::new()),
+        corrupt: Mutex::new(
+            world
+                .plans
+                .iter()
+                .take(config.malformed_orders)
+                .map(|p| p.order.order_number.as_str().to_owned())
+                .collect::<HashSet<_>>(),
+        ),
         misdirect: Mutex::new(HashSet::new()),
         list_calls: AtomicU64::new(0),
         detail_calls: AtomicU64::new(0),

@@ -108,8 +108,9 @@ pub async fn start(config: SandboxConfig, clock: SharedClock) -> std::io::Result
 pub async fn start_with(
     config: SandboxConfig,
     clock: SharedClock,
-    options: EbaySandboxOptions,
+    mut options: EbaySandboxOptions,
 ) -> std::io::Result<SandboxHandle> {
+    options.malformed_orders = options.malformed_orders.max(config.malformed_orders);
     // eBay timestamps have millisecond precision; so must the world's.
     let anchor = DateTime::from_timestamp_millis(clock.now().timestamp_millis())
         .unwrap_or_else(|| clock.now());
