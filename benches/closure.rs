@@ -59,7 +59,7 @@ fn main() {
             let seeded = seed.elapsed().as_secs_f64();
             drop(store);
             let start = Instant::now();
-            let receipt = ordervault::privacy::closure::close_account(&app, &account.id).await.expect("close");
+            let receipt = ordervault::privacy::closure::close_account(&app, &id).await.expect("close");
             let secs = start.elapsed().as_secs_f64();
             assert_eq!(receipt.orders_deleted as usize, orders.len());
             println!("closure_{name}: account with {} orders closed in {secs:.2} s (seeding took {seeded:.0} s)", orders.len());

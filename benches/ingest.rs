@@ -96,9 +96,12 @@ fn bench(c: &mut Criterion) {
                         assert_eq!(reports[0].outcome, "ok", "{:?}", reports[0].error);
                         // The last minutes of orders sit inside the visibility delay.
                         assert!(reports[0].inserted as usize > ORDERS - 100);
-                        ordervault::privacy::closure::close_account(&app, &account.id)
-                            .await
-                            .expect("close");
+                        ordervault::privacy::closure::close_account(
+                            &app,
+                            &account.id.parse().expect("id"),
+                        )
+                        .await
+                        .expect("close");
                     }
                     total
                 })

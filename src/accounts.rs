@@ -78,7 +78,7 @@ async fn finish_creation(
     app.store.create_account_store(&id).await?;
     if !app.store.catalog().finish_creating(id.as_str()).await? {
         // Someone else finished it, or closed it meanwhile: report what the catalog says.
-        let now = app.store.catalog().account(id.as_str()).await?;
+        let now = app.store.catalog().account(&id).await?;
         match now {
             Some(a) if a.status == AccountStatus::Active => return Ok(a),
             _ => {
@@ -102,7 +102,7 @@ pub async fn list_accounts(app: &App) -> Result<Vec<AccountRecord>, ServiceError
 pub async fn active_account(app: &App, id: &str) -> Result<AccountId, ServiceError> {
     let not_found = || ServiceError::NotFound("account".into());
     let id = AccountId::parse(id).map_err(|_| not_found())?;
-    match app.store.catalog().account(id.as_str()).await? {
+    match app.store.catalog().account(&id).await? {
         Some(a) if a.status == AccountStatus::Active => Ok(id),
         _ => Err(not_found()),
     }

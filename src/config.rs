@@ -18,6 +18,7 @@ pub struct Settings {
     pub keys: KeySettings,
     pub log: LogSettings,
     pub server: ServerSettings,
+    pub metrics: MetricsSettings,
     pub accounts: AccountSettings,
     pub sync: SyncSettings,
     pub support: SupportSettings,
@@ -75,6 +76,14 @@ pub struct KeySettings {
     /// On a fresh installation with no key anywhere, generate one into the key file.
     /// Convenient for trying ordervault; turn off in production so a missing secret is an error.
     pub generate_if_missing: bool,
+    /// The erasure window W (`30m`, `24h`, `2d`): a copy of the database taken at any
+    /// time yields no personal data of orders erased more than W ago. Epoch keys rotate
+    /// every W/2 and the old one is destroyed. Between 10 minutes and 30 days.
+    pub erasure_window: String,
+    /// Directory of the epoch keys. Empty: `keyring/` beside the master key file. It
+    /// must be writable (start-up refuses otherwise) and must not be backed up for
+    /// longer than `erasure_window`.
+    pub keyring_dir: String,
 }
 
 impl Default for KeySettings {
@@ -82,8 +91,26 @@ impl Default for KeySettings {
         Self {
             master_key_file: String::new(),
             generate_if_missing: true,
+            erasure_window: "24h".into(),
+            keyring_dir: String::new(),
         }
     }
+}
+
+/// Parses a duration like `90s`, `30m`, `24h` or `2d` into milliseconds.
+pub fn parse_duration_ms(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit())?;
+    let (num, unit) = t.split_at(split);
+    let n: i64 = num.parse().ok()?;
+    let unit_ms = match unit.trim() {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(unit_ms)
 }
 
 /// Log output format.
@@ -122,12 +149,42 @@ impl Default for LogSettings {
 pub struct ServerSettings {
     /// Address to listen on; port 0 picks a free port.
     pub bind: String,
+    /// A client must send a request's complete headers within this many milliseconds of
+    /// starting it, or the connection is closed (slow-header clients).
+    pub header_read_timeout_ms: u64,
+    /// A request body must arrive completely within this many milliseconds of the
+    /// headers, or the answer is 408 and the connection closes (slow-body clients).
+    pub body_read_timeout_ms: u64,
+    /// Most connections served at once; further clients wait in the listen backlog
+    /// until one closes, so slow clients cannot exhaust descriptors or memory.
+    pub max_connections: usize,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1:8080".into(),
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 15_000,
+            max_connections: 1024,
+        }
+    }
+}
+
+/// The Prometheus endpoint, on its own listener: its series name accounts, so it is
+/// never served on the API's (public) address.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// Address of the `/metrics` listener (Prometheus convention: 9898, loopback only by
+    /// default). Empty: no metrics listener.
+    pub bind: String,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:9898".into(),
         }
     }
 }
@@ -249,6 +306,11 @@ pub struct ForwardSettings {
     pub lease_secs: u32,
     /// Longest wait between delivery attempts of one event, in seconds.
     pub max_backoff_secs: u32,
+    /// Let webhooks reach loopback, private, link-local and other internal addresses.
+    /// Off by default (a backoffice token must not make ordervault POST customer data to
+    /// the operator's own network); tests and the demo, whose receivers listen on
+    /// 127.0.0.1, turn it on explicitly.
+    pub allow_private_targets: bool,
 }
 
 impl Default for ForwardSettings {
@@ -257,6 +319,7 @@ impl Default for ForwardSettings {
             tick_ms: 500,
             lease_secs: 60,
             max_backoff_secs: 3600,
+            allow_private_targets: false,
         }
     }
 }
@@ -329,6 +392,27 @@ impl Settings {
                 self.server.bind
             )));
         }
+        let metrics_bind = self.metrics.bind.trim();
+        if !metrics_bind.is_empty() && metrics_bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "metrics.bind must be empty or an address like 127.0.0.1:9898, got {:?}",
+                self.metrics.bind
+            )));
+        }
+        let server = &self.server;
+        if !(100..=600_000).contains(&server.header_read_timeout_ms)
+            || !(100..=600_000).contains(&server.body_read_timeout_ms)
+        {
+            return Err(ConfigError::Invalid(
+                "server.header_read_timeout_ms and server.body_read_timeout_ms must be between 100 and 600000"
+                    .into(),
+            ));
+        }
+        if !(1..=1_000_000).contains(&server.max_connections) {
+            return Err(ConfigError::Invalid(
+                "server.max_connections must be between 1 and 1000000".into(),
+            ));
+        }
         if !(1..=3650).contains(&self.accounts.default_retention_days) {
             return Err(ConfigError::Invalid(
                 "accounts.default_retention_days must be between 1 and 3650".into(),
@@ -389,6 +473,15 @@ impl Settings {
                 "pseudonymize.batch_size must be between 100 and 200000".into(),
             ));
         }
+        match parse_duration_ms(&self.keys.erasure_window) {
+            Some(ms) if (600_000..=30 * 86_400_000).contains(&ms) => {}
+            _ => {
+                return Err(ConfigError::Invalid(format!(
+                "keys.erasure_window must be a duration like \"24h\" between 10m and 30d, got {:?}",
+                self.keys.erasure_window
+            )))
+            }
+        }
         let fwd = &self.forward;
         if fwd.tick_ms < 50 || fwd.tick_ms > 60_000 {
             return Err(ConfigError::Invalid(
@@ -408,6 +501,23 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// The erasure window W in milliseconds (validated at load).
+    pub fn erasure_window_ms(&self) -> i64 {
+        parse_duration_ms(&self.keys.erasure_window).unwrap_or(86_400_000)
+    }
+
+    /// The keyring directory (epoch keys): `keys.keyring_dir`, else `keyring/` beside the
+    /// master key file.
+    pub fn keyring_dir(&self) -> PathBuf {
+        if !self.keys.keyring_dir.trim().is_empty() {
+            return PathBuf::from(&self.keys.keyring_dir);
+        }
+        match self.master_key_path().parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.join("keyring"),
+            _ => PathBuf::from("keyring"),
+        }
     }
 
     /// The master key file this configuration points at.

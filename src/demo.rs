@@ -133,6 +133,8 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let mut settings = Settings::default();
     settings.data.dir = dir.path().join("data");
     settings.keys.master_key_file = dir.path().join("master.key").display().to_string();
+    // The demo's backoffice receiver listens on 127.0.0.1.
+    settings.forward.allow_private_targets = true;
     let app = App::build(settings, shared.clone()).await?;
     let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let api_addr = api_listener.local_addr()?;
@@ -240,11 +242,21 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             options.seed,
         )
         .await?;
+        let extra = extra
+            .parse()
+            .map_err(|_| anyhow::anyhow!("bad account id"))?;
         crate::privacy::closure::close_account(&app, &extra).await?;
     }
 
     // 7. Closure.
-    let receipt = crate::privacy::closure::close_account(&app, &account.id).await?;
+    let receipt = crate::privacy::closure::close_account(
+        &app,
+        &account
+            .id
+            .parse()
+            .map_err(|_| anyhow::anyhow!("account id"))?,
+    )
+    .await?;
     println!(
         "\nAccount closed. Deletion receipt:\n{}",
         serde_json::to_string_pretty(&receipt)?
@@ -311,8 +323,8 @@ async fn keep_running(
         seed: seed + 1,
         ..config.clone()
     };
-    let bol = sandbox::bol::start(fresh.clone(), clock.clone()).await?;
-    let amazon = sandbox::amazon::start(fresh.clone(), clock).await?;
+    let bol = sandbox::start(MarketplaceKind::Bol, fresh.clone(), clock.clone()).await?;
+    let amazon = sandbox::start(MarketplaceKind::Amazon, fresh.clone(), clock).await?;
     let account = crate::accounts::create_account(app, "Demo Outdoor B.V.", Some(30)).await?;
     let id: AccountId = account
         .id

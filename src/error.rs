@@ -16,6 +16,9 @@ pub enum ServiceError {
     Invalid(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Well-formed but refused by a rule (e.g. a webhook target on an internal address).
+    #[error("{0}")]
+    Unprocessable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -24,4 +27,22 @@ pub enum ServiceError {
     Keyring(#[from] KeyringError),
     #[error(transparent)]
     Config(#[from] ConfigError),
+}
+
+impl From<crate::shredding::ShredError> for ServiceError {
+    fn from(e: crate::shredding::ShredError) -> Self {
+        Self::Keyring(e.into())
+    }
+}
+
+impl From<crate::orders::SealError> for ServiceError {
+    fn from(e: crate::orders::SealError) -> Self {
+        match e {
+            crate::orders::SealError::Crypto(c) => Self::Crypto(c),
+            crate::orders::SealError::Keys(k) => Self::Keyring(k),
+            corrupt @ crate::orders::SealError::Corrupt { .. } => {
+                Self::Store(StoreError::Corrupt(corrupt.to_string()))
+            }
+        }
+    }
 }

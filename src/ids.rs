@@ -25,8 +25,10 @@ impl AccountId {
         Self(hex::encode(b))
     }
 
+    /// Parses exactly 16 lower-case hex characters: no trimming, so `" <id>"` or
+    /// `"<id>\n"` is not an id (a padded id once reached the catalog unparsed while the
+    /// parsed one reached the store; issue 12).
     pub fn parse(s: &str) -> Result<Self, InvalidAccountId> {
-        let s = s.trim();
         if s.len() == 16 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             Ok(Self(s.to_owned()))
         } else {
@@ -125,6 +127,9 @@ mod tests {
             "0123",
             "0123456789abcdeg",
             "../../etc/passwd",
+            " 0123456789abcdef",
+            "0123456789abcdef\n",
+            "\t0123456789abcdef",
         ] {
             assert!(AccountId::parse(bad).is_err(), "{bad}");
         }

@@ -2,10 +2,11 @@
 
 use anyhow::Context;
 use clap::Parser;
+use ordervault::api::server::{self, ConnectionLimits};
 use ordervault::app::{write_key_file, App};
 use ordervault::cli::{
-    AccountCommand, Cli, Command, ConnectionCommand, KeysCommand, SubjectCommand, TokenCommand,
-    WebhookCommand,
+    AccountCommand, BackupCommand, Cli, Command, ConnectionCommand, KeysCommand, SubjectCommand,
+    TokenCommand, WebhookCommand,
 };
 use ordervault::config::Settings;
 use ordervault::crypto::MasterKey;
@@ -88,6 +89,35 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(KeysCommand::Generate { .. }) => unreachable!("handled before start-up"),
+        Command::Keys(KeysCommand::Status) => {
+            let status = app.keyring.data.status().await?;
+            println!("{}", serde_json::to_string_pretty(&status)?);
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate) => {
+            let report = app.keyring.data.rotate(None).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Reseal { account }) => {
+            let id = account
+                .map(|a| a.parse())
+                .transpose()
+                .map_err(|_| anyhow::anyhow!("account not found"))?;
+            let report = privacy::reseal::reseal(app, id.as_ref()).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Backup(BackupCommand::Create { out }) => {
+            let manifest = ordervault::backup::create(app, &out).await?;
+            println!("{}", serde_json::to_string_pretty(&manifest)?);
+            Ok(())
+        }
+        Command::Backup(BackupCommand::Restore { from }) => {
+            let report = ordervault::backup::restore(app, &from).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         #[cfg(feature = "sandbox")]
         Command::Sandbox(_) | Command::Demo { .. } => unreachable!("handled before start-up"),
         Command::Connection(c) => connection(app, c).await,
@@ -143,6 +173,9 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Account(AccountCommand::Close { id }) => {
+            let id = id
+                .parse()
+                .map_err(|_| anyhow::anyhow!("account not found"))?;
             let receipt = privacy::closure::close_account(app, &id).await?;
             println!("{}", serde_json::to_string_pretty(&receipt)?);
             Ok(())
@@ -193,14 +226,42 @@ async fn serve(app: App) -> anyhow::Result<()> {
         std::time::Duration::from_millis(app.settings.forward.tick_ms),
         stop_tx.subscribe(),
     ));
+    let rotation = tokio::spawn(ordervault::shredding::run_rotation(
+        app.keyring.data.clone(),
+        stop_tx.subscribe(),
+    ));
     let mut scheduler = if app.settings.pseudonymize.enabled {
         Some(ordervault::scheduler::start_scheduler(app.clone()).await?)
     } else {
         None
     };
-    axum::serve(listener, ordervault::api::router(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let limits = ConnectionLimits::from_settings(&app.settings.server);
+    let metrics = match app.settings.metrics.bind.trim() {
+        "" => None,
+        bind => {
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("cannot listen on {bind} (metrics.bind)"))?;
+            tracing::info!(addr = %listener.local_addr()?, "metrics serving");
+            let mut stop = stop_tx.subscribe();
+            Some(tokio::spawn(server::serve(
+                listener,
+                ordervault::api::metrics_router(app.clone()),
+                limits,
+                async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                },
+            )))
+        }
+    };
+    let releaser = tokio::spawn(release_closed_stores(app.clone(), stop_tx.subscribe()));
+    server::serve(
+        listener,
+        ordervault::api::router(app),
+        limits,
+        shutdown_signal(),
+    )
+    .await?;
     // Stop background work; each finishes the run or delivery it is in.
     if let Some(s) = scheduler.as_mut() {
         let _ = s.shutdown().await;
@@ -210,7 +271,32 @@ async fn serve(app: App) -> anyhow::Result<()> {
         let _ = w.await;
     }
     let _ = forwarder.await;
+    let _ = rotation.await;
+    let _ = releaser.await;
+    if let Some(m) = metrics {
+        let _ = m.await;
+    }
     Ok(())
+}
+
+/// How often `serve` looks for accounts closed by another process (the CLI, another
+/// node) whose store pools it still holds open.
+const RELEASE_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Closes this process's pools of closing/closed accounts every [`RELEASE_CHECK`], so a
+/// deleted store is not left readable through an open descriptor.
+async fn release_closed_stores(app: App, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(RELEASE_CHECK) => {}
+            _ = stop.wait_for(|s| *s) => break,
+        }
+        match app.store.release_closed_stores().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pools = n, "closed the stores of closed accounts"),
+            Err(e) => tracing::warn!(error = %e, "checking for closed accounts failed"),
+        }
+    }
 }
 
 async fn webhook(app: &App, command: WebhookCommand) -> anyhow::Result<()> {

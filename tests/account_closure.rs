@@ -20,9 +20,9 @@ async fn account_with_orders(env: &TestEnv, n: usize) -> AccountId {
         .unwrap();
     let id: AccountId = a.id.parse().unwrap();
     let keys = env.app.keyring.keys(&id).await.unwrap();
-    let sealed: Vec<_> = (0..n)
-        .map(|i| seal_order(keys.current(), &order(&format!("N{i}"), 0)))
-        .collect();
+    let orders: Vec<_> = (0..n).map(|i| order(&format!("N{i}"), 0)).collect();
+    let seal = keys.seal_keys(&orders).await.unwrap();
+    let sealed: Vec<_> = orders.iter().map(|o| seal_order(&seal, o)).collect();
     env.app
         .store
         .account(&id)
@@ -43,7 +43,7 @@ async fn assert_gone(env: &TestEnv, id: &AccountId, wrapped: &[u8]) {
         .app
         .store
         .catalog()
-        .account_keys(id.as_str())
+        .account_keys(id)
         .await
         .unwrap()
         .is_empty());
@@ -51,14 +51,7 @@ async fn assert_gone(env: &TestEnv, id: &AccountId, wrapped: &[u8]) {
         env.app.keyring.keys(id).await,
         Err(KeyringError::NoKey(_))
     ));
-    let record = env
-        .app
-        .store
-        .catalog()
-        .account(id.as_str())
-        .await
-        .unwrap()
-        .unwrap();
+    let record = env.app.store.catalog().account(id).await.unwrap().unwrap();
     assert_eq!(record.status, AccountStatus::Closed);
     if env.backend == Backend::Sqlite {
         let dir = env.data_dir();
@@ -77,13 +70,9 @@ async fn assert_gone(env: &TestEnv, id: &AccountId, wrapped: &[u8]) {
                 );
             }
         }
-    } else {
-        let store = env.app.store.account(id).await.unwrap();
-        assert!(
-            store.count_orders().await.is_err(),
-            "schema still queryable"
-        );
     }
+    // Whichever backend: the store of a closed account is not handed out.
+    assert!(env.app.store.account(id).await.is_err());
 }
 
 async fn close_removes_store_keys_and_tokens(env: TestEnv) {
@@ -92,17 +81,11 @@ async fn close_removes_store_keys_and_tokens(env: TestEnv) {
     let (token, _) = create_token(&env.app, Role::Backoffice, Some(id.as_str()), None)
         .await
         .unwrap();
-    let wrapped = env
-        .app
-        .store
-        .catalog()
-        .account_keys(id.as_str())
-        .await
-        .unwrap()[0]
+    let wrapped = env.app.store.catalog().account_keys(&id).await.unwrap()[0]
         .wrapped_key
         .clone();
 
-    let receipt = close_account(&env.app, id.as_str()).await.unwrap();
+    let receipt = close_account(&env.app, &id).await.unwrap();
     assert_eq!(receipt.account_id, id.as_str());
     assert_eq!(receipt.orders_deleted, 25);
     assert_eq!(receipt.key_versions_destroyed, 1);
@@ -115,7 +98,7 @@ async fn close_removes_store_keys_and_tokens(env: TestEnv) {
         .is_none());
 
     // Idempotent: the same receipt again.
-    assert_eq!(close_account(&env.app, id.as_str()).await.unwrap(), receipt);
+    assert_eq!(close_account(&env.app, &id).await.unwrap(), receipt);
     // Other accounts are untouched.
     let store = env.app.store.account(&other).await.unwrap();
     assert_eq!(store.count_orders().await.unwrap(), 3);
@@ -135,31 +118,18 @@ async fn interrupted_closure_resumes(env: TestEnv) {
         ClosureStep::StoreDropped,
     ] {
         let id = account_with_orders(&env, 7).await;
-        let wrapped = env
-            .app
-            .store
-            .catalog()
-            .account_keys(id.as_str())
-            .await
-            .unwrap()[0]
+        let wrapped = env.app.store.catalog().account_keys(&id).await.unwrap()[0]
             .wrapped_key
             .clone();
-        assert!(close_account_until(&env.app, id.as_str(), Some(step))
+        assert!(close_account_until(&env.app, &id, Some(step))
             .await
             .unwrap()
             .is_none());
-        let record = env
-            .app
-            .store
-            .catalog()
-            .account(id.as_str())
-            .await
-            .unwrap()
-            .unwrap();
+        let record = env.app.store.catalog().account(&id).await.unwrap().unwrap();
         assert_eq!(record.status, AccountStatus::Closing, "after {step:?}");
         // A restarted process finishes the closure with the counts taken at the start.
         let restarted = env.restart(env.settings.clone()).await.unwrap();
-        let receipt = close_account(&restarted, id.as_str()).await.unwrap();
+        let receipt = close_account(&restarted, &id).await.unwrap();
         assert_eq!(
             (receipt.orders_deleted, receipt.key_versions_destroyed),
             (7, 1),
@@ -173,14 +143,123 @@ async fn interrupted_closure_resumes(env: TestEnv) {
 }
 
 async fn unknown_account_is_not_found(env: TestEnv) {
-    for id in ["0123456789abcdef", "not-an-id", ""] {
-        let err = close_account(&env.app, id).await.unwrap_err();
-        assert_eq!(err.to_string(), "account not found");
+    let id: AccountId = "0123456789abcdef".parse().unwrap();
+    let err = close_account(&env.app, &id).await.unwrap_err();
+    assert_eq!(err.to_string(), "account not found");
+}
+
+/// Issue 12, point 1: a padded id (`%20<id>`, `%0A`, `%09`) once deleted the store and
+/// left the account active with its key; it is not an id, and nothing is touched.
+async fn padded_id_deletes_nothing(env: TestEnv) {
+    let id = account_with_orders(&env, 9).await;
+    let api = common::api::serve(&env).await;
+    let admin = common::api::token(&env, Role::Admin, None).await;
+    let backoffice = common::api::token(&env, Role::Backoffice, Some(&id)).await;
+    let http = reqwest::Client::new();
+    for pad in ["%20", "%0A", "%09"] {
+        for path in [format!("{pad}{id}"), format!("{id}{pad}")] {
+            let resp = http
+                .post(format!("{api}/api/v1/accounts/{path}/close"))
+                .bearer_auth(&admin)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 404, "{path}");
+            assert_eq!(
+                resp.headers()["content-type"],
+                "application/problem+json",
+                "{path}"
+            );
+        }
     }
+    for raw in [format!(" {id}"), format!("{id}\n"), format!("\t{id}")] {
+        assert!(AccountId::parse(&raw).is_err(), "{raw:?}");
+    }
+    // Nothing was deleted: the account is active, its store answers, its token works.
+    assert!(env.app.store.account_store_exists(&id).await.unwrap());
+    let record = env.app.store.catalog().account(&id).await.unwrap().unwrap();
+    assert_eq!(record.status, AccountStatus::Active);
+    let store = env.app.store.account(&id).await.unwrap();
+    assert_eq!(store.count_orders().await.unwrap(), 9);
+    drop(store);
+    let resp = http
+        .get(format!("{api}/api/v1/orders/new"))
+        .bearer_auth(&backoffice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // A normal close reports every order.
+    let resp = http
+        .post(format!("{api}/api/v1/accounts/{id}/close"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let receipt: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(receipt["orders_deleted"], 9);
+    assert_eq!(receipt["account_id"], id.as_str());
+}
+
+/// A closure whose counts cannot be taken (the store vanished before them) stops with
+/// the account `closing` and its keys intact, rather than write a receipt saying 0.
+async fn closure_never_under_reports(env: TestEnv) {
+    let id = account_with_orders(&env, 4).await;
+    // Simulate the old bug: the store dropped while the account is still active.
+    env.app.store.drop_account_store(&id).await.unwrap();
+    let err = close_account(&env.app, &id).await.unwrap_err();
+    assert!(err.to_string().contains("stays closing"), "{err}");
+    let catalog = env.app.store.catalog();
+    let record = catalog.account(&id).await.unwrap().unwrap();
+    assert_eq!(record.status, AccountStatus::Closing);
+    assert!(catalog.receipt(&id).await.unwrap().is_none());
+    assert_eq!(catalog.account_keys(&id).await.unwrap().len(), 1);
+}
+
+/// Descriptors of this process that point at the account's SQLite files.
+fn open_descriptors(id: &AccountId) -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|dir| {
+            dir.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+                .filter(|target| target.to_string_lossy().contains(&format!("{id}.db")))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Issue 12, point 5: a closure run by another process (the CLI) makes a running
+/// `serve` drop its pool of the account at once: on the periodic check for an idle pool,
+/// and on the next use otherwise. No descriptor to the deleted files stays open.
+async fn other_processes_drop_a_closing_store(env: TestEnv) {
+    let id = account_with_orders(&env, 2).await;
+    let idle = env.restart(env.settings.clone()).await.unwrap();
+    let busy = env.restart(env.settings.clone()).await.unwrap();
+    for serve in [&idle, &busy] {
+        let store = serve.store.account(&id).await.unwrap();
+        assert_eq!(store.count_orders().await.unwrap(), 2);
+    }
+    let sqlite = env.backend == Backend::Sqlite;
+    if sqlite {
+        assert!(open_descriptors(&id) > 0);
+    }
+    close_account(&env.app, &id).await.unwrap();
+    // The idle process: its periodic check closes the pool.
+    let released = idle.store.release_closed_stores().await.unwrap();
+    assert_eq!(released, usize::from(sqlite));
+    // The busy process: its next use is refused, and closes the pool.
+    assert!(busy.store.account(&id).await.is_err());
+    if sqlite {
+        assert_eq!(open_descriptors(&id), 0, "descriptors to a deleted store");
+    }
+    assert!(idle.store.account(&id).await.is_err());
 }
 
 both_backends!(
     close_removes_store_keys_and_tokens,
     interrupted_closure_resumes,
-    unknown_account_is_not_found
+    unknown_account_is_not_found,
+    padded_id_deletes_nothing,
+    closure_never_under_reports,
+    other_processes_drop_a_closing_store,
 );

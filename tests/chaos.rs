@@ -208,6 +208,9 @@ impl Service {
             .env("ORDERVAULT__DATABASE__URL", &self.database_url)
             .env("ORDERVAULT__DATABASE__MAX_CONNECTIONS", "5")
             .env("ORDERVAULT__SERVER__BIND", "127.0.0.1:0")
+            .env("ORDERVAULT__METRICS__BIND", "127.0.0.1:0")
+            // The test's webhook receiver listens on 127.0.0.1.
+            .env("ORDERVAULT__FORWARD__ALLOW_PRIVATE_TARGETS", "true")
             .env("ORDERVAULT__SYNC__TICK_MS", "200")
             .env("ORDERVAULT__SYNC__LEASE_SECS", "10")
             .env("ORDERVAULT__SYNC__MAX_BACKOFF_SECS", "10")
@@ -340,7 +343,10 @@ async fn verdict(
 
     let mut stored: BTreeMap<(String, String), Order> = BTreeMap::new();
     for row in &rows {
-        let o = open_order(&keys, row).expect("stored order decrypts").order;
+        let o = open_order(&keys, row)
+            .await
+            .expect("stored order decrypts")
+            .order;
         let key = (o.marketplace.to_string(), o.order_number.to_string());
         if stored.insert(key.clone(), o).is_some() {
             v.problems.push(format!("duplicate order {key:?}"));

@@ -529,7 +529,14 @@ async fn openapi_health_and_metrics(env: TestEnv) {
     assert!(doc["paths"]["/orders/{order_number}/ack"]["post"].is_object());
     let (st, _, _) = api.call("GET", "/healthz", None, None).await;
     assert_eq!(st, 200);
-    let text = reqwest::get(format!("{}/metrics", api.base))
+    // Metrics are not on the API's listener; they have their own (`metrics.bind`).
+    let (st, _, _) = api.call("GET", "/metrics", None, None).await;
+    assert_eq!(st, 404);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let metrics = listener.local_addr().unwrap();
+    let router = ordervault::api::metrics_router(s.env.app.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let text = reqwest::get(format!("http://{metrics}/metrics"))
         .await
         .unwrap()
         .text()

@@ -35,6 +35,7 @@ struct Service {
     dir: PathBuf,
     database_url: String,
     port: u16,
+    metrics_port: u16,
 }
 
 impl Service {
@@ -52,6 +53,12 @@ impl Service {
                 "ORDERVAULT__SERVER__BIND",
                 format!("127.0.0.1:{}", self.port),
             )
+            .env(
+                "ORDERVAULT__METRICS__BIND",
+                format!("127.0.0.1:{}", self.metrics_port),
+            )
+            // The test's webhook receiver listens on 127.0.0.1.
+            .env("ORDERVAULT__FORWARD__ALLOW_PRIVATE_TARGETS", "true")
             .env("ORDERVAULT__SYNC__TICK_MS", "200")
             .env("ORDERVAULT__SYNC__INITIAL_LOOKBACK_DAYS", "3")
             .env("ORDERVAULT__FORWARD__TICK_MS", "200");
@@ -368,6 +375,7 @@ async fn full_run(database: Option<PgDatabase>) {
         dir: tmp.path().to_path_buf(),
         database_url: database.as_ref().map(|d| d.url.clone()).unwrap_or_default(),
         port: free_port(),
+        metrics_port: free_port(),
     };
     let log = tmp.path().join("trace.log");
     let (hook_url, webhook_bodies) = start_receiver().await;
@@ -448,7 +456,8 @@ async fn full_run(database: Option<PgDatabase>) {
     wait_for_sync(&service, &account, corpus_orders.len() + 1 + truth.len()).await;
     let base = format!("http://127.0.0.1:{}", service.port);
     let errors = error_bodies(&base, &backoffice, &support, &values).await;
-    let metrics = reqwest::get(format!("{base}/metrics"))
+    // Metrics live on their own (loopback) listener, not the API's.
+    let metrics = reqwest::get(format!("http://127.0.0.1:{}/metrics", service.metrics_port))
         .await
         .unwrap()
         .text()

@@ -454,7 +454,9 @@ async fn sqlite_installation_migrated_by_sqlx_is_continued() {
 async fn put_order(app: &App, account: &str, number: &str) {
     let id: AccountId = account.parse().unwrap();
     let keys = app.keyring.keys(&id).await.unwrap();
-    let sealed = vec![seal_order(keys.current(), &order(number, 0))];
+    let orders = [order(number, 0)];
+    let seal = keys.seal_keys(&orders).await.unwrap();
+    let sealed = vec![seal_order(&seal, &orders[0])];
     let store = app.store.account(&id).await.unwrap();
     store.upsert_orders(&sealed, app.now_ms()).await.unwrap();
 }
@@ -558,17 +560,15 @@ async fn abandoned_creation_can_be_closed(env: TestEnv) {
     .await
     .unwrap();
     assert!(create_account(&broken, "Gone shop", None).await.is_err());
-    let id = list_accounts(&env.app).await.unwrap()[0].id.clone();
+    let id: ordervault::ids::AccountId = list_accounts(&env.app).await.unwrap()[0]
+        .id
+        .parse()
+        .unwrap();
     let receipt = ordervault::privacy::closure::close_account(&env.app, &id)
         .await
         .unwrap();
     assert_eq!(receipt.orders_deleted, 0);
-    assert!(!env
-        .app
-        .store
-        .account_store_exists(&id.parse().unwrap())
-        .await
-        .unwrap());
+    assert!(!env.app.store.account_store_exists(&id).await.unwrap());
     assert!(ordervault::doctor::check(&env.app)
         .await
         .unwrap()

@@ -58,7 +58,7 @@ impl Shop {
             .await
             .unwrap()
             .expect("stored");
-        open_order(&self.keys, &row).unwrap().order
+        open_order(&self.keys, &row).await.unwrap().order
     }
 }
 
@@ -265,7 +265,7 @@ async fn new_fields_reach_the_backoffice_view(env: TestEnv) {
     s.write(&env, &o).await;
     let row = s.store.get("bol", "1043946570").await.unwrap().unwrap();
     assert_eq!(row.fulfilment_method.as_deref(), Some("marketplace"));
-    let view = ordervault::orders::view::order_view(&s.keys, &row).unwrap();
+    let view = ordervault::orders::view::order_view(&s.keys, &row).await.unwrap();
     let v = serde_json::to_value(&view).unwrap();
     assert_eq!(v["terms"]["fulfilment_method"], "marketplace");
     assert_eq!(v["terms"]["pickup_point"], true);
@@ -289,7 +289,7 @@ async fn new_fields_reach_the_backoffice_view(env: TestEnv) {
         .unwrap()
         .unwrap();
     let v =
-        serde_json::to_value(ordervault::orders::view::order_view(&s.keys, &row).unwrap()).unwrap();
+        serde_json::to_value(ordervault::orders::view::order_view(&s.keys, &row).await.unwrap()).unwrap();
     assert_eq!(v["customer"]["buyer_username"], "anna_nl");
     assert_eq!(v["customer"]["shipping"]["full_name"], "Anna de Vries");
     assert_eq!(v["terms"]["payment_status"], "paid");
@@ -349,7 +349,8 @@ async fn a_store_of_the_previous_version_upgrades_with_its_data(env: TestEnv) {
     }
     // An order as the previous version wrote it: old columns, an integer unit price.
     let old = common::order("OLD-1", 0);
-    let sealed = seal_order(s.keys.current(), &old);
+    let seal = s.keys.seal_keys(std::slice::from_ref(&old)).await.unwrap();
+    let sealed = seal_order(&seal, &old);
     let lines = r#"[{"line_id":"1","title":"Theepot","quantity":3,"quantity_shipped":0,"quantity_cancelled":0,"unit_price_minor":333,"total_minor":1000}]"#;
     let sql = format!(
         "INSERT INTO {}orders (marketplace, order_number, status, placed_at, updated_at, \
@@ -389,7 +390,7 @@ async fn a_store_of_the_previous_version_upgrades_with_its_data(env: TestEnv) {
         (row.terms.as_deref(), row.fulfilment_method.as_deref()),
         (None, None)
     );
-    let opened = open_order(&keys, &row).unwrap().order;
+    let opened = open_order(&keys, &row).await.unwrap().order;
     assert_eq!(opened.customer, old.customer, "personal data intact");
     assert_eq!(opened.lines[0].unit_price_minor, Some(333));
     assert_eq!(opened.lines[0].total_minor, 1000);
@@ -410,7 +411,7 @@ async fn a_store_of_the_previous_version_upgrades_with_its_data(env: TestEnv) {
         .unwrap()
         .unwrap();
     assert_eq!(row.fulfilment_method.as_deref(), Some("seller"));
-    let opened = open_order(&keys, &row).unwrap().order;
+    let opened = open_order(&keys, &row).await.unwrap().order;
     assert_eq!(opened.customer.shipping, old.customer.shipping);
     assert_eq!(opened.customer.email, old.customer.email);
     assert_eq!(

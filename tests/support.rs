@@ -395,7 +395,7 @@ async fn not_found_is_uniform(env: TestEnv) {
     let (orders, _) = corpus(2);
     let acct = account_with(&env, "Shop", &orders).await;
     let closed = account_with(&env, "Closed shop", &orders).await;
-    ordervault::privacy::closure::close_account(&env.app, closed.as_str())
+    ordervault::privacy::closure::close_account(&env.app, &closed)
         .await
         .unwrap();
     let api = Api::start(&env).await;

@@ -96,9 +96,11 @@ async fn stored_orders(env: &TestEnv, account: &AccountId) -> Vec<Order> {
     let store = env.app.store.account(account).await.unwrap();
     let keys = env.app.keyring.keys(account).await.unwrap();
     let rows = store.list_after(0, 1_000_000).await.unwrap();
-    rows.iter()
-        .map(|r| open_order(&keys, r).unwrap().order)
-        .collect()
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(open_order(&keys, r).await.unwrap().order);
+    }
+    out
 }
 
 async fn assert_matches_ground_truth(env: &TestEnv, account: &AccountId, handle: &SandboxHandle) {

@@ -24,10 +24,8 @@ impl Fixture {
     async fn put(&self, orders: &[Order]) -> Vec<UpsertOutcome> {
         let id = self.account.parse().unwrap();
         let keys = self.env.app.keyring.keys(&id).await.unwrap();
-        let sealed: Vec<_> = orders
-            .iter()
-            .map(|o| seal_order(keys.current(), o))
-            .collect();
+        let seal = keys.seal_keys(orders).await.unwrap();
+        let sealed: Vec<_> = orders.iter().map(|o| seal_order(&seal, o)).collect();
         let store = self.env.account_store(&self.account).await;
         store
             .upsert_orders(&sealed, self.env.app.now_ms())
@@ -44,7 +42,7 @@ impl Fixture {
             .await
             .unwrap()
             .expect("stored");
-        open_order(&keys, &row).unwrap().order
+        open_order(&keys, &row).await.unwrap().order
     }
 
     async fn count(&self) -> i64 {

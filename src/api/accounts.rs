@@ -44,9 +44,8 @@ pub async fn close(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     p.require(Role::Admin)?;
-    if crate::ids::AccountId::parse(&id).is_err() {
-        return Err(ApiError::not_found("account"));
-    }
+    // Parsed once here; closure works on this value only (never the raw path text).
+    let id = crate::ids::AccountId::parse(&id).map_err(|_| ApiError::not_found("account"))?;
     let receipt = crate::privacy::closure::close_account(&app, &id).await?;
     Ok(Json(serde_json::to_value(receipt).unwrap_or_default()))
 }

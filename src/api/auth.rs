@@ -48,9 +48,12 @@ impl FromRequestParts<App> for Principal {
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
+        // RFC 7235: the scheme name is case-insensitive.
         let token = header
-            .strip_prefix("Bearer ")
-            .map(str::trim)
+            .trim_start()
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .filter(|t| t.starts_with(TOKEN_PREFIX))
             .ok_or_else(|| ApiError::unauthorized("expected Authorization: Bearer ov_…"))?;
         let record = app
@@ -69,7 +72,7 @@ impl FromRequestParts<App> for Principal {
                 let id = AccountId::parse(a)
                     .map_err(|_| ApiError::unauthorized("token account invalid"))?;
                 // A closed or closing account's tokens stop working at once.
-                match app.store.catalog().account(id.as_str()).await? {
+                match app.store.catalog().account(&id).await? {
                     Some(acc) if acc.status.as_str() == "active" => Some(id),
                     _ => return Err(ApiError::unauthorized("the token's account is closed")),
                 }

@@ -1,9 +1,11 @@
 //! The HTTP API (axum): `/api/v1` with bearer tokens and problem+json errors, the OpenAPI
-//! document, `/healthz`, Prometheus `/metrics`, and the `/support` and `/console` pages.
+//! document, `/healthz`, and the `/support` and `/console` pages; Prometheus `/metrics`
+//! on its own listener ([`metrics_router`]), never on the API's.
 
 mod accounts;
 pub mod auth;
 mod console;
+mod limits;
 mod metrics;
 mod openapi;
 mod openapi_health;
@@ -11,6 +13,7 @@ mod orders;
 mod page;
 mod privacy;
 pub mod problem;
+pub mod server;
 mod support;
 mod webhooks;
 
@@ -20,7 +23,6 @@ use serde_json::json;
 
 use crate::app::App;
 
-/// The service's router.
 /// The API's request body types, for the fuzz targets in `fuzz/` (not a stable API).
 #[doc(hidden)]
 pub mod bodies {
@@ -32,7 +34,9 @@ pub mod bodies {
 /// so anything bigger is refused with a 413 before it is buffered further.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// The service's router: every error it answers is problem+json.
 pub fn router(app: App) -> Router {
+    let body_timeout = std::time::Duration::from_millis(app.settings.server.body_read_timeout_ms);
     let v1 = Router::new()
         .route("/openapi.json", get(openapi::document))
         .route("/accounts", get(accounts::list).post(accounts::create))
@@ -59,10 +63,24 @@ pub fn router(app: App) -> Router {
         .route("/console", get(console::page))
         .route("/console/app.js", get(console::page_js))
         .route("/console/app.css", get(console::page_css))
-        .route("/metrics", get(metrics::render))
         .nest("/api/v1", v1)
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            body_timeout,
+            limits::read_body,
+        ))
+        .layer(axum::middleware::map_response(problem::ensure_problem))
+        .with_state(app)
+}
+
+/// `GET /metrics` alone, for the `metrics.bind` listener: its series name accounts, so
+/// it is kept off the API's address.
+pub fn metrics_router(app: App) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::render))
+        .fallback(not_found)
+        .layer(axum::middleware::map_response(problem::ensure_problem))
         .with_state(app)
 }
 

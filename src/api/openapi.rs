@@ -1,15 +1,43 @@
 //! The OpenAPI 3.1 description of `/api/v1`, served so integrators can generate clients.
+//! It says what the server does: the bounds it enforces (lengths, ranges, clamped
+//! limits) and every status an operation answers; `scripts/schemathesis.sh` (run by
+//! `.ci/run`) checks the running server against it.
 
 use axum::Json;
 use serde_json::{json, Value};
 
+/// The problems any operation can answer: a bad path, query or body (400), no or a bad
+/// token (401), the wrong role (403), not found (404), a body too slow (408) or too large
+/// (413), and an internal error (500).
 pub(super) fn problem_responses() -> Value {
-    json!({
-        "400": {"$ref": "#/components/responses/Problem"},
-        "401": {"$ref": "#/components/responses/Problem"},
-        "403": {"$ref": "#/components/responses/Problem"},
-        "404": {"$ref": "#/components/responses/Problem"}
-    })
+    let problem = json!({"$ref": "#/components/responses/Problem"});
+    let mut v = json!({});
+    for status in ["400", "401", "403", "404", "408", "413", "500"] {
+        v[status] = problem.clone();
+    }
+    v
+}
+
+/// Adds problem statuses particular to one operation.
+fn with_problems(mut op: Value, statuses: &[&str]) -> Value {
+    for status in statuses {
+        op["responses"][*status] = json!({"$ref": "#/components/responses/Problem"});
+    }
+    op
+}
+
+/// A non-empty printable string: not only white space (the server trims), no control
+/// characters.
+fn printable(max: u32) -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": max,
+           "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"})
+}
+
+/// A `limit` query parameter: any integer is taken and clamped into `1..=max`.
+fn clamped_limit(max: u32) -> Value {
+    json!({"name": "limit", "in": "query", "required": false,
+           "description": format!("How many to return; values outside 1–{max} are clamped into that range"),
+           "schema": {"type": "integer", "format": "int64", "default": 100}})
 }
 
 pub(super) fn op(summary: &str, tag: &str, ok: Value) -> Value {
@@ -65,14 +93,21 @@ fn base_spec() -> Value {
         "orders (backoffice)",
         json!({"description": "OK", "content": {"application/json": {"schema": {"type": "object", "properties": {"orders": {"type": "array", "items": {"$ref": "#/components/schemas/Order"}}}}}}}),
     );
-    new_orders["parameters"] = json!([{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}}]);
+    new_orders["parameters"] = json!([clamped_limit(500)]);
+    let get_order = with_problems(get_order, &["409"]);
+    let ack = with_problems(ack, &["409"]);
     let mut create_hook = op(
         "Add a webhook endpoint; the secret is returned once",
         "webhooks (backoffice)",
         json!({"description": "unused"}),
     );
+    create_hook["responses"]
+        .as_object_mut()
+        .map(|r| r.remove("200"));
     create_hook["responses"]["201"] = json!({"description": "Created"});
-    create_hook["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["url"], "properties": {"url": {"type": "string", "format": "uri"}, "secret": {"type": "string", "description": "whsec_… (generated when absent)"}}}}}});
+    create_hook["responses"]["422"] = json!({"description": "The target is refused: it resolves to an internal address (loopback, private, link-local, unique-local, multicast, unspecified), or does not resolve; the detail names the rule",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
+    create_hook["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["url"], "properties": {"url": {"type": "string", "format": "uri", "maxLength": 2000, "pattern": "^https?://[^\\s@/?#]+([/?#]\\S*)?$", "description": "http(s) only, no credentials; checked against internal addresses at registration and at every delivery"}, "secret": {"type": "string", "pattern": "^whsec_", "description": "whsec_ + base64 of 24 to 64 bytes (generated when absent)"}}}}}});
     let with_id = |mut v: Value| {
         v["parameters"] = json!([id.clone()]);
         v
@@ -88,8 +123,39 @@ fn base_spec() -> Value {
         "accounts (admin)",
         json!({"description": "unused"}),
     );
+    create_account["responses"]
+        .as_object_mut()
+        .map(|r| r.remove("200"));
     create_account["responses"]["201"] = json!({"description": "Created"});
-    create_account["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "retention_days": {"type": "integer", "minimum": 1}}}}}});
+    create_account["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {"name": printable(100), "retention_days": {"type": "integer", "minimum": 1, "maximum": 3650}}}}}});
+    let subject_body = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["email"], "properties": {"email": printable(320)}}}}});
+    let mut export = op(
+        "Export everything held for a customer email (backoffice)",
+        "privacy",
+        json!({"description": "Export with receipt"}),
+    );
+    export["requestBody"] = subject_body.clone();
+    let mut erase = op(
+        "Erase everything held for a customer email (backoffice)",
+        "privacy",
+        json!({"description": "Erasure receipt"}),
+    );
+    erase["requestBody"] = subject_body;
+    let mut remove_hook = with_id(op(
+        "Remove an endpoint",
+        "webhooks (backoffice)",
+        json!({"description": "unused"}),
+    ));
+    remove_hook["responses"]
+        .as_object_mut()
+        .map(|r| r.remove("200"));
+    remove_hook["responses"]["204"] = json!({"description": "Removed"});
+    let mut dead_letters = with_id(op(
+        "Events given up after 72 hours, with the last error",
+        "webhooks (backoffice)",
+        json!({"description": "OK"}),
+    ));
+    dead_letters["parameters"] = json!([id.clone(), clamped_limit(1000)]);
     let (support_lookup, audit) = support_ops();
     json!({
         "openapi": "3.1.0",
@@ -108,9 +174,9 @@ fn base_spec() -> Value {
                 "get": op("Webhook endpoints of the account", "webhooks (backoffice)", json!({"description": "OK"})),
                 "post": create_hook
             },
-            "/webhooks/{id}": {"delete": with_id(op("Remove an endpoint", "webhooks (backoffice)", json!({"description": "unused"})))},
+            "/webhooks/{id}": {"delete": remove_hook},
             "/webhooks/{id}/enable": {"post": with_id(op("Re-enable an endpoint disabled by 410 Gone", "webhooks (backoffice)", json!({"description": "OK"})))},
-            "/webhooks/{id}/dead-letters": {"get": with_id(op("Events given up after 72 hours, with the last error", "webhooks (backoffice)", json!({"description": "OK"})))},
+            "/webhooks/{id}/dead-letters": {"get": dead_letters},
             "/webhooks/{id}/replay": {"post": replay},
             "/connections": {"get": op("Marketplace connections with status (needs_reauth + reason), cursor, last error, marketplace side (hosts, Amazon region, marketplaces, API version) and a deprecation warning for Amazon Orders v0", "connections", json!({"description": "OK"}))},
             "/accounts": {
@@ -120,9 +186,9 @@ fn base_spec() -> Value {
             "/support/accounts/{account}/orders/{order_number}": {"get": support_lookup},
             "/audit": {"get": audit},
             "/accounts/{id}/privacy": {"get": with_id(op("Retention, orders with personal data, pseudonymized, overdue", "privacy", json!({"description": "OK"})))},
-            "/subject/export": {"post": {"summary": "Export everything held for a customer email (backoffice)", "tags": ["privacy"], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}}}}}, "responses": {"200": {"description": "Export with receipt"}}}},
-            "/subject/erase": {"post": {"summary": "Erase everything held for a customer email (backoffice)", "tags": ["privacy"], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}}}}}, "responses": {"200": {"description": "Erasure receipt"}}}},
-            "/accounts/{id}/close": {"post": with_id(op("Close an account: shred keys, drop its store; returns the deletion receipt (same on repeat)", "accounts (admin)", json!({"description": "Deletion receipt"})))}
+            "/subject/export": {"post": export},
+            "/subject/erase": {"post": erase},
+            "/accounts/{id}/close": {"post": with_problems(with_id(op("Close an account: shred keys, drop its store; returns the deletion receipt (same on repeat). 409 when a closure cannot complete; the account then stays closing and a repeat resumes it", "accounts (admin)", json!({"description": "Deletion receipt"}))), &["409"])}
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -131,7 +197,7 @@ fn base_spec() -> Value {
             },
             "schemas": {
                 "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}}},
-                "Ack": {"type": "object", "required": ["reference"], "properties": {"reference": {"type": "string", "maxLength": 200}, "version": {"type": "integer", "minimum": 1}}},
+                "Ack": {"type": "object", "required": ["reference"], "properties": {"reference": printable(200), "version": {"type": "integer", "format": "int64", "minimum": 1}}},
                 "Order": {"type": "object", "required": ["marketplace", "order_number", "status", "version"], "properties": {
                     "marketplace": {"type": "string", "enum": ["bol", "amazon", "ebay"]},
                     "order_number": {"type": "string"},
@@ -233,14 +299,14 @@ fn support_ops() -> (Value, Value) {
     lookup["responses"]["429"] = json!({"description": "Rate limited (support.rate_limit_per_minute per token, per process)",
         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
-    lookup["responses"]["500"] = json!({"$ref": "#/components/responses/Problem"});
+
     let mut audit = op(
         "Support lookups of the token's own account, newest first (backoffice tokens)",
         "support",
         json!({"description": "OK", "content": {"application/json": {"schema": {"type": "object", "properties": {
             "entries": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEntry"}}}}}}}),
     );
-    audit["parameters"] = json!([{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}]);
+    audit["parameters"] = json!([clamped_limit(1000)]);
     (lookup, audit)
 }
 

@@ -63,8 +63,11 @@ async fn find(
     }
 }
 
-fn view_json(keys: &crate::keyring::AccountKeyset, row: &OrderRow) -> Result<Value, ApiError> {
-    let view = order_view(keys, row).map_err(|e| {
+async fn view_json(
+    keys: &crate::keyring::AccountKeyset,
+    row: &OrderRow,
+) -> Result<Value, ApiError> {
+    let view = order_view(keys, row).await.map_err(|e| {
         tracing::error!(error = %e, "stored order could not be opened");
         ApiError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -84,8 +87,11 @@ pub async fn list_new(
     let (store, keys) = open(&app, &p).await?;
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
     let rows = store.unacknowledged(limit).await?;
-    let orders: Result<Vec<Value>, ApiError> = rows.iter().map(|r| view_json(&keys, r)).collect();
-    Ok(Json(json!({ "orders": orders? })))
+    let mut orders = Vec::with_capacity(rows.len());
+    for r in &rows {
+        orders.push(view_json(&keys, r).await?);
+    }
+    Ok(Json(json!({ "orders": orders })))
 }
 
 /// `GET /api/v1/orders/{order_number}`: the full order with customer data.
@@ -97,7 +103,7 @@ pub async fn get_one(
 ) -> Result<Json<Value>, ApiError> {
     let (store, keys) = open(&app, &p).await?;
     let row = find(&store, &number, w.marketplace.as_deref()).await?;
-    let mut v = view_json(&keys, &row)?;
+    let mut v = view_json(&keys, &row).await?;
     if let Some((acked, reference, at)) = store.ack_state(row.id).await? {
         v["ack"] = json!({ "version": acked, "reference": reference, "acked_at": at });
     }

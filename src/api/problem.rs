@@ -64,12 +64,69 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Turns any error response that is not already problem+json (axum's own rejections of
+/// a path or query, 405 with an empty body, …) into one with fixed wording by status:
+/// the parser's text, which can quote what the client sent, is dropped. Headers such as
+/// `Allow` are kept.
+pub async fn ensure_problem(resp: Response) -> Response {
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/problem+json");
+    if is_problem {
+        return resp;
+    }
+    let (title, detail) = match status {
+        StatusCode::BAD_REQUEST => ("Bad Request", "a path or query parameter is invalid"),
+        StatusCode::NOT_FOUND => ("Not Found", "resource not found"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "Method Not Allowed",
+            "this method is not allowed on this resource",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("Payload Too Large", "the request body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "Unsupported Media Type",
+            "expected content-type: application/json",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => (
+            "Unprocessable Content",
+            "the request could not be processed",
+        ),
+        s if s.is_server_error() => (
+            "Internal Server Error",
+            "the request could not be completed; see the server log",
+        ),
+        s => (
+            s.canonical_reason().unwrap_or("Error"),
+            "the request could not be processed",
+        ),
+    };
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let mut fresh = ApiError::new(status, title, detail).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE {
+            fresh.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    fresh
+}
+
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match &e {
             ServiceError::NotFound(what) => Self::not_found(what),
             ServiceError::Invalid(_) => Self::bad_request(e.to_string()),
             ServiceError::Conflict(_) => Self::new(StatusCode::CONFLICT, "Conflict", e.to_string()),
+            ServiceError::Unprocessable(_) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Unprocessable Content",
+                e.to_string(),
+            ),
             _ => {
                 // Internal detail goes to the operator's log, not to the client.
                 tracing::error!(error = %e, "request failed");

@@ -26,23 +26,21 @@ pub struct NewWebhook {
     pub secret: Option<Zeroizing<String>>,
 }
 
-/// Only http(s) URLs without credentials in them.
-fn validate_url(url: &str) -> Result<String, ServiceError> {
-    let u = url.trim();
-    let rest = u
-        .strip_prefix("https://")
-        .or_else(|| u.strip_prefix("http://"))
-        .ok_or_else(|| {
-            ServiceError::Invalid("webhook URL must start with https:// or http://".into())
-        })?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || host.contains('@') || u.chars().any(char::is_whitespace) || u.len() > 2000
-    {
-        return Err(ServiceError::Invalid(
-            "webhook URL has no valid host".into(),
-        ));
-    }
-    Ok(u.to_string())
+/// Parses and checks a webhook URL (see [`super::target`]): a malformed URL is invalid
+/// input (400), an internal or unresolvable target is refused by rule (422).
+async fn validate_url(app: &App, raw: &str) -> Result<String, ServiceError> {
+    let to_service = |e: super::target::TargetError| {
+        if e.is_refusal() {
+            ServiceError::Unprocessable(e.to_string())
+        } else {
+            ServiceError::Invalid(e.to_string())
+        }
+    };
+    let url = super::target::parse_url(raw).map_err(to_service)?;
+    super::target::check_target(&url, app.settings.forward.allow_private_targets)
+        .await
+        .map_err(to_service)?;
+    Ok(url.to_string())
 }
 
 /// Adds an endpoint; returns it with the secret (to show once).
@@ -51,7 +49,7 @@ pub async fn add_webhook(
     new: NewWebhook,
 ) -> Result<(WebhookEndpoint, Zeroizing<String>), ServiceError> {
     let account = crate::accounts::active_account(app, new.account.as_str()).await?;
-    let url = validate_url(&new.url)?;
+    let url = validate_url(app, &new.url).await?;
     let secret = match new.secret {
         Some(s) => {
             secret_key(&s).ok_or_else(|| {

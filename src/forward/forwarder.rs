@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::endpoints::open_secret;
 use super::signing::sign;
+use super::target::{check_literal, parse_url, refusal_in, GuardedResolver};
 use crate::app::App;
 use crate::error::ServiceError;
 use crate::ids::AccountId;
@@ -78,6 +79,12 @@ impl Forwarder {
 
     pub fn with_owner(app: App, owner: String) -> Self {
         let http = reqwest::Client::builder()
+            // Every host name is resolved through the guard, so the connection goes to an
+            // address that passed the internal-address check; no proxy in between.
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow_private: app.settings.forward.allow_private_targets,
+            }))
+            .no_proxy()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(15))
             .redirect(reqwest::redirect::Policy::none())
@@ -152,7 +159,9 @@ impl Forwarder {
             let Some(row) = store.get_by_id(ev.order_id).await? else {
                 continue;
             };
-            let view = order_view(&keys, &row).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+            let view = order_view(&keys, &row)
+                .await
+                .map_err(|e| ServiceError::Invalid(e.to_string()))?;
             let body = serde_json::to_vec(&Envelope {
                 kind: &ev.event_type,
                 timestamp: self.app.clock.now(),
@@ -249,11 +258,25 @@ impl Forwarder {
         ev: &OutboxEvent,
         body: Vec<u8>,
     ) -> Outcome {
+        // Checked again at every delivery: the URL rules and an IP-literal host here, a
+        // host name by the resolver as the connection is made.
+        let url = match parse_url(&endpoint.url).and_then(|u| {
+            check_literal(&u, self.app.settings.forward.allow_private_targets).map(|()| u)
+        }) {
+            Ok(url) => url,
+            Err(e) => {
+                return Outcome::Failed {
+                    status: None,
+                    error: e.to_string(),
+                    retry_after: None,
+                }
+            }
+        };
         let ts = self.app.clock.now().timestamp();
         let signature = sign(key, &ev.event_id, ts, &body);
         let resp = self
             .http
-            .post(&endpoint.url)
+            .post(url)
             .header("content-type", "application/json")
             .header("webhook-id", &ev.event_id)
             .header("webhook-timestamp", ts.to_string())
@@ -271,7 +294,10 @@ impl Forwarder {
             },
             Err(e) => Outcome::Failed {
                 status: None,
-                error: ordervault_connectors::http::describe(&e),
+                error: refusal_in(&e).map_or_else(
+                    || ordervault_connectors::http::describe(&e),
+                    |refused| refused.to_string(),
+                ),
                 retry_after: None,
             },
         }

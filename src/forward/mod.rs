@@ -4,6 +4,7 @@
 pub mod endpoints;
 pub mod forwarder;
 pub mod signing;
+pub mod target;
 
 pub use endpoints::{add_webhook, NewWebhook};
 pub use forwarder::{run_forwarder, ForwardReport, Forwarder};

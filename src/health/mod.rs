@@ -230,7 +230,7 @@ async fn account_health(
     };
     let fingerprint = app.keyring.fingerprint();
     let versions: Vec<KeyVersionHealth> = catalog
-        .account_keys(id.as_str())
+        .account_keys(&id)
         .await?
         .iter()
         .map(|k| KeyVersionHealth {

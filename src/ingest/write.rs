@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use ordervault_connectors::Order;
 
 use super::merge::merge_into;
+use crate::error::ServiceError;
 use crate::keyring::AccountKeyset;
 use crate::orders::{open_order, seal_order};
 use crate::store::{AccountStore, SealedOrder, StoreError, UpsertResult};
@@ -22,16 +23,20 @@ pub const WRITE_BATCH: usize = 500;
 
 type Pending = tokio::task::JoinHandle<Result<Vec<UpsertResult>, StoreError>>;
 
-/// Merges, seals and upserts `orders` in transactions of [`WRITE_BATCH`]; returns one
-/// result per order, in order. Each batch commits on its own: a failure leaves earlier
-/// batches stored, which is safe because upserts are idempotent and the sync cursor only
-/// moves after all batches of a window are in.
+/// Merges each order into its stored version field by field, seals it (under its
+/// erasure-day and customer keys) and upserts `orders` in transactions of
+/// [`WRITE_BATCH`]; returns one result per order, in order. Every write seals every
+/// personal field the merged order holds, so a field kept from an earlier payload moves
+/// to the order's current keys too (an earlier erasure day once it is fulfilled). Each
+/// batch commits on its own: a failure leaves earlier batches stored, which is safe
+/// because upserts are idempotent and the sync cursor only moves after all batches of a
+/// window are in.
 pub async fn write_orders(
     store: &AccountStore,
     keys: &Arc<AccountKeyset>,
     orders: &[Order],
     now_ms: i64,
-) -> Result<Vec<UpsertResult>, StoreError> {
+) -> Result<Vec<UpsertResult>, ServiceError> {
     let now = DateTime::<Utc>::from_timestamp_millis(now_ms).unwrap_or_default();
     let mut results = Vec::with_capacity(orders.len());
     let mut pending: Option<(Pending, HashSet<(String, String)>)> = None;
@@ -46,15 +51,18 @@ pub async fn write_orders(
             results.extend(join(h).await?);
         }
         let stored = stored_orders(store, keys, chunk).await?;
-        let sealed: Vec<SealedOrder> = chunk
+        let merged: Vec<Order> = chunk
             .iter()
             .map(|o| {
                 let mut o = o.clone();
                 let k = key(&o);
                 merge_into(&mut o, stored.get(&k), now);
-                seal_order(keys.current(), &o)
+                o
             })
             .collect();
+        let seal = keys.seal_keys(&merged).await?;
+        let sealed: Vec<SealedOrder> = merged.iter().map(|o| seal_order(&seal, o)).collect();
+        drop(seal);
         if let Some((h, _)) = pending.take() {
             results.extend(join(h).await?);
         }
@@ -93,7 +101,7 @@ async fn stored_orders(
     let mut out = HashMap::new();
     for (marketplace, numbers) in by_marketplace {
         for row in store.get_many(marketplace, &numbers).await? {
-            let opened = open_order(keys, &row).map_err(|e| {
+            let opened = open_order(keys, &row).await.map_err(|e| {
                 StoreError::Internal(format!("stored order could not be opened: {e}"))
             })?;
             out.insert(

@@ -48,8 +48,8 @@ impl std::fmt::Debug for OrderView {
 }
 
 /// Decrypts a row into the backoffice view.
-pub fn order_view(keys: &AccountKeyset, row: &OrderRow) -> Result<OrderView, SealError> {
-    let opened = open_order(keys, row)?;
+pub async fn order_view(keys: &AccountKeyset, row: &OrderRow) -> Result<OrderView, SealError> {
+    let opened = open_order(keys, row).await?;
     let o = opened.order;
     let pseudonymized = opened.pseudonymized_at.is_some();
     Ok(OrderView {

@@ -29,6 +29,7 @@ mod orders;
 pub mod outbox;
 mod postgres;
 mod privacy;
+mod reseal;
 mod sqlite;
 
 use std::path::Path;
@@ -197,12 +198,72 @@ impl Store {
         AccountId::parse(id).ok()
     }
 
-    /// Opens an existing account store.
+    /// Opens an existing account store, unless the account is closing or closed: then
+    /// this process's pool of it is closed at once (no descriptor to a deleted file stays
+    /// open) and the store is refused, whichever process started the closure.
     pub async fn account(&self, account: &AccountId) -> Result<AccountStore, StoreError> {
+        if self.is_closing(account).await? {
+            self.release(account).await;
+            return Err(StoreError::NoAccountStore(account.to_string()));
+        }
+        self.open_account(account).await
+    }
+
+    /// The store without the closing check: only closure itself counts orders in a store
+    /// whose account is already `closing`.
+    pub(crate) async fn account_for_closure(
+        &self,
+        account: &AccountId,
+    ) -> Result<AccountStore, StoreError> {
+        self.open_account(account).await
+    }
+
+    async fn open_account(&self, account: &AccountId) -> Result<AccountStore, StoreError> {
         match &*self.backend {
             Backend::Sqlite(b) => b.open_account(account).await,
             Backend::Postgres(b) => Ok(b.account(account)),
         }
+    }
+
+    /// SQLite: the account store's database file (backup and restore copy it).
+    pub fn account_file(&self, account: &AccountId) -> Option<std::path::PathBuf> {
+        match &*self.backend {
+            Backend::Sqlite(b) => Some(b.path(account)),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    async fn is_closing(&self, account: &AccountId) -> Result<bool, StoreError> {
+        Ok(matches!(
+            self.catalog.account(account).await?.map(|a| a.status),
+            Some(catalog::AccountStatus::Closing | catalog::AccountStatus::Closed)
+        ))
+    }
+
+    /// Closes this process's pool of an account's store, if it holds one (SQLite; the
+    /// PostgreSQL pool is shared and holds no per-account files).
+    async fn release(&self, account: &AccountId) {
+        if let Backend::Sqlite(b) = &*self.backend {
+            b.evict(account).await;
+        }
+    }
+
+    /// Closes the pools this process holds for accounts that are now closing or closed
+    /// (closed by another process, e.g. the CLI). `serve` calls it every few seconds so
+    /// an idle pool does not keep a deleted store readable through `/proc/<pid>/fd`.
+    /// Returns how many pools it closed.
+    pub async fn release_closed_stores(&self) -> Result<usize, StoreError> {
+        let Backend::Sqlite(b) = &*self.backend else {
+            return Ok(0);
+        };
+        let mut released = 0;
+        for account in b.open_accounts().await {
+            if self.is_closing(&account).await? {
+                b.evict(&account).await;
+                released += 1;
+            }
+        }
+        Ok(released)
     }
 
     /// Whether the account's store (file or schema) exists.

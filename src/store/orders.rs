@@ -75,6 +75,23 @@ pub struct OrderRow {
     pub changed_at: Option<i64>,
 }
 
+impl OrderRow {
+    /// Every personal ciphertext column of the row, in one place, so that code which
+    /// must look at all of them (reseal, restore, key checks) cannot miss one added later.
+    pub fn personal_ciphertexts(&self) -> [&Option<Vec<u8>>; 8] {
+        [
+            &self.shipping_ct,
+            &self.billing_ct,
+            &self.email_ct,
+            &self.phone_ct,
+            &self.notes_ct,
+            &self.billing_email_ct,
+            &self.buyer_ct,
+            &self.pickup_ct,
+        ]
+    }
+}
+
 /// What an upsert did to one order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpsertOutcome {

@@ -42,6 +42,14 @@ fn io_err(action: &'static str, path: &Path, source: std::io::Error) -> StoreErr
 }
 
 async fn connect(path: &Path, create: bool, max: u32) -> Result<SqlitePool, StoreError> {
+    // Owner-only before SQLite opens it: the -wal and -shm files take the same mode.
+    if create {
+        crate::files::private_file(path).map_err(|e| io_err("cannot create", path, e))?;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", path.display()));
+        crate::files::tighten_if_exists(&p).map_err(|e| io_err("cannot restrict", &p, e))?;
+    }
     let options = SqliteConnectOptions::from_str("sqlite://")?
         .filename(path)
         .create_if_missing(create)
@@ -68,7 +76,7 @@ impl SqliteBackend {
         hook: Option<StatementHook>,
     ) -> Result<(Self, SqlitePool), StoreError> {
         let accounts_dir = data_dir.join("accounts");
-        std::fs::create_dir_all(&accounts_dir)
+        crate::files::private_dir(&accounts_dir)
             .map_err(|e| io_err("cannot create directory", &accounts_dir, e))?;
         let catalog = connect(&data_dir.join("catalog.db"), true, settings.max_connections).await?;
         run_sqlite(&catalog, "catalog", &CATALOG, hook.as_ref()).await?;
@@ -84,7 +92,7 @@ impl SqliteBackend {
         ))
     }
 
-    fn path(&self, account: &AccountId) -> PathBuf {
+    pub(super) fn path(&self, account: &AccountId) -> PathBuf {
         self.accounts_dir.join(format!("{}.db", account.as_str()))
     }
 
@@ -153,10 +161,26 @@ impl SqliteBackend {
         ))
     }
 
-    pub(super) async fn drop_store(&self, account: &AccountId) -> Result<bool, StoreError> {
-        if let Some(pool) = self.open.lock().await.pop(account) {
+    /// Closes this process's pool of the account, if open.
+    pub(super) async fn evict(&self, account: &AccountId) {
+        let pool = self.open.lock().await.pop(account);
+        if let Some(pool) = pool {
             pool.close().await;
         }
+    }
+
+    /// The accounts whose pools are open in this process.
+    pub(super) async fn open_accounts(&self) -> Vec<AccountId> {
+        self.open
+            .lock()
+            .await
+            .iter()
+            .map(|(a, _)| a.clone())
+            .collect()
+    }
+
+    pub(super) async fn drop_store(&self, account: &AccountId) -> Result<bool, StoreError> {
+        self.evict(account).await;
         let base = self.path(account);
         let mut removed = false;
         for suffix in ["", "-wal", "-shm", "-journal"] {

@@ -214,7 +214,7 @@ async fn read_masked(
     let record = app
         .store
         .catalog()
-        .account(account.as_str())
+        .account(account)
         .await
         .map_err(|e| internal("catalog read failed")(&e))?;
     if !matches!(record, Some(r) if r.status == AccountStatus::Active) {
@@ -265,7 +265,7 @@ async fn masked_order(
     row: &OrderRow,
     endpoints: &[crate::store::catalog::WebhookEndpoint],
 ) -> Result<MaskedOrder, Box<dyn std::error::Error + Send + Sync>> {
-    let opened = open_order(keys, row)?;
+    let opened = open_order(keys, row).await?;
     let pseudonymized = opened.pseudonymized_at.is_some();
     let o = &opened.order;
     let customer = if pseudonymized {

@@ -10,7 +10,13 @@ pub async fn serve(env: &TestEnv) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = ordervault::api::router(env.app.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let limits = ordervault::api::server::ConnectionLimits::from_settings(&env.app.settings.server);
+    tokio::spawn(ordervault::api::server::serve(
+        listener,
+        router,
+        limits,
+        std::future::pending(),
+    ));
     format!("http://{addr}")
 }
 

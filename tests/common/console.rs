@@ -191,8 +191,9 @@ async fn connection(env: &TestEnv, account: &AccountId, marketplace: Marketplace
                 r#"{"client_id": "id", "client_secret": "secret", "refresh_token": "token"}"#
                     .into(),
             ),
-            settings: ordervault::connectors::connect::ConnectionSettings {
+            settings: ordervault::connectors::ConnectionSettings {
                 base_url: Some("http://127.0.0.1:9".into()),
+                auth_url: Some("http://127.0.0.1:9".into()),
                 ..Default::default()
             },
             interval: std::time::Duration::from_secs(300),

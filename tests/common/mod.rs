@@ -122,6 +122,8 @@ impl TestEnv {
         let mut settings = Settings::default();
         settings.data.dir = dir.path().join("data");
         settings.keys.master_key_file = dir.path().join("master.key").display().to_string();
+        // Test webhook receivers listen on 127.0.0.1: internal targets allowed explicitly.
+        settings.forward.allow_private_targets = true;
         let pg = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => Some(fresh_pg().await?),

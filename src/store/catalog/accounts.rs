@@ -6,6 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{Catalog, StoreError};
+use crate::ids::AccountId;
 
 /// Where an account is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -131,10 +132,10 @@ impl Catalog {
         Ok(())
     }
 
-    pub async fn account(&self, id: &str) -> Result<Option<AccountRecord>, StoreError> {
+    pub async fn account(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM {}accounts WHERE id = $1", self.p);
         on_pool!(&self.pool, p => {
-            match sqlx::query(&sql).bind(id).fetch_optional(p).await? {
+            match sqlx::query(&sql).bind(id.as_str()).fetch_optional(p).await? {
                 Some(r) => Ok(Some(record(&r)?)),
                 None => Ok(None),
             }
@@ -194,24 +195,35 @@ impl Catalog {
         })
     }
 
-    /// Marks the account as closing and records the counts for its receipt, once: a
-    /// resumed closure keeps the first counts and start time.
-    pub async fn begin_closing(
-        &self,
-        id: &str,
-        now: i64,
-        counts: ClosureCounts,
-    ) -> Result<(), StoreError> {
+    /// Marks the account as closing (once: a resumed closure keeps the first start time).
+    /// From then on its tokens stop working and every process drops its store.
+    pub async fn begin_closing(&self, id: &AccountId, now: i64) -> Result<(), StoreError> {
         let sql = format!(
-            "UPDATE {}accounts SET status = 'closing', closing_started_at = COALESCE(closing_started_at, $2), \
-             close_orders = COALESCE(close_orders, $3), close_key_versions = COALESCE(close_key_versions, $4) \
+            "UPDATE {}accounts SET status = 'closing', closing_started_at = COALESCE(closing_started_at, $2) \
              WHERE id = $1 AND status <> 'closed'",
             self.p
         );
         on_pool!(&self.pool, p => {
+            sqlx::query(&sql).bind(id.as_str()).bind(now).execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// Records the counts for the receipt, once: taken while the store and keys still
+    /// exist, they are never overwritten by a resumed closure (which could count less).
+    pub async fn record_closure_counts(
+        &self,
+        id: &AccountId,
+        counts: ClosureCounts,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "UPDATE {}accounts SET close_orders = COALESCE(close_orders, $2), \
+             close_key_versions = COALESCE(close_key_versions, $3) WHERE id = $1",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
             sqlx::query(&sql)
-                .bind(id)
-                .bind(now)
+                .bind(id.as_str())
                 .bind(counts.orders)
                 .bind(counts.key_versions)
                 .execute(p)
@@ -220,14 +232,17 @@ impl Catalog {
         Ok(())
     }
 
-    /// Counts recorded by [`Catalog::begin_closing`].
-    pub async fn closure_counts(&self, id: &str) -> Result<Option<ClosureCounts>, StoreError> {
+    /// Counts recorded by [`Catalog::record_closure_counts`].
+    pub async fn closure_counts(
+        &self,
+        id: &AccountId,
+    ) -> Result<Option<ClosureCounts>, StoreError> {
         let sql = format!(
             "SELECT close_orders, close_key_versions FROM {}accounts WHERE id = $1",
             self.p
         );
         on_pool!(&self.pool, p => {
-            let row = sqlx::query(&sql).bind(id).fetch_optional(p).await?;
+            let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(p).await?;
             let Some(r) = row else { return Ok(None) };
             let orders: Option<i64> = r.try_get("close_orders")?;
             let keys: Option<i64> = r.try_get("close_key_versions")?;
@@ -238,7 +253,7 @@ impl Catalog {
     /// Final step of closure: stores the receipt and marks the account closed, atomically.
     pub async fn finish_closing(
         &self,
-        id: &str,
+        id: &AccountId,
         now: i64,
         receipt_json: &str,
     ) -> Result<(), StoreError> {
@@ -253,8 +268,8 @@ impl Catalog {
         );
         on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
-            sqlx::query(&r).bind(id).bind(receipt_json).bind(now).execute(&mut *tx).await?;
-            sqlx::query(&a).bind(id).bind(now).execute(&mut *tx).await?;
+            sqlx::query(&r).bind(id.as_str()).bind(receipt_json).bind(now).execute(&mut *tx).await?;
+            sqlx::query(&a).bind(id.as_str()).bind(now).execute(&mut *tx).await?;
             tx.commit().await?;
         });
         Ok(())

@@ -456,10 +456,13 @@ impl Catalog {
     }
 
     /// Removes all connections of an account (closure).
-    pub async fn delete_account_connections(&self, account: &str) -> Result<u64, StoreError> {
+    pub async fn delete_account_connections(
+        &self,
+        account: &crate::ids::AccountId,
+    ) -> Result<u64, StoreError> {
         let sql = format!("DELETE FROM {}connections WHERE account_id = $1", self.p);
         on_pool!(&self.pool, p => {
-            Ok(sqlx::query(&sql).bind(account).execute(p).await?.rows_affected())
+            Ok(sqlx::query(&sql).bind(account.as_str()).execute(p).await?.rows_affected())
         })
     }
 }

@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use super::{Catalog, StoreError};
+use crate::ids::AccountId;
 
 /// One stored key version of an account.
 #[derive(Debug, Clone)]
@@ -15,13 +16,13 @@ pub struct KeyRow {
 
 impl Catalog {
     /// All key versions of an account, oldest first.
-    pub async fn account_keys(&self, account: &str) -> Result<Vec<KeyRow>, StoreError> {
+    pub async fn account_keys(&self, account: &AccountId) -> Result<Vec<KeyRow>, StoreError> {
         let sql = format!(
             "SELECT account_id, version, wrapped_key, kek_fingerprint FROM {}account_keys \
              WHERE account_id = $1 ORDER BY version",
             self.p
         );
-        self.key_rows(&sql, Some(account)).await
+        self.key_rows(&sql, Some(account.as_str())).await
     }
 
     /// How many key rows exist across all accounts.
@@ -86,10 +87,10 @@ impl Catalog {
     }
 
     /// Deletes every key version of an account (crypto-shredding). Returns how many.
-    pub async fn delete_account_keys(&self, account: &str) -> Result<u64, StoreError> {
+    pub async fn delete_account_keys(&self, account: &AccountId) -> Result<u64, StoreError> {
         let sql = format!("DELETE FROM {}account_keys WHERE account_id = $1", self.p);
         on_pool!(&self.pool, p => {
-            Ok(sqlx::query(&sql).bind(account).execute(p).await?.rows_affected())
+            Ok(sqlx::query(&sql).bind(account.as_str()).execute(p).await?.rows_affected())
         })
     }
 }

@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod connections;
+mod data_keys;
 mod keys;
 mod privacy;
 mod tokens;
@@ -12,12 +13,14 @@ mod webhooks;
 pub use accounts::{AccountName, AccountRecord, AccountStatus, ClosureCounts};
 pub use audit::{AuditEntry, AuditResult, NewAuditEntry};
 pub use connections::{ConnectionRecord, ConnectionStatus, RunEnd};
+pub use data_keys::{DataKeyCounts, DataKeyRow, EpochRow};
 pub use keys::KeyRow;
 pub use privacy::PrivacyRequestRecord;
 pub use tokens::TokenRecord;
 pub use webhooks::WebhookEndpoint;
 
 use super::{Pool, StoreError};
+use crate::ids::AccountId;
 
 /// Handle on the catalog. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -61,12 +64,12 @@ impl Catalog {
     }
 
     /// Stored deletion receipt (JSON) of a closed account.
-    pub async fn receipt(&self, account: &str) -> Result<Option<String>, StoreError> {
+    pub async fn receipt(&self, account: &AccountId) -> Result<Option<String>, StoreError> {
         let sql = format!(
             "SELECT receipt FROM {}deletion_receipts WHERE account_id = $1",
             self.p
         );
-        on_pool!(&self.pool, p => Ok(sqlx::query_scalar(&sql).bind(account).fetch_optional(p).await?))
+        on_pool!(&self.pool, p => Ok(sqlx::query_scalar(&sql).bind(account.as_str()).fetch_optional(p).await?))
     }
 
     /// Makes deleted catalog rows unrecoverable from the files: on SQLite, checkpoints the

@@ -59,10 +59,13 @@ impl Catalog {
     }
 
     /// Deletes every token of an account (on closure). Returns how many.
-    pub async fn delete_account_tokens(&self, account: &str) -> Result<u64, StoreError> {
+    pub async fn delete_account_tokens(
+        &self,
+        account: &crate::ids::AccountId,
+    ) -> Result<u64, StoreError> {
         let sql = format!("DELETE FROM {}api_tokens WHERE account_id = $1", self.p);
         on_pool!(&self.pool, p => {
-            Ok(sqlx::query(&sql).bind(account).execute(p).await?.rows_affected())
+            Ok(sqlx::query(&sql).bind(account.as_str()).execute(p).await?.rows_affected())
         })
     }
 }

@@ -117,12 +117,15 @@ impl Catalog {
         on_pool!(&self.pool, p => Ok(sqlx::query(&sql).bind(id).execute(p).await?.rows_affected() == 1))
     }
 
-    pub async fn delete_account_webhooks(&self, account: &str) -> Result<u64, StoreError> {
+    pub async fn delete_account_webhooks(
+        &self,
+        account: &crate::ids::AccountId,
+    ) -> Result<u64, StoreError> {
         let sql = format!(
             "DELETE FROM {}webhook_endpoints WHERE account_id = $1",
             self.p
         );
-        on_pool!(&self.pool, p => Ok(sqlx::query(&sql).bind(account).execute(p).await?.rows_affected()))
+        on_pool!(&self.pool, p => Ok(sqlx::query(&sql).bind(account.as_str()).execute(p).await?.rows_affected()))
     }
 
     /// Leases an active endpoint of an active account to `owner`; `false` if another
