@@ -294,13 +294,7 @@ pub async fn erase_shredded(app: &App, id: &AccountId) -> Result<u64, ServiceErr
         let Some(last) = rows.last() else { break };
         after = last.id;
         for row in rows.iter().filter(|r| r.pseudonymized_at.is_none()) {
-            for ct in [
-                &row.shipping_ct,
-                &row.billing_ct,
-                &row.email_ct,
-                &row.phone_ct,
-                &row.notes_ct,
-            ]
+            for ct in row.personal_ciphertexts()
             .into_iter()
             .flatten()
             {

@@ -60,6 +60,9 @@ fn has_personal(r: &OrderRow) -> bool {
         &r.email_ct,
         &r.phone_ct,
         &r.notes_ct,
+        &r.billing_email_ct,
+        &r.buyer_ct,
+        &r.pickup_ct,
         &r.email_index,
     ]
     .iter()
@@ -320,6 +323,9 @@ fn ciphertext_forms(rows: &[OrderRow]) -> Vec<Vec<u8>> {
             &r.email_ct,
             &r.phone_ct,
             &r.notes_ct,
+            &r.billing_email_ct,
+            &r.buyer_ct,
+            &r.pickup_ct,
             &r.email_index,
         ]
         .into_iter()

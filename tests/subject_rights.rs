@@ -164,6 +164,9 @@ async fn erase_removes_index_pseudonym_and_bytes(env: TestEnv) {
             ("email", &r.email_ct),
             ("phone", &r.phone_ct),
             ("notes", &r.notes_ct),
+            ("billing_email", &r.billing_email_ct),
+            ("buyer", &r.buyer_ct),
+            ("pickup", &r.pickup_ct),
             ("email_index", &r.email_index),
             ("pseudonym", &r.pseudonym),
         ] {

@@ -140,12 +140,19 @@ async fn pseudonymized_order_never_regains_personal_data(env: TestEnv) {
     let n = exec(
         &store,
         "UPDATE {p}orders SET shipping_ct = NULL, billing_ct = NULL, email_ct = NULL, phone_ct = NULL, \
-         notes_ct = NULL, email_index = NULL, pseudonymized_at = 1 WHERE order_number = 'D1'",
+         notes_ct = NULL, billing_email_ct = NULL, buyer_ct = NULL, pickup_ct = NULL, \
+         email_index = NULL, pseudonymized_at = 1 WHERE order_number = 'D1'",
     )
     .await;
     assert_eq!(n, 1);
     let mut later = order("D1", 24 * 60);
     later.status = OrderStatus::Shipped;
+    later.customer.buyer_username = Some("koper_d1".into());
+    later.customer.billing_email = Some("factuur@example.nl".into());
+    later.customer.pickup_point = Some(ordervault::connectors::PickupPoint {
+        name: Some("Afhaalpunt".into()),
+        address: None,
+    });
     assert_eq!(f.put(&[later]).await, vec![Updated]);
     let row = store.get("bol", "D1").await.unwrap().unwrap();
     assert_eq!(row.status, "shipped", "business fields still update");
@@ -155,6 +162,9 @@ async fn pseudonymized_order_never_regains_personal_data(env: TestEnv) {
         ("email", &row.email_ct),
         ("phone", &row.phone_ct),
         ("notes", &row.notes_ct),
+        ("billing_email", &row.billing_email_ct),
+        ("buyer", &row.buyer_ct),
+        ("pickup", &row.pickup_ct),
         ("email_index", &row.email_index),
     ] {
         assert!(col.is_none(), "{name} came back after pseudonymization");

@@ -1,8 +1,10 @@
 //! Seal and open: canonical [`Order`] ⇄ [`SealedOrder`]/[`OrderRow`].
 //!
-//! Each personal group (shipping address, billing address, email, phone, delivery notes)
-//! is its own ciphertext, bound to account/table/column/row, so a payload that lacks one
-//! group leaves the stored one intact. The email is also stored as a blind index.
+//! Each personal group (shipping address, billing address, email, phone, delivery notes,
+//! billing email, buyer username, pickup point) is its own ciphertext, bound to
+//! account/table/column/row. The ingest path merges a payload into the stored customer
+//! field by field before sealing, so a payload that lacks a field never erases it. The
+//! email is also stored as a blind index. Business terms are stored in clear as JSON.
 //!
 //! Key choice is made here, once per order, not per column: every personal field of an
 //! order is sealed with [`SealKeys::cipher_for`] (its erasure day's key and its
@@ -12,7 +14,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use ordervault_connectors::{
-    Customer, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus, PersonalText,
+    Customer, FulfilmentMethod, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus,
+    OrderTerms, PersonalText,
 };
 use zeroize::Zeroizing;
 
@@ -116,11 +119,16 @@ pub fn seal_order(seal: &SealKeys<'_>, order: &Order) -> SealedOrder {
         total_minor: order.total_minor,
         country_code: order.country_code.clone(),
         lines: serde_json::to_string(&order.lines).expect("lines serialize"),
+        fulfilment_method: order.terms.fulfilment_method.map(FulfilmentMethod::as_str),
+        terms: serde_json::to_string(&order.terms).expect("terms serialize"),
         shipping_ct: encrypt_json(cipher, &row, "shipping", c.shipping.as_ref()),
         billing_ct: encrypt_json(cipher, &row, "billing", c.billing.as_ref()),
         email_ct: encrypt_str(cipher, &row, "email", c.email.as_ref()),
         phone_ct: encrypt_str(cipher, &row, "phone", c.phone.as_ref()),
         notes_ct: encrypt_str(cipher, &row, "notes", c.delivery_notes.as_ref()),
+        billing_email_ct: encrypt_str(cipher, &row, "billing_email", c.billing_email.as_ref()),
+        buyer_ct: encrypt_str(cipher, &row, "buyer", c.buyer_username.as_ref()),
+        pickup_ct: encrypt_json(cipher, &row, "pickup", c.pickup_point.as_ref()),
         email_index: c
             .email
             .as_ref()
@@ -213,7 +221,15 @@ pub async fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<Opened
             shipping: open_json(keyset, row, "shipping", &row.shipping_ct).await?,
             billing: open_json(keyset, row, "billing", &row.billing_ct).await?,
             delivery_notes: open_text(keyset, row, "notes", &row.notes_ct).await?,
+            billing_email: open_text(keyset, row, "billing_email", &row.billing_email_ct).await?,
+            buyer_username: open_text(keyset, row, "buyer", &row.buyer_ct).await?,
+            pickup_point: open_json(keyset, row, "pickup", &row.pickup_ct).await?,
         }
+    };
+    // Rows written before issue 14 have no terms: the defaults (nothing known).
+    let terms: OrderTerms = match row.terms.as_deref() {
+        Some(t) => serde_json::from_str(t).map_err(|_| corrupt(row, "terms are not valid"))?,
+        None => OrderTerms::default(),
     };
     let marketplace: MarketplaceKind = row
         .marketplace
@@ -238,6 +254,7 @@ pub async fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<Opened
             country_code: row.country_code.clone(),
             lines,
             customer,
+            terms,
         },
         pseudonymized_at: row.pseudonymized_at.map(from_ms),
         ingested_at: from_ms(row.ingested_at),

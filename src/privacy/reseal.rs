@@ -39,14 +39,8 @@ pub struct ResealReport {
 }
 
 fn has_v1(row: &OrderRow) -> bool {
-    [
-        &row.shipping_ct,
-        &row.billing_ct,
-        &row.email_ct,
-        &row.phone_ct,
-        &row.notes_ct,
-    ]
-    .into_iter()
+    row.personal_ciphertexts()
+        .into_iter()
     .flatten()
     .any(|ct| matches!(Ciphertext(ct.clone()).seal_ref(), Ok(SealRef::Account(_))))
 }

@@ -145,6 +145,9 @@ fn has_personal(row: &OrderRow) -> bool {
             || row.email_ct.is_some()
             || row.phone_ct.is_some()
             || row.notes_ct.is_some()
+            || row.billing_email_ct.is_some()
+            || row.buyer_ct.is_some()
+            || row.pickup_ct.is_some()
             || row.email_index.is_some())
 }
 

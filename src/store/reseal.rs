@@ -15,8 +15,8 @@ impl AccountStore {
     ) -> Result<bool, StoreError> {
         let sql = format!(
             "UPDATE {}orders SET shipping_ct = $1, billing_ct = $2, email_ct = $3, \
-             phone_ct = $4, notes_ct = $5 \
-             WHERE id = $6 AND version = $7 AND pseudonymized_at IS NULL",
+             phone_ct = $4, notes_ct = $5, billing_email_ct = $6, buyer_ct = $7, \
+             pickup_ct = $8 WHERE id = $9 AND version = $10 AND pseudonymized_at IS NULL",
             self.prefix()
         );
         on_pool!(self.pool(), p => {
@@ -26,6 +26,9 @@ impl AccountStore {
                 .bind(&sealed.email_ct)
                 .bind(&sealed.phone_ct)
                 .bind(&sealed.notes_ct)
+                .bind(&sealed.billing_email_ct)
+                .bind(&sealed.buyer_ct)
+                .bind(&sealed.pickup_ct)
                 .bind(id)
                 .bind(version)
                 .execute(p)
