@@ -57,8 +57,10 @@ fn gen_order(i: usize, now: chrono::DateTime<Utc>) -> Order {
             quantity: 1,
             quantity_shipped: 1,
             quantity_cancelled: 0,
-            unit_price_minor: 1000,
+            unit_price_minor: Some(1000),
             total_minor: 1000,
+            discount_minor: 0,
+            tax_minor: None,
         }],
         customer: Customer {
             email: (i % 10 != 0).then(|| format!("klant{customer}@voorbeeld.nl").into()),
@@ -75,7 +77,9 @@ fn gen_order(i: usize, now: chrono::DateTime<Utc>) -> Order {
             }),
             billing: None,
             delivery_notes: (i % 4 == 0).then(|| "Bij de buren afgeven".into()),
+            ..Customer::default()
         },
+        terms: Default::default(),
     }
 }
 

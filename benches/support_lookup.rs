@@ -51,8 +51,10 @@ fn order(i: usize) -> Order {
             quantity: 1,
             quantity_shipped: 0,
             quantity_cancelled: 0,
-            unit_price_minor: 1999,
+            unit_price_minor: Some(1999),
             total_minor: 1999,
+            discount_minor: 0,
+            tax_minor: None,
         }],
         customer: Customer {
             email: Some(format!("klant.{i}@voorbeeld.nl").into()),
@@ -69,7 +71,9 @@ fn order(i: usize) -> Order {
             }),
             billing: None,
             delivery_notes: Some("Bel twee keer".into()),
+            ..Customer::default()
         },
+        terms: Default::default(),
     }
 }
 

@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::crypto::MasterKey;
 use crate::error::ServiceError;
 use crate::keyring::Keyring;
+use crate::shredding::{DataKeyring, FileEpochStore};
 use crate::store::{StatementHook, Store};
 
 /// Environment variable holding the master key (base64), preferred over the key file.
@@ -52,7 +53,23 @@ impl App {
         let store =
             Store::open_with(&settings.database, &settings.data.dir, migration_hook).await?;
         let master = load_master_key(&settings, &store).await?;
-        let keyring = Keyring::open(master, store.catalog().clone(), clock.clone()).await?;
+        let data = Arc::new(DataKeyring::new(
+            store.catalog().clone(),
+            Arc::new(FileEpochStore::new(settings.keyring_dir())),
+            clock.clone(),
+            settings.erasure_window_ms(),
+        ));
+        let keyring = Keyring::open(
+            master,
+            store.catalog().clone(),
+            clock.clone(),
+            data.clone(),
+            settings.pseudonymize.max_age_days,
+        )
+        .await?;
+        // Refuses to start without a writable keyring directory; finishes a rotation
+        // that a crash interrupted, so no epoch outlives the window.
+        data.start().await?;
         Ok(Self {
             settings: Arc::new(settings),
             store,

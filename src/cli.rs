@@ -21,9 +21,12 @@ pub struct Cli {
 pub enum Command {
     /// Run the service: HTTP API and background workers.
     Serve,
-    /// Master key operations.
+    /// Master key, epoch and data key operations.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Online backups and restores.
+    #[command(subcommand)]
+    Backup(BackupCommand),
     /// Seller accounts.
     #[command(subcommand)]
     Account(AccountCommand),
@@ -322,6 +325,32 @@ pub enum KeysCommand {
         /// File with the new master key; configure it as the master key afterwards.
         #[arg(long)]
         new_key_file: PathBuf,
+    },
+    /// The key hierarchy: current epoch, data keys live and destroyed, oldest surviving epoch.
+    Status,
+    /// Run one epoch rotation tick now (start a due epoch, finish retiring ones).
+    Rotate,
+    /// Move orders sealed under account keys (before issue 16) onto data keys. Resumable.
+    Reseal {
+        /// Only this account (default: every active account).
+        #[arg(long)]
+        account: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Write a consistent online backup of the catalog and every account store, with a
+    /// manifest. Epoch keys are not in it (see README, "Backups").
+    Create {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup of any age into this installation: live orders come back, with
+    /// today's keys; data erased since the backup does not.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
     },
 }
 

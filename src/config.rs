@@ -77,6 +77,14 @@ pub struct KeySettings {
     /// On a fresh installation with no key anywhere, generate one into the key file.
     /// Convenient for trying ordervault; turn off in production so a missing secret is an error.
     pub generate_if_missing: bool,
+    /// The erasure window W (`30m`, `24h`, `2d`): a copy of the database taken at any
+    /// time yields no personal data of orders erased more than W ago. Epoch keys rotate
+    /// every W/2 and the old one is destroyed. Between 10 minutes and 30 days.
+    pub erasure_window: String,
+    /// Directory of the epoch keys. Empty: `keyring/` beside the master key file. It
+    /// must be writable (start-up refuses otherwise) and must not be backed up for
+    /// longer than `erasure_window`.
+    pub keyring_dir: String,
 }
 
 impl Default for KeySettings {
@@ -84,8 +92,26 @@ impl Default for KeySettings {
         Self {
             master_key_file: String::new(),
             generate_if_missing: true,
+            erasure_window: "24h".into(),
+            keyring_dir: String::new(),
         }
     }
+}
+
+/// Parses a duration like `90s`, `30m`, `24h` or `2d` into milliseconds.
+pub fn parse_duration_ms(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit())?;
+    let (num, unit) = t.split_at(split);
+    let n: i64 = num.parse().ok()?;
+    let unit_ms = match unit.trim() {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(unit_ms)
 }
 
 /// Log output format.
@@ -485,6 +511,15 @@ impl Settings {
                 "pseudonymize.batch_size must be between 100 and 200000".into(),
             ));
         }
+        match parse_duration_ms(&self.keys.erasure_window) {
+            Some(ms) if (600_000..=30 * 86_400_000).contains(&ms) => {}
+            _ => {
+                return Err(ConfigError::Invalid(format!(
+                "keys.erasure_window must be a duration like \"24h\" between 10m and 30d, got {:?}",
+                self.keys.erasure_window
+            )))
+            }
+        }
         let fwd = &self.forward;
         if fwd.tick_ms < 50 || fwd.tick_ms > 60_000 {
             return Err(ConfigError::Invalid(
@@ -535,6 +570,23 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// The erasure window W in milliseconds (validated at load).
+    pub fn erasure_window_ms(&self) -> i64 {
+        parse_duration_ms(&self.keys.erasure_window).unwrap_or(86_400_000)
+    }
+
+    /// The keyring directory (epoch keys): `keys.keyring_dir`, else `keyring/` beside the
+    /// master key file.
+    pub fn keyring_dir(&self) -> PathBuf {
+        if !self.keys.keyring_dir.trim().is_empty() {
+            return PathBuf::from(&self.keys.keyring_dir);
+        }
+        match self.master_key_path().parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.join("keyring"),
+            _ => PathBuf::from("keyring"),
+        }
     }
 
     /// The master key file this configuration points at.

@@ -65,11 +65,14 @@ async fn receive(
         // Show what the backoffice gets: business fields only on the terminal.
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         println!(
-            "    backoffice received {} {}/{} (status {}, signature verified)",
+            "    backoffice received {} {}/{} (status {}, fulfilled by {}, signature verified)",
             v["type"].as_str().unwrap_or("?"),
             v["data"]["marketplace"].as_str().unwrap_or("?"),
             v["data"]["order_number"].as_str().unwrap_or("?"),
             v["data"]["status"].as_str().unwrap_or("?"),
+            v["data"]["terms"]["fulfilment_method"]
+                .as_str()
+                .unwrap_or("?"),
         );
     }
     "ok"

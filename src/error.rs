@@ -28,3 +28,21 @@ pub enum ServiceError {
     #[error(transparent)]
     Config(#[from] ConfigError),
 }
+
+impl From<crate::shredding::ShredError> for ServiceError {
+    fn from(e: crate::shredding::ShredError) -> Self {
+        Self::Keyring(e.into())
+    }
+}
+
+impl From<crate::orders::SealError> for ServiceError {
+    fn from(e: crate::orders::SealError) -> Self {
+        match e {
+            crate::orders::SealError::Crypto(c) => Self::Crypto(c),
+            crate::orders::SealError::Keys(k) => Self::Keyring(k),
+            corrupt @ crate::orders::SealError::Corrupt { .. } => {
+                Self::Store(StoreError::Corrupt(corrupt.to_string()))
+            }
+        }
+    }
+}

@@ -2,14 +2,24 @@
 //! subkeys in memory. It is the only code that sees the master key after start-up, and
 //! it checks at start-up that the configured master key is the one the catalog was
 //! created with, so a wrong key is a clear error instead of undecryptable data.
+//!
+//! Personal fields are no longer sealed under the account key but under data keys (per
+//! erasure day and per customer, see [`crate::shredding`]); an [`AccountKeyset`] carries
+//! the handle that finds them, so sealing and opening pick their keys here and every
+//! personal column, present or future, inherits that choice.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use ordervault_connectors::clock::SharedClock;
+use ordervault_connectors::Order;
 
-use crate::crypto::{AccountKey, AccountKeys, CryptoError, MasterKey, WrappedAccountKey};
+use crate::crypto::{
+    field_cipher, AccountKey, AccountKeys, CryptoError, CustomerId, DataKeyRef, FieldCipher,
+    MasterKey, WrappedAccountKey,
+};
 use crate::ids::AccountId;
+use crate::shredding::{day_of, DataKeyring, ShredError, DAY_MS};
 use crate::store::{Catalog, StoreError};
 
 const META_KEK_FINGERPRINT: &str = "kek_fingerprint";
@@ -38,15 +48,153 @@ pub enum KeyringError {
     Crypto(#[from] CryptoError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Shred(#[from] ShredError),
 }
 
-/// Every loaded key version of one account.
+/// Every loaded key version of one account, plus the way to its data keys.
 #[derive(Debug)]
 pub struct AccountKeyset {
     versions: Vec<AccountKeys>,
+    account: AccountId,
+    retention_days: i64,
+    max_age_days: u32,
+    data: Arc<DataKeyring>,
+}
+
+/// The field ciphers needed to seal a set of orders, one per (erasure day, customer).
+#[derive(Debug)]
+pub struct SealKeys<'a> {
+    keyset: &'a AccountKeyset,
+    ciphers: HashMap<(i32, Option<CustomerId>), FieldCipher>,
+}
+
+impl SealKeys<'_> {
+    /// The account's current keys (email index, pseudonym).
+    pub fn account(&self) -> &AccountKeys {
+        self.keyset.current()
+    }
+
+    /// The cipher for an order's personal fields: under its erasure day's key and its
+    /// customer's key. Panics only if the order was not among those the keys were
+    /// prepared for (a programming error).
+    pub fn cipher_for(&self, order: &Order) -> &FieldCipher {
+        let k = (
+            self.keyset.erasure_day(order),
+            self.keyset.customer_of(order),
+        );
+        self.ciphers
+            .get(&k)
+            .expect("seal keys prepared for this order")
+    }
 }
 
 impl AccountKeyset {
+    /// The account these keys belong to.
+    pub fn account(&self) -> &AccountId {
+        &self.account
+    }
+
+    /// The day an order's personal data falls due: fulfilment (or cancellation) plus
+    /// the account's retention, else placement plus `pseudonymize.max_age_days`.
+    pub fn erasure_day(&self, order: &Order) -> i32 {
+        let due = match order.fulfilled_at.or(order.cancelled_at) {
+            Some(t) => t.timestamp_millis() + self.retention_days * DAY_MS,
+            None => order.placed_at.timestamp_millis() + i64::from(self.max_age_days) * DAY_MS,
+        };
+        day_of(due)
+    }
+
+    /// The customer key id of an order: from its email's blind index, `None` without email.
+    pub fn customer_of(&self, order: &Order) -> Option<CustomerId> {
+        let email = order
+            .customer
+            .email
+            .as_ref()
+            .filter(|e| !e.trim().is_empty())?;
+        Some(CustomerId::from_index(
+            &self.current().email_index.index(email),
+        ))
+    }
+
+    /// The customer key ids of an email under every loaded key version.
+    pub fn customers_of_email(&self, email: &str) -> Vec<CustomerId> {
+        self.all()
+            .map(|k| CustomerId::from_index(&k.email_index.index(email)))
+            .collect()
+    }
+
+    /// Fetches (creating where missing) the data keys to seal `orders`.
+    pub async fn seal_keys(&self, orders: &[Order]) -> Result<SealKeys<'_>, KeyringError> {
+        let mut pairs: Vec<(i32, Option<CustomerId>)> = orders
+            .iter()
+            .map(|o| (self.erasure_day(o), self.customer_of(o)))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut refs: Vec<DataKeyRef> = Vec::with_capacity(pairs.len() * 2);
+        for (d, c) in &pairs {
+            refs.push(DataKeyRef::Day(*d));
+            if let Some(c) = c {
+                refs.push(DataKeyRef::Customer(*c));
+            }
+        }
+        refs.sort_unstable_by_key(|r| (r.kind(), r.scope()));
+        refs.dedup();
+        let keys = self.data.get(self.account.as_str(), &refs, true).await?;
+        let mut ciphers = HashMap::with_capacity(pairs.len());
+        for (d, c) in pairs {
+            let day = keys
+                .get(&DataKeyRef::Day(d))
+                .ok_or_else(|| ShredError::Contended(self.account.to_string()))?;
+            let customer = match c {
+                Some(c) => Some((
+                    c,
+                    keys.get(&DataKeyRef::Customer(c))
+                        .ok_or_else(|| ShredError::Contended(self.account.to_string()))?
+                        .as_ref(),
+                )),
+                None => None,
+            };
+            ciphers.insert(
+                (d, c),
+                field_cipher(self.account.as_str(), d, day, customer),
+            );
+        }
+        Ok(SealKeys {
+            keyset: self,
+            ciphers,
+        })
+    }
+
+    /// The cipher that opens ciphertexts of (day, customer), or `None` when either key
+    /// was destroyed: what it sealed is erased.
+    pub async fn opener(
+        &self,
+        day: i32,
+        customer: Option<CustomerId>,
+    ) -> Result<Option<FieldCipher>, KeyringError> {
+        let mut refs = vec![DataKeyRef::Day(day)];
+        refs.extend(customer.map(DataKeyRef::Customer));
+        let keys = self.data.get(self.account.as_str(), &refs, false).await?;
+        let Some(day_key) = keys.get(&DataKeyRef::Day(day)) else {
+            return Ok(None);
+        };
+        let customer = match customer {
+            Some(c) => match keys.get(&DataKeyRef::Customer(c)) {
+                Some(k) => Some((c, k.as_ref())),
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        Ok(Some(field_cipher(
+            self.account.as_str(),
+            day,
+            day_key,
+            customer,
+        )))
+    }
+
     /// The newest version, used for all new encryption.
     pub fn current(&self) -> &AccountKeys {
         self.versions
@@ -79,6 +227,9 @@ pub struct Keyring {
     catalog: Catalog,
     clock: SharedClock,
     cache: RwLock<HashMap<AccountId, (i64, Arc<AccountKeyset>)>>,
+    /// Data keys under rotating epochs (issue 16).
+    pub data: Arc<DataKeyring>,
+    max_age_days: u32,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -94,6 +245,8 @@ impl Keyring {
         master: MasterKey,
         catalog: Catalog,
         clock: SharedClock,
+        data: Arc<DataKeyring>,
+        max_age_days: u32,
     ) -> Result<Self, KeyringError> {
         let fp = master.fingerprint().0;
         match catalog.meta(META_KEK_FINGERPRINT).await? {
@@ -111,6 +264,8 @@ impl Keyring {
             catalog,
             clock,
             cache: RwLock::new(HashMap::new()),
+            data,
+            max_age_days,
         })
     }
 
@@ -157,7 +312,19 @@ impl Keyring {
             )?;
             versions.push(key.subkeys(account.as_str()));
         }
-        let set = Arc::new(AccountKeyset { versions });
+        let retention_days = self
+            .catalog
+            .account(account)
+            .await?
+            .map(|a| a.retention_days)
+            .unwrap_or(30);
+        let set = Arc::new(AccountKeyset {
+            versions,
+            account: account.clone(),
+            retention_days,
+            max_age_days: self.max_age_days,
+            data: self.data.clone(),
+        });
         self.cache
             .write()
             .expect("keyring lock")

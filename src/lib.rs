@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod api;
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod crypto;
@@ -26,6 +27,7 @@ pub mod metrics;
 pub mod orders;
 pub mod privacy;
 pub mod scheduler;
+pub mod shredding;
 pub mod store;
 pub mod support;
 pub mod telemetry;

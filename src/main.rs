@@ -5,8 +5,8 @@ use clap::Parser;
 use ordervault::api::server::{self, ConnectionLimits};
 use ordervault::app::{write_key_file, App};
 use ordervault::cli::{
-    AccountCommand, Cli, Command, ConnectionCommand, KeysCommand, SubjectCommand, TokenCommand,
-    WebhookCommand,
+    AccountCommand, BackupCommand, Cli, Command, ConnectionCommand, KeysCommand, SubjectCommand,
+    TokenCommand, WebhookCommand,
 };
 use ordervault::config::Settings;
 use ordervault::crypto::MasterKey;
@@ -89,6 +89,35 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(KeysCommand::Generate { .. }) => unreachable!("handled before start-up"),
+        Command::Keys(KeysCommand::Status) => {
+            let status = app.keyring.data.status().await?;
+            println!("{}", serde_json::to_string_pretty(&status)?);
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate) => {
+            let report = app.keyring.data.rotate(None).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Reseal { account }) => {
+            let id = account
+                .map(|a| a.parse())
+                .transpose()
+                .map_err(|_| anyhow::anyhow!("account not found"))?;
+            let report = privacy::reseal::reseal(app, id.as_ref()).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Backup(BackupCommand::Create { out }) => {
+            let manifest = ordervault::backup::create(app, &out).await?;
+            println!("{}", serde_json::to_string_pretty(&manifest)?);
+            Ok(())
+        }
+        Command::Backup(BackupCommand::Restore { from }) => {
+            let report = ordervault::backup::restore(app, &from).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         #[cfg(feature = "sandbox")]
         Command::Sandbox(_) | Command::Demo { .. } => unreachable!("handled before start-up"),
         Command::Connection(c) => connection(app, c).await,
@@ -217,6 +246,10 @@ async fn serve(app: App) -> anyhow::Result<()> {
             stop_tx.subscribe(),
         ))
     });
+    let rotation = tokio::spawn(ordervault::shredding::run_rotation(
+        app.keyring.data.clone(),
+        stop_tx.subscribe(),
+    ));
     let mut scheduler = if app.settings.pseudonymize.enabled {
         Some(ordervault::scheduler::start_scheduler(app.clone()).await?)
     } else {
@@ -261,6 +294,7 @@ async fn serve(app: App) -> anyhow::Result<()> {
     if let Some(p) = pusher {
         let _ = p.await;
     }
+    let _ = rotation.await;
     let _ = releaser.await;
     if let Some(m) = metrics {
         let _ = m.await;

@@ -20,9 +20,9 @@ async fn account_with_orders(env: &TestEnv, n: usize) -> AccountId {
         .unwrap();
     let id: AccountId = a.id.parse().unwrap();
     let keys = env.app.keyring.keys(&id).await.unwrap();
-    let sealed: Vec<_> = (0..n)
-        .map(|i| seal_order(keys.current(), &order(&format!("N{i}"), 0)))
-        .collect();
+    let orders: Vec<_> = (0..n).map(|i| order(&format!("N{i}"), 0)).collect();
+    let seal = keys.seal_keys(&orders).await.unwrap();
+    let sealed: Vec<_> = orders.iter().map(|o| seal_order(&seal, o)).collect();
     env.app
         .store
         .account(&id)

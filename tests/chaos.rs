@@ -172,7 +172,19 @@ async fn start_market(kind: MarketplaceKind, orders: usize, seed: u64) -> Market
     let clock = Arc::new(clock);
     let handle = match kind {
         MarketplaceKind::Bol => sandbox::bol::start(config, clock).await,
-        MarketplaceKind::Amazon => sandbox::amazon::start(config, clock).await,
+        // A raised searchOrders plan, announced in `x-amzn-RateLimit-Limit` as Amazon does:
+        // the client adopts it, so an injected 429 costs one refill of a fast bucket
+        // instead of 179 s of the default plan (longer than the settle bound).
+        MarketplaceKind::Amazon => sandbox::amazon::start_with(
+            config,
+            clock,
+            sandbox::amazon::AmazonSandboxOptions {
+                search_orders_plan: Some((2.0, 20)),
+                ..Default::default()
+            },
+        )
+        .await
+        .map(|(handle, _)| handle),
         MarketplaceKind::Ebay => sandbox::ebay::start(config, clock).await,
     }
     .expect("sandbox starts");
@@ -437,7 +449,10 @@ async fn verdict(
 
     let mut stored: BTreeMap<(String, String), Order> = BTreeMap::new();
     for row in &rows {
-        let o = open_order(&keys, row).expect("stored order decrypts").order;
+        let o = open_order(&keys, row)
+            .await
+            .expect("stored order decrypts")
+            .order;
         let key = (o.marketplace.to_string(), o.order_number.to_string());
         if stored.insert(key.clone(), o).is_some() {
             v.problems.push(format!("duplicate order {key:?}"));

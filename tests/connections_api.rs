@@ -152,7 +152,12 @@ async fn amazon_settings_and_the_v0_deprecation_are_shown(env: TestEnv) {
     let text = body.to_string();
     assert!(!text.contains("s3cr3t") && !text.contains("r3fr3sh"));
 
-    let metrics = reqwest::get(format!("{base}/metrics"))
+    // Metrics live on their own listener (`metrics.bind`), not the API's.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let metrics_addr = listener.local_addr().unwrap();
+    let router = ordervault::api::metrics_router(env.app.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let metrics = reqwest::get(format!("http://{metrics_addr}/metrics"))
         .await
         .unwrap()
         .text()

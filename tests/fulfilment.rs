@@ -109,7 +109,9 @@ impl Shop {
     async fn open_order(&self, skip: usize) -> (String, Vec<(String, u64)>) {
         let store = self.env.app.store.account(&self.account).await.unwrap();
         let mut rows = store.list_after(0, 10_000).await.unwrap();
-        rows.retain(|r| r.status == "open");
+        rows.retain(|r| {
+            r.status == "open" && r.fulfilment_method.as_deref() != Some("marketplace")
+        });
         rows.sort_by_key(|r| std::cmp::Reverse(r.placed_at));
         let row = rows.get(skip).expect("an open order");
         let lines: Vec<Value> = serde_json::from_str(&row.lines).unwrap();
@@ -274,7 +276,10 @@ async fn ships_once(s: Shop) {
     let keys = s.env.app.keyring.keys(&s.account).await.unwrap();
     let row = store.find_by_number(&order).await.unwrap().remove(0);
     assert_eq!(
-        ordervault::orders::open_order(&keys, &row).unwrap().order,
+        ordervault::orders::open_order(&keys, &row)
+            .await
+            .unwrap()
+            .order,
         truth
     );
     assert_eq!(o["shipments"][0]["tracking_number"], tracking.as_str());
@@ -406,6 +411,34 @@ async fn idempotency_keys(env: TestEnv) {
 
 /// Refusals: unknown line, too many units, eBay cancellations, cancelling shipped units,
 /// and the cancellation happy path at bol.
+async fn marketplace_fulfilled_orders_are_refused(env: TestEnv) {
+    let s = shop(env, MarketplaceKind::Bol).await;
+    let store = s.env.app.store.account(&s.account).await.unwrap();
+    let rows = store.list_after(0, 10_000).await.unwrap();
+    let fbb = rows
+        .iter()
+        .find(|r| r.fulfilment_method.as_deref() == Some("marketplace"))
+        .expect("the bol sandbox serves FBB orders");
+    let order = &fbb.order_number;
+    let (st, p) = s
+        .post(
+            &format!("/orders/{order}/shipments"),
+            json!({"carrier": "postnl", "tracking_number": "3SABC123"}),
+            None,
+        )
+        .await;
+    assert_eq!(st, 409, "{p}");
+    assert!(p.to_string().contains("fulfilled by"), "{p}");
+    let (st, p) = s
+        .post(
+            &format!("/orders/{order}/cancellations"),
+            json!({"reason": "out_of_stock"}),
+            None,
+        )
+        .await;
+    assert_eq!(st, 409, "{p}");
+}
+
 async fn refusals_and_cancellations(env: TestEnv) {
     let s = shop(env, MarketplaceKind::Bol).await;
     let (order, lines) = s.open_order(0).await;
@@ -786,6 +819,7 @@ both_backends!(
     retries_never_duplicate,
     idempotency_keys,
     refusals_and_cancellations,
+    marketplace_fulfilled_orders_are_refused,
     other_accounts_are_refused,
     webhook_gets_shipment_events,
     sandboxes_validate_like_the_real_apis,

@@ -29,17 +29,15 @@ async fn no_personal_value_at_rest(env: TestEnv) {
     let id: AccountId = a.id.parse().unwrap();
     let keys = env.app.keyring.keys(&id).await.unwrap();
     let store = env.app.store.account(&id).await.unwrap();
-    let sealed: Vec<_> = orders
-        .iter()
-        .map(|o| seal_order(keys.current(), o))
-        .collect();
+    let seal = keys.seal_keys(&orders).await.unwrap();
+    let sealed: Vec<_> = orders.iter().map(|o| seal_order(&seal, o)).collect();
     store
         .upsert_orders(&sealed, env.app.now_ms())
         .await
         .unwrap();
     // Sanity: the data is really there and readable with the key.
     let row = store.get("bol", "LEAK-0007").await.unwrap().unwrap();
-    assert_eq!(open_order(&keys, &row).unwrap().order, orders[7]);
+    assert_eq!(open_order(&keys, &row).await.unwrap().order, orders[7]);
     assert!(
         leaks(format!("{:?}", orders[7]).as_bytes(), &values).is_empty(),
         "Debug leaks"

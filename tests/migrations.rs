@@ -454,7 +454,9 @@ async fn sqlite_installation_migrated_by_sqlx_is_continued() {
 async fn put_order(app: &App, account: &str, number: &str) {
     let id: AccountId = account.parse().unwrap();
     let keys = app.keyring.keys(&id).await.unwrap();
-    let sealed = vec![seal_order(keys.current(), &order(number, 0))];
+    let orders = [order(number, 0)];
+    let seal = keys.seal_keys(&orders).await.unwrap();
+    let sealed = vec![seal_order(&seal, &orders[0])];
     let store = app.store.account(&id).await.unwrap();
     store.upsert_orders(&sealed, app.now_ms()).await.unwrap();
 }

@@ -26,10 +26,8 @@ async fn account(env: &TestEnv, retention: u32) -> AccountId {
 
 async fn put(app: &App, id: &AccountId, orders: &[Order]) -> Vec<UpsertOutcome> {
     let keys = app.keyring.keys(id).await.unwrap();
-    let sealed: Vec<_> = orders
-        .iter()
-        .map(|o| seal_order(keys.current(), o))
-        .collect();
+    let seal = keys.seal_keys(orders).await.unwrap();
+    let sealed: Vec<_> = orders.iter().map(|o| seal_order(&seal, o)).collect();
     let store = app.store.account(id).await.unwrap();
     store.upsert_orders(&sealed, app.now_ms()).await.unwrap()
 }
@@ -62,6 +60,9 @@ fn has_personal(r: &OrderRow) -> bool {
         &r.email_ct,
         &r.phone_ct,
         &r.notes_ct,
+        &r.billing_email_ct,
+        &r.buyer_ct,
+        &r.pickup_ct,
         &r.email_index,
     ]
     .iter()
@@ -75,11 +76,12 @@ async fn assert_pseudonymized(app: &App, id: &AccountId, number: &str) -> OrderR
     assert!(!has_personal(&r), "{number} still holds personal data");
     assert!(r.pseudonymized_at.is_some(), "{number} not stamped");
     let keys = app.keyring.keys(id).await.unwrap();
-    let opened = open_order(&keys, &r).unwrap();
+    let opened = open_order(&keys, &r).await.unwrap();
     assert_eq!(opened.order.customer, Customer::default());
     assert!(opened.pseudonymized_at.is_some());
     assert!(
         pseudonym_of(&keys, &r.marketplace, &r.order_number, &r.email_ct)
+            .await
             .unwrap()
             .is_none(),
         "the account key finds nothing to decrypt"
@@ -91,7 +93,7 @@ async fn assert_intact(app: &App, id: &AccountId, number: &str) {
     let r = row(app, id, number).await;
     assert!(r.pseudonymized_at.is_none(), "{number} pseudonymized early");
     let keys = app.keyring.keys(id).await.unwrap();
-    let opened = open_order(&keys, &r).unwrap();
+    let opened = open_order(&keys, &r).await.unwrap();
     assert!(
         opened.order.customer.email.is_some(),
         "{number} lost data early"
@@ -321,6 +323,9 @@ fn ciphertext_forms(rows: &[OrderRow]) -> Vec<Vec<u8>> {
             &r.email_ct,
             &r.phone_ct,
             &r.notes_ct,
+            &r.billing_email_ct,
+            &r.buyer_ct,
+            &r.pickup_ct,
             &r.email_index,
         ]
         .into_iter()

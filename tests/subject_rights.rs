@@ -27,10 +27,8 @@ struct Shop {
 
 async fn put(app: &App, id: &AccountId, orders: &[Order]) -> Vec<UpsertOutcome> {
     let keys = app.keyring.keys(id).await.unwrap();
-    let sealed: Vec<_> = orders
-        .iter()
-        .map(|o| seal_order(keys.current(), o))
-        .collect();
+    let seal = keys.seal_keys(orders).await.unwrap();
+    let sealed: Vec<_> = orders.iter().map(|o| seal_order(&seal, o)).collect();
     let store = app.store.account(id).await.unwrap();
     store.upsert_orders(&sealed, app.now_ms()).await.unwrap()
 }
@@ -166,6 +164,9 @@ async fn erase_removes_index_pseudonym_and_bytes(env: TestEnv) {
             ("email", &r.email_ct),
             ("phone", &r.phone_ct),
             ("notes", &r.notes_ct),
+            ("billing_email", &r.billing_email_ct),
+            ("buyer", &r.buyer_ct),
+            ("pickup", &r.pickup_ct),
             ("email_index", &r.email_index),
             ("pseudonym", &r.pseudonym),
         ] {
@@ -200,7 +201,7 @@ async fn erase_removes_index_pseudonym_and_bytes(env: TestEnv) {
     assert!(r.email_ct.is_none() && r.email_index.is_none() && r.shipping_ct.is_none());
     let keys = env.app.keyring.keys(&s.id).await.unwrap();
     assert_eq!(
-        open_order(&keys, &r).unwrap().order.customer,
+        open_order(&keys, &r).await.unwrap().order.customer,
         Customer::default()
     );
     assert!(export_subject(&env.app, &s.id, VARIANT)

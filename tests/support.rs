@@ -258,6 +258,17 @@ async fn masked_view_leaks_nothing(env: TestEnv) {
     );
     assert_eq!(o["forwarding"]["webhooks"], json!([]));
     assert_eq!(o["forwarding"]["pull"]["acked"], false);
+    // Business fields only: whether it goes to a pickup point, never which one.
+    assert_eq!(o["pickup_point"], true);
+    assert_eq!(o["cancellation_requested"], false);
+    for hidden in [
+        "terms",
+        "customer_reference",
+        "payment_status",
+        "pickup_point_name",
+    ] {
+        assert!(o.get(hidden).is_none(), "{hidden} in the masked view");
+    }
     seen.push(r);
 
     let r = api.lookup(&support, a, "LEAK-0005").await;

@@ -96,9 +96,11 @@ async fn stored_orders(env: &TestEnv, account: &AccountId) -> Vec<Order> {
     let store = env.app.store.account(account).await.unwrap();
     let keys = env.app.keyring.keys(account).await.unwrap();
     let rows = store.list_after(0, 1_000_000).await.unwrap();
-    rows.iter()
-        .map(|r| open_order(&keys, r).unwrap().order)
-        .collect()
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(open_order(&keys, r).await.unwrap().order);
+    }
+    out
 }
 
 async fn assert_matches_ground_truth(env: &TestEnv, account: &AccountId, handle: &SandboxHandle) {
@@ -306,7 +308,8 @@ async fn malformed_orders_are_recorded_and_do_not_stop_the_sync(env: TestEnv) {
     let (account, conn) = connect(&env, MarketplaceKind::Ebay, &handle, &config).await;
     let worker = SyncWorker::with_owner(env.app.clone(), options(&env), "w".into());
     let runs = worker.run_due(10).await.unwrap();
-    assert_eq!(runs[0].outcome, "ok", "{:?}", runs[0].error);
+    // Listed orders are missing: the run is not a success, though everything else synced.
+    assert_eq!(runs[0].outcome, "incomplete", "{:?}", runs[0].error);
     assert_eq!(runs[0].failed, 2);
     let store = env.app.store.account(&account).await.unwrap();
     let failures = store.failures().await.unwrap();
@@ -318,8 +321,7 @@ async fn malformed_orders_are_recorded_and_do_not_stop_the_sync(env: TestEnv) {
             let c = &o.customer;
             let mut values: Vec<&str> = vec![];
             if let Some(a) = &c.shipping {
-                values.extend(a.first_name.as_deref());
-                values.extend(a.last_name.as_deref());
+                values.extend(a.full_name.as_deref());
                 values.extend(a.street.as_deref());
                 values.extend(a.city.as_deref());
             }
@@ -339,6 +341,106 @@ async fn malformed_orders_are_recorded_and_do_not_stop_the_sync(env: TestEnv) {
         .unwrap()
         .unwrap();
     assert!(c.cursor_ms.is_some(), "the sync went on");
+}
+
+/// A bol detail that answers for another order id is never stored in its place: the
+/// listed order is a recorded failure (id and reason only), visible on GET /connections,
+/// the run is not a success, and later runs list it again until it stores.
+async fn a_detail_for_another_order_is_recorded_and_retried(env: TestEnv) {
+    let config = SandboxConfig {
+        rate_limits: false,
+        ..sandbox_config(20)
+    };
+    let (handle, probe) =
+        sandbox::bol::start_with_probe(config.clone(), Arc::new(env.clock.clone()))
+            .await
+            .unwrap();
+    // An open order that exists from the start: bol lists it on every walk.
+    let victim = (handle.ground_truth)()
+        .iter()
+        .find(|o| o.status == ordervault::connectors::OrderStatus::Open)
+        .expect("an open order exists at the start")
+        .order_number
+        .to_string();
+    probe.misdirect_order(&victim, true);
+    let (account, conn) = connect(&env, MarketplaceKind::Bol, &handle, &config).await;
+    let worker = SyncWorker::with_owner(env.app.clone(), options(&env), "w".into());
+    let runs = worker.run_due(10).await.unwrap();
+    assert_eq!(runs[0].outcome, "incomplete", "{:?}", runs[0].error);
+    let store = env.app.store.account(&account).await.unwrap();
+    let failures = store.failures().await.unwrap();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].marketplace_order_id, victim);
+    assert_eq!(
+        failures[0].error,
+        "orderId of the detail differs from the order requested"
+    );
+    assert!(store.get("bol", &victim).await.unwrap().is_none());
+    let stored = stored_orders(&env, &account).await;
+    let truth = (handle.ground_truth)();
+    assert_eq!(stored.len(), truth.len() - 1, "the others stored");
+    for o in &stored {
+        let t = truth
+            .iter()
+            .find(|t| t.order_number == o.order_number)
+            .unwrap();
+        assert_eq!(o, t, "no order stored under another's detail");
+    }
+    let c = env
+        .app
+        .store
+        .catalog()
+        .connection(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(c.last_success_ms.is_none(), "never reported as a success");
+    assert!(c
+        .last_error
+        .as_deref()
+        .unwrap_or("")
+        .contains("1 listed orders"));
+
+    // Visible to the seller's backoffice on GET /connections, without personal data.
+    let base = common::api::serve(&env).await;
+    let token = common::api::token(&env, ordervault::ids::Role::Backoffice, Some(&account)).await;
+    let body: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/connections"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed = &body["connections"][0];
+    assert_eq!(listed["failed_orders_total"], 1, "{body}");
+    assert_eq!(
+        listed["failed_orders"][0]["marketplace_order_id"],
+        victim.as_str()
+    );
+
+    // The next run (the cursor has moved on) lists the order again: still failing, it is
+    // re-recorded; once the detail is right, it stores and the run succeeds.
+    env.clock.advance(Duration::minutes(5));
+    let runs = worker.run_due(10).await.unwrap();
+    assert_eq!(runs[0].outcome, "incomplete");
+    assert_eq!(store.failures().await.unwrap()[0].attempts, 2);
+    probe.misdirect_order(&victim, false);
+    env.clock.advance(Duration::minutes(5));
+    let runs = worker.run_due(10).await.unwrap();
+    assert_eq!(runs[0].outcome, "ok", "{:?}", runs[0].error);
+    assert!(store.failures().await.unwrap().is_empty());
+    assert!(store.get("bol", &victim).await.unwrap().is_some());
+    let c = env
+        .app
+        .store
+        .catalog()
+        .connection(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(c.last_success_ms.is_some());
 }
 
 /// A failing marketplace leaves the cursor where it was and backs off.
@@ -405,5 +507,6 @@ both_backends!(
     revoked_credentials_need_reauth_until_replaced,
     malformed_orders_are_recorded_and_do_not_stop_the_sync,
     failures_keep_the_cursor_and_back_off,
+    a_detail_for_another_order_is_recorded_and_retried,
     daily_reconciliation_relists_seven_days,
 );

@@ -24,10 +24,8 @@ impl Fixture {
     async fn put(&self, orders: &[Order]) -> Vec<UpsertOutcome> {
         let id = self.account.parse().unwrap();
         let keys = self.env.app.keyring.keys(&id).await.unwrap();
-        let sealed: Vec<_> = orders
-            .iter()
-            .map(|o| seal_order(keys.current(), o))
-            .collect();
+        let seal = keys.seal_keys(orders).await.unwrap();
+        let sealed: Vec<_> = orders.iter().map(|o| seal_order(&seal, o)).collect();
         let store = self.env.account_store(&self.account).await;
         store
             .upsert_orders(&sealed, self.env.app.now_ms())
@@ -44,7 +42,7 @@ impl Fixture {
             .await
             .unwrap()
             .expect("stored");
-        open_order(&keys, &row).unwrap().order
+        open_order(&keys, &row).await.unwrap().order
     }
 
     async fn count(&self) -> i64 {
@@ -142,12 +140,19 @@ async fn pseudonymized_order_never_regains_personal_data(env: TestEnv) {
     let n = exec(
         &store,
         "UPDATE {p}orders SET shipping_ct = NULL, billing_ct = NULL, email_ct = NULL, phone_ct = NULL, \
-         notes_ct = NULL, email_index = NULL, pseudonymized_at = 1 WHERE order_number = 'D1'",
+         notes_ct = NULL, billing_email_ct = NULL, buyer_ct = NULL, pickup_ct = NULL, \
+         email_index = NULL, pseudonymized_at = 1 WHERE order_number = 'D1'",
     )
     .await;
     assert_eq!(n, 1);
     let mut later = order("D1", 24 * 60);
     later.status = OrderStatus::Shipped;
+    later.customer.buyer_username = Some("koper_d1".into());
+    later.customer.billing_email = Some("factuur@example.nl".into());
+    later.customer.pickup_point = Some(ordervault::connectors::PickupPoint {
+        name: Some("Afhaalpunt".into()),
+        address: None,
+    });
     assert_eq!(f.put(&[later]).await, vec![Updated]);
     let row = store.get("bol", "D1").await.unwrap().unwrap();
     assert_eq!(row.status, "shipped", "business fields still update");
@@ -157,6 +162,9 @@ async fn pseudonymized_order_never_regains_personal_data(env: TestEnv) {
         ("email", &row.email_ct),
         ("phone", &row.phone_ct),
         ("notes", &row.notes_ct),
+        ("billing_email", &row.billing_email_ct),
+        ("buyer", &row.buyer_ct),
+        ("pickup", &row.pickup_ct),
         ("email_index", &row.email_index),
     ] {
         assert!(col.is_none(), "{name} came back after pseudonymization");

@@ -37,6 +37,7 @@ pub use marketplace::{
     ConnectorError, FetchedOrder, Marketplace, OrderPage, PageToken, SyncHints, SyncWindow,
 };
 pub use model::{
-    Address, Customer, InvalidOrderNumber, MarketplaceKind, Order, OrderLine, OrderNumber,
-    OrderStatus, PersonalText,
+    Address, Amounts, Customer, DeliveryWindow, Difference, FulfilmentMethod, InvalidOrderNumber,
+    MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus, OrderTerms, PaymentStatus,
+    PersonalText, PickupPoint,
 };

@@ -205,7 +205,7 @@ async fn full_sync_round_trips_the_ground_truth_with_pacing_and_no_429() {
             o.customer
                 .shipping
                 .as_ref()
-                .is_some_and(|a| a.street.is_some() && a.last_name.is_some())
+                .is_some_and(|a| a.street.is_some() && a.full_name.is_some())
         })
         .count();
     assert!(with_street > 100, "{with_street}");

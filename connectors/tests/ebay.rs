@@ -168,8 +168,7 @@ fn assert_matches(expected: &[Order], got: &BTreeMap<String, Order>) {
             ("billing", &gc.billing, &ec.billing),
         ] {
             let (ga, ea) = (ga.as_ref().unwrap(), ea.as_ref().unwrap());
-            assert!(ga.first_name == ea.first_name, "{id} {name} first name");
-            assert!(ga.last_name == ea.last_name, "{id} {name} last name");
+            assert!(ga.full_name == ea.full_name, "{id} {name} full name");
             assert!(ga.company == ea.company, "{id} {name} company");
             assert!(ga.street == ea.street, "{id} {name} street");
             assert!(ga.house_number == ea.house_number, "{id} {name} house");
@@ -202,7 +201,7 @@ async fn full_sync_yields_exactly_the_ground_truth_with_one_token() {
         .customer
         .shipping
         .as_ref()
-        .is_some_and(|a| a.last_name.is_some() && a.house_number.is_some())));
+        .is_some_and(|a| a.full_name.is_some() && a.street.is_some())));
     for st in [
         OrderStatus::Open,
         OrderStatus::PartiallyShipped,
@@ -386,18 +385,22 @@ async fn personal_data_is_blanked_after_14_and_90_days() {
         );
         if age(o) <= Duration::days(14) {
             fresh += 1;
-            assert!(o.customer.email.is_some() && ship.last_name.is_some());
+            assert!(o.customer.email.is_some() && ship.full_name.is_some());
         } else if age(o) <= Duration::days(90) {
             middle += 1;
             assert!(o.customer.email.is_none(), "email gone after 14 days");
             assert!(
-                o.customer.phone.is_some() && ship.first_name.is_some() && ship.street.is_some()
+                o.customer.phone.is_some() && ship.full_name.is_some() && ship.street.is_some()
             );
         } else {
             old += 1;
             assert!(o.customer.email.is_none() && o.customer.phone.is_none());
-            assert!(ship.first_name.is_none() && ship.last_name.is_none());
-            assert!(ship.street.is_none() && ship.house_number.is_none());
+            // eBay's blanked shape: only city, postcode, state and country are left.
+            assert!(ship.full_name.is_none() && ship.street.is_none() && ship.extra.is_none());
+            assert!(
+                o.customer.buyer_username.is_some(),
+                "the username is not blanked"
+            );
         }
     }
     assert!(

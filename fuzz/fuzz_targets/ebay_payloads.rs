@@ -16,7 +16,5 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(s) = std::str::from_utf8(data) {
         let _ = normalize::parse_timestamp(s);
-        let _ = normalize::split_full_name(s);
-        let _ = normalize::split_address_line(s);
     }
 });

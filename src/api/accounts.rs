@@ -50,9 +50,13 @@ pub async fn close(
     Ok(Json(serde_json::to_value(receipt).unwrap_or_default()))
 }
 
-/// Connections with status (`needs_reauth` and its reason), cursor, last error and
-/// marketplace side (with a `deprecation` warning for Amazon Orders v0): a backoffice
-/// token sees its account's, an admin sees all.
+/// Most failed orders listed per connection; `failed_orders_total` gives the count.
+const FAILED_ORDERS_SHOWN: usize = 50;
+
+/// Connections with status (`needs_reauth` and its reason), cursor, last error,
+/// marketplace side (with a `deprecation` warning for Amazon Orders v0), and the orders
+/// the marketplace listed that are not stored (`failed_orders`: order id, reason naming
+/// fields only, attempts): a backoffice token sees its account's, an admin sees all.
 pub async fn connections(State(app): State<App>, p: Principal) -> Result<Json<Value>, ApiError> {
     let account = match p.role {
         Role::Admin => None,
@@ -64,20 +68,35 @@ pub async fn connections(State(app): State<App>, p: Principal) -> Result<Json<Va
         .catalog()
         .connections(account.as_ref().map(|a| a.as_str()))
         .await?;
-    // Each connection with its marketplace side: hosts, Amazon region, marketplaces and
-    // Orders API version, and a `deprecation` warning when that API is being retired.
-    let list: Vec<Value> = list
-        .iter()
-        .map(|c| {
-            let mut v = serde_json::to_value(c).unwrap_or_default();
-            if let Some(info) = crate::ingest::connections::describe(c) {
-                v["marketplace_side"] = serde_json::to_value(&info).unwrap_or_default();
-                if let Some(w) = info.deprecation {
-                    v["deprecation"] = Value::String(w);
-                }
+    let mut out = Vec::with_capacity(list.len());
+    for c in &list {
+        let failures = match c.account_id.parse::<crate::ids::AccountId>() {
+            Ok(id) if app.store.account_store_exists(&id).await? => {
+                let store = app.store.account(&id).await?;
+                store
+                    .failures()
+                    .await?
+                    .into_iter()
+                    .filter(|f| f.marketplace == c.marketplace)
+                    .collect()
             }
-            v
-        })
-        .collect();
-    Ok(Json(json!({ "connections": list })))
+            _ => Vec::new(),
+        };
+        let mut v = serde_json::to_value(c).unwrap_or_default();
+        // Its marketplace side: hosts, Amazon region, marketplaces and Orders API version,
+        // and a `deprecation` warning when that API is being retired.
+        if let Some(info) = crate::ingest::connections::describe(c) {
+            v["marketplace_side"] = serde_json::to_value(&info).unwrap_or_default();
+            if let Some(w) = info.deprecation {
+                v["deprecation"] = Value::String(w);
+            }
+        }
+        v["failed_orders_total"] = json!(failures.len());
+        v["failed_orders"] = json!(failures
+            .into_iter()
+            .take(FAILED_ORDERS_SHOWN)
+            .collect::<Vec<_>>());
+        out.push(v);
+    }
+    Ok(Json(json!({ "connections": out })))
 }

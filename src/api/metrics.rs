@@ -32,7 +32,7 @@ pub async fn render(State(app): State<App>) -> impl IntoResponse {
             .collect();
     }
     let deprecated = deprecated_connections(&app).await;
-    let body = metrics().render(&[
+    let mut gauges = vec![
         (
             "ordervault_oldest_undelivered_seconds",
             "Age of the oldest order event not yet delivered to a webhook, per account.",
@@ -43,7 +43,31 @@ pub async fn render(State(app): State<App>) -> impl IntoResponse {
             "Connections on a marketplace API that is being retired (Amazon Orders v0), per marketplace and API version.",
             deprecated,
         ),
-    ]);
+    ];
+    if let Ok(s) = app.keyring.data.status().await {
+        let one = |v: i64| vec![(Vec::new(), v as f64)];
+        gauges.push((
+            "ordervault_key_epoch_current",
+            "The key-encryption epoch new data keys are wrapped under.",
+            one(s.current_epoch),
+        ));
+        gauges.push((
+            "ordervault_key_epoch_oldest_age_seconds",
+            "Age of the oldest epoch whose key still exists; above keys.erasure_window, copies are not forgetting on time.",
+            one(s.oldest_surviving_epoch_age_secs),
+        ));
+        gauges.push((
+            "ordervault_data_keys_live",
+            "Data keys stored (wrapped under the current epoch).",
+            one(s.data_keys_live),
+        ));
+        gauges.push((
+            "ordervault_data_keys_destroyed",
+            "Data keys destroyed so far (sweep, subject erasure, closure).",
+            one(s.data_keys_destroyed),
+        ));
+    }
+    let body = metrics().render(&gauges);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 

@@ -52,7 +52,11 @@ pub(super) fn ok_ref(schema: &str) -> Value {
 
 pub fn spec() -> Value {
     let mut doc = base_spec();
-    for extra in [support_schemas(), super::openapi_health::schemas()] {
+    for extra in [
+        support_schemas(),
+        order_schemas(),
+        super::openapi_health::schemas(),
+    ] {
         if let (Some(schemas), Value::Object(extra)) =
             (doc["components"]["schemas"].as_object_mut(), extra)
         {
@@ -217,13 +221,73 @@ fn base_spec() -> Value {
                     "currency": {"type": "string"},
                     "total_minor": {"type": "integer", "description": "Total in minor units of currency"},
                     "country_code": {"type": ["string", "null"]},
-                    "lines": {"type": "array", "items": {"type": "object"}},
-                    "customer": {"type": ["object", "null"], "description": "null once pseudonymized"},
+                    "lines": {"type": "array", "items": {"$ref": "#/components/schemas/OrderLine"}},
+                    "terms": {"$ref": "#/components/schemas/OrderTerms"},
+                    "customer": {"oneOf": [{"$ref": "#/components/schemas/Customer"}, {"type": "null"}], "description": "null once pseudonymized"},
                     "pseudonymized": {"type": "boolean"},
                     "version": {"type": "integer"}
                 }}
             }
         }
+    })
+}
+
+/// Schemas of the order model (lines, terms, customer), merged into `components.schemas`.
+fn order_schemas() -> Value {
+    let text = json!({"type": "string"});
+    let minor = json!({"type": "integer", "description": "Minor units of the order currency"});
+    let time = json!({"type": "string", "format": "date-time"});
+    let address_fields = [
+        "salutation",
+        "full_name",
+        "first_name",
+        "last_name",
+        "company",
+        "street",
+        "house_number",
+        "house_number_ext",
+        "extra",
+        "extra2",
+        "postcode",
+        "city",
+        "state",
+        "country_code",
+        "vat_id",
+        "coc_number",
+    ];
+    let address: serde_json::Map<String, Value> = address_fields
+        .iter()
+        .map(|f| (f.to_string(), text.clone()))
+        .collect();
+    json!({
+        "OrderLine": {"type": "object", "required": ["line_id", "title", "quantity", "total_minor"], "properties": {
+            "line_id": text, "sku": text, "ean": text, "title": text,
+            "quantity": {"type": "integer"}, "quantity_shipped": {"type": "integer"}, "quantity_cancelled": {"type": "integer"},
+            "unit_price_minor": {"type": "integer", "description": "As the source gives it; absent when the source states only a line total that does not divide evenly, or no price yet"},
+            "total_minor": {"type": "integer", "description": "The line total as the source states it"},
+            "discount_minor": {"type": "integer", "description": "Discount the source states for this line"},
+            "tax_minor": {"type": "integer"}
+        }},
+        "OrderTerms": {"type": "object", "properties": {
+            "fulfilment_method": {"type": "string", "enum": ["seller", "marketplace"], "description": "marketplace: fulfilled by bol (FBB), Amazon (AFN) or eBay; the seller must not ship it"},
+            "pickup_point": {"type": "boolean"},
+            "delivery_window": {"type": "object", "properties": {"earliest": time, "latest": time}},
+            "cancellation_requested": {"type": "boolean", "description": "The buyer asked to cancel"},
+            "customer_reference": {"type": "string", "description": "The buyer's own order or purchase-order reference"},
+            "payment_status": {"type": "string", "enum": ["pending", "paid", "failed", "partially_refunded", "refunded"]},
+            "amounts": {"type": "object", "description": "lines_minor - discount_minor + delivery_minor + difference_minor = total_minor", "properties": {
+                "lines_minor": minor, "discount_minor": minor, "delivery_minor": minor, "tax_minor": minor,
+                "refunded_minor": minor, "difference_minor": minor,
+                "difference": {"type": "string", "enum": ["tax_added", "not_priced_yet", "not_broken_down"], "description": "Why difference_minor is not zero"}
+            }}
+        }},
+        "Address": {"type": "object", "description": "Personal data, as the marketplace structures it (full_name stays whole; street is the first address line verbatim unless the source splits house numbers)", "properties": address},
+        "Customer": {"type": "object", "description": "Personal data; sealed at rest, erased at pseudonymization", "properties": {
+            "email": text, "phone": text, "delivery_notes": text, "billing_email": text, "buyer_username": text,
+            "shipping": {"$ref": "#/components/schemas/Address"},
+            "billing": {"$ref": "#/components/schemas/Address"},
+            "pickup_point": {"type": "object", "properties": {"name": text, "address": {"$ref": "#/components/schemas/Address"}}}
+        }}
     })
 }
 
@@ -266,7 +330,11 @@ fn support_schemas() -> Value {
             "placed_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
             "fulfilled_at": {"type": "string", "format": "date-time"}, "cancelled_at": {"type": "string", "format": "date-time"},
             "currency": {"type": "string"}, "total_minor": {"type": "integer"},
-            "lines": {"type": "array", "items": {"type": "object"}},
+            "lines": {"type": "array", "items": {"$ref": "#/components/schemas/OrderLine"}},
+            "fulfilment_method": {"type": "string", "enum": ["seller", "marketplace"]},
+            "pickup_point": {"type": "boolean", "description": "Whether; never which one"},
+            "delivery_window": {"type": "object", "properties": {"earliest": {"type": "string", "format": "date-time"}, "latest": {"type": "string", "format": "date-time"}}},
+            "cancellation_requested": {"type": "boolean"},
             "pseudonymized": {"type": "boolean"}, "version": {"type": "integer"},
             "shipments": {"type": "array", "description": "Shipments sent back to the marketplace", "items": {"type": "object", "properties": {
                 "state": {"type": "string", "enum": ["pending", "sent", "accepted", "rejected", "failed"]},

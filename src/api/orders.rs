@@ -63,8 +63,11 @@ pub(super) async fn find(
     }
 }
 
-fn view_json(keys: &crate::keyring::AccountKeyset, row: &OrderRow) -> Result<Value, ApiError> {
-    let view = order_view(keys, row).map_err(|e| {
+async fn view_json(
+    keys: &crate::keyring::AccountKeyset,
+    row: &OrderRow,
+) -> Result<Value, ApiError> {
+    let view = order_view(keys, row).await.map_err(|e| {
         tracing::error!(error = %e, "stored order could not be opened");
         ApiError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -86,7 +89,7 @@ pub async fn list_new(
     let rows = store.unacknowledged(limit).await?;
     let mut orders = Vec::with_capacity(rows.len());
     for r in &rows {
-        let mut v = view_json(&keys, r)?;
+        let mut v = view_json(&keys, r).await?;
         // Shipment and cancellation answers bump the order's version: pull mode shows them.
         crate::fulfilment::view::attach(&mut v, &store.requests_for_order(r.id).await?);
         orders.push(v);
@@ -103,7 +106,7 @@ pub async fn get_one(
 ) -> Result<Json<Value>, ApiError> {
     let (store, keys) = open(&app, &p).await?;
     let row = find(&store, &number, w.marketplace.as_deref()).await?;
-    let mut v = view_json(&keys, &row)?;
+    let mut v = view_json(&keys, &row).await?;
     crate::fulfilment::view::attach(&mut v, &store.requests_for_order(row.id).await?);
     if let Some((acked, reference, at)) = store.ack_state(row.id).await? {
         v["ack"] = json!({ "version": acked, "reference": reference, "acked_at": at });

@@ -12,6 +12,8 @@ pub enum CryptoError {
     Malformed(&'static str),
     #[error("ciphertext needs account key version {0}, which is not loaded")]
     UnknownKeyVersion(u32),
+    #[error("a data key this ciphertext needs does not exist in this account: destroyed (erased data awaiting cleanup), or the ciphertext was moved here from elsewhere")]
+    KeyUnavailable,
     #[error("invalid master key: {0}")]
     InvalidMasterKey(String),
 }

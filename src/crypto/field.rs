@@ -2,7 +2,11 @@
 //! ciphertext to its account, table, column and row, so a ciphertext copied to another
 //! row, column or account fails to decrypt instead of showing the wrong customer.
 //!
-//! Format: `0x01 | key version (u32 BE) | nonce (16) | SIV tag (16) | ciphertext`.
+//! Two formats, told apart by the first byte:
+//! - v1 (account key): `0x01 | key version (u32 BE) | nonce (16) | SIV tag (16) | ciphertext`.
+//! - v2 (data keys, issue 16): `0x02 | erasure day (i32 BE) | 0/1 | [customer id (16)] |
+//!   nonce (16) | SIV tag (16) | ciphertext`. The header names the day key and, when the
+//!   flag is 1, the customer key the field key was derived from, and is authenticated too.
 
 use std::fmt;
 
@@ -13,8 +17,47 @@ use zeroize::Zeroizing;
 use super::CryptoError;
 
 const FORMAT_V1: u8 = 1;
-const HEADER_LEN: usize = 1 + 4 + 16;
+const FORMAT_V2: u8 = 2;
+const NONCE_LEN: usize = 16;
+const HEADER_LEN: usize = 1 + 4 + NONCE_LEN;
 const TAG_LEN: usize = 16;
+
+/// The 16-byte id of a customer key: the first half of the customer's email blind index,
+/// so subject erasure finds the key from the email alone.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CustomerId(pub [u8; 16]);
+
+impl fmt::Debug for CustomerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CustomerId({}…)", hex::encode(&self.0[..4]))
+    }
+}
+
+impl CustomerId {
+    /// The customer id of an email blind index.
+    pub fn from_index(index: &super::EmailIndex) -> Self {
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&index.0[..16]);
+        Self(id)
+    }
+
+    /// Hex form, as stored in the catalog's key scope.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+/// Which keys a stored ciphertext needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealRef {
+    /// v1: the account key of this version.
+    Account(u32),
+    /// v2: the day key of this erasure day and, if named, this customer's key.
+    Data {
+        day: i32,
+        customer: Option<CustomerId>,
+    },
+}
 
 /// Stored ciphertext bytes.
 #[derive(Clone, PartialEq, Eq)]
@@ -27,7 +70,36 @@ impl fmt::Debug for Ciphertext {
 }
 
 impl Ciphertext {
-    /// The account key version that encrypted it.
+    /// Which keys this ciphertext needs (parsed from its header only).
+    pub fn seal_ref(&self) -> Result<SealRef, CryptoError> {
+        match self.0.first() {
+            Some(&FORMAT_V1) => self.key_version().map(SealRef::Account),
+            Some(&FORMAT_V2) => {
+                let b = &self.0;
+                if b.len() < 6 {
+                    return Err(CryptoError::Malformed("too short"));
+                }
+                let day = i32::from_be_bytes([b[1], b[2], b[3], b[4]]);
+                let customer = match b[5] {
+                    0 => None,
+                    1 if b.len() >= 6 + 16 => {
+                        let mut id = [0u8; 16];
+                        id.copy_from_slice(&b[6..22]);
+                        Some(CustomerId(id))
+                    }
+                    _ => return Err(CryptoError::Malformed("bad customer flag")),
+                };
+                let header = 6 + if customer.is_some() { 16 } else { 0 };
+                if b.len() < header + NONCE_LEN + TAG_LEN {
+                    return Err(CryptoError::Malformed("too short"));
+                }
+                Ok(SealRef::Data { day, customer })
+            }
+            _ => Err(CryptoError::Malformed("unknown format version")),
+        }
+    }
+
+    /// The account key version that encrypted a v1 ciphertext.
     pub fn key_version(&self) -> Result<u32, CryptoError> {
         if self.0.len() < HEADER_LEN + TAG_LEN {
             return Err(CryptoError::Malformed("too short"));
@@ -59,15 +131,17 @@ pub struct FieldContext<'a> {
 pub struct FieldCipher {
     key: Zeroizing<[u8; 64]>,
     account: String,
-    version: u32,
+    /// The bytes every ciphertext of this cipher starts with (format and key names).
+    header: Vec<u8>,
 }
 
 impl fmt::Debug for FieldCipher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "FieldCipher(account {}, v{}, <redacted>)",
-            self.account, self.version
+            "FieldCipher(account {}, header {}, <redacted>)",
+            self.account,
+            hex::encode(&self.header[..self.header.len().min(6)])
         )
     }
 }
@@ -79,10 +153,36 @@ fn push_field(ad: &mut Vec<u8>, part: &[u8]) {
 
 impl FieldCipher {
     pub(super) fn new(key: Zeroizing<[u8; 64]>, account: &str, version: u32) -> Self {
+        let mut header = vec![FORMAT_V1];
+        header.extend_from_slice(&version.to_be_bytes());
         Self {
             key,
             account: account.to_owned(),
-            version,
+            header,
+        }
+    }
+
+    /// A v2 cipher for one (erasure day, customer) pair; `key` is derived from both data
+    /// keys (see `data_key::field_cipher`).
+    pub(super) fn new_v2(
+        key: Zeroizing<[u8; 64]>,
+        account: &str,
+        day: i32,
+        customer: Option<CustomerId>,
+    ) -> Self {
+        let mut header = vec![FORMAT_V2];
+        header.extend_from_slice(&day.to_be_bytes());
+        match customer {
+            Some(c) => {
+                header.push(1);
+                header.extend_from_slice(&c.0);
+            }
+            None => header.push(0),
+        }
+        Self {
+            key,
+            account: account.to_owned(),
+            header,
         }
     }
 
@@ -102,6 +202,9 @@ impl FieldCipher {
         ] {
             push_field(&mut ad, part);
         }
+        if self.header[0] != FORMAT_V1 {
+            push_field(&mut ad, &self.header);
+        }
         ad
     }
 
@@ -110,9 +213,8 @@ impl FieldCipher {
         let mut nonce = [0u8; 16];
         rand::thread_rng().fill_bytes(&mut nonce);
         let ad = self.associated_data(ctx);
-        let mut out = Vec::with_capacity(HEADER_LEN + TAG_LEN + plaintext.len());
-        out.push(FORMAT_V1);
-        out.extend_from_slice(&self.version.to_be_bytes());
+        let mut out = Vec::with_capacity(self.header.len() + NONCE_LEN + TAG_LEN + plaintext.len());
+        out.extend_from_slice(&self.header);
         out.extend_from_slice(&nonce);
         let start = out.len();
         out.extend_from_slice(plaintext);
@@ -132,13 +234,19 @@ impl FieldCipher {
         ctx: FieldContext<'_>,
         ct: &Ciphertext,
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        let version = ct.key_version()?;
-        if version != self.version {
-            return Err(CryptoError::UnknownKeyVersion(version));
+        let h = self.header.len();
+        if ct.0.len() < h + NONCE_LEN + TAG_LEN {
+            return Err(CryptoError::Malformed("too short"));
         }
-        let nonce = &ct.0[5..HEADER_LEN];
-        let tag = aes_siv::Tag::from_slice(&ct.0[HEADER_LEN..HEADER_LEN + TAG_LEN]);
-        let mut buf = Zeroizing::new(ct.0[HEADER_LEN + TAG_LEN..].to_vec());
+        if !ct.0.starts_with(&self.header) {
+            return Err(match ct.seal_ref()? {
+                SealRef::Account(v) => CryptoError::UnknownKeyVersion(v),
+                SealRef::Data { .. } => CryptoError::Authentication,
+            });
+        }
+        let nonce = &ct.0[h..h + NONCE_LEN];
+        let tag = aes_siv::Tag::from_slice(&ct.0[h + NONCE_LEN..h + NONCE_LEN + TAG_LEN]);
+        let mut buf = Zeroizing::new(ct.0[h + NONCE_LEN + TAG_LEN..].to_vec());
         let ad = self.associated_data(ctx);
         self.siv()
             .decrypt_in_place_detached([ad.as_slice(), nonce], &mut buf, tag)

@@ -168,6 +168,7 @@ impl Forwarder {
                         continue;
                     };
                     let view = order_view(&keys, &row)
+                        .await
                         .map_err(|e| ServiceError::Invalid(e.to_string()))?;
                     let mut v = serde_json::to_value(view).unwrap_or_default();
                     attach(&mut v, &store.requests_for_order(row.id).await?);

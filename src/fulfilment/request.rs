@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use ordervault_connectors::carriers::Carrier;
 use ordervault_connectors::fulfilment::{cancellation_support, CancelReason};
-use ordervault_connectors::MarketplaceKind;
+use ordervault_connectors::{FulfilmentMethod, MarketplaceKind};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -98,12 +98,11 @@ pub struct Submitted {
     pub created: bool,
 }
 
-/// Whether the marketplace, not the seller, fulfils this order (bol FBB, Amazon AFN):
-/// such orders are never shipped or cancelled by the seller. The stored order does not
-/// carry its fulfilment method yet (issue 14 adds it); until then every order is taken
-/// as seller-fulfilled. This is the one place to wire that field.
-pub fn fulfilled_by_marketplace(_row: &OrderRow) -> bool {
-    false
+/// Whether the marketplace, not the seller, fulfils this order (bol FBB, Amazon AFN,
+/// eBay-fulfilled): such orders are never shipped or cancelled by the seller. Orders
+/// stored before the fulfilment method was kept have none and count as the seller's.
+pub fn fulfilled_by_marketplace(row: &OrderRow) -> bool {
+    row.fulfilment_method.as_deref() == Some(FulfilmentMethod::Marketplace.as_str())
 }
 
 /// The business part of a stored line that the checks need.

@@ -1,6 +1,7 @@
 //! Ingest: getting marketplace orders into account stores.
 
 pub mod connections;
+pub mod merge;
 pub mod sync;
 pub mod write;
 

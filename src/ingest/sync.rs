@@ -52,6 +52,10 @@ enum SyncError {
     Service(#[from] ServiceError),
     #[error("the lease was lost to another worker")]
     LeaseLost,
+    /// Every window synced, but orders the marketplace listed are not in the store: the
+    /// run is not a success (they are recorded and retried by later runs).
+    #[error("{0} listed orders could not be stored; see the connection's failures")]
+    Incomplete(i64),
 }
 
 impl From<crate::store::StoreError> for SyncError {
@@ -162,6 +166,16 @@ impl SyncWorker {
                 report.error = Some(reason.clone());
                 RunEnd::NeedsReauth {
                     reason: reason.clone(),
+                }
+            }
+            Err(e @ SyncError::Incomplete(_)) => {
+                report.outcome = "incomplete".into();
+                let error = e.to_string();
+                report.error = Some(error.clone());
+                // Not a marketplace problem: no backoff, the next run retries them.
+                RunEnd::Failed {
+                    error,
+                    next_run_ms: now + c.interval_secs * 1000,
                 }
             }
             Err(SyncError::LeaseLost) => {
@@ -290,14 +304,23 @@ impl SyncWorker {
             from = from.min(now - chrono::Duration::days(i64::from(sync.reconcile_days)));
         }
         report.reconciled = reconcile;
-        if from >= to {
-            return Ok(());
-        }
         let account: AccountId = c
             .account_id
             .parse()
             .map_err(|_| ServiceError::Invalid("bad account id".into()))?;
         let store = self.app.store.account(&account).await?;
+        // Orders that failed before are listed again: their window joins this run, until
+        // it falls out of the reconciliation's reach (or their attempts run out).
+        if let Some(retry) = store.retry_from(&c.marketplace).await? {
+            let floor = now - chrono::Duration::days(i64::from(sync.reconcile_days));
+            let retry = to_dt(retry);
+            if retry >= floor {
+                from = from.min(retry);
+            }
+        }
+        if from >= to {
+            return self.check_complete(&store, c).await;
+        }
         let keys = self
             .app
             .keyring
@@ -351,6 +374,7 @@ impl SyncWorker {
                     failures,
                     clear_failures: had_failures,
                     now_ms: self.app.now_ms(),
+                    retry_from_ms: start.timestamp_millis(),
                 };
                 let notify = self.app.outbox_notify.clone();
                 pending = Some(tokio::spawn(async move {
@@ -387,7 +411,19 @@ impl SyncWorker {
             }
             start = end;
         }
-        Ok(())
+        self.check_complete(&store, c).await
+    }
+
+    /// A run succeeds only when every order the marketplace listed is in the store.
+    async fn check_complete(
+        &self,
+        store: &crate::store::AccountStore,
+        c: &ConnectionRecord,
+    ) -> Result<(), SyncError> {
+        match store.failure_count(&c.marketplace).await? {
+            0 => Ok(()),
+            n => Err(SyncError::Incomplete(n)),
+        }
     }
 }
 
@@ -447,6 +483,8 @@ struct PageJob {
     failures: Vec<(String, String)>,
     clear_failures: bool,
     now_ms: i64,
+    /// Start of the window that listed these orders (failures are retried from it).
+    retry_from_ms: i64,
 }
 
 impl PageJob {
@@ -462,7 +500,12 @@ impl PageJob {
         if !self.failures.is_empty() {
             w.failed = self.failures.len() as u64;
             self.store
-                .record_failures(&self.marketplace, &self.failures, self.now_ms)
+                .record_failures(
+                    &self.marketplace,
+                    &self.failures,
+                    self.now_ms,
+                    self.retry_from_ms,
+                )
                 .await?;
         }
         if self.clear_failures && !self.orders.is_empty() {

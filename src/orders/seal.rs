@@ -1,17 +1,26 @@
 //! Seal and open: canonical [`Order`] ⇄ [`SealedOrder`]/[`OrderRow`].
 //!
-//! Each personal group (shipping address, billing address, email, phone, delivery notes)
-//! is its own ciphertext, bound to account/table/column/row, so a payload that lacks one
-//! group leaves the stored one intact. The email is also stored as a blind index.
+//! Each personal group (shipping address, billing address, email, phone, delivery notes,
+//! billing email, buyer username, pickup point) is its own ciphertext, bound to
+//! account/table/column/row. The ingest path merges a payload into the stored customer
+//! field by field before sealing, so a payload that lacks a field never erases it. The
+//! email is also stored as a blind index. Business terms are stored in clear as JSON.
+//!
+//! Key choice is made here, once per order, not per column: every personal field of an
+//! order is sealed with [`SealKeys::cipher_for`] (its erasure day's key and its
+//! customer's key, issue 16), so a personal column added later inherits crypto-shredding
+//! by sealing through `encrypt_json`/`encrypt_str` with that cipher. Opening finds the
+//! keys from each ciphertext's header.
 
 use chrono::{DateTime, TimeZone, Utc};
 use ordervault_connectors::{
-    Customer, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus, PersonalText,
+    Customer, FulfilmentMethod, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus,
+    OrderTerms, PersonalText,
 };
 use zeroize::Zeroizing;
 
-use crate::crypto::{AccountKeys, Ciphertext, CryptoError, FieldContext};
-use crate::keyring::AccountKeyset;
+use crate::crypto::{Ciphertext, CryptoError, FieldCipher, FieldContext, SealRef};
+use crate::keyring::{AccountKeyset, KeyringError, SealKeys};
 use crate::store::{OrderRow, SealedOrder};
 
 const TABLE: &str = "orders";
@@ -21,6 +30,8 @@ const TABLE: &str = "orders";
 pub enum SealError {
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Keys(#[from] KeyringError),
     #[error("stored order {order} is corrupt: {what}")]
     Corrupt { order: String, what: String },
 }
@@ -46,7 +57,7 @@ fn from_ms(v: i64) -> DateTime<Utc> {
 }
 
 fn encrypt_json<T: serde::Serialize>(
-    keys: &AccountKeys,
+    cipher: &FieldCipher,
     row: &str,
     column: &str,
     value: Option<&T>,
@@ -54,7 +65,7 @@ fn encrypt_json<T: serde::Serialize>(
     let value = value?;
     let json = Zeroizing::new(serde_json::to_vec(value).expect("personal data serializes"));
     Some(
-        keys.fields
+        cipher
             .encrypt(
                 FieldContext {
                     table: TABLE,
@@ -68,14 +79,14 @@ fn encrypt_json<T: serde::Serialize>(
 }
 
 fn encrypt_str(
-    keys: &AccountKeys,
+    cipher: &FieldCipher,
     row: &str,
     column: &str,
     value: Option<&PersonalText>,
 ) -> Option<Vec<u8>> {
     let value = value.filter(|v| !v.trim().is_empty())?;
     Some(
-        keys.fields
+        cipher
             .encrypt(
                 FieldContext {
                     table: TABLE,
@@ -88,11 +99,14 @@ fn encrypt_str(
     )
 }
 
-/// Encrypts an order's personal data for storage under the account's current keys.
-pub fn seal_order(keys: &AccountKeys, order: &Order) -> SealedOrder {
+/// Encrypts an order's personal data for storage, under the data keys of its erasure
+/// day and customer (prepared with [`AccountKeyset::seal_keys`]).
+pub fn seal_order(seal: &SealKeys<'_>, order: &Order) -> SealedOrder {
     let marketplace = order.marketplace.as_str();
     let row = row_key(marketplace, order.order_number.as_str());
     let c = &order.customer;
+    let keys = seal.account();
+    let cipher = seal.cipher_for(order);
     SealedOrder {
         marketplace,
         order_number: order.order_number.as_str().to_owned(),
@@ -105,11 +119,16 @@ pub fn seal_order(keys: &AccountKeys, order: &Order) -> SealedOrder {
         total_minor: order.total_minor,
         country_code: order.country_code.clone(),
         lines: serde_json::to_string(&order.lines).expect("lines serialize"),
-        shipping_ct: encrypt_json(keys, &row, "shipping", c.shipping.as_ref()),
-        billing_ct: encrypt_json(keys, &row, "billing", c.billing.as_ref()),
-        email_ct: encrypt_str(keys, &row, "email", c.email.as_ref()),
-        phone_ct: encrypt_str(keys, &row, "phone", c.phone.as_ref()),
-        notes_ct: encrypt_str(keys, &row, "notes", c.delivery_notes.as_ref()),
+        fulfilment_method: order.terms.fulfilment_method.map(FulfilmentMethod::as_str),
+        terms: serde_json::to_string(&order.terms).expect("terms serialize"),
+        shipping_ct: encrypt_json(cipher, &row, "shipping", c.shipping.as_ref()),
+        billing_ct: encrypt_json(cipher, &row, "billing", c.billing.as_ref()),
+        email_ct: encrypt_str(cipher, &row, "email", c.email.as_ref()),
+        phone_ct: encrypt_str(cipher, &row, "phone", c.phone.as_ref()),
+        notes_ct: encrypt_str(cipher, &row, "notes", c.delivery_notes.as_ref()),
+        billing_email_ct: encrypt_str(cipher, &row, "billing_email", c.billing_email.as_ref()),
+        buyer_ct: encrypt_str(cipher, &row, "buyer", c.buyer_username.as_ref()),
+        pickup_ct: encrypt_json(cipher, &row, "pickup", c.pickup_point.as_ref()),
         email_index: c
             .email
             .as_ref()
@@ -118,26 +137,35 @@ pub fn seal_order(keys: &AccountKeys, order: &Order) -> SealedOrder {
     }
 }
 
-fn decrypt(
+/// Decrypts one stored field: v1 under the account key version named in it (stores not
+/// yet resealed), v2 under its day and customer keys; `None` when absent. A field whose
+/// data key does not exist fails ([`CryptoError::KeyUnavailable`]): it was destroyed
+/// (the row's cleanup is pending) or the ciphertext came from another account.
+async fn decrypt(
     keyset: &AccountKeyset,
     row: &str,
     column: &str,
     ct: &Option<Vec<u8>>,
-) -> Result<Option<Zeroizing<Vec<u8>>>, CryptoError> {
+) -> Result<Option<Zeroizing<Vec<u8>>>, SealError> {
     let Some(bytes) = ct else { return Ok(None) };
     let ct = Ciphertext(bytes.clone());
-    let version = ct.key_version()?;
-    let keys = keyset
-        .version(version)
-        .ok_or(CryptoError::UnknownKeyVersion(version))?;
-    Ok(Some(keys.fields.decrypt(
-        FieldContext {
-            table: TABLE,
-            column,
-            row,
+    let ctx = FieldContext {
+        table: TABLE,
+        column,
+        row,
+    };
+    match ct.seal_ref()? {
+        SealRef::Account(version) => {
+            let keys = keyset
+                .version(version)
+                .ok_or(CryptoError::UnknownKeyVersion(version))?;
+            Ok(Some(keys.fields.decrypt(ctx, &ct)?))
+        }
+        SealRef::Data { day, customer } => match keyset.opener(day, customer).await? {
+            Some(cipher) => Ok(Some(cipher.decrypt(ctx, &ct)?)),
+            None => Err(CryptoError::KeyUnavailable.into()),
         },
-        &ct,
-    )?))
+    }
 }
 
 fn corrupt(row: &OrderRow, what: impl Into<String>) -> SealError {
@@ -147,40 +175,61 @@ fn corrupt(row: &OrderRow, what: impl Into<String>) -> SealError {
     }
 }
 
-/// Decrypts a stored row back into a canonical order.
-pub fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<OpenedOrder, SealError> {
+async fn open_text(
+    keyset: &AccountKeyset,
+    row: &OrderRow,
+    col: &str,
+    ct: &Option<Vec<u8>>,
+) -> Result<Option<PersonalText>, SealError> {
     let key = row_key(&row.marketplace, &row.order_number);
-    let text = |col: &str, ct: &Option<Vec<u8>>| -> Result<Option<PersonalText>, SealError> {
-        match decrypt(keyset, &key, col, ct)? {
-            Some(b) => Ok(Some(PersonalText::from(
-                String::from_utf8(b.to_vec())
-                    .map_err(|_| corrupt(row, format!("{col} is not UTF-8")))?,
-            ))),
-            None => Ok(None),
+    match decrypt(keyset, &key, col, ct).await? {
+        Some(b) => Ok(Some(PersonalText::from(
+            String::from_utf8(b.to_vec())
+                .map_err(|_| corrupt(row, format!("{col} is not UTF-8")))?,
+        ))),
+        None => Ok(None),
+    }
+}
+
+async fn open_json<T: serde::de::DeserializeOwned>(
+    keyset: &AccountKeyset,
+    row: &OrderRow,
+    col: &str,
+    ct: &Option<Vec<u8>>,
+) -> Result<Option<T>, SealError> {
+    let key = row_key(&row.marketplace, &row.order_number);
+    match decrypt(keyset, &key, col, ct).await? {
+        Some(b) => {
+            Ok(Some(serde_json::from_slice(&b).map_err(|_| {
+                corrupt(row, format!("{col} is not valid"))
+            })?))
         }
-    };
-    let json = |col: &str, ct: &Option<Vec<u8>>| -> Result<Option<_>, SealError> {
-        match decrypt(keyset, &key, col, ct)? {
-            Some(b) => {
-                Ok(Some(serde_json::from_slice(&b).map_err(|_| {
-                    corrupt(row, format!("{col} is not valid"))
-                })?))
-            }
-            None => Ok(None),
-        }
-    };
+        None => Ok(None),
+    }
+}
+
+/// Decrypts a stored row back into a canonical order.
+pub async fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<OpenedOrder, SealError> {
     // A pseudonymized order has no customer, whatever the columns say: nothing written
     // later can bring personal data back into a read.
     let customer = if row.pseudonymized_at.is_some() {
         Customer::default()
     } else {
         Customer {
-            email: text("email", &row.email_ct)?,
-            phone: text("phone", &row.phone_ct)?,
-            shipping: json("shipping", &row.shipping_ct)?,
-            billing: json("billing", &row.billing_ct)?,
-            delivery_notes: text("notes", &row.notes_ct)?,
+            email: open_text(keyset, row, "email", &row.email_ct).await?,
+            phone: open_text(keyset, row, "phone", &row.phone_ct).await?,
+            shipping: open_json(keyset, row, "shipping", &row.shipping_ct).await?,
+            billing: open_json(keyset, row, "billing", &row.billing_ct).await?,
+            delivery_notes: open_text(keyset, row, "notes", &row.notes_ct).await?,
+            billing_email: open_text(keyset, row, "billing_email", &row.billing_email_ct).await?,
+            buyer_username: open_text(keyset, row, "buyer", &row.buyer_ct).await?,
+            pickup_point: open_json(keyset, row, "pickup", &row.pickup_ct).await?,
         }
+    };
+    // Rows written before issue 14 have no terms: the defaults (nothing known).
+    let terms: OrderTerms = match row.terms.as_deref() {
+        Some(t) => serde_json::from_str(t).map_err(|_| corrupt(row, "terms are not valid"))?,
+        None => OrderTerms::default(),
     };
     let marketplace: MarketplaceKind = row
         .marketplace
@@ -205,6 +254,7 @@ pub fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<OpenedOrder,
             country_code: row.country_code.clone(),
             lines,
             customer,
+            terms,
         },
         pseudonymized_at: row.pseudonymized_at.map(from_ms),
         ingested_at: from_ms(row.ingested_at),
@@ -215,14 +265,14 @@ pub fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<OpenedOrder,
 /// pseudonym key of the normalized email, decrypted from `email_ct` (with whichever key
 /// version sealed it). `None` when the order has no email. The plaintext email exists
 /// only inside this function and is zeroized before it returns.
-pub fn pseudonym_of(
+pub async fn pseudonym_of(
     keyset: &AccountKeyset,
     marketplace: &str,
     order_number: &str,
     email_ct: &Option<Vec<u8>>,
-) -> Result<Option<[u8; 32]>, CryptoError> {
+) -> Result<Option<[u8; 32]>, SealError> {
     let key = row_key(marketplace, order_number);
-    let Some(plain) = decrypt(keyset, &key, "email", email_ct)? else {
+    let Some(plain) = decrypt(keyset, &key, "email", email_ct).await? else {
         return Ok(None);
     };
     let email =

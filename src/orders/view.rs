@@ -2,7 +2,7 @@
 //! and decrypted customer data, or a pseudonymized marker once the data is erased.
 
 use chrono::{DateTime, Utc};
-use ordervault_connectors::{Customer, OrderLine};
+use ordervault_connectors::{Customer, OrderLine, OrderTerms};
 use serde::Serialize;
 
 use super::seal::{open_order, SealError};
@@ -25,6 +25,9 @@ pub struct OrderView {
     pub total_minor: i64,
     pub country_code: Option<String>,
     pub lines: Vec<OrderLine>,
+    /// Fulfilment method, pickup-point flag, delivery window, cancellation request,
+    /// customer reference, payment status and the money breakdown (business data).
+    pub terms: OrderTerms,
     /// `None` once pseudonymized.
     pub customer: Option<Customer>,
     pub pseudonymized: bool,
@@ -45,8 +48,8 @@ impl std::fmt::Debug for OrderView {
 }
 
 /// Decrypts a row into the backoffice view.
-pub fn order_view(keys: &AccountKeyset, row: &OrderRow) -> Result<OrderView, SealError> {
-    let opened = open_order(keys, row)?;
+pub async fn order_view(keys: &AccountKeyset, row: &OrderRow) -> Result<OrderView, SealError> {
+    let opened = open_order(keys, row).await?;
     let o = opened.order;
     let pseudonymized = opened.pseudonymized_at.is_some();
     Ok(OrderView {
@@ -61,6 +64,7 @@ pub fn order_view(keys: &AccountKeyset, row: &OrderRow) -> Result<OrderView, Sea
         total_minor: o.total_minor,
         country_code: o.country_code.clone(),
         lines: o.lines.clone(),
+        terms: o.terms.clone(),
         customer: (!pseudonymized).then(|| o.customer.clone()),
         pseudonymized,
         pseudonymized_at: opened.pseudonymized_at,

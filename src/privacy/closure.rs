@@ -106,12 +106,19 @@ pub async fn close_account_until(
 
     // 2. Shred keys: from then on the data is unreadable.
     app.keyring.forget(account);
+    let data_keys = app.keyring.data.destroy_account(account.as_str()).await?;
+    crate::metrics::metrics().add(
+        "ordervault_data_keys_destroyed_total",
+        &[("kind", "account")],
+        data_keys,
+    );
     catalog.delete_account_keys(account).await?;
     catalog.delete_account_tokens(account).await?;
     // Connections hold the marketplace credentials (sealed under the shredded key).
     catalog.delete_account_connections(account).await?;
     catalog.delete_account_webhooks(account).await?;
     catalog.purge_deleted("account_keys").await?;
+    catalog.purge_deleted("data_keys").await?;
     catalog.purge_deleted("connections").await?;
     catalog.purge_deleted("webhook_endpoints").await?;
     if stop_after == Some(ClosureStep::KeysShredded) {

@@ -4,6 +4,7 @@
 
 pub mod closure;
 pub mod pseudonymize;
+pub mod reseal;
 pub mod subject;
 
 pub use pseudonymize::{

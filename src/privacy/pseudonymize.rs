@@ -60,6 +60,13 @@ pub struct AccountSweep {
     pub undecryptable: u64,
     /// Transactions committed.
     pub batches: u64,
+    /// Day keys destroyed (issue 16): every order due before today is now unreadable in
+    /// the live store and, within the erasure window, in every copy.
+    pub day_keys_destroyed: u64,
+    /// Time spent destroying keys (making orders unreadable), in milliseconds.
+    pub shred_ms: u64,
+    /// Time spent erasing columns and purging files (physical cleanup), in milliseconds.
+    pub cleanup_ms: u64,
     pub duration_ms: u64,
     /// Why the sweep failed (no personal data), when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -150,6 +157,9 @@ fn empty(id: &AccountId, outcome: SweepOutcome) -> AccountSweep {
         with_pseudonym: 0,
         undecryptable: 0,
         batches: 0,
+        day_keys_destroyed: 0,
+        shred_ms: 0,
+        cleanup_ms: 0,
         duration_ms: 0,
         error: None,
     }
@@ -206,6 +216,7 @@ async fn sweep_leased(
     let due = cutoffs(now, retention_days, settings.max_age_days);
     let limit = i64::from(settings.batch_size.max(1));
     let mut done = empty(id, SweepOutcome::Done);
+    let cleanup_started = Instant::now();
     let mut after_id = 0;
     let is_sqlite = app.store.kind() == crate::store::BackendKind::Sqlite;
     let checkpoint_every = (100_000 / limit.max(1)).max(1) as u64;
@@ -215,15 +226,15 @@ async fn sweep_leased(
         after_id = last.id;
         let mut batch = Vec::with_capacity(rows.len());
         for r in &rows {
-            let pseudonym = match pseudonym_of(&keys, &r.marketplace, &r.order_number, &r.email_ct)
-            {
-                Ok(p) => p,
-                Err(_) => {
-                    // Erasing matters more than the pseudonym: erase it anyway.
-                    done.undecryptable += 1;
-                    None
-                }
-            };
+            let pseudonym =
+                match pseudonym_of(&keys, &r.marketplace, &r.order_number, &r.email_ct).await {
+                    Ok(p) => p,
+                    Err(_) => {
+                        // Erasing matters more than the pseudonym: erase it anyway.
+                        done.undecryptable += 1;
+                        None
+                    }
+                };
             done.with_pseudonym += u64::from(pseudonym.is_some());
             batch.push((r.id, pseudonym));
         }
@@ -265,7 +276,27 @@ async fn sweep_leased(
             .purge_erased(app.settings.pseudonymize.postgres_vacuum_full)
             .await?;
     }
+    done.cleanup_ms = elapsed_ms(cleanup_started);
+    // Every order due before today is erased now: destroy those days' keys, which makes
+    // them unreadable in every copy once the current epoch ends (issue 16). After the
+    // cleanup, because the pseudonym is computed from the still readable email.
+    let shred_started = Instant::now();
+    done.day_keys_destroyed = app
+        .keyring
+        .data
+        .destroy_days_before(id.as_str(), crate::shredding::day_of(now))
+        .await?;
+    done.shred_ms = elapsed_ms(shred_started);
+    crate::metrics::metrics().add(
+        "ordervault_data_keys_destroyed_total",
+        &[("kind", "day")],
+        done.day_keys_destroyed,
+    );
     Ok(done)
+}
+
+fn elapsed_ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Retention state of one account's orders (counts only).

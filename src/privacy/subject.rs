@@ -20,10 +20,10 @@ use crate::connectors::Order;
 use crate::error::ServiceError;
 use crate::ids::AccountId;
 use crate::keyring::AccountKeyset;
-use crate::orders::{open_order, SealError};
+use crate::orders::open_order;
 use crate::privacy::pseudonymize::rfc3339;
 use crate::store::catalog::PrivacyRequestRecord;
-use crate::store::{AccountStore, OrderRow, StoreError};
+use crate::store::{AccountStore, OrderRow};
 
 /// Longest email accepted (RFC 5321 path limit).
 const MAX_EMAIL_LEN: usize = 320;
@@ -85,6 +85,9 @@ pub struct ErasureReceipt {
     pub orders_erased: u64,
     /// Of those, how many still held personal data (the rest were pseudonymized).
     pub held_personal_data: u64,
+    /// Customer keys destroyed: every copy of the subject's data (WAL, backups) becomes
+    /// unreadable once the current key epoch ends, within `keys.erasure_window`.
+    pub customer_keys_destroyed: u64,
 }
 
 fn check_email(email: &str) -> Result<(), ServiceError> {
@@ -96,15 +99,6 @@ fn check_email(email: &str) -> Result<(), ServiceError> {
         ));
     }
     Ok(())
-}
-
-fn seal_err(e: SealError) -> ServiceError {
-    match e {
-        SealError::Crypto(c) => ServiceError::Crypto(c),
-        corrupt @ SealError::Corrupt { .. } => {
-            ServiceError::Store(StoreError::Corrupt(corrupt.to_string()))
-        }
-    }
 }
 
 /// The subject's hash within an account: SHA-256 over a label, the account and the
@@ -151,6 +145,9 @@ fn has_personal(row: &OrderRow) -> bool {
             || row.email_ct.is_some()
             || row.phone_ct.is_some()
             || row.notes_ct.is_some()
+            || row.billing_email_ct.is_some()
+            || row.buyer_ct.is_some()
+            || row.pickup_ct.is_some()
             || row.email_index.is_some())
 }
 
@@ -169,7 +166,7 @@ pub async fn export_subject(
     let mut orders = Vec::with_capacity(found.len());
     let (mut personal, mut pseudonymized) = (0, 0);
     for (_, (row, matched_by)) in found {
-        let opened = open_order(&keys, &row).map_err(seal_err)?;
+        let opened = open_order(&keys, &row).await?;
         let state = if has_personal(&row) {
             personal += 1;
             PersonalDataState::Present
@@ -228,6 +225,21 @@ pub async fn erase_subject(
     let held = found.values().filter(|(r, _)| has_personal(r)).count() as u64;
     let ids: Vec<i64> = found.keys().copied().collect();
     let now = app.now_ms();
+    // Shred first: from here on the subject's sealed data is unreadable everywhere the
+    // key is gone, whatever happens to the row cleanup below.
+    let mut customer_keys_destroyed = 0;
+    for customer in keys.customers_of_email(email) {
+        customer_keys_destroyed += app
+            .keyring
+            .data
+            .destroy_customer(id.as_str(), customer)
+            .await?;
+    }
+    crate::metrics::metrics().add(
+        "ordervault_data_keys_destroyed_total",
+        &[("kind", "customer")],
+        customer_keys_destroyed,
+    );
     let erased = store.erase_rows(&ids, now).await?;
     store
         .purge_erased(app.settings.pseudonymize.postgres_vacuum_full)
@@ -240,6 +252,7 @@ pub async fn erase_subject(
         subject_hash: subject_hash(&id, &keys, email),
         orders_erased: erased,
         held_personal_data: held,
+        customer_keys_destroyed,
     };
     audit(
         app,

@@ -30,6 +30,7 @@ mod orders;
 pub mod outbox;
 mod postgres;
 mod privacy;
+mod reseal;
 mod sqlite;
 
 use std::path::Path;
@@ -222,6 +223,14 @@ impl Store {
         match &*self.backend {
             Backend::Sqlite(b) => b.open_account(account).await,
             Backend::Postgres(b) => Ok(b.account(account)),
+        }
+    }
+
+    /// SQLite: the account store's database file (backup and restore copy it).
+    pub fn account_file(&self, account: &AccountId) -> Option<std::path::PathBuf> {
+        match &*self.backend {
+            Backend::Sqlite(b) => Some(b.path(account)),
+            Backend::Postgres(_) => None,
         }
     }
 

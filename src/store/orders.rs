@@ -25,11 +25,18 @@ pub struct SealedOrder {
     pub country_code: Option<String>,
     /// Order lines as JSON (business data).
     pub lines: String,
+    /// `seller` or `marketplace` when the marketplace says.
+    pub fulfilment_method: Option<&'static str>,
+    /// Business terms as JSON (no personal data).
+    pub terms: String,
     pub shipping_ct: Option<Vec<u8>>,
     pub billing_ct: Option<Vec<u8>>,
     pub email_ct: Option<Vec<u8>>,
     pub phone_ct: Option<Vec<u8>>,
     pub notes_ct: Option<Vec<u8>>,
+    pub billing_email_ct: Option<Vec<u8>>,
+    pub buyer_ct: Option<Vec<u8>>,
+    pub pickup_ct: Option<Vec<u8>>,
     pub email_index: Option<Vec<u8>>,
 }
 
@@ -49,16 +56,40 @@ pub struct OrderRow {
     pub total_minor: i64,
     pub country_code: Option<String>,
     pub lines: String,
+    /// `None` on rows written before issue 14 and when the marketplace does not say.
+    pub fulfilment_method: Option<String>,
+    /// `None` on rows written before issue 14.
+    pub terms: Option<String>,
     pub shipping_ct: Option<Vec<u8>>,
     pub billing_ct: Option<Vec<u8>>,
     pub email_ct: Option<Vec<u8>>,
     pub phone_ct: Option<Vec<u8>>,
     pub notes_ct: Option<Vec<u8>>,
+    pub billing_email_ct: Option<Vec<u8>>,
+    pub buyer_ct: Option<Vec<u8>>,
+    pub pickup_ct: Option<Vec<u8>>,
     pub email_index: Option<Vec<u8>>,
     pub pseudonym: Option<Vec<u8>>,
     pub version: i64,
     pub ingested_at: i64,
     pub changed_at: Option<i64>,
+}
+
+impl OrderRow {
+    /// Every personal ciphertext column of the row, in one place, so that code which
+    /// must look at all of them (reseal, restore, key checks) cannot miss one added later.
+    pub fn personal_ciphertexts(&self) -> [&Option<Vec<u8>>; 8] {
+        [
+            &self.shipping_ct,
+            &self.billing_ct,
+            &self.email_ct,
+            &self.phone_ct,
+            &self.notes_ct,
+            &self.billing_email_ct,
+            &self.buyer_ct,
+            &self.pickup_ct,
+        ]
+    }
 }
 
 /// What an upsert did to one order.
@@ -81,13 +112,14 @@ pub struct AccountStore {
 
 const ORDER_COLUMNS: &str = "id, marketplace, order_number, status, placed_at, updated_at, \
     fulfilled_at, cancelled_at, pseudonymized_at, currency, total_minor, country_code, lines, \
-    shipping_ct, billing_ct, email_ct, phone_ct, notes_ct, email_index, pseudonym, version, \
-    ingested_at, changed_at";
+    fulfilment_method, terms, shipping_ct, billing_ct, email_ct, phone_ct, notes_ct, \
+    billing_email_ct, buyer_ct, pickup_ct, email_index, pseudonym, version, ingested_at, \
+    changed_at";
 
-/// Rows per multi-row upsert statement: 19 parameters each stays far below SQLite's and
+/// Rows per multi-row upsert statement: 24 parameters each stays far below SQLite's and
 /// PostgreSQL's parameter limits, and full chunks reuse one prepared statement.
 const UPSERT_CHUNK: usize = 64;
-const UPSERT_PARAMS: usize = 19;
+const UPSERT_PARAMS: usize = 24;
 
 fn upsert_sql(p: &str, rows: usize, numbered: bool) -> String {
     // Personal columns: keep the stored ciphertext when the payload lacks the field;
@@ -116,15 +148,17 @@ fn upsert_sql(p: &str, rows: usize, numbered: bool) -> String {
     }
     format!(
         "INSERT INTO {p}orders AS o (marketplace, order_number, status, placed_at, updated_at, \
-            fulfilled_at, cancelled_at, currency, total_minor, country_code, lines, shipping_ct, \
-            billing_ct, email_ct, phone_ct, notes_ct, email_index, ingested_at, changed_at) \
+            fulfilled_at, cancelled_at, currency, total_minor, country_code, lines, \
+            fulfilment_method, terms, shipping_ct, billing_ct, email_ct, phone_ct, notes_ct, \
+            billing_email_ct, buyer_ct, pickup_ct, email_index, ingested_at, changed_at) \
          VALUES {values} \
          ON CONFLICT (marketplace, order_number) DO UPDATE SET \
             status = excluded.status, placed_at = excluded.placed_at, \
             updated_at = excluded.updated_at, fulfilled_at = excluded.fulfilled_at, \
             cancelled_at = excluded.cancelled_at, currency = excluded.currency, \
             total_minor = excluded.total_minor, country_code = excluded.country_code, \
-            lines = excluded.lines, {}, {}, {}, {}, {}, {}, \
+            lines = excluded.lines, fulfilment_method = excluded.fulfilment_method, \
+            terms = excluded.terms, {}, {}, {}, {}, {}, {}, {}, {}, {}, \
             version = o.version + 1, changed_at = excluded.changed_at \
          WHERE excluded.updated_at > o.updated_at \
          RETURNING id, marketplace, order_number, version",
@@ -133,6 +167,9 @@ fn upsert_sql(p: &str, rows: usize, numbered: bool) -> String {
         keep("email_ct"),
         keep("phone_ct"),
         keep("notes_ct"),
+        keep("billing_email_ct"),
+        keep("buyer_ct"),
+        keep("pickup_ct"),
         keep("email_index"),
     )
 }
@@ -212,11 +249,16 @@ macro_rules! bind_sealed {
             .bind($o.total_minor)
             .bind(&$o.country_code)
             .bind(&$o.lines)
+            .bind($o.fulfilment_method)
+            .bind(&$o.terms)
             .bind(&$o.shipping_ct)
             .bind(&$o.billing_ct)
             .bind(&$o.email_ct)
             .bind(&$o.phone_ct)
             .bind(&$o.notes_ct)
+            .bind(&$o.billing_email_ct)
+            .bind(&$o.buyer_ct)
+            .bind(&$o.pickup_ct)
             .bind(&$o.email_index)
             .bind($now)
             // changed_at starts equal to ingested_at
@@ -248,11 +290,16 @@ macro_rules! order_row {
             total_minor: $r.try_get("total_minor")?,
             country_code: $r.try_get("country_code")?,
             lines: $r.try_get("lines")?,
+            fulfilment_method: $r.try_get("fulfilment_method")?,
+            terms: $r.try_get("terms")?,
             shipping_ct: $r.try_get("shipping_ct")?,
             billing_ct: $r.try_get("billing_ct")?,
             email_ct: $r.try_get("email_ct")?,
             phone_ct: $r.try_get("phone_ct")?,
             notes_ct: $r.try_get("notes_ct")?,
+            billing_email_ct: $r.try_get("billing_email_ct")?,
+            buyer_ct: $r.try_get("buyer_ct")?,
+            pickup_ct: $r.try_get("pickup_ct")?,
             email_index: $r.try_get("email_index")?,
             pseudonym: $r.try_get("pseudonym")?,
             version: $r.try_get("version")?,
@@ -492,6 +539,34 @@ impl AccountStore {
                 Some(r) => Ok(Some(order_row!(r))),
                 None => Ok(None),
             }
+        })
+    }
+
+    /// The stored rows of these orders of one marketplace (those that exist), for the
+    /// per-field merge before an upsert. One query per call; callers pass a batch.
+    pub async fn get_many(
+        &self,
+        marketplace: &str,
+        order_numbers: &[&str],
+    ) -> Result<Vec<OrderRow>, StoreError> {
+        if order_numbers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..order_numbers.len())
+            .map(|i| format!("${}", i + 2))
+            .collect();
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM {}orders WHERE marketplace = $1 AND order_number IN ({})",
+            self.prefix,
+            placeholders.join(", ")
+        );
+        on_pool!(&self.pool, p => {
+            let mut q = sqlx::query(&sql).bind(marketplace);
+            for n in order_numbers {
+                q = q.bind(*n);
+            }
+            let rows = q.fetch_all(p).await?;
+            rows.iter().map(|r| Ok(order_row!(r))).collect()
         })
     }
 

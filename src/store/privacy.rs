@@ -15,11 +15,13 @@ const SQLITE_UPDATE_CHUNK: usize = 500;
 
 /// The columns a pseudonymization or erasure clears.
 const ERASE_SET: &str = "shipping_ct = NULL, billing_ct = NULL, email_ct = NULL, \
-    phone_ct = NULL, notes_ct = NULL, email_index = NULL";
+    phone_ct = NULL, notes_ct = NULL, billing_email_ct = NULL, buyer_ct = NULL, \
+    pickup_ct = NULL, email_index = NULL";
 
 /// Whether a row still holds any personal data (ciphertext or index).
 pub(super) const HAS_PERSONAL: &str = "(shipping_ct IS NOT NULL OR billing_ct IS NOT NULL OR \
     email_ct IS NOT NULL OR phone_ct IS NOT NULL OR notes_ct IS NOT NULL OR \
+    billing_email_ct IS NOT NULL OR buyer_ct IS NOT NULL OR pickup_ct IS NOT NULL OR \
     email_index IS NOT NULL)";
 
 /// When orders become due: fulfilled or cancelled at or before the retention cutoff, or

@@ -92,7 +92,7 @@ impl SqliteBackend {
         ))
     }
 
-    fn path(&self, account: &AccountId) -> PathBuf {
+    pub(super) fn path(&self, account: &AccountId) -> PathBuf {
         self.accounts_dir.join(format!("{}.db", account.as_str()))
     }
 

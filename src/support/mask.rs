@@ -47,7 +47,8 @@ impl MaskedCustomer {
 /// Masks a customer. `order_country` is the order's clear-text country code, preferred
 /// over the address's.
 pub fn mask_customer(c: &Customer, order_country: Option<&str>) -> MaskedCustomer {
-    let named = |a: &&Address| a.first_name.is_some() || a.last_name.is_some();
+    let named =
+        |a: &&Address| a.full_name.is_some() || a.first_name.is_some() || a.last_name.is_some();
     let name_source = c
         .shipping
         .as_ref()
@@ -56,8 +57,13 @@ pub fn mask_customer(c: &Customer, order_country: Option<&str>) -> MaskedCustome
     let address = c.shipping.as_ref().or(c.billing.as_ref());
     MaskedCustomer {
         pseudonymized: false,
-        initials: name_source
-            .and_then(|a| initials(a.first_name.as_deref(), a.last_name.as_deref())),
+        initials: name_source.and_then(|a| match a.full_name.as_deref() {
+            // A name sent as one string: initials of its words, in order.
+            Some(full) if a.first_name.is_none() && a.last_name.is_none() => {
+                initials(None, Some(full))
+            }
+            _ => initials(a.first_name.as_deref(), a.last_name.as_deref()),
+        }),
         country: order_country.and_then(country).or_else(|| {
             address
                 .and_then(|a| a.country_code.as_deref())
@@ -223,6 +229,22 @@ mod tests {
         );
         assert_eq!(email("x@пример.рф").as_deref(), Some("x***@***"));
         assert_eq!(email("élodie@exemple.fr").as_deref(), Some("é***@***.fr"));
+        // Digits and '-' are allowed in a top-level domain, but not all digits.
+        assert_eq!(email("x@a.b-2c").as_deref(), Some("x***@***.b-2c"));
+        assert_eq!(email("x@a.xn--p1ai").as_deref(), Some("x***@***.xn--p1ai"));
+        assert_eq!(email("x@a.c0m").as_deref(), Some("x***@***.c0m"));
+        assert_eq!(email("x@a.123").as_deref(), Some("x***@***"));
+        assert_eq!(email("x@a.c_m").as_deref(), Some("x***@***"));
+        assert_eq!(email("x@a.n").as_deref(), Some("x***@***"), "too short");
+        assert_eq!(
+            email(&format!("x@a.{}", "a".repeat(24))).as_deref(),
+            Some(format!("x***@***.{}", "a".repeat(24)).as_str())
+        );
+        assert_eq!(
+            email(&format!("x@a.{}", "a".repeat(25))).as_deref(),
+            Some("x***@***"),
+            "too long"
+        );
         assert_eq!(email(""), None);
         assert_eq!(email("   "), None);
     }
@@ -268,6 +290,12 @@ mod tests {
             shipping: Some(addr("Anna", "de Vries", "1015CJ")),
             billing: None,
             delivery_notes: Some("Ring twice".into()),
+            billing_email: Some("factuur@example.nl".into()),
+            buyer_username: Some("anna_nl".into()),
+            pickup_point: Some(ordervault_connectors::PickupPoint {
+                name: Some("PostNL punt Jumbo".into()),
+                address: Some(addr("Pick", "Point", "9999XX")),
+            }),
         };
         let m = mask_customer(&c, Some("NL"));
         assert_eq!(
@@ -282,7 +310,10 @@ mod tests {
             }
         );
         let json = serde_json::to_string(&m).unwrap();
-        for secret in ["Anna", "Vries", "1015", "anna@", "612345", "Secret", "Ring"] {
+        for secret in [
+            "Anna", "Vries", "1015", "anna@", "612345", "Secret", "Ring", "factuur", "anna_nl",
+            "PostNL", "Jumbo", "9999",
+        ] {
             assert!(!json.contains(secret), "{secret} in {json}");
         }
         // Names from billing when shipping has none; country from the address.
@@ -298,6 +329,50 @@ mod tests {
         assert_eq!(m.initials.as_deref(), Some("J. P."));
         assert_eq!(m.postcode_prefix.as_deref(), Some("90"));
         assert_eq!(m.country, None, "shipping address has no country");
+        // A single name part, in either field, and a name sent whole.
+        for (first, last) in [(Some("Madonna"), None), (None, Some("Madonna"))] {
+            let c = Customer {
+                shipping: Some(Address {
+                    first_name: first.map(PersonalText::from),
+                    last_name: last.map(PersonalText::from),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            assert_eq!(mask_customer(&c, None).initials.as_deref(), Some("M."));
+        }
+        let c = Customer {
+            shipping: Some(Address {
+                full_name: Some("Anna de Vries".into()),
+                ..Default::default()
+            }),
+            billing: Some(addr("Jan", "Peeters", "2000")),
+            ..Default::default()
+        };
+        let m = mask_customer(&c, None);
+        assert_eq!(
+            m.initials.as_deref(),
+            Some("A. d. V."),
+            "shipping name first"
+        );
+        // Where the source split the name too (an order stored before names were kept
+        // whole), the split parts win, even when only one of them is there.
+        for (first, last, want) in [
+            (Some("Johanna"), Some("Bakker"), "J. B."),
+            (None, Some("Bakker"), "B."),
+            (Some("Johanna"), None, "J."),
+        ] {
+            let c = Customer {
+                shipping: Some(Address {
+                    full_name: Some("Anna de Vries".into()),
+                    first_name: first.map(PersonalText::from),
+                    last_name: last.map(PersonalText::from),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            assert_eq!(mask_customer(&c, None).initials.as_deref(), Some(want));
+        }
         // Nothing known: nothing shown.
         let m = mask_customer(&Customer::default(), None);
         assert_eq!(m, MaskedCustomer::default());

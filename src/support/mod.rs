@@ -13,7 +13,9 @@ pub mod limiter;
 pub mod mask;
 
 use chrono::{DateTime, TimeZone, Utc};
-use ordervault_connectors::{MarketplaceKind, OrderLine, OrderNumber};
+use ordervault_connectors::{
+    DeliveryWindow, FulfilmentMethod, MarketplaceKind, OrderLine, OrderNumber,
+};
 use serde::Serialize;
 
 use crate::app::App;
@@ -65,6 +67,14 @@ pub struct MaskedOrder {
     pub currency: String,
     pub total_minor: i64,
     pub lines: Vec<OrderLine>,
+    /// Who ships: `seller` or `marketplace` (absent when the marketplace does not say).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fulfilment_method: Option<FulfilmentMethod>,
+    /// Whether it goes to a pickup point; never which one.
+    pub pickup_point: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_window: Option<DeliveryWindow>,
+    pub cancellation_requested: bool,
     pub pseudonymized: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pseudonymized_at: Option<DateTime<Utc>>,
@@ -258,7 +268,7 @@ async fn masked_order(
     row: &OrderRow,
     endpoints: &[crate::store::catalog::WebhookEndpoint],
 ) -> Result<MaskedOrder, Box<dyn std::error::Error + Send + Sync>> {
-    let opened = open_order(keys, row)?;
+    let opened = open_order(keys, row).await?;
     let pseudonymized = opened.pseudonymized_at.is_some();
     let o = &opened.order;
     let customer = if pseudonymized {
@@ -305,6 +315,10 @@ async fn masked_order(
         currency: o.currency.clone(),
         total_minor: o.total_minor,
         lines: o.lines.clone(),
+        fulfilment_method: o.terms.fulfilment_method,
+        pickup_point: o.terms.pickup_point,
+        delivery_window: o.terms.delivery_window,
+        cancellation_requested: o.terms.cancellation_requested,
         pseudonymized,
         pseudonymized_at: opened.pseudonymized_at,
         version: row.version,

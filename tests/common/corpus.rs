@@ -1,7 +1,7 @@
 //! A corpus of orders whose personal values are distinctive strings, for tests that
 //! scan raw database bytes and responses for leaks.
 
-use ordervault::connectors::{Address, Customer, Order};
+use ordervault::connectors::{Address, Customer, Order, PickupPoint};
 
 use super::order;
 
@@ -21,6 +21,12 @@ pub fn corpus(n: usize) -> (Vec<Order>, Vec<String>) {
         let company = format!("Vandersloot Handel {i} BV");
         let vat = format!("NL{:09}B77", 800_000_000 + i);
         let notes = format!("Achterdeur gebruiken {i} alstublieft");
+        let full = format!("Hendrika{i}w Oosterbeek{i}j");
+        let coc = format!("KVK{:08}", 61_000_000 + i);
+        let billing_email = format!("Factuur.Adres{i}@Boekhouding-Mail.nl");
+        let username = format!("koper_gebruiker_{i}y");
+        let point = format!("Afhaalpunt Tulpenhof{i}v");
+        let point_street = format!("Ophaalsteeg{i}u");
         o.customer = Customer {
             email: Some(email.as_str().into()),
             phone: Some(phone.as_str().into()),
@@ -35,14 +41,41 @@ pub fn corpus(n: usize) -> (Vec<Order>, Vec<String>) {
                 ..Default::default()
             }),
             billing: Some(Address {
+                full_name: Some(full.as_str().into()),
                 company: Some(company.as_str().into()),
                 vat_id: Some(vat.as_str().into()),
+                coc_number: Some(coc.as_str().into()),
                 ..Default::default()
             }),
             delivery_notes: Some(notes.as_str().into()),
+            billing_email: Some(billing_email.as_str().into()),
+            buyer_username: Some(username.as_str().into()),
+            pickup_point: Some(PickupPoint {
+                name: Some(point.as_str().into()),
+                address: Some(Address {
+                    street: Some(point_street.as_str().into()),
+                    ..Default::default()
+                }),
+            }),
         };
+        o.terms.pickup_point = true;
         values.extend([
-            first, last, street, city, postcode, email, phone, company, vat, notes,
+            first,
+            last,
+            street,
+            city,
+            postcode,
+            email,
+            phone,
+            company,
+            vat,
+            notes,
+            full,
+            coc,
+            billing_email,
+            username,
+            point,
+            point_street,
         ]);
         orders.push(o);
     }

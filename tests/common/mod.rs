@@ -229,8 +229,10 @@ pub fn order(number: &str, updated_offset_min: i64) -> Order {
             quantity: 1,
             quantity_shipped: 0,
             quantity_cancelled: 0,
-            unit_price_minor: 2499,
+            unit_price_minor: Some(2499),
             total_minor: 2499,
+            discount_minor: 0,
+            tax_minor: None,
         }],
         customer: Customer {
             email: Some(format!("Buyer.{number}@Example.com").into()),
@@ -253,6 +255,8 @@ pub fn order(number: &str, updated_offset_min: i64) -> Order {
                 ..Default::default()
             }),
             delivery_notes: Some("Ring twice".into()),
+            ..Customer::default()
         },
+        terms: Default::default(),
     }
 }

@@ -11,9 +11,16 @@
 //! - Money: `unitPrice` is one unit; the line total is the `ITEM` proceeds breakdown
 //!   when present, else unit × quantity. The order total is `proceeds.grandTotal`, else
 //!   the sum of the lines. No prices while `PENDING` maps to 0, as v0.
-//! - Recipient `name` goes whole into `last_name`, `addressLine1` into `street`, lines
-//!   2–3 into `extra`; `buyerName` + `buyerCompanyName` are the billing party; the
-//!   delivery preference's free text becomes the delivery notes.
+//! - Recipient `name` stays whole in `full_name`, `addressLine1`–`3` stay verbatim in
+//!   `street`, `extra`, `extra2`; `buyerName` + `buyerCompanyName` are the billing party;
+//!   the delivery preference's free text becomes the delivery notes.
+//! - `fulfillment.fulfilledBy` `AMAZON` → marketplace-fulfilled, `MERCHANT` → seller;
+//!   `buyerPurchaseOrderNumber` is the customer reference. The money breakdown
+//!   (`terms.amounts`) holds the lines' sum; a total that differs is kept and named
+//!   `not_priced_yet` (unpriced items) or `not_broken_down` (the v2026 proceeds
+//!   breakdown of shipping, tax and promotions is not mapped yet).
+//! - The unit price is `unitPrice` as Amazon gives it; without one, derived only where
+//!   the line total divides exactly.
 //! - A cancelled order's unfulfilled units count as cancelled.
 //!
 //! Errors name fields, never values: they end up in logs and in the connection's status.
@@ -22,8 +29,8 @@ use chrono::{DateTime, Utc};
 
 use super::wire_v2026 as wire;
 use crate::model::{
-    currency_decimals, to_minor_units, Address, Customer, MarketplaceKind, Order, OrderLine,
-    OrderNumber, OrderStatus, PersonalText,
+    currency_decimals, to_minor_units, Address, Amounts, Customer, Difference, FulfilmentMethod,
+    MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus, OrderTerms, PersonalText,
 };
 
 /// Maps a v2026 `FulfillmentStatus` to the canonical status; `None` for an unknown one.
@@ -78,6 +85,21 @@ pub fn normalize(order: &wire::Order) -> Result<Order, String> {
             .as_ref()
             .and_then(|r| r.delivery_preference.as_ref())
             .and_then(notes),
+        ..Customer::default()
+    };
+    let terms = OrderTerms {
+        fulfilment_method: match fulfillment.fulfilled_by.as_deref() {
+            Some("AMAZON") => Some(FulfilmentMethod::Marketplace),
+            Some("MERCHANT") => Some(FulfilmentMethod::Seller),
+            _ => None,
+        },
+        customer_reference: order
+            .buyer
+            .as_ref()
+            .and_then(|b| non_empty(&b.buyer_purchase_order_number))
+            .map(|r| r.as_str().chars().take(128).collect()),
+        amounts: amounts(order, &lines, total_minor),
+        ..OrderTerms::default()
     };
     Ok(Order {
         marketplace: MarketplaceKind::Amazon,
@@ -95,7 +117,29 @@ pub fn normalize(order: &wire::Order) -> Result<Order, String> {
             .filter(|c| !c.is_empty()),
         lines,
         customer,
+        terms,
     })
+}
+
+fn amounts(order: &wire::Order, lines: &[OrderLine], total_minor: i64) -> Amounts {
+    let a = Amounts {
+        lines_minor: lines.iter().map(|l| l.total_minor).sum(),
+        ..Amounts::default()
+    };
+    let unpriced = order.order_items.iter().any(|i| {
+        i.product
+            .price
+            .as_ref()
+            .and_then(|p| p.unit_price.as_ref())
+            .is_none()
+    });
+    if unpriced {
+        return a.not_priced_yet(total_minor);
+    }
+    let mut a = a;
+    a.difference_minor = total_minor.saturating_sub(a.lines_minor);
+    a.difference = (a.difference_minor != 0).then_some(Difference::NotBrokenDown);
+    a
 }
 
 fn parse_date(value: &str, field: &str) -> Result<DateTime<Utc>, String> {
@@ -181,10 +225,10 @@ fn line(
         (None, Some(u)) => u * i64::from(quantity),
         (None, None) => 0,
     };
-    let unit_price_minor = match unit {
-        Some(u) => u,
-        None if quantity == 0 => total_minor,
-        None => total_minor / i64::from(quantity),
+    let unit_price_minor = match (unit, i64::from(quantity)) {
+        (Some(u), _) => Some(u),
+        (None, 0) => None,
+        (None, q) => (total_minor % q == 0 && item_breakdown.is_some()).then(|| total_minor / q),
     };
     Ok(OrderLine {
         line_id: item.order_item_id.clone(),
@@ -196,6 +240,8 @@ fn line(
         quantity_cancelled: if cancelled { quantity - shipped } else { 0 },
         unit_price_minor,
         total_minor,
+        discount_minor: 0,
+        tax_minor: None,
     })
 }
 
@@ -204,16 +250,12 @@ fn non_empty(v: &Option<PersonalText>) -> Option<PersonalText> {
 }
 
 fn address(a: &wire::CustomerAddress) -> Address {
-    let extra = [&a.address_line2, &a.address_line3]
-        .into_iter()
-        .filter_map(non_empty)
-        .map(|t| t.as_str().to_owned())
-        .collect::<Vec<_>>();
     Address {
-        last_name: non_empty(&a.name),
+        full_name: non_empty(&a.name),
         company: non_empty(&a.company_name),
         street: non_empty(&a.address_line1),
-        extra: (!extra.is_empty()).then(|| extra.join(", ").into()),
+        extra: non_empty(&a.address_line2),
+        extra2: non_empty(&a.address_line3),
         postcode: non_empty(&a.postal_code),
         city: non_empty(&a.city),
         state: non_empty(&a.state_or_region),
@@ -230,7 +272,7 @@ fn billing(b: &wire::Buyer) -> Option<Address> {
     let name = non_empty(&b.buyer_name);
     let company = non_empty(&b.buyer_company_name);
     (name.is_some() || company.is_some()).then(|| Address {
-        last_name: name,
+        full_name: name,
         company,
         ..Address::default()
     })
@@ -347,11 +389,11 @@ mod tests {
         assert_eq!((o.currency.as_str(), o.total_minor), ("EUR", 5997));
         assert_eq!(o.fulfilled_at, Some(o.updated_at));
         assert_eq!(o.country_code.as_deref(), Some("NL"));
-        assert_eq!(o.lines[0].unit_price_minor, 1999);
+        assert_eq!(o.lines[0].unit_price_minor, Some(1999));
         assert_eq!(o.lines[0].total_minor, 3998);
         assert_eq!(o.lines[0].quantity_shipped, 2);
         let ship = o.customer.shipping.as_ref().unwrap();
-        assert_eq!(ship.last_name.as_deref(), Some("Anna de Vries"));
+        assert_eq!(ship.full_name.as_deref(), Some("Anna de Vries"));
         assert_eq!(ship.street.as_deref(), Some("Kerkstraat 12"));
         assert_eq!(ship.extra, None);
         assert_eq!(o.customer.phone.as_deref(), Some("+31612345678"));
@@ -360,7 +402,7 @@ mod tests {
             Some("abc@marketplace.amazon.nl")
         );
         assert_eq!(
-            o.customer.billing.as_ref().unwrap().last_name.as_deref(),
+            o.customer.billing.as_ref().unwrap().full_name.as_deref(),
             Some("Anna de Vries")
         );
     }

@@ -94,6 +94,8 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_ship_date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earliest_delivery_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_delivery_date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_business_order: Option<bool>,
@@ -199,9 +201,25 @@ pub struct OrderItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_price: Option<Money>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_tax: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_discount: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promotion_discount: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_requested_cancel: Option<BuyerRequestedCancel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_gift: Option<String>,
+}
+
+/// `BuyerRequestedCancel` of an order item; Amazon sends the flag as a string.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BuyerRequestedCancel {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_buyer_requested_cancel: Option<String>,
 }
 
 /// `OrderAddress`, the getOrderAddress payload.

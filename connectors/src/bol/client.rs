@@ -290,7 +290,7 @@ impl BolClient {
         let path = format!("/retailer/orders/{number}");
         let outcome = match self.transport.get(Endpoint::Detail, &path, &[]).await {
             Ok(Reply::Json(v)) => normalize::typed::<wire::Order>(v, "order")
-                .and_then(|o| normalize::order(o, listed_placed_at))
+                .and_then(|o| normalize::order_for(o, &number, listed_placed_at))
                 .map_err(|e| e.0),
             Ok(Reply::NotFound) => Err("order detail not found (HTTP 404)".into()),
             Err(ConnectorError::Protocol(m)) => Err(m),

@@ -9,8 +9,9 @@ use serde_json::Value;
 
 use super::wire;
 use crate::model::{
-    currency_decimals, to_minor_units, Address, Customer, MarketplaceKind, Order, OrderLine,
-    OrderNumber, OrderStatus, PersonalText,
+    currency_decimals, to_minor_units, Address, Amounts, Customer, DeliveryWindow,
+    FulfilmentMethod, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus, OrderTerms,
+    PersonalText, PickupPoint,
 };
 
 /// bol sells in euros only.
@@ -81,9 +82,25 @@ fn shipping_address(s: wire::ShipmentDetails) -> Address {
         extra: present(s.extra_address_information),
         postcode: present(s.zip_code),
         city: present(s.city),
-        state: None,
         country_code: present(s.country_code),
-        vat_id: None,
+        ..Address::default()
+    }
+}
+
+/// The pickup point of a pickup-point order: its name, and the address bol ships to
+/// (which is the point's, not the buyer's home).
+fn pickup_point(name: Option<PersonalText>, shipping: &Address) -> PickupPoint {
+    PickupPoint {
+        name: present(name),
+        address: Some(Address {
+            street: shipping.street.clone(),
+            house_number: shipping.house_number.clone(),
+            house_number_ext: shipping.house_number_ext.clone(),
+            postcode: shipping.postcode.clone(),
+            city: shipping.city.clone(),
+            country_code: shipping.country_code.clone(),
+            ..Address::default()
+        }),
     }
 }
 
@@ -99,16 +116,67 @@ fn billing_address(b: wire::BillingDetails) -> Address {
         extra: present(b.extra_address_information),
         postcode: present(b.zip_code),
         city: present(b.city),
-        state: None,
         country_code: present(b.country_code),
         vat_id: present(b.vat_number),
+        coc_number: present(b.kvk_number),
+        ..Address::default()
     }
+}
+
+/// What one item says about the order's terms.
+#[derive(Default)]
+struct ItemTerms {
+    method: Option<FulfilmentMethod>,
+    unknown_method: bool,
+    window: Option<DeliveryWindow>,
+    cancellation_requested: bool,
+}
+
+/// bol dates (`2018-04-22`) as the start and the last second of that day, UTC.
+fn day(s: &str, end: bool) -> Option<DateTime<Utc>> {
+    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
+    let t = if end {
+        d.and_hms_opt(23, 59, 59)?
+    } else {
+        d.and_hms_opt(0, 0, 0)?
+    };
+    Some(t.and_utc())
+}
+
+fn item_terms(f: Option<&wire::OrderFulfilment>, cancellation: Option<bool>) -> ItemTerms {
+    let mut t = ItemTerms {
+        cancellation_requested: cancellation == Some(true),
+        ..ItemTerms::default()
+    };
+    let Some(f) = f else { return t };
+    match f.method.as_deref() {
+        Some("FBB") => t.method = Some(FulfilmentMethod::Marketplace),
+        Some("FBR") => t.method = Some(FulfilmentMethod::Seller),
+        None => {}
+        Some(_) => t.unknown_method = true,
+    }
+    t.window = match (
+        f.exact_delivery_date.as_deref(),
+        f.latest_delivery_date.as_deref(),
+    ) {
+        (Some(exact), _) => Some(DeliveryWindow {
+            earliest: day(exact, false),
+            latest: day(exact, true),
+        }),
+        (None, Some(latest)) => Some(DeliveryWindow {
+            earliest: None,
+            latest: day(latest, true),
+        }),
+        (None, None) => None,
+    }
+    .filter(|w| w.earliest.is_some() || w.latest.is_some());
+    t
 }
 
 fn line(
     item: wire::OrderOrderItem,
     i: usize,
-) -> Result<(OrderLine, Option<DateTime<Utc>>), NormalizeError> {
+) -> Result<(OrderLine, Option<DateTime<Utc>>, ItemTerms), NormalizeError> {
     let at = |f: &str| format!("orderItems[{i}].{f}");
     if item.order_item_id.trim().is_empty() {
         return Err(err(format!("{} is empty", at("orderItemId"))));
@@ -145,6 +213,17 @@ fn line(
         })?),
         None => None,
     };
+    let mut discount_minor = 0i64;
+    for (d, discount) in item.discounts.iter().enumerate() {
+        let amount = money(
+            discount.amount.as_ref(),
+            &at(&format!("discounts[{d}].amount")),
+        )?;
+        discount_minor = discount_minor
+            .checked_add(amount.abs())
+            .ok_or_else(|| err(format!("{} overflow", at("discounts"))))?;
+    }
+    let terms = item_terms(item.fulfilment.as_ref(), item.cancellation_request);
     let sku = item
         .offer
         .and_then(|o| o.reference)
@@ -158,11 +237,29 @@ fn line(
             quantity: item.quantity,
             quantity_shipped: item.quantity_shipped,
             quantity_cancelled: item.quantity_cancelled,
-            unit_price_minor,
+            unit_price_minor: Some(unit_price_minor),
             total_minor,
+            discount_minor,
+            tax_minor: None,
         },
         changed,
+        terms,
     ))
+}
+
+/// Checks that a detail answers for the order that was asked for, then normalizes it: a
+/// detail for another id must never be stored in place of the listed order.
+pub fn order_for(
+    detail: wire::Order,
+    requested: &OrderNumber,
+    listed_placed_at: Option<DateTime<Utc>>,
+) -> Result<Order, NormalizeError> {
+    if detail.order_id.trim() != requested.as_str() {
+        return Err(err(
+            "orderId of the detail differs from the order requested",
+        ));
+    }
+    order(detail, listed_placed_at)
 }
 
 /// Turns an order detail into a canonical order.
@@ -170,6 +267,13 @@ fn line(
 /// Status comes from item quantities ([`OrderStatus::from_lines`]); `updated_at` is the
 /// newest item `latestChangedDateTime`; a fully shipped order counts as fulfilled, and a
 /// fully cancelled one as cancelled, at that same time (bol has no per-order timestamps).
+/// Without any `latestChangedDateTime` (older shapes) there is no evidence of when the
+/// order shipped: `fulfilled_at`/`cancelled_at` stay `None` and the service uses the time
+/// it first saw the status, never the placement time.
+///
+/// Money: `unitPrice` and `totalPrice` as bol states them; bol prices are what the buyer
+/// pays, so item `discounts` are recorded per line but not subtracted again; bol sends no
+/// order total, so the total is the lines' sum and reconciles by construction.
 /// `listed_placed_at` stands in when the detail omits `orderPlacedDateTime` (optional in
 /// the `Order` schema, required in `ReducedOrder`).
 pub fn order(
@@ -187,14 +291,33 @@ pub fn order(
     }
     let mut lines = Vec::with_capacity(detail.order_items.len());
     let mut updated_at = placed_at;
+    let mut changed_at: Option<DateTime<Utc>> = None;
+    let mut methods = Vec::new();
+    let mut window: Option<DeliveryWindow> = None;
+    let mut cancellation_requested = false;
     for (i, raw) in detail.order_items.into_iter().enumerate() {
         let item: wire::OrderOrderItem = typed(raw, &format!("orderItems[{i}]"))?;
-        let (l, changed) = line(item, i)?;
+        let (l, changed, t) = line(item, i)?;
         if let Some(c) = changed {
             updated_at = updated_at.max(c);
+            changed_at = changed_at.max(Some(c));
         }
+        if t.unknown_method {
+            return Err(err(format!(
+                "orderItems[{i}].fulfilment.method has an unknown value"
+            )));
+        }
+        methods.extend(t.method);
+        window = window.or(t.window);
+        cancellation_requested |= t.cancellation_requested;
         lines.push(l);
     }
+    // One method for the order only when every item that names one agrees; a mixed
+    // order says nothing.
+    let fulfilment_method = match methods.first() {
+        Some(first) if methods.iter().all(|m| m == first) => Some(*first),
+        _ => None,
+    };
     let total_minor = lines
         .iter()
         .try_fold(0i64, |acc, l| acc.checked_add(l.total_minor))
@@ -208,8 +331,10 @@ pub fn order(
         _ => None,
     };
     let status = OrderStatus::from_lines(&lines);
+    let pickup = detail.pickup_point == Some(true);
     let mut customer = Customer::default();
     let mut country_code = None;
+    let mut customer_reference = None;
     if let Some(mut s) = shipment {
         customer.email = present(s.email.take());
         customer.phone = present(s.delivery_phone_number.take());
@@ -217,12 +342,20 @@ pub fn order(
             .country_code
             .as_ref()
             .map(|c| c.trim().to_ascii_uppercase());
-        customer.shipping = Some(shipping_address(s));
+        let point_name = s.pickup_point_name.take();
+        let address = shipping_address(s);
+        if pickup {
+            customer.pickup_point = Some(pickup_point(point_name, &address));
+        }
+        customer.shipping = Some(address);
     }
     if let Some(mut b) = billing {
+        customer.billing_email = present(b.email.take());
         if customer.email.is_none() {
-            customer.email = present(b.email.take());
+            customer.email = customer.billing_email.clone();
         }
+        customer_reference = present(b.order_reference.take())
+            .map(|r| r.as_str().chars().take(128).collect::<String>());
         if country_code.is_none() {
             country_code = b
                 .country_code
@@ -237,11 +370,23 @@ pub fn order(
         status,
         placed_at,
         updated_at,
-        fulfilled_at: (status == OrderStatus::Shipped).then_some(updated_at),
-        cancelled_at: (status == OrderStatus::Cancelled).then_some(updated_at),
+        fulfilled_at: changed_at.filter(|_| status == OrderStatus::Shipped),
+        cancelled_at: changed_at.filter(|_| status == OrderStatus::Cancelled),
         currency: CURRENCY.into(),
         total_minor,
         country_code: country_code.filter(|c| !c.is_empty()),
+        terms: OrderTerms {
+            fulfilment_method,
+            pickup_point: pickup,
+            delivery_window: window,
+            cancellation_requested,
+            customer_reference,
+            payment_status: None,
+            amounts: Amounts {
+                lines_minor: total_minor,
+                ..Amounts::default()
+            },
+        },
         lines,
         customer,
     })
@@ -257,154 +402,5 @@ pub fn latest_change(listed: &wire::ReducedOrder) -> Option<DateTime<Utc>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn detail() -> Value {
-        json!({
-            "orderId": "1042823870",
-            "pickupPoint": false,
-            "orderPlacedDateTime": "2019-04-30T16:47:32+02:00",
-            "shipmentDetails": {
-                "salutation": "MALE", "firstName": "Hans", "surname": "de Grote",
-                "streetName": "Skywalkerstraat", "houseNumber": "199", "zipCode": "1234AB",
-                "city": "PLATOONDORP", "countryCode": "NL",
-                "email": "27zoytzc3crf2r6bctxfa3m2mrjbci@verkopen.test2.bol.com", "language": "nl"
-            },
-            "billingDetails": {
-                "salutation": "MALE", "firstName": "Pieter", "surname": "Post",
-                "streetName": "Skywalkerstraat", "houseNumber": "21", "houseNumberExtension": "X",
-                "extraAddressInformation": "Extra informatie", "zipCode": "1234AB",
-                "city": "PLATOONDORP", "countryCode": "NL",
-                "email": "2yldzdi2wjcf5ir4sycq7lufqpytxy@verkopen.test2.bol.com",
-                "company": "Pieter Post", "vatNumber": "NL123456789B01", "kvkNumber": "99887766",
-                "orderReference": "Mijn order ref"
-            },
-            "orderItems": [
-                {
-                    "orderItemId": "6107771545", "cancellationRequest": false,
-                    "fulfilment": {"method": "FBB", "latestDeliveryDate": "2018-04-22", "timeFrameType": "REGULAR"},
-                    "offer": {"offerId": "8f1183e3-de98-c92f-e053-3590612a63b7", "reference": "MijnOffer0021"},
-                    "product": {"ean": "8785056370398", "title": "Star Wars Prequel Trilogy"},
-                    "quantity": 2, "quantityShipped": 2, "quantityCancelled": 0,
-                    "unitPrice": 19.99, "totalPrice": 39.98, "discounts": [], "commission": 2.21,
-                    "latestChangedDateTime": "2019-05-01T10:00:00+02:00"
-                },
-                {
-                    "orderItemId": "6107771546", "cancellationRequest": false,
-                    "product": {"ean": "8712626055150", "title": "Harry Potter"},
-                    "quantity": 1, "quantityShipped": 0, "quantityCancelled": 1,
-                    "unitPrice": 0.1, "totalPrice": 0.1, "discounts": [], "commission": 0.01,
-                    "latestChangedDateTime": "2019-05-01T09:00:00+02:00"
-                }
-            ]
-        })
-    }
-
-    #[test]
-    fn detail_maps_to_canonical_order() {
-        let o = order(serde_json::from_value(detail()).unwrap(), None).unwrap();
-        assert_eq!(o.order_number.as_str(), "1042823870");
-        assert_eq!(o.placed_at, parse_time("2019-04-30T14:47:32Z").unwrap());
-        assert_eq!(o.updated_at, parse_time("2019-05-01T08:00:00Z").unwrap());
-        assert_eq!(o.status, OrderStatus::Shipped);
-        assert_eq!(o.fulfilled_at, Some(o.updated_at));
-        assert_eq!(o.cancelled_at, None);
-        assert_eq!(o.total_minor, 3998 + 10);
-        assert_eq!(o.lines[0].unit_price_minor, 1999);
-        assert_eq!(o.lines[0].sku.as_deref(), Some("MijnOffer0021"));
-        assert_eq!(o.lines[1].unit_price_minor, 10);
-        assert_eq!(o.lines[1].sku, None);
-        assert_eq!(o.country_code.as_deref(), Some("NL"));
-        let ship = o.customer.shipping.as_ref().unwrap();
-        assert_eq!(ship.last_name.as_deref(), Some("de Grote"));
-        assert_eq!(ship.postcode.as_deref(), Some("1234AB"));
-        let bill = o.customer.billing.as_ref().unwrap();
-        assert_eq!(bill.vat_id.as_deref(), Some("NL123456789B01"));
-        assert_eq!(bill.house_number_ext.as_deref(), Some("X"));
-        assert_eq!(bill.extra.as_deref(), Some("Extra informatie"));
-        assert!(o
-            .customer
-            .email
-            .as_deref()
-            .unwrap()
-            .ends_with("@verkopen.test2.bol.com"));
-        assert_eq!(o.customer.phone, None);
-    }
-
-    #[test]
-    fn missing_billing_and_old_field_names_are_fine() {
-        let mut d = detail();
-        let obj = d.as_object_mut().unwrap();
-        obj.remove("billingDetails");
-        obj.remove("pickupPoint");
-        obj.insert("pickUpPoint".into(), json!(true));
-        let o = order(serde_json::from_value(d).unwrap(), None).unwrap();
-        assert!(o.customer.billing.is_none());
-        assert!(o.customer.shipping.is_some());
-    }
-
-    #[test]
-    fn all_cancelled_and_partial_statuses() {
-        let mut d = detail();
-        d["orderItems"][0]["quantityShipped"] = json!(0);
-        d["orderItems"][0]["quantityCancelled"] = json!(2);
-        let o = order(serde_json::from_value(d.clone()).unwrap(), None).unwrap();
-        assert_eq!(o.status, OrderStatus::Cancelled);
-        assert_eq!(o.cancelled_at, Some(o.updated_at));
-        d["orderItems"][0]["quantityCancelled"] = json!(0);
-        d["orderItems"][0]["quantityShipped"] = json!(1);
-        d["orderItems"][1]["quantityCancelled"] = json!(0);
-        let o = order(serde_json::from_value(d).unwrap(), None).unwrap();
-        assert_eq!(o.status, OrderStatus::PartiallyShipped);
-        assert_eq!(o.fulfilled_at, None);
-    }
-
-    #[test]
-    fn errors_name_fields_not_values() {
-        let mut d = detail();
-        d["orderItems"][0]["quantity"] = json!("Skywalkerstraat");
-        let e = order(serde_json::from_value(d).unwrap(), None)
-            .unwrap_err()
-            .0;
-        assert!(
-            e.contains("orderItems[0]") && !e.contains("Skywalker"),
-            "{e}"
-        );
-
-        let mut d = detail();
-        d["orderItems"][1]["unitPrice"] = json!("PLATOONDORP");
-        let e = order(serde_json::from_value(d).unwrap(), None)
-            .unwrap_err()
-            .0;
-        assert!(e.contains("unitPrice") && !e.contains("PLATOON"), "{e}");
-
-        let mut d = detail();
-        d["shipmentDetails"]["firstName"] = json!(["Hans"]);
-        let e = order(serde_json::from_value(d).unwrap(), None)
-            .unwrap_err()
-            .0;
-        assert!(e.contains("shipmentDetails") && !e.contains("Hans"), "{e}");
-
-        let mut d = detail();
-        d["orderItems"][0]
-            .as_object_mut()
-            .unwrap()
-            .remove("quantity");
-        let e = order(serde_json::from_value(d).unwrap(), None)
-            .unwrap_err()
-            .0;
-        assert_eq!(e, "orderItems[0]: missing field quantity");
-    }
-
-    #[test]
-    fn money_never_goes_through_floats() {
-        assert_eq!(money(Some(&json!(0.29)), "x"), Ok(29));
-        assert_eq!(money(Some(&json!(1234567.89)), "x"), Ok(123_456_789));
-        assert_eq!(money(Some(&json!(5)), "x"), Ok(500));
-        assert_eq!(money(Some(&json!("12.50")), "x"), Ok(1250));
-        assert!(money(Some(&json!("12,50")), "x").is_err());
-        assert!(money(None, "x").is_err());
-    }
-}
+#[path = "normalize_tests.rs"]
+mod tests;

@@ -1,21 +1,29 @@
 //! eBay `Order` → canonical [`Order`].
 //!
 //! Mapping choices (each one matters for the round trip with the sandbox):
-//! - status: `cancelStatus.cancelState = CANCELED` cancels every unit; otherwise a line
-//!   whose `lineItemFulfillmentStatus` is `FULFILLED` counts as shipped in full (eBay has
-//!   no per-unit shipped count) and [`OrderStatus::from_lines`] decides; an unpaid order
-//!   (`orderPaymentStatus = PENDING`) is `Pending`.
+//! - status: `cancelStatus.cancelState = CANCELED` cancels every unit not shipped;
+//!   otherwise a line whose `lineItemFulfillmentStatus` is `FULFILLED` counts as shipped
+//!   in full (eBay has no per-unit shipped count) and [`OrderStatus::from_lines`] decides;
+//!   an unpaid order (`orderPaymentStatus = PENDING`) is `Pending`. A cancel request in
+//!   progress sets `cancellation_requested`.
 //! - `fulfilled_at`: the Order schema carries no ship date (that needs a
 //!   getShippingFulfillments call per order), so a fulfilled order's `lastModifiedDate`
-//!   stands in for it. Later edits (a refund) can push it later, never earlier.
-//! - money: `lineItemCost` (unit price × quantity) is the line total, the unit price is that
-//!   divided by the quantity; the order total is `pricingSummary.total`. Integers only.
+//!   stands in for it: at or after the transition, so retention starts late, never
+//!   early (the service keeps the earliest time it has seen).
+//! - money: `lineItemCost` is the line total as eBay states it; the unit price is derived
+//!   only where it divides exactly. `pricingSummary`: `priceDiscount` + `deliveryDiscount`
+//!   are the discounts (else the lines' `appliedPromotions`), `deliveryCost` the delivery,
+//!   `tax` the tax, `total` the total, which must reconcile ([`Amounts::reconcile`]).
+//!   Refunds (`paymentSummary.refunds`, else the lines' `refunds`) are summed, and
+//!   `orderPaymentStatus` gives `refunded` / `partially_refunded`. Every amount must be
+//!   in the order currency.
 //! - people: the ship-to contact (`fulfillmentStartInstructions[0].shippingStep.shipTo`) is
 //!   the shipping address, `buyer.buyerRegistrationAddress` the billing address; email and
 //!   phone come from the ship-to contact, falling back to the registration contact.
-//!   `fullName` splits at its first space (first name, rest = last name; one word = last
-//!   name only), `addressLine1` into street and house number (a trailing or leading token
-//!   that starts with a digit). `county` has no canonical field and is dropped.
+//!   `fullName` stays whole and address lines stay verbatim: eBay does not split names or
+//!   house numbers, so neither do we. `buyer.username` is kept (sealed). `county` has no
+//!   canonical field and is dropped.
+//! - `ebaySupportedFulfillment` marks an order eBay fulfils itself.
 //! - fields eBay blanks after 14/90 days simply come back `None`; the store must treat
 //!   that as "no update", not as erasure.
 //!
@@ -28,8 +36,9 @@ use serde_json::Value;
 use super::wire;
 use crate::marketplace::FetchedOrder;
 use crate::model::{
-    currency_decimals, to_minor_units, Address, Customer, MarketplaceKind, Order, OrderLine,
-    OrderNumber, OrderStatus, PersonalText,
+    currency_decimals, parse_currency, to_minor_units, Address, Amounts, Customer, DeliveryWindow,
+    FulfilmentMethod, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus, OrderTerms,
+    PaymentStatus, PersonalText,
 };
 
 /// Formats a time the way eBay writes and expects it: `2015-08-04T19:09:02.768Z`.
@@ -98,6 +107,56 @@ fn bad_field<T: DeserializeOwned>(value: &Value) -> Option<String> {
     })
 }
 
+/// Amounts of one order: all in its currency, read through one place.
+struct Money<'a> {
+    currency: &'a str,
+    decimals: u32,
+}
+
+impl Money<'_> {
+    fn read(&self, a: &wire::Amount, field: &str) -> Result<i64, String> {
+        if currency_of(a, field)? != self.currency {
+            return Err(format!("{field}.currency differs from the order currency"));
+        }
+        money(a, self.decimals, field)
+    }
+
+    fn read_opt(&self, a: Option<&wire::Amount>, field: &str) -> Result<Option<i64>, String> {
+        a.map(|a| self.read(a, field)).transpose()
+    }
+
+    /// Refunds that did not fail, summed.
+    fn refunds(&self, refunds: &[wire::Refund], field: &str) -> Result<i64, String> {
+        let mut sum = 0i64;
+        for (r, refund) in refunds.iter().enumerate() {
+            if refund.refund_status.as_deref() == Some("FAILED") {
+                continue;
+            }
+            let f = format!("{field}[{r}].amount");
+            let a = refund
+                .amount
+                .as_ref()
+                .ok_or_else(|| format!("{f} is missing"))?;
+            sum = sum
+                .checked_add(self.read(a, &f)?.abs())
+                .ok_or_else(|| format!("{field} overflow"))?;
+        }
+        Ok(sum)
+    }
+}
+
+fn payment_status(s: Option<&str>) -> Result<Option<PaymentStatus>, String> {
+    Ok(match s {
+        None => None,
+        Some("PENDING") => Some(PaymentStatus::Pending),
+        Some("PAID") => Some(PaymentStatus::Paid),
+        Some("FAILED") => Some(PaymentStatus::Failed),
+        Some("PARTIALLY_REFUNDED") => Some(PaymentStatus::PartiallyRefunded),
+        Some("FULLY_REFUNDED") => Some(PaymentStatus::Refunded),
+        Some(_) => return Err("orderPaymentStatus has an unknown value".into()),
+    })
+}
+
 /// Maps a deserialized eBay order to the canonical order. The error names the field.
 pub fn normalize(o: &wire::Order) -> Result<Order, String> {
     let order_number = OrderNumber::parse(o.order_id.as_deref().ok_or("orderId is missing")?)
@@ -105,19 +164,24 @@ pub fn normalize(o: &wire::Order) -> Result<Order, String> {
     let placed_at = timestamp(o.creation_date.as_deref(), "creationDate")?;
     let updated_at = timestamp(o.last_modified_date.as_deref(), "lastModifiedDate")?;
 
-    let total = o
-        .pricing_summary
+    let pricing = o.pricing_summary.clone().unwrap_or_default();
+    let total = pricing
+        .total
         .as_ref()
-        .and_then(|p| p.total.as_ref())
         .ok_or("pricingSummary.total is missing")?;
     let currency = currency_of(total, "pricingSummary.total")?;
-    let decimals = currency_decimals(&currency);
-    let total_minor = money(total, decimals, "pricingSummary.total")?;
+    let m = Money {
+        currency: &currency,
+        decimals: currency_decimals(&currency),
+    };
+    let total_minor = m.read(total, "pricingSummary.total")?;
+    let payment_status = payment_status(o.order_payment_status.as_deref())?;
 
     let cancel = o.cancel_status.as_ref();
-    let cancelled = match cancel.and_then(|c| c.cancel_state.as_deref()) {
-        None | Some("NONE_REQUESTED") | Some("IN_PROGRESS") => false,
-        Some("CANCELED") => true,
+    let (cancelled, cancellation_requested) = match cancel.and_then(|c| c.cancel_state.as_deref()) {
+        None | Some("NONE_REQUESTED") => (false, false),
+        Some("IN_PROGRESS") => (false, true),
+        Some("CANCELED") => (true, false),
         Some(_) => return Err("cancelStatus.cancelState has an unknown value".into()),
     };
 
@@ -125,13 +189,58 @@ pub fn normalize(o: &wire::Order) -> Result<Order, String> {
         return Err("lineItems is empty".into());
     }
     let mut lines = Vec::with_capacity(o.line_items.len());
+    let mut amounts = Amounts::default();
+    let mut promotions = 0i64;
+    let mut line_delivery = 0i64;
+    let mut line_refunds = 0i64;
+    let overflow = || "lineItems amounts overflow".to_string();
     for (i, item) in o.line_items.iter().enumerate() {
-        lines.push(line(item, i, &currency, decimals, cancelled)?);
+        let (l, delivery, refunded) = line(item, i, &m, cancelled)?;
+        amounts.lines_minor = amounts
+            .lines_minor
+            .checked_add(l.total_minor)
+            .ok_or_else(overflow)?;
+        promotions = promotions
+            .checked_add(l.discount_minor)
+            .ok_or_else(overflow)?;
+        line_delivery = line_delivery.checked_add(delivery).ok_or_else(overflow)?;
+        line_refunds = line_refunds.checked_add(refunded).ok_or_else(overflow)?;
+        lines.push(l);
     }
+    let price_discount = m.read_opt(
+        pricing.price_discount.as_ref(),
+        "pricingSummary.priceDiscount",
+    )?;
+    let delivery_discount = m
+        .read_opt(
+            pricing.delivery_discount.as_ref(),
+            "pricingSummary.deliveryDiscount",
+        )?
+        .unwrap_or(0);
+    amounts.discount_minor = price_discount.map_or(promotions, i64::abs) + delivery_discount.abs();
+    amounts.delivery_minor = m
+        .read_opt(
+            pricing.delivery_cost.as_ref(),
+            "pricingSummary.deliveryCost",
+        )?
+        .unwrap_or(line_delivery);
+    amounts.tax_minor = m.read_opt(pricing.tax.as_ref(), "pricingSummary.tax")?;
+    let order_refunds = o
+        .payment_summary
+        .as_ref()
+        .map(|p| m.refunds(&p.refunds, "paymentSummary.refunds"))
+        .transpose()?
+        .unwrap_or(0);
+    amounts.refunded_minor = if order_refunds > 0 {
+        order_refunds
+    } else {
+        line_refunds
+    };
+    let amounts = amounts.reconcile(total_minor).map_err(|e| e.to_string())?;
 
     let status = if cancelled {
         OrderStatus::from_lines(&lines)
-    } else if o.order_payment_status.as_deref() == Some("PENDING") {
+    } else if payment_status == Some(PaymentStatus::Pending) {
         OrderStatus::Pending
     } else {
         OrderStatus::from_lines(&lines)
@@ -146,9 +255,8 @@ pub fn normalize(o: &wire::Order) -> Result<Order, String> {
         None
     };
 
-    let ship_to = o
-        .fulfillment_start_instructions
-        .first()
+    let instruction = o.fulfillment_start_instructions.first();
+    let ship_to = instruction
         .and_then(|f| f.shipping_step.as_ref())
         .and_then(|s| s.ship_to.as_ref());
     let registration = o
@@ -168,6 +276,16 @@ pub fn normalize(o: &wire::Order) -> Result<Order, String> {
         .into_iter()
         .flatten()
         .find_map(|c| non_empty(c.primary_phone.as_ref()?.phone_number.as_ref()));
+    let window_time =
+        |v: Option<&String>, field: &str| v.map(|s| timestamp(Some(s), field)).transpose();
+    let earliest = window_time(
+        instruction.and_then(|f| f.min_estimated_delivery_date.as_ref()),
+        "fulfillmentStartInstructions[0].minEstimatedDeliveryDate",
+    )?;
+    let latest = window_time(
+        instruction.and_then(|f| f.max_estimated_delivery_date.as_ref()),
+        "fulfillmentStartInstructions[0].maxEstimatedDeliveryDate",
+    )?;
 
     Ok(Order {
         marketplace: MarketplaceKind::Ebay,
@@ -177,7 +295,7 @@ pub fn normalize(o: &wire::Order) -> Result<Order, String> {
         updated_at,
         fulfilled_at,
         cancelled_at,
-        currency,
+        currency: currency.clone(),
         total_minor,
         country_code,
         lines,
@@ -187,17 +305,38 @@ pub fn normalize(o: &wire::Order) -> Result<Order, String> {
             shipping: ship_to.map(contact_address),
             billing: registration.map(contact_address),
             delivery_notes: non_empty(o.buyer_checkout_notes.as_ref()),
+            buyer_username: o
+                .buyer
+                .as_ref()
+                .and_then(|b| non_empty(b.username.as_ref())),
+            ..Customer::default()
+        },
+        terms: OrderTerms {
+            fulfilment_method: instruction.map(|f| {
+                if f.ebay_supported_fulfillment == Some(true) {
+                    FulfilmentMethod::Marketplace
+                } else {
+                    FulfilmentMethod::Seller
+                }
+            }),
+            pickup_point: false,
+            delivery_window: (earliest.is_some() || latest.is_some())
+                .then_some(DeliveryWindow { earliest, latest }),
+            cancellation_requested,
+            customer_reference: None,
+            payment_status,
+            amounts,
         },
     })
 }
 
+/// One line, with its delivery cost and refunds (which the order may state as a whole).
 fn line(
     item: &wire::LineItem,
     i: usize,
-    currency: &str,
-    decimals: u32,
+    m: &Money<'_>,
     cancelled: bool,
-) -> Result<OrderLine, String> {
+) -> Result<(OrderLine, i64, i64), String> {
     let field = |name: &str| format!("lineItems[{i}].{name}");
     let line_id = item
         .line_item_id
@@ -212,31 +351,53 @@ fn line(
         .line_item_cost
         .as_ref()
         .ok_or_else(|| field("lineItemCost") + " is missing")?;
-    if currency_of(cost, &field("lineItemCost"))? != currency {
-        return Err(field("lineItemCost.currency") + " differs from the order currency");
-    }
-    let total_minor = money(cost, decimals, &field("lineItemCost"))?;
+    let total_minor = m.read(cost, &field("lineItemCost"))?;
     let quantity_shipped = match item.line_item_fulfillment_status.as_deref() {
         Some("FULFILLED") => quantity,
         Some("NOT_STARTED") | Some("IN_PROGRESS") | None => 0,
         Some(_) => return Err(field("lineItemFulfillmentStatus") + " has an unknown value"),
     };
-    Ok(OrderLine {
-        line_id,
-        sku: item.sku.clone().filter(|s| !s.is_empty()),
-        // eBay orders carry no EAN (product identifiers live in the Inventory API).
-        ean: None,
-        title: item.title.clone().unwrap_or_default(),
-        quantity,
-        quantity_shipped,
-        quantity_cancelled: if cancelled {
-            quantity - quantity_shipped
-        } else {
-            0
+    let mut discount_minor = 0i64;
+    for (p, promo) in item.applied_promotions.iter().enumerate() {
+        if let Some(a) = &promo.discount_amount {
+            let d = m.read(a, &field(&format!("appliedPromotions[{p}].discountAmount")))?;
+            discount_minor = discount_minor
+                .checked_add(d.abs())
+                .ok_or_else(|| field("appliedPromotions") + " overflow")?;
+        }
+    }
+    let delivery = m
+        .read_opt(
+            item.delivery_cost
+                .as_ref()
+                .and_then(|d| d.shipping_cost.as_ref()),
+            &field("deliveryCost.shippingCost"),
+        )?
+        .unwrap_or(0);
+    let refunded = m.refunds(&item.refunds, &field("refunds"))?;
+    let q = i64::from(quantity);
+    Ok((
+        OrderLine {
+            line_id,
+            sku: item.sku.clone().filter(|s| !s.is_empty()),
+            // eBay orders carry no EAN (product identifiers live in the Inventory API).
+            ean: None,
+            title: item.title.clone().unwrap_or_default(),
+            quantity,
+            quantity_shipped,
+            quantity_cancelled: if cancelled {
+                quantity - quantity_shipped
+            } else {
+                0
+            },
+            unit_price_minor: (total_minor % q == 0).then_some(total_minor / q),
+            total_minor,
+            discount_minor,
+            tax_minor: None,
         },
-        unit_price_minor: total_minor / i64::from(quantity),
-        total_minor,
-    })
+        delivery,
+        refunded,
+    ))
 }
 
 fn timestamp(s: Option<&str>, field: &str) -> Result<DateTime<Utc>, String> {
@@ -247,8 +408,7 @@ fn timestamp(s: Option<&str>, field: &str) -> Result<DateTime<Utc>, String> {
 fn currency_of(a: &wire::Amount, field: &str) -> Result<String, String> {
     a.currency
         .as_deref()
-        .map(|c| c.trim().to_ascii_uppercase())
-        .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()))
+        .and_then(parse_currency)
         .ok_or_else(|| format!("{field}.currency is missing or invalid"))
 }
 
@@ -263,25 +423,14 @@ fn non_empty(t: Option<&PersonalText>) -> Option<PersonalText> {
     t.filter(|t| !t.trim().is_empty()).cloned()
 }
 
-/// Maps an eBay contact (name, company, address) to a canonical address.
+/// Maps an eBay contact (name, company, address) to a canonical address, every part
+/// verbatim: eBay sends one name string and unsplit address lines.
 fn contact_address(c: &wire::ExtendedContact) -> Address {
-    let (first_name, last_name) = c
-        .full_name
-        .as_ref()
-        .map(|n| split_full_name(n))
-        .unwrap_or_default();
     let a = c.contact_address.clone().unwrap_or_default();
-    let (street, house_number) = a
-        .address_line1
-        .as_ref()
-        .map(|l| split_address_line(l))
-        .unwrap_or_default();
     Address {
-        first_name,
-        last_name,
+        full_name: non_empty(c.full_name.as_ref()),
         company: non_empty(c.company_name.as_ref()),
-        street,
-        house_number,
+        street: non_empty(a.address_line1.as_ref()),
         extra: non_empty(a.address_line2.as_ref()),
         postcode: non_empty(a.postal_code.as_ref()),
         city: non_empty(a.city.as_ref()),
@@ -289,222 +438,13 @@ fn contact_address(c: &wire::ExtendedContact) -> Address {
         country_code: a
             .country_code
             .as_deref()
-            .map(|c| PersonalText::from(c.trim().to_ascii_uppercase())),
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(|c| PersonalText::from(c.to_ascii_uppercase())),
         ..Address::default()
     }
 }
 
-/// `"Anna de Vries"` → (`Anna`, `de Vries`); `"Madonna"` → (None, `Madonna`). eBay sends
-/// one name string; the first word is the best guess for a given name in the markets we
-/// serve, and nothing is lost: first + " " + last gives the original back.
-pub fn split_full_name(name: &str) -> (Option<PersonalText>, Option<PersonalText>) {
-    let name = name.trim();
-    if name.is_empty() {
-        return (None, None);
-    }
-    match name.split_once(char::is_whitespace) {
-        Some((first, rest)) if !rest.trim().is_empty() => {
-            (Some(first.into()), Some(rest.trim().into()))
-        }
-        _ => (None, Some(name.into())),
-    }
-}
-
-/// `"Kerkstraat 12"` → (`Kerkstraat`, `12`); `"12 Rue de la Paix"` → (`Rue de la Paix`,
-/// `12`); a line without a leading or trailing number stays whole in `street`.
-pub fn split_address_line(line: &str) -> (Option<PersonalText>, Option<PersonalText>) {
-    let line = line.trim();
-    if line.is_empty() {
-        return (None, None);
-    }
-    let starts_digit = |s: &str| s.chars().next().is_some_and(|c| c.is_ascii_digit());
-    if let Some((street, number)) = line.rsplit_once(char::is_whitespace) {
-        if starts_digit(number) && !street.trim().is_empty() {
-            return (Some(street.trim().into()), Some(number.into()));
-        }
-    }
-    if let Some((number, street)) = line.split_once(char::is_whitespace) {
-        if starts_digit(number) && !street.trim().is_empty() {
-            return (Some(street.trim().into()), Some(number.into()));
-        }
-    }
-    (Some(line.into()), None)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn sample() -> Value {
-        json!({
-            "orderId": "04-12087-72462",
-            "legacyOrderId": "110553127385-27736447001",
-            "creationDate": "2026-01-10T08:25:43.511Z",
-            "lastModifiedDate": "2026-01-11T09:00:00.000Z",
-            "orderFulfillmentStatus": "IN_PROGRESS",
-            "orderPaymentStatus": "PAID",
-            "buyer": {
-                "username": "anna_nl",
-                "buyerRegistrationAddress": {
-                    "fullName": "Anna de Vries",
-                    "companyName": "de Vries Handel B.V.",
-                    "email": "a1b2@members.ebay.com",
-                    "primaryPhone": {"phoneNumber": "+31612345678"},
-                    "contactAddress": {"addressLine1": "Kerkstraat 12", "city": "Utrecht",
-                        "postalCode": "3511 AB", "countryCode": "NL"}
-                }
-            },
-            "buyerCheckoutNotes": "Bel aan bij de buren",
-            "cancelStatus": {"cancelState": "NONE_REQUESTED", "cancelRequests": []},
-            "fulfillmentStartInstructions": [{
-                "fulfillmentInstructionsType": "SHIP_TO",
-                "shippingStep": {"shipTo": {
-                    "fullName": "Anna de Vries",
-                    "email": "a1b2@members.ebay.com",
-                    "primaryPhone": {"phoneNumber": "+31612345678"},
-                    "contactAddress": {"addressLine1": "12 Rue de la Paix", "addressLine2": "Bus 3",
-                        "city": "Lyon", "postalCode": "69001", "countryCode": "fr"}
-                }}
-            }],
-            "lineItems": [
-                {"lineItemId": "10001", "sku": "SKU-1", "title": "Yogamat", "quantity": 2,
-                 "lineItemCost": {"value": "39.90", "currency": "EUR"},
-                 "lineItemFulfillmentStatus": "FULFILLED"},
-                {"lineItemId": "10002", "title": "Fietsbel", "quantity": 1,
-                 "lineItemCost": {"value": "6.50", "currency": "EUR"},
-                 "lineItemFulfillmentStatus": "NOT_STARTED"}
-            ],
-            "pricingSummary": {"total": {"value": "46.40", "currency": "EUR"}}
-        })
-    }
-
-    fn ok(v: &Value) -> Order {
-        match normalize_value(v) {
-            FetchedOrder::Ok(o) => *o,
-            FetchedOrder::Failed { error, .. } => panic!("{error}"),
-        }
-    }
-
-    #[test]
-    fn maps_money_status_and_people() {
-        let o = ok(&sample());
-        assert_eq!(o.order_number.as_str(), "04-12087-72462");
-        assert_eq!(o.status, OrderStatus::PartiallyShipped);
-        assert_eq!(o.total_minor, 4640);
-        assert_eq!(o.currency, "EUR");
-        assert_eq!(o.country_code.as_deref(), Some("FR"));
-        assert_eq!(o.lines[0].unit_price_minor, 1995);
-        assert_eq!(o.lines[0].total_minor, 3990);
-        assert_eq!(o.lines[0].quantity_shipped, 2);
-        assert_eq!(o.lines[1].quantity_shipped, 0);
-        assert_eq!(o.fulfilled_at, None);
-        let ship = o.customer.shipping.as_ref().unwrap();
-        assert_eq!(ship.first_name.as_deref(), Some("Anna"));
-        assert_eq!(ship.last_name.as_deref(), Some("de Vries"));
-        assert_eq!(ship.street.as_deref(), Some("Rue de la Paix"));
-        assert_eq!(ship.house_number.as_deref(), Some("12"));
-        assert_eq!(ship.extra.as_deref(), Some("Bus 3"));
-        let bill = o.customer.billing.as_ref().unwrap();
-        assert_eq!(bill.company.as_deref(), Some("de Vries Handel B.V."));
-        assert_eq!(bill.street.as_deref(), Some("Kerkstraat"));
-        assert_eq!(o.customer.email.as_deref(), Some("a1b2@members.ebay.com"));
-        assert_eq!(o.customer.phone.as_deref(), Some("+31612345678"));
-        assert_eq!(
-            o.customer.delivery_notes.as_deref(),
-            Some("Bel aan bij de buren")
-        );
-    }
-
-    #[test]
-    fn cancelled_and_fulfilled_orders() {
-        let mut v = sample();
-        v["cancelStatus"] = json!({"cancelState": "CANCELED",
-            "cancelledDate": "2026-01-10T10:00:00.000Z", "cancelRequests": []});
-        v["lineItems"][0]["lineItemFulfillmentStatus"] = json!("NOT_STARTED");
-        let o = ok(&v);
-        assert_eq!(o.status, OrderStatus::Cancelled);
-        assert_eq!(o.cancelled_at, parse_timestamp("2026-01-10T10:00:00.000Z"));
-        assert_eq!(o.lines[0].quantity_cancelled, 2);
-
-        let mut v = sample();
-        v["lineItems"][1]["lineItemFulfillmentStatus"] = json!("FULFILLED");
-        let o = ok(&v);
-        assert_eq!(o.status, OrderStatus::Shipped);
-        assert_eq!(o.fulfilled_at, Some(o.updated_at));
-
-        let mut v = sample();
-        v["orderPaymentStatus"] = json!("PENDING");
-        assert_eq!(ok(&v).status, OrderStatus::Pending);
-    }
-
-    #[test]
-    fn blanked_personal_data_comes_back_as_none() {
-        let mut v = sample();
-        for c in [
-            "/buyer/buyerRegistrationAddress",
-            "/fulfillmentStartInstructions/0/shippingStep/shipTo",
-        ] {
-            let c = v.pointer_mut(c).unwrap().as_object_mut().unwrap();
-            c.remove("fullName");
-            c.remove("email");
-            c.remove("primaryPhone");
-            let a = c["contactAddress"].as_object_mut().unwrap();
-            a.remove("addressLine1");
-            a.remove("addressLine2");
-        }
-        let o = ok(&v);
-        assert!(o.customer.email.is_none() && o.customer.phone.is_none());
-        let ship = o.customer.shipping.unwrap();
-        assert!(ship.first_name.is_none() && ship.last_name.is_none() && ship.street.is_none());
-        assert_eq!(ship.city.as_deref(), Some("Lyon"));
-    }
-
-    #[test]
-    fn malformed_orders_fail_alone_without_values_in_the_error() {
-        let mut v = sample();
-        v["lineItems"][1]["quantity"] = json!("Anna de Vries");
-        match normalize_value(&v) {
-            FetchedOrder::Failed {
-                marketplace_order_id,
-                error,
-            } => {
-                assert_eq!(marketplace_order_id, "04-12087-72462");
-                assert!(error.contains("lineItems[1].quantity"), "{error}");
-                assert!(!error.contains("Anna"), "{error}");
-            }
-            FetchedOrder::Ok(_) => panic!("accepted a bad quantity"),
-        }
-        let mut v = sample();
-        v["pricingSummary"]["total"]["value"] = json!("Kerkstraat 12");
-        match normalize_value(&v) {
-            FetchedOrder::Failed { error, .. } => {
-                assert!(error.contains("pricingSummary.total.value"), "{error}");
-                assert!(!error.contains("Kerkstraat"), "{error}");
-            }
-            FetchedOrder::Ok(_) => panic!("accepted a bad amount"),
-        }
-    }
-
-    #[test]
-    fn names_and_address_lines_split() {
-        let s = |(a, b): (Option<PersonalText>, Option<PersonalText>)| {
-            (
-                a.map(|x| x.as_str().to_owned()),
-                b.map(|x| x.as_str().to_owned()),
-            )
-        };
-        assert_eq!(
-            s(split_full_name("Madonna")),
-            (None, Some("Madonna".into()))
-        );
-        assert_eq!(
-            s(split_address_line("Straße des 17. Juni 5")),
-            (Some("Straße des 17. Juni".into()), Some("5".into()))
-        );
-        assert_eq!(
-            s(split_address_line("Marktplein")),
-            (Some("Marktplein".into()), None)
-        );
-    }
-}
+#[path = "normalize_tests.rs"]
+mod tests;

@@ -70,6 +70,39 @@ pub struct Order {
     pub line_items: Vec<LineItem>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing_summary: Option<PricingSummary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_summary: Option<PaymentSummary>,
+}
+
+/// `PaymentSummary`: only its refunds matter here.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentSummary {
+    #[serde(default)]
+    pub refunds: Vec<Refund>,
+}
+
+/// `OrderRefund` / `LineItemRefund`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Refund {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_date: Option<String>,
+    /// `PENDING`, `REFUNDED` or `FAILED` (order-level refunds only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_status: Option<String>,
+}
+
+/// `AppliedPromotion`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedPromotion {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_amount: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promotion_id: Option<String>,
 }
 
 /// `Buyer`.
@@ -192,10 +225,10 @@ pub struct LineItem {
     pub purchase_marketplace_id: Option<String>,
     /// Always returned, empty unless refunded.
     #[serde(default)]
-    pub refunds: Vec<serde_json::Value>,
+    pub refunds: Vec<Refund>,
     /// Always returned, empty unless promoted.
     #[serde(default)]
-    pub applied_promotions: Vec<serde_json::Value>,
+    pub applied_promotions: Vec<AppliedPromotion>,
     /// Always returned, empty unless taxed.
     #[serde(default)]
     pub taxes: Vec<serde_json::Value>,
@@ -229,8 +262,14 @@ pub struct Amount {
 pub struct PricingSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_subtotal: Option<Amount>,
+    /// All discounts on the order (line promotions included), usually negative.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_discount: Option<Amount>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_cost: Option<Amount>,
+    /// Usually negative.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_discount: Option<Amount>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<Amount>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::model::{
-    Address, Customer, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus,
+    Address, Customer, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus, OrderTerms,
 };
 
 const FIRST: &[&str] = &[
@@ -486,8 +486,10 @@ fn plan(
             quantity,
             quantity_shipped: 0,
             quantity_cancelled: 0,
-            unit_price_minor: price,
+            unit_price_minor: Some(price),
             total_minor: price * i64::from(quantity),
+            discount_minor: 0,
+            tax_minor: None,
         });
         // Most lines ship within one to 48 hours; some orders ship in two parts.
         ship_after.push(ships_at_all.then(|| Duration::minutes(rng.gen_range(60..48 * 60))));
@@ -513,7 +515,9 @@ fn plan(
             shipping: Some(shipping),
             billing,
             delivery_notes: rng.gen_bool(0.1).then(|| "Bel aan bij de buren".into()),
+            ..Customer::default()
         },
+        terms: OrderTerms::default(),
     };
     let last = cancel_after
         .or_else(|| ship_after.iter().flatten().max().copied())

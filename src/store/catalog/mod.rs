@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod connections;
+mod data_keys;
 mod keys;
 mod privacy;
 mod tokens;
@@ -12,6 +13,7 @@ mod webhooks;
 pub use accounts::{AccountName, AccountRecord, AccountStatus, ClosureCounts};
 pub use audit::{AuditEntry, AuditResult, NewAuditEntry};
 pub use connections::{ConnectionRecord, ConnectionStatus, RunEnd};
+pub use data_keys::{DataKeyCounts, DataKeyRow, EpochRow};
 pub use keys::KeyRow;
 pub use privacy::PrivacyRequestRecord;
 pub use tokens::TokenRecord;

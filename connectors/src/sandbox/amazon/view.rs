@@ -3,8 +3,9 @@
 //! The shared world generator knows nothing of Amazon, so at start its orders are adapted
 //! once to what Amazon can represent ([`adapt`]): whole-second timestamps, 14-digit
 //! `OrderItemId`s, no EAN (Amazon sends ASINs), relay buyer emails
-//! (`…@marketplace.amazon.nl`), one recipient `Name`, `AddressLine1` = street and number,
-//! billing party = `BuyerName` (+ company), no delivery notes. Time-dependent Amazon
+//! (`…@marketplace.amazon.nl`), one recipient `Name` (kept whole), `AddressLine1` =
+//! street and number (kept verbatim), billing party = `BuyerName` (+ company), no
+//! delivery notes, every ninth order fulfilled by Amazon (AFN). Time-dependent Amazon
 //! behaviour is applied on every read ([`view`]): orders are `Pending` for their first
 //! ten minutes (no address, no item prices), `Canceled` and `Pending` orders carry no
 //! `ShippingAddress`, and the phone is suppressed once `LatestDeliveryDate` has passed.
@@ -15,7 +16,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::amazon::wire::{self, iso};
-use crate::model::{Address, Order, OrderStatus, PersonalText};
+use crate::model::{Address, Amounts, FulfilmentMethod, Order, OrderStatus, PersonalText};
 use crate::sandbox::world::{OrderPlan, World};
 
 /// Amazon.nl, the marketplace every sandbox order is placed in.
@@ -75,7 +76,7 @@ pub fn adapt(world: &mut World, seed: u64) {
             .into(),
         );
         c.shipping = c.shipping.take().map(|a| Address {
-            last_name: joined(text(&a.first_name), text(&a.last_name)),
+            full_name: joined(text(&a.first_name), text(&a.last_name)),
             street: joined(text(&a.street), text(&a.house_number)),
             postcode: a.postcode.clone(),
             city: a.city.clone(),
@@ -83,11 +84,18 @@ pub fn adapt(world: &mut World, seed: u64) {
             ..Address::default()
         });
         c.billing = c.billing.take().map(|b| Address {
-            last_name: joined(text(&b.first_name), text(&b.last_name)),
+            full_name: joined(text(&b.first_name), text(&b.last_name)),
             company: b.company.clone(),
             ..Address::default()
         });
         c.delivery_notes = None;
+        o.terms.fulfilment_method = Some(if i % 9 == 4 {
+            FulfilmentMethod::Marketplace
+        } else {
+            FulfilmentMethod::Seller
+        });
+        // No promotions or delivery window here: the world is shared by the v0 and the
+        // v2026 renderings, and v2026 does not carry them (bol and eBay do).
     }
 }
 
@@ -107,12 +115,26 @@ pub fn view(plan: &OrderPlan, now: DateTime<Utc>) -> Option<Order> {
         o.customer.phone = None;
         o.country_code = None;
     }
-    if o.status == OrderStatus::Pending {
+    let pending = o.status == OrderStatus::Pending;
+    if pending {
         for l in &mut o.lines {
-            l.unit_price_minor = 0;
+            l.unit_price_minor = None;
             l.total_minor = 0;
+            l.discount_minor = 0;
         }
     }
+    let amounts = Amounts {
+        lines_minor: o.lines.iter().map(|l| l.total_minor).sum(),
+        discount_minor: o.lines.iter().map(|l| l.discount_minor).sum(),
+        ..Amounts::default()
+    };
+    o.terms.amounts = if pending {
+        amounts.not_priced_yet(o.total_minor)
+    } else {
+        amounts
+            .reconcile(o.total_minor)
+            .expect("sandbox totals add up")
+    };
     if now >= placed + DELIVERY_WINDOW {
         o.customer.phone = None;
     }
@@ -171,7 +193,7 @@ pub fn render(o: &Order, grants: Grants) -> wire::Order {
     let placed = o.placed_at;
     let keep = |allowed: bool, v: &Option<PersonalText>| if allowed { v.clone() } else { None };
     let shipping = o.customer.shipping.as_ref().map(|a| wire::Address {
-        name: keep(grants.shipping_address, &a.last_name),
+        name: keep(grants.shipping_address, &a.full_name),
         address_line1: keep(grants.shipping_address, &a.street),
         city: a.city.clone(),
         postal_code: a.postcode.clone(),
@@ -184,7 +206,7 @@ pub fn render(o: &Order, grants: Grants) -> wire::Order {
     let company = billing.and_then(|b| b.company.clone());
     let buyer = wire::BuyerInfo {
         buyer_email: o.customer.email.clone(),
-        buyer_name: billing.and_then(|b| keep(grants.buyer_info, &b.last_name)),
+        buyer_name: billing.and_then(|b| keep(grants.buyer_info, &b.full_name)),
         buyer_tax_info: company.as_ref().filter(|_| grants.buyer_info).map(|c| {
             wire::BuyerTaxInfo {
                 company_legal_name: Some(c.clone()),
@@ -198,7 +220,13 @@ pub fn render(o: &Order, grants: Grants) -> wire::Order {
         purchase_date: iso(placed),
         last_update_date: iso(o.updated_at),
         order_status: status(o.status).into(),
-        fulfillment_channel: Some("MFN".into()),
+        fulfillment_channel: Some(
+            match o.terms.fulfilment_method {
+                Some(FulfilmentMethod::Marketplace) => "AFN",
+                _ => "MFN",
+            }
+            .into(),
+        ),
         sales_channel: Some("Amazon.nl".into()),
         order_total: Some(money(o, o.total_minor)),
         number_of_items_shipped: Some(shipped),
@@ -208,7 +236,11 @@ pub fn render(o: &Order, grants: Grants) -> wire::Order {
         order_type: Some("StandardOrder".into()),
         earliest_ship_date: Some(iso(placed)),
         latest_ship_date: Some(iso(placed + Duration::days(2))),
-        latest_delivery_date: Some(iso(placed + DELIVERY_WINDOW)),
+        earliest_delivery_date: None,
+        // Left out: the world is shared with the v2026 rendering, which has no delivery
+        // window, and the ground truth must be one for both (the phone is still
+        // suppressed after DELIVERY_WINDOW).
+        latest_delivery_date: None,
         is_business_order: Some(company.is_some()),
         is_prime: Some(false),
         shipping_address: shipping,
@@ -237,6 +269,8 @@ pub fn render_items(o: &Order) -> Vec<wire::OrderItem> {
                 quantity_ordered: l.quantity,
                 quantity_shipped: Some(l.quantity_shipped),
                 item_price: (!pending).then(|| money(o, l.total_minor)),
+                promotion_discount: (!pending && l.discount_minor > 0)
+                    .then(|| money(o, l.discount_minor)),
                 condition_id: Some("New".into()),
                 is_gift: Some("false".into()),
                 ..wire::OrderItem::default()

@@ -72,7 +72,7 @@ pub fn render(o: &Order, inc: Included) -> wire::Order {
     let pending = o.status == OrderStatus::Pending;
     let billing = o.customer.billing.as_ref();
     let buyer = inc.buyer.then(|| wire::Buyer {
-        buyer_name: billing.and_then(|b| b.last_name.clone()),
+        buyer_name: billing.and_then(|b| b.full_name.clone()),
         buyer_email: o.customer.email.clone(),
         buyer_company_name: billing.and_then(|b| b.company.clone()),
         buyer_purchase_order_number: None,
@@ -82,7 +82,7 @@ pub fn render(o: &Order, inc: Included) -> wire::Order {
         .then(|| {
             o.customer.shipping.as_ref().map(|a| wire::Recipient {
                 delivery_address: Some(wire::CustomerAddress {
-                    name: a.last_name.clone(),
+                    name: a.full_name.clone(),
                     address_line1: a.street.clone(),
                     city: a.city.clone(),
                     postal_code: a.postcode.clone(),
@@ -114,7 +114,7 @@ pub fn render(o: &Order, inc: Included) -> wire::Order {
                     title: Some(l.title.clone()),
                     seller_sku: l.sku.clone(),
                     price: (!pending).then(|| wire::ItemPrice {
-                        unit_price: Some(money(o, l.unit_price_minor)),
+                        unit_price: l.unit_price_minor.map(|u| money(o, u)),
                     }),
                 },
                 proceeds: (inc.proceeds && !pending).then(|| wire::ItemProceeds {
@@ -147,7 +147,13 @@ pub fn render(o: &Order, inc: Included) -> wire::Order {
         }),
         fulfillment: inc.fulfillment.then(|| wire::OrderFulfillment {
             fulfillment_status: status(o.status).into(),
-            fulfilled_by: Some("MERCHANT".into()),
+            fulfilled_by: Some(
+                match o.terms.fulfilment_method {
+                    Some(crate::model::FulfilmentMethod::Marketplace) => "AMAZON",
+                    _ => "MERCHANT",
+                }
+                .into(),
+            ),
             fulfillment_service_level: Some("STANDARD".into()),
         }),
         order_items: items,

@@ -95,6 +95,8 @@ struct Sandbox {
     push_calls: AtomicU64,
     faults: FaultInjector,
     corrupt: Mutex<HashSet<String>>,
+    /// Order ids whose detail answers for another order.
+    misdirect: Mutex<HashSet<String>>,
     list_calls: AtomicU64,
     detail_calls: AtomicU64,
     throttled: AtomicU64,
@@ -134,6 +136,17 @@ impl BolSandboxProbe {
     /// Shipment and cancellation calls received (including refused ones).
     pub fn push_calls(&self) -> u64 {
         self.0.push_calls.load(Ordering::SeqCst)
+    }
+
+    /// From now on the detail of `order_id` answers with another order's id (as a
+    /// misrouted or cached response would); `false` restores it.
+    pub fn misdirect_order(&self, order_id: &str, on: bool) {
+        let mut set = self.0.misdirect.lock().unwrap();
+        if on {
+            set.insert(order_id.to_owned());
+        } else {
+            set.remove(order_id);
+        }
     }
 
     /// Spends both endpoints' rate budgets, so the next calls get 429 until they refill.
@@ -190,6 +203,7 @@ pub async fn start_with_probe(
                 .map(|p| p.order.order_number.as_str().to_owned())
                 .collect::<HashSet<_>>(),
         ),
+        misdirect: Mutex::new(HashSet::new()),
         list_calls: AtomicU64::new(0),
         detail_calls: AtomicU64::new(0),
         throttled: AtomicU64::new(0),
@@ -552,7 +566,11 @@ async fn detail(
         Some((i, plan, order)) => {
             let corrupt = s.corrupt.lock().unwrap().contains(&order_id);
             let times = render::line_times(plan, now);
-            let body = render::order_detail(&order, &times, &s.extras[i], corrupt);
+            let mut body = render::order_detail(&order, &times, &s.extras[i], corrupt);
+            if s.misdirect.lock().unwrap().contains(&order_id) {
+                let other = &s.world.plans[(i + 1) % s.world.plans.len()].order;
+                body["orderId"] = json!(other.order_number.as_str());
+            }
             respond(StatusCode::OK, MEDIA_TYPE_UTF8, body.to_string())
         }
         None => {

@@ -1,6 +1,8 @@
 //! Shapes the shared sandbox world into what bol actually holds (order ids, item ids,
 //! relay emails, the phone only for appointment deliveries, no delivery notes, sometimes no
-//! billing details) and renders it as v10 JSON with the field names of the official spec.
+//! billing details; FBB orders, pickup-point orders, item discounts, companies with VAT
+//! and chamber-of-commerce numbers, buyers' order references and cancellation requests)
+//! and renders it as v10 JSON with the field names of the official spec.
 //!
 //! Deliberately independent of the client's wire types: the JSON is spelled out here, so a
 //! misspelled field on either side breaks the round-trip tests.
@@ -10,7 +12,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Map, Value};
 
-use crate::model::{Address, Order, PersonalText};
+use crate::model::{
+    Address, Amounts, DeliveryWindow, FulfilmentMethod, Order, PersonalText, PickupPoint,
+};
 use crate::sandbox::world::{OrderPlan, World};
 
 /// bol-only facts about one order that the canonical model does not carry.
@@ -51,6 +55,10 @@ pub(super) fn bol_time(t: DateTime<Utc>) -> String {
 
 pub(super) fn bol_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&bol_offset()).date_naive()
+}
+
+fn text(p: &Option<PersonalText>) -> &str {
+    p.as_deref().unwrap_or("")
 }
 
 fn strip_spaces(p: &Option<PersonalText>) -> Option<PersonalText> {
@@ -103,8 +111,49 @@ pub(super) fn adapt(world: &mut World, seed: u64) -> Vec<Extra> {
             b.postcode = strip_spaces(&b.postcode);
             if b.company.is_some() {
                 b.vat_id = Some(format!("NL{:09}B01", rng.gen_range(0..1_000_000_000u32)).into());
+                b.coc_number = Some(format!("{:08}", rng.gen_range(0..100_000_000u32)).into());
+                o.terms.customer_reference = Some(format!("PO-{}", 4000 + i));
+            }
+            c.billing_email = c.email.clone();
+        }
+        let pickup = i % 10 == 3;
+        if pickup {
+            if let Some(s) = &c.shipping {
+                c.pickup_point = Some(PickupPoint {
+                    name: Some(format!("PostNL punt Primera {}", text(&s.city)).into()),
+                    address: Some(Address {
+                        street: s.street.clone(),
+                        house_number: s.house_number.clone(),
+                        postcode: s.postcode.clone(),
+                        city: s.city.clone(),
+                        country_code: s.country_code.clone(),
+                        ..Address::default()
+                    }),
+                });
             }
         }
+        if i % 8 == 5 {
+            // A bol discount, already in the price the buyer pays.
+            o.lines[0].discount_minor = 100.min(o.lines[0].total_minor);
+        }
+        let fbb = rng.gen_bool(0.2);
+        o.terms.fulfilment_method = Some(if fbb {
+            FulfilmentMethod::Marketplace
+        } else {
+            FulfilmentMethod::Seller
+        });
+        o.terms.pickup_point = pickup;
+        o.terms.cancellation_requested = plan.cancel_after.is_some() && i % 2 == 0;
+        o.terms.delivery_window = (bol_date(placed) + Duration::days(2))
+            .and_hms_opt(23, 59, 59)
+            .map(|t| DeliveryWindow {
+                earliest: None,
+                latest: Some(t.and_utc()),
+            });
+        o.terms.amounts = Amounts {
+            lines_minor: o.total_minor,
+            ..Amounts::default()
+        };
         let language = match country.as_str() {
             "BE" => ["nl-BE", "fr-BE"][rng.gen_range(0..2)],
             "FR" => "fr",
@@ -127,7 +176,7 @@ pub(super) fn adapt(world: &mut World, seed: u64) -> Vec<Extra> {
             })
             .collect();
         extras.push(Extra {
-            fbb: rng.gen_bool(0.2),
+            fbb,
             time_frame,
             language,
             offer_ids,
@@ -235,6 +284,9 @@ pub(super) fn order_detail(
         .map(|a| address(a, c.email.as_ref()))
         .unwrap_or_default();
     put(&mut shipment, "deliveryPhoneNumber", c.phone.as_ref());
+    if let Some(p) = &c.pickup_point {
+        put(&mut shipment, "pickupPointName", p.name.as_ref());
+    }
     shipment.insert("language".into(), json!(extra.language));
     let placed_day = bol_date(o.placed_at);
     let items: Vec<Value> = o
@@ -249,7 +301,7 @@ pub(super) fn order_detail(
             }
             let mut item = json!({
                 "orderItemId": line.line_id,
-                "cancellationRequest": line.quantity_cancelled > 0,
+                "cancellationRequest": o.terms.cancellation_requested,
                 "fulfilment": {
                     "method": if extra.fbb { "FBB" } else { "FBR" },
                     "distributionParty": if extra.fbb { "BOL" } else { "RETAILER" },
@@ -262,9 +314,13 @@ pub(super) fn order_detail(
                 "quantity": line.quantity,
                 "quantityShipped": line.quantity_shipped,
                 "quantityCancelled": line.quantity_cancelled,
-                "unitPrice": amount(line.unit_price_minor),
+                "unitPrice": amount(line.unit_price_minor.unwrap_or_default()),
                 "totalPrice": amount(line.total_minor),
-                "discounts": [],
+                "discounts": if line.discount_minor > 0 {
+                    json!([{"title": "Bol.com korting", "amount": amount(line.discount_minor)}])
+                } else {
+                    json!([])
+                },
                 "commission": amount(line.total_minor * 15 / 100),
                 "additionalServices": [],
                 "latestChangedDateTime": bol_time(times[l]),
@@ -278,14 +334,18 @@ pub(super) fn order_detail(
         .collect();
     let mut detail = json!({
         "orderId": o.order_number.as_str(),
-        "pickupPoint": false,
+        "pickupPoint": o.terms.pickup_point,
         "orderPlacedDateTime": bol_time(o.placed_at),
         "shipmentDetails": shipment,
         "orderItems": items,
     });
     if let Some(b) = &c.billing {
-        let mut billing = address(b, c.email.as_ref());
+        let mut billing = address(b, c.billing_email.as_ref());
         put(&mut billing, "vatNumber", b.vat_id.as_ref());
+        put(&mut billing, "kvkNumber", b.coc_number.as_ref());
+        if let Some(r) = &o.terms.customer_reference {
+            billing.insert("orderReference".into(), json!(r));
+        }
         detail["billingDetails"] = Value::Object(billing);
     }
     detail

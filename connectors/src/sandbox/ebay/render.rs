@@ -5,7 +5,10 @@
 //! timestamps, money as decimal strings, the buyer's name as one `fullName`, street and
 //! house number in one `addressLine1` (French style "12 Rue …" for FR addresses), and the
 //! time-limited fields left out once the order is older than 14 days (email) or 90 days
-//! (`fullName`, `primaryPhone`, `addressLine1/2`).
+//! (`fullName`, `primaryPhone`, `addressLine1/2`): only city, postcode, state and country
+//! stay. Every seventh order carries a promotion (a line discount), every fifth a
+//! delivery cost, every eleventh is fulfilled by eBay; cancelled orders are refunded in
+//! full.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
@@ -13,7 +16,10 @@ use rand::Rng;
 
 use crate::ebay::normalize::format_timestamp;
 use crate::ebay::wire;
-use crate::model::{currency_decimals, Address, Order, OrderStatus, PersonalText};
+use crate::model::{
+    currency_decimals, Address, Amounts, DeliveryWindow, FulfilmentMethod, Order, OrderStatus,
+    OrderTerms, PaymentStatus, PersonalText,
+};
 
 /// eBay returns the buyer's email for 14 days after the order was created.
 pub const EMAIL_DAYS: i64 = 14;
@@ -30,12 +36,76 @@ pub fn order_number(rng: &mut StdRng, i: usize) -> String {
     )
 }
 
+/// A stable number per order, for the sandbox's per-order choices.
+fn order_seed(o: &Order) -> u64 {
+    o.order_number
+        .as_str()
+        .bytes()
+        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+}
+
+/// A promotion on the first line of every seventh order (when the line can carry it).
+const PROMOTION_MINOR: i64 = 150;
+/// Delivery cost on every fifth order.
+const DELIVERY_MINOR: i64 = 495;
+
 /// The order as a fully authorized eBay client can see it at `now`: no EAN (eBay orders
-/// carry none) and the time-limited personal fields blanked by age.
+/// carry none), names and address lines as eBay sends them (one `fullName`, unsplit
+/// `addressLine1`), eBay's money and payment terms, and the time-limited personal fields
+/// blanked by age.
 pub fn released(mut o: Order, now: DateTime<Utc>) -> Order {
     for l in &mut o.lines {
         l.ean = None;
     }
+    for a in [&mut o.customer.shipping, &mut o.customer.billing]
+        .into_iter()
+        .flatten()
+    {
+        a.full_name = full_name(a).map(PersonalText::from);
+        a.street = address_line1(a).map(PersonalText::from);
+        a.first_name = None;
+        a.last_name = None;
+        a.house_number = None;
+        a.house_number_ext = None;
+    }
+    let digits: String = o.order_number.as_str().replace('-', "");
+    o.customer.buyer_username = Some(format!("buyer_{}", &digits[2..9]).into());
+    let seed = order_seed(&o);
+    let lines_minor: i64 = o.lines.iter().map(|l| l.total_minor).sum();
+    let mut amounts = Amounts {
+        lines_minor,
+        ..Amounts::default()
+    };
+    if seed % 7 == 0 && o.lines[0].total_minor > PROMOTION_MINOR {
+        o.lines[0].discount_minor = PROMOTION_MINOR;
+        amounts.discount_minor = PROMOTION_MINOR;
+    }
+    if seed % 5 == 0 {
+        amounts.delivery_minor = DELIVERY_MINOR;
+    }
+    o.total_minor = lines_minor - amounts.discount_minor + amounts.delivery_minor;
+    let cancelled = o.status == OrderStatus::Cancelled;
+    if cancelled {
+        amounts.refunded_minor = o.total_minor;
+    }
+    o.terms = OrderTerms {
+        fulfilment_method: Some(if seed % 11 == 0 {
+            FulfilmentMethod::Marketplace
+        } else {
+            FulfilmentMethod::Seller
+        }),
+        delivery_window: Some(DeliveryWindow {
+            earliest: Some(o.placed_at + Duration::days(2)),
+            latest: Some(o.placed_at + Duration::days(5)),
+        }),
+        payment_status: Some(match o.status {
+            OrderStatus::Cancelled => PaymentStatus::Refunded,
+            OrderStatus::Pending => PaymentStatus::Pending,
+            _ => PaymentStatus::Paid,
+        }),
+        amounts,
+        ..OrderTerms::default()
+    };
     let age = now - o.placed_at;
     if age > Duration::days(EMAIL_DAYS) {
         o.customer.email = None;
@@ -46,11 +116,8 @@ pub fn released(mut o: Order, now: DateTime<Utc>) -> Order {
             .into_iter()
             .flatten()
         {
-            a.first_name = None;
-            a.last_name = None;
+            a.full_name = None;
             a.street = None;
-            a.house_number = None;
-            a.house_number_ext = None;
             a.extra = None;
         }
     }
@@ -82,17 +149,14 @@ fn amount(v: i64, currency: &str) -> wire::Amount {
     }
 }
 
-/// The wire order at `now`. `detail` is getOrder (cancel requests filled in) as opposed
-/// to getOrders (cancel requests always empty).
+/// The wire order at `now` of an order shaped by [`released`]. `detail` is getOrder
+/// (cancel requests filled in) as opposed to getOrders (cancel requests always empty).
 pub fn render(o: &Order, now: DateTime<Utc>, detail: bool) -> wire::Order {
     let age = now - o.placed_at;
     let show_email = age <= Duration::days(EMAIL_DAYS);
     let show_contact = age <= Duration::days(CONTACT_DAYS);
     let contact = |a: &Address| wire::ExtendedContact {
-        full_name: show_contact
-            .then(|| full_name(a))
-            .flatten()
-            .map(PersonalText::from),
+        full_name: a.full_name.clone().filter(|_| show_contact),
         company_name: a.company.clone(),
         email: o.customer.email.clone().filter(|_| show_email),
         primary_phone: o.customer.phone.clone().filter(|_| show_contact).map(|p| {
@@ -101,10 +165,7 @@ pub fn render(o: &Order, now: DateTime<Utc>, detail: bool) -> wire::Order {
             }
         }),
         contact_address: Some(wire::Address {
-            address_line1: show_contact
-                .then(|| address_line1(a))
-                .flatten()
-                .map(PersonalText::from),
+            address_line1: a.street.clone().filter(|_| show_contact),
             address_line2: a.extra.clone().filter(|_| show_contact),
             city: a.city.clone(),
             county: None,
@@ -117,6 +178,13 @@ pub fn render(o: &Order, now: DateTime<Utc>, detail: bool) -> wire::Order {
     let digits: String = o.order_number.as_str().replace('-', "");
     let site = format!("EBAY_{}", o.country_code.as_deref().unwrap_or("NL"));
     let cur = o.currency.as_str();
+    let window = o.terms.delivery_window;
+    let amounts = &o.terms.amounts;
+    let refund = |minor: i64| wire::Refund {
+        amount: Some(amount(minor, cur)),
+        refund_date: Some(format_timestamp(o.updated_at)),
+        refund_status: Some("REFUNDED".into()),
+    };
     wire::Order {
         order_id: Some(o.order_number.to_string()),
         legacy_order_id: Some(format!("1105{}-2773{}", &digits[..6], &digits[6..])),
@@ -131,17 +199,19 @@ pub fn render(o: &Order, now: DateTime<Utc>, detail: bool) -> wire::Order {
             .into(),
         ),
         order_payment_status: Some(
-            match o.status {
-                OrderStatus::Cancelled => "FULLY_REFUNDED",
-                OrderStatus::Pending => "PENDING",
-                _ => "PAID",
+            match o.terms.payment_status {
+                Some(PaymentStatus::Refunded) => "FULLY_REFUNDED",
+                Some(PaymentStatus::PartiallyRefunded) => "PARTIALLY_REFUNDED",
+                Some(PaymentStatus::Pending) => "PENDING",
+                Some(PaymentStatus::Failed) => "FAILED",
+                Some(PaymentStatus::Paid) | None => "PAID",
             }
             .into(),
         ),
         seller_id: Some("ordervault_sandbox_seller".into()),
         sales_record_reference: Some(digits[digits.len() - 4..].to_string()),
         buyer: Some(wire::Buyer {
-            username: Some(format!("buyer_{}", &digits[2..9]).into()),
+            username: o.customer.buyer_username.clone(),
             buyer_registration_address: o.customer.billing.as_ref().map(contact),
         }),
         buyer_checkout_notes: o.customer.delivery_notes.clone(),
@@ -169,9 +239,11 @@ pub fn render(o: &Order, now: DateTime<Utc>, detail: bool) -> wire::Order {
         }),
         fulfillment_start_instructions: vec![wire::FulfillmentStartInstruction {
             fulfillment_instructions_type: Some("SHIP_TO".into()),
-            ebay_supported_fulfillment: Some(false),
-            min_estimated_delivery_date: Some(format_timestamp(o.placed_at + Duration::days(2))),
-            max_estimated_delivery_date: Some(format_timestamp(o.placed_at + Duration::days(5))),
+            ebay_supported_fulfillment: Some(
+                o.terms.fulfilment_method == Some(FulfilmentMethod::Marketplace),
+            ),
+            min_estimated_delivery_date: window.and_then(|w| w.earliest).map(format_timestamp),
+            max_estimated_delivery_date: window.and_then(|w| w.latest).map(format_timestamp),
             shipping_step: Some(wire::ShippingStep {
                 shipping_carrier_code: Some("PostNL".into()),
                 shipping_service_code: Some("NL_PostNLStandard".into()),
@@ -209,15 +281,30 @@ pub fn render(o: &Order, now: DateTime<Utc>, detail: bool) -> wire::Order {
                 listing_marketplace_id: Some(site.clone()),
                 purchase_marketplace_id: Some(site.clone()),
                 refunds: Vec::new(),
-                applied_promotions: Vec::new(),
+                applied_promotions: (l.discount_minor > 0)
+                    .then(|| wire::AppliedPromotion {
+                        discount_amount: Some(amount(l.discount_minor, cur)),
+                        promotion_id: Some("5000012345".into()),
+                    })
+                    .into_iter()
+                    .collect(),
                 taxes: Vec::new(),
             })
             .collect(),
         pricing_summary: Some(wire::PricingSummary {
-            price_subtotal: Some(amount(o.total_minor, cur)),
-            delivery_cost: Some(amount(0, cur)),
+            price_subtotal: Some(amount(amounts.lines_minor, cur)),
+            price_discount: (amounts.discount_minor > 0)
+                .then(|| amount(-amounts.discount_minor, cur)),
+            delivery_cost: Some(amount(amounts.delivery_minor, cur)),
+            delivery_discount: None,
             tax: None,
             total: Some(amount(o.total_minor, cur)),
+        }),
+        payment_summary: Some(wire::PaymentSummary {
+            refunds: (amounts.refunded_minor > 0)
+                .then(|| refund(amounts.refunded_minor))
+                .into_iter()
+                .collect(),
         }),
     }
 }

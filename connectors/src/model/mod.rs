@@ -12,6 +12,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+mod merge;
+pub mod terms;
+
+pub use terms::{
+    Amounts, DeliveryWindow, Difference, FulfilmentMethod, Irreconcilable, OrderTerms,
+    PaymentStatus,
+};
+
 /// One piece of a customer's personal data (a name, a street, an email, …).
 ///
 /// Prints as `<redacted>` in `Debug`, has no `Display`, and is zeroized on drop. Build it
@@ -249,10 +257,24 @@ pub struct OrderLine {
     pub quantity_shipped: u32,
     #[serde(default)]
     pub quantity_cancelled: u32,
-    /// Price of one unit in minor units of the order currency.
-    pub unit_price_minor: i64,
-    /// Price of the whole line in minor units of the order currency.
+    /// Price of one unit in minor units of the order currency, as the source gives it;
+    /// `None` when the source gives only a line total that does not divide evenly (never
+    /// a rounded division) or no price yet (Amazon `Pending`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price_minor: Option<i64>,
+    /// Price of the whole line in minor units of the order currency, as the source states
+    /// it (never a unit price times a quantity when the source gives the line total).
     pub total_minor: i64,
+    /// Discount on this line (part of the order's `terms.amounts.discount_minor`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub discount_minor: i64,
+    /// Tax on this line, where the source states it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_minor: Option<i64>,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 /// A postal address with the name of the person or company at it. Personal data: every
@@ -261,21 +283,33 @@ pub struct OrderLine {
 pub struct Address {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salutation: Option<PersonalText>,
+    /// The name as one string, when the source sends it so (Amazon `Name`, eBay
+    /// `fullName`): never split into a guessed first and last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<PersonalText>,
+    /// Given name, only where the source itself separates it (bol `firstName`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company: Option<PersonalText>,
+    /// The street, or the whole first address line verbatim where the source does not
+    /// split street and house number (Amazon, eBay).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub street: Option<PersonalText>,
+    /// Only where the source splits it (bol `houseNumber`); never parsed out of a line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub house_number: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub house_number_ext: Option<PersonalText>,
-    /// Further address lines (Amazon `AddressLine2/3`, bol `extraAddressInformation`).
+    /// The second address line verbatim (Amazon `AddressLine2`, eBay `addressLine2`, bol
+    /// `extraAddressInformation`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<PersonalText>,
+    /// The third address line verbatim (Amazon `AddressLine3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra2: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postcode: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -287,6 +321,9 @@ pub struct Address {
     pub country_code: Option<PersonalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vat_id: Option<PersonalText>,
+    /// Chamber-of-commerce number (bol `kvkNumber`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coc_number: Option<PersonalText>,
 }
 
 impl fmt::Debug for Address {
@@ -311,6 +348,31 @@ pub struct Customer {
     pub billing: Option<Address>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_notes: Option<PersonalText>,
+    /// A separate billing email (bol `billingDetails.email`), when the source has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_email: Option<PersonalText>,
+    /// The buyer's marketplace user name (eBay `buyer.username`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_username: Option<PersonalText>,
+    /// The pickup point the order goes to, when it does (the flag is in the order terms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup_point: Option<PickupPoint>,
+}
+
+/// A pickup point's name and address. Sealed with the customer: where a buyer collects
+/// parcels says where they live.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickupPoint {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<PersonalText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+}
+
+impl fmt::Debug for PickupPoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PickupPoint(<redacted>)")
+    }
 }
 
 impl fmt::Debug for Customer {
@@ -323,6 +385,18 @@ impl fmt::Debug for Customer {
             .field(
                 "delivery_notes",
                 &self.delivery_notes.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "billing_email",
+                &self.billing_email.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "buyer_username",
+                &self.buyer_username.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "pickup_point",
+                &self.pickup_point.as_ref().map(|_| "<redacted>"),
             )
             .finish()
     }
@@ -352,6 +426,10 @@ pub struct Order {
     pub country_code: Option<String>,
     pub lines: Vec<OrderLine>,
     pub customer: Customer,
+    /// Fulfilment, pickup point, delivery window, cancellation request, references,
+    /// payment and the money breakdown: business data in clear.
+    #[serde(default)]
+    pub terms: OrderTerms,
 }
 
 /// Converts a decimal amount (as marketplaces send it: `19.99` or `"19.99"`) into minor
@@ -395,6 +473,14 @@ pub fn to_minor_units(amount: &str, decimals: u32) -> Option<i64> {
     }
     let v = int.checked_mul(scale)?.checked_add(frac)?;
     Some(if neg { -v } else { v })
+}
+
+/// Parses a currency code as marketplaces send it: three ASCII letters (upper-cased),
+/// nothing else (`"EURO"`, `"€"` and `"E1R"` are refused).
+pub fn parse_currency(code: &str) -> Option<String> {
+    let code = code.trim();
+    (code.len() == 3 && code.bytes().all(|b| b.is_ascii_alphabetic()))
+        .then(|| code.to_ascii_uppercase())
 }
 
 /// Minor-unit decimals for a currency code (ISO 4217), defaulting to 2.
@@ -445,6 +531,21 @@ mod tests {
         assert_eq!(to_minor_units("2.345", 2), Some(235));
         assert_eq!(to_minor_units("abc", 2), None);
         assert_eq!(to_minor_units("", 2), None);
+        assert_eq!(to_minor_units("1.5", 3), Some(1500));
+        assert_eq!(to_minor_units("12.3456", 3), Some(12346));
+        assert_eq!(to_minor_units("7", 0), Some(7));
+        assert_eq!(to_minor_units("7.5", 0), Some(8));
+    }
+
+    #[test]
+    fn currencies_are_three_letters_with_their_decimals() {
+        assert_eq!(parse_currency(" eur ").as_deref(), Some("EUR"));
+        for bad in ["EURO", "EU", "", "E1R", "€", "EU "] {
+            assert_eq!(parse_currency(bad), None, "{bad}");
+        }
+        assert_eq!(currency_decimals("JPY"), 0);
+        assert_eq!(currency_decimals("KWD"), 3);
+        assert_eq!(currency_decimals("EUR"), 2);
     }
 
     #[test]
@@ -457,8 +558,10 @@ mod tests {
             quantity: q,
             quantity_shipped: s,
             quantity_cancelled: c,
-            unit_price_minor: 100,
+            unit_price_minor: Some(100),
             total_minor: 100 * i64::from(q),
+            discount_minor: 0,
+            tax_minor: None,
         };
         assert_eq!(OrderStatus::from_lines(&[line(2, 0, 0)]), OrderStatus::Open);
         assert_eq!(

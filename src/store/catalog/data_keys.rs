@@ -1,0 +1,365 @@
+//! Epochs and wrapped data keys (issue 16). Only ciphertext under epoch keys and key
+//! names are stored here; the epoch keys themselves never touch the database.
+
+use sqlx::Row;
+
+use super::{Catalog, StoreError};
+
+/// One key-encryption epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EpochRow {
+    pub epoch: i64,
+    pub started_at: i64,
+    pub destroyed_at: Option<i64>,
+}
+
+/// One stored data key.
+#[derive(Clone)]
+pub struct DataKeyRow {
+    pub account_id: String,
+    pub kind: String,
+    pub scope: String,
+    pub day: Option<i64>,
+    pub epoch: i64,
+    pub wrapped_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for DataKeyRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "DataKeyRow({} {} epoch {})",
+            self.account_id, self.kind, self.epoch
+        )
+    }
+}
+
+/// Data key counts for `keys status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataKeyCounts {
+    pub live: i64,
+    pub destroyed: i64,
+}
+
+const KEY_COLUMNS: &str = "account_id, kind, scope, day, epoch, wrapped_key";
+
+fn key_row<R: Row>(r: &R) -> Result<DataKeyRow, sqlx::Error>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(DataKeyRow {
+        account_id: r.try_get("account_id")?,
+        kind: r.try_get("kind")?,
+        scope: r.try_get("scope")?,
+        day: r.try_get("day")?,
+        epoch: r.try_get("epoch")?,
+        wrapped_key: r.try_get("wrapped_key")?,
+    })
+}
+
+impl Catalog {
+    /// Every epoch not yet destroyed, oldest first. The last one is current.
+    pub async fn live_epochs(&self) -> Result<Vec<EpochRow>, StoreError> {
+        self.epochs("WHERE destroyed_at IS NULL").await
+    }
+
+    /// Every epoch ever started, oldest first.
+    pub async fn all_epochs(&self) -> Result<Vec<EpochRow>, StoreError> {
+        self.epochs("").await
+    }
+
+    async fn epochs(&self, filter: &str) -> Result<Vec<EpochRow>, StoreError> {
+        let sql = format!(
+            "SELECT epoch, started_at, destroyed_at FROM {}key_epochs {filter} ORDER BY epoch",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(&sql).fetch_all(p).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(EpochRow {
+                        epoch: r.try_get("epoch")?,
+                        started_at: r.try_get("started_at")?,
+                        destroyed_at: r.try_get("destroyed_at")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Starts epoch `epoch`, unless it exists. Returns whether this call started it (two
+    /// processes rotating at once: exactly one wins).
+    pub async fn start_epoch(&self, epoch: i64, now_ms: i64) -> Result<bool, StoreError> {
+        let sql = format!(
+            "INSERT INTO {}key_epochs (epoch, started_at) VALUES ($1, $2) \
+             ON CONFLICT (epoch) DO NOTHING",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let done = sqlx::query(&sql).bind(epoch).bind(now_ms).execute(p).await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Records that an epoch's key was destroyed (idempotent).
+    pub async fn mark_epoch_destroyed(&self, epoch: i64, now_ms: i64) -> Result<(), StoreError> {
+        let sql = format!(
+            "UPDATE {}key_epochs SET destroyed_at = $1 WHERE epoch = $2 AND destroyed_at IS NULL",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            sqlx::query(&sql).bind(now_ms).bind(epoch).execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// The stored keys among `scopes` of one kind of one account.
+    pub async fn data_keys(
+        &self,
+        account: &str,
+        kind: &str,
+        scopes: &[String],
+    ) -> Result<Vec<DataKeyRow>, StoreError> {
+        let mut out = Vec::with_capacity(scopes.len());
+        for chunk in scopes.chunks(500) {
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "SELECT {KEY_COLUMNS} FROM {}data_keys WHERE account_id = $1 AND kind = $2 \
+                 AND scope IN ({})",
+                self.p,
+                list.join(", ")
+            );
+            on_pool!(&self.pool, p => {
+                let mut q = sqlx::query(&sql).bind(account).bind(kind);
+                for s in chunk {
+                    q = q.bind(s);
+                }
+                for r in q.fetch_all(p).await? {
+                    out.push(key_row(&r)?);
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// Stores new data keys in one transaction, each only if its epoch is still the
+    /// newest live one (a key wrapped under an epoch that a rotation has already left
+    /// behind could be missed by the rewrap and lost) and no key of that name exists.
+    /// Returns how many it stored.
+    pub async fn insert_data_keys(
+        &self,
+        rows: &[DataKeyRow],
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let p_ = self.p;
+        let sql = format!(
+            "INSERT INTO {p_}data_keys (account_id, kind, scope, day, epoch, wrapped_key, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7 \
+             WHERE NOT EXISTS (SELECT 1 FROM {p_}key_epochs WHERE epoch > $5) \
+             AND EXISTS (SELECT 1 FROM {p_}key_epochs WHERE epoch = $5 AND destroyed_at IS NULL) \
+             ON CONFLICT (account_id, kind, scope) DO NOTHING"
+        );
+        on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let mut n = 0;
+            for row in rows {
+                n += sqlx::query(&sql)
+                    .bind(&row.account_id)
+                    .bind(&row.kind)
+                    .bind(&row.scope)
+                    .bind(row.day)
+                    .bind(row.epoch)
+                    .bind(&row.wrapped_key)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            tx.commit().await?;
+            Ok(n)
+        })
+    }
+
+    /// Up to `limit` keys still wrapped under `epoch`.
+    pub async fn data_keys_in_epoch(
+        &self,
+        epoch: i64,
+        limit: i64,
+    ) -> Result<Vec<DataKeyRow>, StoreError> {
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM {}data_keys WHERE epoch = $1 LIMIT $2",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(&sql).bind(epoch).bind(limit).fetch_all(p).await?;
+            rows.iter().map(|r| Ok(key_row(r)?)).collect()
+        })
+    }
+
+    /// Replaces wrapped keys in one transaction, each only if it is still under its old
+    /// epoch (a concurrent rotation never double-wraps). Returns how many it replaced.
+    pub async fn rewrap_data_keys(
+        &self,
+        rows: &[(DataKeyRow, Vec<u8>)],
+        new_epoch: i64,
+    ) -> Result<u64, StoreError> {
+        let sql = format!(
+            "UPDATE {}data_keys SET wrapped_key = $1, epoch = $2 \
+             WHERE account_id = $3 AND kind = $4 AND scope = $5 AND epoch = $6",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let mut n = 0;
+            for (row, wrapped) in rows {
+                n += sqlx::query(&sql)
+                    .bind(wrapped)
+                    .bind(new_epoch)
+                    .bind(&row.account_id)
+                    .bind(&row.kind)
+                    .bind(&row.scope)
+                    .bind(row.epoch)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            tx.commit().await?;
+            Ok(n)
+        })
+    }
+
+    /// Deletes data keys matching `filter` (with `$1` = account, `$2` = argument) and
+    /// counts them as destroyed, in one transaction.
+    async fn destroy_data_keys(
+        &self,
+        filter: &str,
+        account: &str,
+        arg: DestroyArg<'_>,
+    ) -> Result<u64, StoreError> {
+        let delete = format!(
+            "DELETE FROM {}data_keys WHERE account_id = $1 AND {filter}",
+            self.p
+        );
+        let count = format!(
+            "UPDATE {}key_counters SET value = value + $1 WHERE name = 'data_keys_destroyed'",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let q = sqlx::query(&delete).bind(account);
+            let q = match arg {
+                DestroyArg::None => q,
+                DestroyArg::Int(v) => q.bind(v),
+                DestroyArg::Text(v) => q.bind(v),
+            };
+            let n = q.execute(&mut *tx).await?.rows_affected();
+            if n > 0 {
+                sqlx::query(&count).bind(n as i64).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(n)
+        })
+    }
+
+    /// Destroys an account's day keys of days before `day`. Returns how many.
+    pub async fn destroy_day_keys_before(
+        &self,
+        account: &str,
+        day: i64,
+    ) -> Result<u64, StoreError> {
+        self.destroy_data_keys("kind = 'day' AND day < $2", account, DestroyArg::Int(day))
+            .await
+    }
+
+    /// Destroys one customer key of an account. Returns how many (0 or 1).
+    pub async fn destroy_customer_key(
+        &self,
+        account: &str,
+        scope: &str,
+    ) -> Result<u64, StoreError> {
+        self.destroy_data_keys(
+            "kind = 'customer' AND scope = $2",
+            account,
+            DestroyArg::Text(scope),
+        )
+        .await
+    }
+
+    /// Destroys every data key of an account (closure). Returns how many.
+    pub async fn destroy_account_data_keys(&self, account: &str) -> Result<u64, StoreError> {
+        self.destroy_data_keys("1 = 1", account, DestroyArg::None)
+            .await
+    }
+
+    /// Live data keys (all, or of one account) and keys destroyed so far.
+    pub async fn data_key_counts(&self) -> Result<DataKeyCounts, StoreError> {
+        let live = format!("SELECT count(*) FROM {}data_keys", self.p);
+        let destroyed = format!(
+            "SELECT value FROM {}key_counters WHERE name = 'data_keys_destroyed'",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let live: i64 = sqlx::query_scalar(&live).fetch_one(p).await?;
+            let destroyed: Option<i64> = sqlx::query_scalar(&destroyed).fetch_optional(p).await?;
+            Ok(DataKeyCounts { live, destroyed: destroyed.unwrap_or(0) })
+        })
+    }
+
+    /// Live data keys of one account.
+    pub async fn account_data_key_count(&self, account: &str) -> Result<i64, StoreError> {
+        let sql = format!(
+            "SELECT count(*) FROM {}data_keys WHERE account_id = $1",
+            self.p
+        );
+        on_pool!(&self.pool, p => Ok(sqlx::query_scalar(&sql).bind(account).fetch_one(p).await?))
+    }
+
+    /// Where the reseal migration of an account stands: (after id, done).
+    pub async fn reseal_progress(&self, account: &str) -> Result<Option<(i64, bool)>, StoreError> {
+        let sql = format!(
+            "SELECT after_id, done_at FROM {}reseal_progress WHERE account_id = $1",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query(&sql).bind(account).fetch_optional(p).await?;
+            Ok(match row {
+                Some(r) => {
+                    let after: i64 = r.try_get("after_id")?;
+                    let done: Option<i64> = r.try_get("done_at")?;
+                    Some((after, done.is_some()))
+                }
+                None => None,
+            })
+        })
+    }
+
+    /// Records reseal progress (and completion, with `done_at`).
+    pub async fn set_reseal_progress(
+        &self,
+        account: &str,
+        after_id: i64,
+        done_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO {}reseal_progress (account_id, after_id, done_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (account_id) DO UPDATE SET after_id = excluded.after_id, \
+             done_at = excluded.done_at",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            sqlx::query(&sql).bind(account).bind(after_id).bind(done_at).execute(p).await?;
+        });
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum DestroyArg<'a> {
+    None,
+    Int(i64),
+    Text(&'a str),
+}
