@@ -94,23 +94,34 @@ pub fn build_fulfilment(
     app: &App,
     options: &ClientOptions,
 ) -> Result<Client, ServiceError> {
-    let kind: MarketplaceKind = rec
-        .marketplace
-        .parse()
-        .map_err(|_| ServiceError::Invalid("stored marketplace is unknown".into()))?;
+    // The same hosts, auth URL, region and marketplaces the connection syncs with.
+    let (kind, settings) = crate::ingest::connections::settings_of(rec)?;
+    let settings = settings
+        .validate(kind)
+        .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    let ep = ordervault_connectors::connect::endpoints(kind, &settings);
     let bad = |e: String| ServiceError::Invalid(format!("{kind} credentials: {e}"));
-    let base = rec.base_url.as_deref();
     let clock = app.clock.clone();
     Ok(match kind {
         MarketplaceKind::Bol => {
             let creds =
                 BolCredentials::from_json(credentials_json).map_err(|e| bad(e.to_string()))?;
-            let config = base.map(BolConfig::for_base).unwrap_or_default();
+            let config = BolConfig {
+                api_base: ep.api,
+                token_url: ep.auth,
+            };
             Arc::new(BolFulfilment::new(config, creds, clock, options.retry))
         }
         MarketplaceKind::Amazon => {
             let creds = AmazonCredentials::from_json(credentials_json).map_err(|e| bad(e.0))?;
-            let config = base.map(AmazonConfig::for_base).unwrap_or_default();
+            let mut config = AmazonConfig {
+                lwa_url: ep.auth,
+                endpoint: ep.api,
+                ..AmazonConfig::default()
+            };
+            if !settings.marketplace_ids.is_empty() {
+                config.marketplace_ids = settings.marketplace_ids.clone();
+            }
             let plan = if options.unpaced {
                 UsagePlan {
                     rate: 1e6,
@@ -130,7 +141,11 @@ pub fn build_fulfilment(
         MarketplaceKind::Ebay => {
             let creds =
                 EbayCredentials::from_json(credentials_json).map_err(|e| bad(e.to_string()))?;
-            let mut config = base.map(EbayConfig::for_base).unwrap_or_default();
+            let mut config = EbayConfig {
+                api_base: ep.api,
+                token_url: ep.auth,
+                ..EbayConfig::default()
+            };
             if options.unpaced {
                 config.pacing = ordervault_connectors::ebay::Pacing {
                     per_second: 1e6,
