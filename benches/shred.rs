@@ -56,9 +56,9 @@ fn gen_order(i: usize, n: usize, now: chrono::DateTime<Utc>) -> Order {
                 city: Some("Utrecht".into()),
                 ..Default::default()
             }),
-            billing: None,
-            delivery_notes: None,
+            ..Default::default()
         },
+        terms: Default::default(),
     }
 }
 

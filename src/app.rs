@@ -26,6 +26,8 @@ pub struct App {
     pub clock: SharedClock,
     /// Woken when ingest commits outbox events, so the forwarder starts at once.
     pub outbox_notify: Arc<tokio::sync::Notify>,
+    /// Woken when the API stores a shipment or cancellation, so the pusher starts at once.
+    pub push_notify: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -74,6 +76,7 @@ impl App {
             keyring: Arc::new(keyring),
             clock,
             outbox_notify: Arc::new(tokio::sync::Notify::new()),
+            push_notify: Arc::new(tokio::sync::Notify::new()),
         })
     }
 

@@ -39,6 +39,12 @@ pub enum Command {
     /// Webhook endpoints of an account (the seller's backoffice).
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Shipments sent back to the marketplaces (carrier, tracking number).
+    #[command(subcommand)]
+    Shipment(ShipmentCommand),
+    /// Cancellations sent back to the marketplaces.
+    #[command(subcommand)]
+    Cancellation(CancellationCommand),
     /// The whole product in one command: sandboxes, sync, webhooks, support, retention, closure.
     #[cfg(feature = "sandbox")]
     Demo {
@@ -181,6 +187,106 @@ pub enum WebhookCommand {
     },
     /// Remove an endpoint.
     Remove { id: String },
+}
+
+/// A line and quantity: `LINE_ID` (every open unit) or `LINE_ID=QUANTITY`.
+#[derive(Debug, Clone)]
+pub struct LineArg {
+    pub line_id: String,
+    pub quantity: Option<u32>,
+}
+
+impl std::str::FromStr for LineArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once('=') {
+            None => Ok(Self {
+                line_id: s.trim().to_owned(),
+                quantity: None,
+            }),
+            Some((id, q)) => Ok(Self {
+                line_id: id.trim().to_owned(),
+                quantity: Some(
+                    q.trim()
+                        .parse()
+                        .map_err(|_| "quantity after '=' must be a whole number".to_string())?,
+                ),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShipmentCommand {
+    /// Confirm a shipment: stored at once, delivered to the marketplace by `serve`.
+    Add {
+        #[arg(long)]
+        account: String,
+        /// The marketplace's order number.
+        #[arg(long)]
+        order: String,
+        /// bol, amazon or ebay, when two marketplaces share the order number.
+        #[arg(long)]
+        marketplace: Option<String>,
+        /// A line shipped: `LINE_ID` or `LINE_ID=QUANTITY` (repeat; every open unit when omitted).
+        #[arg(long = "line")]
+        lines: Vec<LineArg>,
+        /// postnl, dhl, dhl-parcel-nl, dpd, ups, gls, bpost, or any carrier name.
+        #[arg(long)]
+        carrier: String,
+        #[arg(long)]
+        tracking: String,
+        #[arg(long)]
+        tracking_url: Option<String>,
+        /// The backoffice's own reference.
+        #[arg(long)]
+        reference: Option<String>,
+        /// Same key, same answer: safe to repeat.
+        #[arg(long)]
+        idempotency_key: Option<String>,
+    },
+    /// Shipments of an order with their state at the marketplace.
+    List {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        order: String,
+        #[arg(long)]
+        marketplace: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CancellationCommand {
+    /// Cancel lines (bol only; eBay and Amazon cancel in their own seller portals).
+    Add {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        order: String,
+        #[arg(long)]
+        marketplace: Option<String>,
+        /// A line cancelled: `LINE_ID` or `LINE_ID=QUANTITY` (repeat; every open unit when omitted).
+        #[arg(long = "line")]
+        lines: Vec<LineArg>,
+        /// out_of_stock, requested_by_customer, bad_condition, incorrect_price,
+        /// not_available_in_time or other.
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        reference: Option<String>,
+        #[arg(long)]
+        idempotency_key: Option<String>,
+    },
+    /// Cancellations of an order with their state at the marketplace.
+    List {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        order: String,
+        #[arg(long)]
+        marketplace: Option<String>,
+    },
 }
 
 /// `ordervault sandbox`: a marketplace fake seeded for repeatable demos.

@@ -24,6 +24,7 @@ pub struct Settings {
     pub support: SupportSettings,
     pub pseudonymize: PseudonymizeSettings,
     pub forward: ForwardSettings,
+    pub fulfilment: FulfilmentSettings,
 }
 
 /// Where local state lives.
@@ -324,6 +325,43 @@ impl Default for ForwardSettings {
     }
 }
 
+/// The pusher: shipments and cancellations on their way to the marketplaces.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FulfilmentSettings {
+    /// Run the pusher inside `serve`.
+    pub enabled: bool,
+    /// How often an idle pusher looks for due requests, in milliseconds (a new request
+    /// wakes it at once).
+    pub tick_ms: u64,
+    /// How long an attempt holds its request, in seconds: after a crash between sending
+    /// and recording the answer, the request is sent again (same key) after this.
+    pub lease_secs: u32,
+    /// First wait before polling a marketplace's processing status, in milliseconds
+    /// (doubles per poll).
+    pub poll_ms: u32,
+    /// Longest wait between attempts of one request, in seconds.
+    pub max_backoff_secs: u32,
+    /// How long transient failures are retried before a request is `failed`, in hours.
+    pub retry_window_hours: u32,
+    /// Requests of different orders in flight at once, per account.
+    pub concurrency: u32,
+}
+
+impl Default for FulfilmentSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            tick_ms: 500,
+            lease_secs: 30,
+            poll_ms: 1000,
+            max_backoff_secs: 3600,
+            retry_window_hours: 72,
+            concurrency: 16,
+        }
+    }
+}
+
 /// A configuration problem, worded for the operator.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -498,6 +536,37 @@ impl Settings {
         if !(1..=86_400).contains(&fwd.max_backoff_secs) {
             return Err(ConfigError::Invalid(
                 "forward.max_backoff_secs must be between 1 and 86400".into(),
+            ));
+        }
+        let ful = &self.fulfilment;
+        if !(50..=60_000).contains(&ful.tick_ms) {
+            return Err(ConfigError::Invalid(
+                "fulfilment.tick_ms must be between 50 and 60000".into(),
+            ));
+        }
+        if !(1..=600).contains(&ful.lease_secs) {
+            return Err(ConfigError::Invalid(
+                "fulfilment.lease_secs must be between 1 and 600".into(),
+            ));
+        }
+        if !(10..=600_000).contains(&ful.poll_ms) {
+            return Err(ConfigError::Invalid(
+                "fulfilment.poll_ms must be between 10 and 600000".into(),
+            ));
+        }
+        if !(1..=86_400).contains(&ful.max_backoff_secs) {
+            return Err(ConfigError::Invalid(
+                "fulfilment.max_backoff_secs must be between 1 and 86400".into(),
+            ));
+        }
+        if !(1..=720).contains(&ful.retry_window_hours) {
+            return Err(ConfigError::Invalid(
+                "fulfilment.retry_window_hours must be between 1 and 720".into(),
+            ));
+        }
+        if !(1..=1024).contains(&ful.concurrency) {
+            return Err(ConfigError::Invalid(
+                "fulfilment.concurrency must be between 1 and 1024".into(),
             ));
         }
         Ok(())

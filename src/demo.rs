@@ -211,6 +211,10 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     }
     println!();
 
+    // 4b. The backoffice ships and cancels; the marketplaces answer.
+    ship_step(&app, &account_id, api_addr, &clock, &worker).await?;
+    forwarder.run_once().await?;
+
     // 5. Support lookup through the API, masked.
     let support = crate::tokens::create_token(&app, Role::Support, None, Some("demo support"))
         .await?
@@ -271,6 +275,133 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     app.store.close().await;
+    Ok(())
+}
+
+/// The backoffice confirms a shipment on each marketplace and cancels a bol order through
+/// the API; the pusher delivers them and the next sync shows the orders shipped.
+async fn ship_step(
+    app: &App,
+    account: &AccountId,
+    api_addr: std::net::SocketAddr,
+    clock: &OffsetClock,
+    worker: &SyncWorker,
+) -> anyhow::Result<()> {
+    let token = crate::tokens::create_token(app, Role::Backoffice, Some(account.as_str()), None)
+        .await?
+        .0;
+    let store = app.store.account(account).await?;
+    let mut open = store.list_after(0, 100_000).await?;
+    open.retain(|r| r.status == "open");
+    open.sort_by_key(|r| std::cmp::Reverse(r.placed_at));
+    let http = reqwest::Client::new();
+    let post = |path: String, body: serde_json::Value| {
+        http.post(format!("http://{api_addr}/api/v1{path}"))
+            .bearer_auth(token.expose_secret())
+            .header("Idempotency-Key", format!("demo-{path}"))
+            .json(&body)
+            .send()
+    };
+    println!("\nThe backoffice ships orders and cancels one (POST /orders/{{n}}/shipments, /cancellations):");
+    let mut asked = Vec::new();
+    for (kind, carrier) in [
+        (MarketplaceKind::Bol, "postnl"),
+        (MarketplaceKind::Amazon, "dhl"),
+        (MarketplaceKind::Ebay, "ups"),
+    ] {
+        let Some(row) = open.iter().find(|r| r.marketplace == kind.as_str()) else {
+            continue;
+        };
+        let body = serde_json::json!({"carrier": carrier,
+            "tracking_number": format!("3SDEMO{}", row.id), "reference": format!("BO-{}", row.id)});
+        let resp = post(
+            format!("/orders/{}/shipments?marketplace={kind}", row.order_number),
+            body,
+        )
+        .await?;
+        println!(
+            "  {:<6} order {:<20} shipment via {carrier:<6} → HTTP {}",
+            kind.as_str(),
+            row.order_number,
+            resp.status().as_u16()
+        );
+        asked.push(row.id);
+    }
+    if let Some(row) = open.iter().filter(|r| r.marketplace == "bol").nth(1) {
+        let resp = post(
+            format!("/orders/{}/cancellations?marketplace=bol", row.order_number),
+            serde_json::json!({"reason": "out_of_stock"}),
+        )
+        .await?;
+        println!(
+            "  bol    order {:<20} cancellation (out_of_stock) → HTTP {}",
+            row.order_number,
+            resp.status().as_u16()
+        );
+        asked.push(row.id);
+    }
+    if let Some(row) = open.iter().find(|r| r.marketplace == "ebay") {
+        let resp = post(
+            format!(
+                "/orders/{}/cancellations?marketplace=ebay",
+                row.order_number
+            ),
+            serde_json::json!({"reason": "out_of_stock"}),
+        )
+        .await?;
+        let status = resp.status().as_u16();
+        let p: serde_json::Value = resp.json().await.unwrap_or_default();
+        println!(
+            "  ebay   order {:<20} cancellation → HTTP {status}: {}",
+            row.order_number,
+            p["detail"].as_str().unwrap_or("")
+        );
+    }
+    let pusher = crate::fulfilment::Pusher::new(
+        app.clone(),
+        ClientOptions {
+            unpaced: true,
+            ..ClientOptions::default()
+        },
+    );
+    for _ in 0..10 {
+        pusher.run_once().await?;
+        clock.advance(chrono::Duration::seconds(2));
+    }
+    println!("The marketplaces answered:");
+    for id in &asked {
+        for r in store.requests_for_order(*id).await? {
+            let v = crate::fulfilment::view::request_view(&r);
+            println!(
+                "  {:<6} {:<12} {:<8} {}",
+                v.marketplace,
+                v.kind,
+                v.state,
+                v.marketplace_ref
+                    .or(v.marketplace_reason)
+                    .unwrap_or_default()
+            );
+        }
+    }
+    clock.advance(chrono::Duration::minutes(5));
+    for c in app
+        .store
+        .catalog()
+        .connections(Some(account.as_str()))
+        .await?
+    {
+        app.store.catalog().make_due(&c.id, app.now_ms()).await?;
+    }
+    worker.run_due(3).await?;
+    println!("Next sync — the marketplaces now say:");
+    for id in &asked {
+        if let Some(r) = store.get_by_id(*id).await? {
+            println!(
+                "  {:<6} order {:<20} {}",
+                r.marketplace, r.order_number, r.status
+            );
+        }
+    }
     Ok(())
 }
 

@@ -18,6 +18,7 @@ pub mod doctor;
 pub mod error;
 pub mod files;
 pub mod forward;
+pub mod fulfilment;
 pub mod health;
 pub mod ids;
 pub mod ingest;

@@ -122,6 +122,16 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
         Command::Sandbox(_) | Command::Demo { .. } => unreachable!("handled before start-up"),
         Command::Connection(c) => connection(app, c).await,
         Command::Webhook(w) => webhook(app, w).await,
+        Command::Shipment(c) => {
+            let v = ordervault::fulfilment::commands::shipment(app, c).await?;
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(())
+        }
+        Command::Cancellation(c) => {
+            let v = ordervault::fulfilment::commands::cancellation(app, c).await?;
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(())
+        }
         Command::Pseudonymize { account, now: _ } => {
             let id = account
                 .map(|a| a.parse())
@@ -226,6 +236,16 @@ async fn serve(app: App) -> anyhow::Result<()> {
         std::time::Duration::from_millis(app.settings.forward.tick_ms),
         stop_tx.subscribe(),
     ));
+    let pusher = app.settings.fulfilment.enabled.then(|| {
+        tokio::spawn(ordervault::fulfilment::run_pusher(
+            Arc::new(ordervault::fulfilment::Pusher::new(
+                app.clone(),
+                ClientOptions::default(),
+            )),
+            std::time::Duration::from_millis(app.settings.fulfilment.tick_ms),
+            stop_tx.subscribe(),
+        ))
+    });
     let rotation = tokio::spawn(ordervault::shredding::run_rotation(
         app.keyring.data.clone(),
         stop_tx.subscribe(),
@@ -271,6 +291,9 @@ async fn serve(app: App) -> anyhow::Result<()> {
         let _ = w.await;
     }
     let _ = forwarder.await;
+    if let Some(p) = pusher {
+        let _ = p.await;
+    }
     let _ = rotation.await;
     let _ = releaser.await;
     if let Some(m) = metrics {

@@ -4,6 +4,11 @@
 //! After a final clean run, the account store must equal the marketplaces (no order lost,
 //! none duplicated) and every stored order's latest event must have reached the receiver.
 //!
+//! Shipments too (issue 15): while the kills go on, the test confirms shipments of synced
+//! open orders through the CLI; every kill may fall between the outbox write and the
+//! marketplace's answer. After the clean run every requested shipment must exist exactly
+//! once at its sandbox marketplace and be `accepted` in the store.
+//!
 //! Default: about 45 s of chaos and 12 kills per backend, so `cargo test` stays short.
 //! Longer: `ORDERVAULT_CHAOS_SECS=600 ORDERVAULT_CHAOS_KILLS=100 cargo test --test chaos`.
 //!
@@ -230,7 +235,11 @@ impl Service {
             .env("ORDERVAULT__SYNC__RECONCILE_DAYS", "1")
             .env("ORDERVAULT__FORWARD__TICK_MS", "200")
             .env("ORDERVAULT__FORWARD__LEASE_SECS", "5")
-            .env("ORDERVAULT__FORWARD__MAX_BACKOFF_SECS", "2");
+            .env("ORDERVAULT__FORWARD__MAX_BACKOFF_SECS", "2")
+            .env("ORDERVAULT__FULFILMENT__TICK_MS", "200")
+            .env("ORDERVAULT__FULFILMENT__LEASE_SECS", "3")
+            .env("ORDERVAULT__FULFILMENT__POLL_MS", "200")
+            .env("ORDERVAULT__FULFILMENT__MAX_BACKOFF_SECS", "2");
         c
     }
 
@@ -321,6 +330,90 @@ fn visibility(kind: MarketplaceKind) -> i64 {
     }
 }
 
+/// A shipment the test asked for: marketplace, order number, tracking number.
+type Requested = (MarketplaceKind, String, String);
+
+/// Confirms shipments of up to `n` synced open orders not shipped yet, through the CLI
+/// (which only stores them: the running `serve` delivers them).
+async fn ship_some(
+    service: &Service,
+    account: &AccountId,
+    requested: &mut Vec<Requested>,
+    n: usize,
+) {
+    let Ok(app) = App::build(service.settings(), Arc::new(SystemClock)).await else {
+        return;
+    };
+    let store = app.store.account(account).await.unwrap();
+    let rows = store.list_after(0, 1_000_000).await.unwrap();
+    app.store.close().await;
+    let mut picked = Vec::new();
+    for row in rows.iter().filter(|r| r.status == "open") {
+        if picked.len() >= n {
+            break;
+        }
+        if requested.iter().any(|(_, o, _)| o == &row.order_number) {
+            continue;
+        }
+        picked.push((row.marketplace.clone(), row.order_number.clone()));
+    }
+    for (m, order) in picked {
+        let tracking = format!("3SCHAOS{}", requested.len());
+        service.cli(&[
+            "shipment",
+            "add",
+            "--account",
+            account.as_str(),
+            "--order",
+            &order,
+            "--marketplace",
+            &m,
+            "--carrier",
+            "dhl",
+            "--tracking",
+            &tracking,
+        ]);
+        requested.push((m.parse().unwrap(), order, tracking));
+    }
+}
+
+/// Every requested shipment is accepted in the store and exists once at its marketplace.
+async fn shipment_problems(
+    app: &App,
+    account: &AccountId,
+    markets: &[Market],
+    requested: &[Requested],
+    problems: &mut Vec<String>,
+) {
+    let store = app.store.account(account).await.unwrap();
+    for (kind, order, tracking) in requested {
+        let rows = store.find_by_number(order).await.unwrap();
+        let Some(row) = rows.iter().find(|r| r.marketplace == kind.as_str()) else {
+            problems.push(format!("shipped order {order} is not stored"));
+            continue;
+        };
+        let reqs = store.requests_for_order(row.id).await.unwrap();
+        let states: Vec<&str> = reqs.iter().map(|r| r.state.as_str()).collect();
+        if states != ["accepted"] {
+            problems.push(format!("shipment of {kind} {order}: states {states:?}"));
+        }
+        let market = markets.iter().find(|m| m.kind == *kind).unwrap();
+        let at_marketplace = market
+            .handle
+            .pushes
+            .records()
+            .iter()
+            .filter(|r| r.kind == "shipment" && &r.order_number == order)
+            .filter(|r| r.tracking_number.as_deref() == Some(tracking.as_str()))
+            .count();
+        if at_marketplace != 1 {
+            problems.push(format!(
+                "shipment of {kind} {order} exists {at_marketplace} times at the marketplace"
+            ));
+        }
+    }
+}
+
 /// Compares store, marketplaces and receiver. `synced_since` (wall-clock ms): every
 /// connection must have committed a sync that started after it.
 async fn verdict(
@@ -329,6 +422,7 @@ async fn verdict(
     markets: &[Market],
     receiver: &Receiver,
     synced_since: i64,
+    requested: &[Requested],
 ) -> Verdict {
     let mut v = Verdict::default();
     let app = match App::build(service.settings(), Arc::new(SystemClock)).await {
@@ -413,6 +507,7 @@ async fn verdict(
                 .push(format!("order {key:?} is not at the marketplace"));
         }
     }
+    shipment_problems(&app, account, markets, requested, &mut v.problems).await;
     app.store.close().await;
     v
 }
@@ -507,7 +602,12 @@ async fn chaos(database: Option<PgDatabase>) {
     // Kill at random points: spread `kills` over `secs`, each gap 30–170 % of the mean.
     let mean_ms = secs * 1000 / kills;
     let mut child = service.serve();
-    for _ in 0..kills {
+    let mut requested: Vec<Requested> = Vec::new();
+    for k in 0..kills {
+        // From the second kill on, shipments are requested while serve may die any time.
+        if k >= 1 && requested.len() < 12 {
+            ship_some(&service, &account, &mut requested, 2).await;
+        }
         let gap = rand::thread_rng().gen_range(mean_ms * 3 / 10..=mean_ms * 17 / 10);
         tokio::time::sleep(Duration::from_millis(gap)).await;
         assert!(
@@ -530,7 +630,15 @@ async fn chaos(database: Option<PgDatabase>) {
     let mut last;
     loop {
         tokio::time::sleep(Duration::from_secs(2)).await;
-        last = verdict(&service, &account, &markets, &receiver, clean_start).await;
+        last = verdict(
+            &service,
+            &account,
+            &markets,
+            &receiver,
+            clean_start,
+            &requested,
+        )
+        .await;
         if last.problems.is_empty() && last.stored > 0 {
             break;
         }
@@ -539,7 +647,15 @@ async fn chaos(database: Option<PgDatabase>) {
         }
     }
     stop_gracefully(&mut child);
-    let v = verdict(&service, &account, &markets, &receiver, clean_start).await;
+    let v = verdict(
+        &service,
+        &account,
+        &markets,
+        &receiver,
+        clean_start,
+        &requested,
+    )
+    .await;
     let logs = service.logs();
     eprintln!(
         "chaos: {} kills, {} serve runs; {} orders stored, {} exactly as the marketplace, \
@@ -578,6 +694,14 @@ async fn chaos(database: Option<PgDatabase>) {
             m.kind
         );
     }
+    assert!(
+        requested.len() >= 4,
+        "shipments were requested during the kills: {requested:?}"
+    );
+    eprintln!(
+        "chaos: {} shipments requested, each accepted once",
+        requested.len()
+    );
     assert!(!logs.contains("panicked"), "no panic in any run:\n{logs}");
     drop(database);
 }

@@ -265,7 +265,9 @@ async fn new_fields_reach_the_backoffice_view(env: TestEnv) {
     s.write(&env, &o).await;
     let row = s.store.get("bol", "1043946570").await.unwrap().unwrap();
     assert_eq!(row.fulfilment_method.as_deref(), Some("marketplace"));
-    let view = ordervault::orders::view::order_view(&s.keys, &row).await.unwrap();
+    let view = ordervault::orders::view::order_view(&s.keys, &row)
+        .await
+        .unwrap();
     let v = serde_json::to_value(&view).unwrap();
     assert_eq!(v["terms"]["fulfilment_method"], "marketplace");
     assert_eq!(v["terms"]["pickup_point"], true);
@@ -288,8 +290,12 @@ async fn new_fields_reach_the_backoffice_view(env: TestEnv) {
         .await
         .unwrap()
         .unwrap();
-    let v =
-        serde_json::to_value(ordervault::orders::view::order_view(&s.keys, &row).await.unwrap()).unwrap();
+    let v = serde_json::to_value(
+        ordervault::orders::view::order_view(&s.keys, &row)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(v["customer"]["buyer_username"], "anna_nl");
     assert_eq!(v["customer"]["shipping"]["full_name"], "Anna de Vries");
     assert_eq!(v["terms"]["payment_status"], "paid");

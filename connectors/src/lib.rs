@@ -17,9 +17,11 @@
 
 pub mod amazon;
 pub mod bol;
+pub mod carriers;
 pub mod clock;
 pub mod connect;
 pub mod ebay;
+pub mod fulfilment;
 pub mod http;
 pub mod marketplace;
 pub mod model;

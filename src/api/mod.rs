@@ -5,9 +5,11 @@
 mod accounts;
 pub mod auth;
 mod console;
+mod fulfilment;
 mod limits;
 mod metrics;
 mod openapi;
+mod openapi_fulfilment;
 mod openapi_health;
 mod orders;
 mod page;
@@ -28,6 +30,7 @@ use crate::app::App;
 pub mod bodies {
     pub use super::orders::AckBody;
     pub use super::webhooks::{NewBody, ReplayBody};
+    pub use crate::fulfilment::request::{CancellationBody, ShipmentBody};
 }
 
 /// Largest request body the API reads (64 KiB): every API body is a small JSON object,
@@ -48,6 +51,14 @@ pub fn router(app: App) -> Router {
         .route("/orders/new", get(orders::list_new))
         .route("/orders/{order_number}", get(orders::get_one))
         .route("/orders/{order_number}/ack", post(orders::ack))
+        .route(
+            "/orders/{order_number}/shipments",
+            get(fulfilment::list_shipments).post(fulfilment::create_shipment),
+        )
+        .route(
+            "/orders/{order_number}/cancellations",
+            get(fulfilment::list_cancellations).post(fulfilment::create_cancellation),
+        )
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/webhooks/{id}", axum::routing::delete(webhooks::remove))
         .route("/webhooks/{id}/enable", post(webhooks::enable))

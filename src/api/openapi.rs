@@ -68,6 +68,18 @@ pub fn spec() -> Value {
     {
         paths.extend(extra);
     }
+    if let (Some(schemas), Value::Object(extra)) = (
+        doc["components"]["schemas"].as_object_mut(),
+        super::openapi_fulfilment::schemas(),
+    ) {
+        schemas.extend(extra);
+    }
+    if let (Some(paths), Value::Object(extra)) = (
+        doc["paths"].as_object_mut(),
+        super::openapi_fulfilment::paths(),
+    ) {
+        paths.extend(extra);
+    }
     doc
 }
 
@@ -324,6 +336,9 @@ fn support_schemas() -> Value {
             "delivery_window": {"type": "object", "properties": {"earliest": {"type": "string", "format": "date-time"}, "latest": {"type": "string", "format": "date-time"}}},
             "cancellation_requested": {"type": "boolean"},
             "pseudonymized": {"type": "boolean"}, "version": {"type": "integer"},
+            "shipments": {"type": "array", "description": "Shipments sent back to the marketplace", "items": {"type": "object", "properties": {
+                "state": {"type": "string", "enum": ["pending", "sent", "accepted", "rejected", "failed"]},
+                "carrier": {"type": "string"}, "tracking_number": {"type": "string"}}}},
             "customer": {"type": "object", "description": "Masked; only {\"pseudonymized\": true} once pseudonymized", "properties": {
                 "pseudonymized": {"type": "boolean"},
                 "initials": {"type": "string", "examples": ["A. d. V."]},

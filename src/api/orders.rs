@@ -40,7 +40,7 @@ async fn open(
 }
 
 /// One order by exact number (and marketplace when two share the number).
-async fn find(
+pub(super) async fn find(
     store: &AccountStore,
     number: &str,
     marketplace: Option<&str>,
@@ -89,7 +89,10 @@ pub async fn list_new(
     let rows = store.unacknowledged(limit).await?;
     let mut orders = Vec::with_capacity(rows.len());
     for r in &rows {
-        orders.push(view_json(&keys, r).await?);
+        let mut v = view_json(&keys, r).await?;
+        // Shipment and cancellation answers bump the order's version: pull mode shows them.
+        crate::fulfilment::view::attach(&mut v, &store.requests_for_order(r.id).await?);
+        orders.push(v);
     }
     Ok(Json(json!({ "orders": orders })))
 }
@@ -104,6 +107,7 @@ pub async fn get_one(
     let (store, keys) = open(&app, &p).await?;
     let row = find(&store, &number, w.marketplace.as_deref()).await?;
     let mut v = view_json(&keys, &row).await?;
+    crate::fulfilment::view::attach(&mut v, &store.requests_for_order(row.id).await?);
     if let Some((acked, reference, at)) = store.ack_state(row.id).await? {
         v["ack"] = json!({ "version": acked, "reference": reference, "acked_at": at });
     }

@@ -19,6 +19,7 @@ use super::signing::sign;
 use super::target::{check_literal, parse_url, refusal_in, GuardedResolver};
 use crate::app::App;
 use crate::error::ServiceError;
+use crate::fulfilment::view::{attach, request_view};
 use crate::ids::AccountId;
 use crate::metrics::metrics;
 use crate::orders::view::order_view;
@@ -59,7 +60,7 @@ struct Envelope<'a> {
     #[serde(rename = "type")]
     kind: &'a str,
     timestamp: chrono::DateTime<chrono::Utc>,
-    data: crate::orders::view::OrderView,
+    data: serde_json::Value,
 }
 
 enum Outcome {
@@ -156,16 +157,28 @@ impl Forwarder {
                 blocked.insert(ev.order_id);
                 continue;
             }
-            let Some(row) = store.get_by_id(ev.order_id).await? else {
-                continue;
+            let data = match ev.request_id {
+                // shipment.* / cancellation.*: the request with the marketplace's answer.
+                Some(rid) => match store.request(rid).await? {
+                    Some(r) => serde_json::to_value(request_view(&r)).unwrap_or_default(),
+                    None => continue,
+                },
+                None => {
+                    let Some(row) = store.get_by_id(ev.order_id).await? else {
+                        continue;
+                    };
+                    let view = order_view(&keys, &row)
+                        .await
+                        .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+                    let mut v = serde_json::to_value(view).unwrap_or_default();
+                    attach(&mut v, &store.requests_for_order(row.id).await?);
+                    v
+                }
             };
-            let view = order_view(&keys, &row)
-                .await
-                .map_err(|e| ServiceError::Invalid(e.to_string()))?;
             let body = serde_json::to_vec(&Envelope {
                 kind: &ev.event_type,
                 timestamp: self.app.clock.now(),
-                data: view,
+                data,
             })
             .map_err(|e| ServiceError::Invalid(format!("cannot encode webhook body: {e}")))?;
             let outcome = self.send(endpoint, &key, ev, body).await;

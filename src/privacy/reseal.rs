@@ -41,8 +41,8 @@ pub struct ResealReport {
 fn has_v1(row: &OrderRow) -> bool {
     row.personal_ciphertexts()
         .into_iter()
-    .flatten()
-    .any(|ct| matches!(Ciphertext(ct.clone()).seal_ref(), Ok(SealRef::Account(_))))
+        .flatten()
+        .any(|ct| matches!(Ciphertext(ct.clone()).seal_ref(), Ok(SealRef::Account(_))))
 }
 
 /// Reseals one account, or every active account when `account` is `None`.

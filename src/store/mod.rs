@@ -23,6 +23,7 @@ macro_rules! on_pool {
 pub mod catalog;
 mod error;
 mod failures;
+pub mod fulfilment;
 mod health;
 pub mod migrate;
 mod orders;

@@ -92,6 +92,8 @@ pub struct OutboxEvent {
     pub attempts: i64,
     pub first_attempt_at: Option<i64>,
     pub next_attempt_at: Option<i64>,
+    /// The shipment or cancellation a `shipment.*` / `cancellation.*` event is about.
+    pub request_id: Option<i64>,
 }
 
 /// A dead-lettered delivery, as the API shows it.
@@ -136,7 +138,8 @@ impl AccountStore {
         let p = self.prefix();
         let sql = format!(
             "SELECT e.id, e.order_id, e.order_version, e.event_type, e.event_id, e.created_at, \
-                COALESCE(d.attempts, 0) AS attempts, d.first_attempt_at, d.next_attempt_at \
+                COALESCE(d.attempts, 0) AS attempts, d.first_attempt_at, d.next_attempt_at, \
+                e.request_id \
              FROM {p}outbox e \
              LEFT JOIN {p}deliveries d ON d.outbox_id = e.id AND d.endpoint_id = $1 \
              WHERE e.id >= COALESCE((SELECT floor FROM {p}delivery_floors WHERE endpoint_id = $1), 0) \
@@ -163,6 +166,7 @@ impl AccountStore {
                         attempts: r.try_get("attempts")?,
                         first_attempt_at: r.try_get("first_attempt_at")?,
                         next_attempt_at: r.try_get("next_attempt_at")?,
+                        request_id: r.try_get("request_id")?,
                     })
                 })
                 .collect()

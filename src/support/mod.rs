@@ -81,6 +81,9 @@ pub struct MaskedOrder {
     pub version: i64,
     pub customer: MaskedCustomer,
     pub forwarding: Forwarding,
+    /// Shipments sent back to the marketplace: state, carrier, tracking number (business
+    /// data, shown in clear).
+    pub shipments: Vec<crate::fulfilment::view::SupportShipment>,
 }
 
 /// Where the order stands on its way to the seller's backoffice.
@@ -299,7 +302,9 @@ async fn masked_order(
         Some((v, _reference, at)) => (v, at),
         None => (None, None),
     };
+    let shipments = crate::fulfilment::view::support_view(&store.requests_for_order(row.id).await?);
     Ok(MaskedOrder {
+        shipments,
         marketplace: row.marketplace.clone(),
         order_number: row.order_number.clone(),
         status: row.status.clone(),

@@ -132,6 +132,21 @@ impl AmazonClient {
         self
     }
 
+    /// The LWA access token, for the shipment module (`shipments.rs`).
+    pub(super) async fn lwa_token_for_push(&self) -> Result<AccessToken, ConnectorError> {
+        self.token(Auth::Lwa).await
+    }
+
+    /// Drops a refused LWA token, for the shipment module.
+    pub(super) async fn drop_lwa_token(&self, token: &AccessToken) {
+        self.invalidate(Auth::Lwa, token).await
+    }
+
+    /// The HTTP client and configuration, for the shipment module.
+    pub(super) fn parts(&self) -> (&reqwest::Client, &AmazonConfig, &SharedClock) {
+        (&self.http, &self.config, &self.clock)
+    }
+
     /// Replaces the client's own pacers with `shared` ones (one per operation, in the
     /// order of [`AmazonClient::quota_ops`]), so several connections of one application
     /// and seller spend one mirrored bucket, as Amazon counts them.

@@ -32,6 +32,7 @@ pub mod pacing;
 pub mod region;
 mod response;
 mod search;
+mod shipments;
 pub mod wire;
 pub mod wire_v2026;
 
@@ -41,6 +42,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 pub use client::AmazonClient;
 pub use pacing::{ClockSleeper, Sleeper, TokioSleeper, UsagePlan};
 pub use region::{AmazonMarketplace, InvalidMarketplace, Region};
+pub use shipments::{AmazonFulfilment, CONFIRM_SHIPMENT_PLAN};
 
 /// Which Orders API a connection uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

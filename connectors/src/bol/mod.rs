@@ -31,6 +31,7 @@
 
 mod client;
 pub mod normalize;
+mod shipments;
 mod transport;
 pub mod wire;
 
@@ -40,6 +41,7 @@ use serde::Deserialize;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 pub use client::BolClient;
+pub use shipments::BolFulfilment;
 
 /// Where the bol API lives. Production by default; [`BolConfig::for_base`] points every URL
 /// at a sandbox.

@@ -28,6 +28,10 @@ use crate::marketplace::ConnectorError;
 pub(crate) enum Endpoint {
     List,
     Detail,
+    /// `POST /retailer/shipments`, `PUT /retailer/orders/cancellation`.
+    Push,
+    /// `GET /shared/process-status/{id}`.
+    ProcessStatus,
 }
 
 /// What a successful exchange gave back.
@@ -335,7 +339,71 @@ impl Transport {
     }
 }
 
-fn looks_like_html(headers: &HeaderMap, body: &str) -> bool {
+/// What one push exchange answered: status, headers and the body text.
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Transport {
+    /// One call with an optional JSON body (shipments, cancellations, process status):
+    /// paced on `endpoint`'s rate-limit headers, an expired token refreshed once. No
+    /// retries: the service's outbox owns those and repeats with the same request.
+    pub(crate) async fn exchange(
+        &self,
+        endpoint: Endpoint,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, ConnectorError> {
+        let url = format!("{}{}", self.config.api_base, path);
+        let mut refreshed = false;
+        loop {
+            self.pace(endpoint).await;
+            let token = self.token().await?;
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(&*token.value)
+                .header(ACCEPT, MEDIA_TYPE);
+            if let Some(b) = body {
+                req = req.header(CONTENT_TYPE, MEDIA_TYPE).body(b.to_string());
+            }
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| ConnectorError::Unavailable(http::describe(&e)))?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            self.record_rate(endpoint, &headers).await;
+            let body = resp
+                .text()
+                .await
+                .map_err(|e| ConnectorError::Unavailable(http::describe(&e)))?;
+            tracing::debug!(?endpoint, status = status.as_u16(), "bol push response");
+            if status == StatusCode::UNAUTHORIZED && !refreshed {
+                self.tokens.invalidate(&token).await;
+                refreshed = true;
+                continue;
+            }
+            return Ok(Answer {
+                status,
+                headers,
+                body,
+            });
+        }
+    }
+
+    /// How long a 429 asks to wait: `Retry-After`, else the rate-limit reset.
+    pub(crate) fn throttle_wait(&self, headers: &HeaderMap) -> Duration {
+        http::retry_after(headers)
+            .or_else(|| self.reset_delay(headers))
+            .unwrap_or(DEFAULT_RESET)
+    }
+}
+
+pub(crate) fn looks_like_html(headers: &HeaderMap, body: &str) -> bool {
     let ct = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -346,7 +414,7 @@ fn looks_like_html(headers: &HeaderMap, body: &str) -> bool {
 
 /// A Problem's `title` and violation names: never `detail` or `reason`, which may echo
 /// request values.
-fn problem_summary(body: &str) -> String {
+pub(crate) fn problem_summary(body: &str) -> String {
     let p: wire::Problem = serde_json::from_str(body).unwrap_or_default();
     let clean = |s: &str| -> String {
         s.chars()

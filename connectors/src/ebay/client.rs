@@ -112,6 +112,21 @@ impl EbayClient {
         )
     }
 
+    /// The user access token, for the shipment module (`shipments.rs`).
+    pub(super) async fn token_for_push(&self) -> Result<AccessToken, ConnectorError> {
+        self.access_token().await
+    }
+
+    /// Drops a refused access token, for the shipment module.
+    pub(super) async fn drop_token(&self, token: &AccessToken) {
+        self.tokens.invalidate(token).await
+    }
+
+    /// The HTTP client and configuration, for the shipment module.
+    pub(super) fn parts(&self) -> (&reqwest::Client, &EbayConfig) {
+        (&self.http, &self.config)
+    }
+
     async fn access_token(&self) -> Result<AccessToken, ConnectorError> {
         self.tokens.get(|| self.refresh_access_token()).await
     }

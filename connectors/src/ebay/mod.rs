@@ -16,6 +16,7 @@
 pub mod client;
 pub mod normalize;
 mod pacer;
+mod shipments;
 pub mod wire;
 
 use std::time::Duration;
@@ -23,6 +24,10 @@ use std::time::Duration;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 pub use client::EbayClient;
+pub use shipments::EbayFulfilment;
+
+/// The scope createShippingFulfillment needs (read and write).
+pub const SCOPE_FULFILLMENT: &str = "https://api.ebay.com/oauth/api_scope/sell.fulfillment";
 
 /// The scope getOrders needs; read-only, because ordervault never writes to eBay.
 pub const SCOPE_FULFILLMENT_READONLY: &str =

@@ -153,6 +153,8 @@ pub struct SandboxHandle {
     pub revoke_credentials: Box<dyn Fn() + Send + Sync>,
     /// How many token requests the sandbox has answered (to catch token-cache bugs).
     pub token_requests: Box<dyn Fn() -> u64 + Send + Sync>,
+    /// The shipments and cancellations the sandbox accepted (each exactly once).
+    pub pushes: world::Pushes,
     /// Stops the server.
     pub shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }

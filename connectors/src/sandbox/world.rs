@@ -60,8 +60,11 @@ pub struct OrderPlan {
     pub ship_after: Vec<Option<Duration>>,
     /// When the whole order is cancelled instead, relative to `placed_at`.
     pub cancel_after: Option<Duration>,
-    /// No change happens after this instant (its last shipment or its cancellation).
+    /// No change happens after this instant (its last shipment or its cancellation),
+    /// unless the seller pushes a shipment or cancellation ([`Pushes`]).
     pub settles_at: DateTime<Utc>,
+    /// What sellers pushed to this world (shared by all plans of one world).
+    pub pushes: Pushes,
 }
 
 /// A deterministic set of orders for one marketplace.
@@ -69,6 +72,10 @@ pub struct OrderPlan {
 pub struct World {
     pub marketplace: MarketplaceKind,
     pub plans: Vec<OrderPlan>,
+    /// What sellers pushed (the same handle every plan holds).
+    pub pushes: Pushes,
+    /// Order number → plan index, built on first use (after any re-sorting of `plans`).
+    index: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
 }
 
 /// Shape of the world: how many orders, spread over which period around `anchor`.
@@ -92,18 +99,35 @@ impl World {
         let start = spec.anchor - spec.history;
         let span_ms = (spec.history + spec.arrival_span).num_milliseconds().max(1);
         let mut plans = Vec::with_capacity(spec.orders);
+        let pushes = Pushes::default();
         for i in 0..spec.orders {
             // Evenly spread with jitter, so arrival is steady and paging sees a mix.
             let slot = span_ms * i as i64 / spec.orders.max(1) as i64;
             let jitter = rng.gen_range(0..(span_ms / spec.orders.max(1) as i64).max(1));
             let placed_at = start + Duration::milliseconds(slot + jitter);
             let number = order_number(&mut rng, i);
-            plans.push(plan(&mut rng, spec.marketplace, number, placed_at, i));
+            let mut p = plan(&mut rng, spec.marketplace, number, placed_at, i);
+            p.pushes = pushes.clone();
+            plans.push(p);
         }
         Self {
             marketplace: spec.marketplace,
             plans,
+            pushes,
+            index: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The plan of the order with this number.
+    pub fn plan(&self, order_number: &str) -> Option<&OrderPlan> {
+        let index = self.index.get_or_init(|| {
+            self.plans
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.order.order_number.as_str().to_owned(), i))
+                .collect()
+        });
+        index.get(order_number).map(|&i| &self.plans[i])
     }
 
     /// Every order placed by `now`, in the state it has at `now`.
@@ -132,7 +156,13 @@ impl OrderPlan {
             .map(|s| placed + *s)
             .filter(|at| *at <= now)
             .max();
-        Some(shipped.map_or(placed, |s| s.max(placed)))
+        let planned = shipped.map_or(placed, |s| s.max(placed));
+        Some(
+            match self.pushes.last_at(self.order.order_number.as_str(), now) {
+                Some(p) => planned.max(p),
+                None => planned,
+            },
+        )
     }
 
     /// The order as the marketplace holds it at `now`; `None` before it is placed.
@@ -164,12 +194,229 @@ impl OrderPlan {
                 }
             }
         }
+        if let Some(at) = self
+            .pushes
+            .apply(&mut o.lines, o.order_number.as_str(), now)
+        {
+            last_change = last_change.max(at);
+        }
         o.status = OrderStatus::from_lines(&o.lines);
         if o.status == OrderStatus::Shipped {
             o.fulfilled_at = Some(last_change);
         }
+        if o.status == OrderStatus::Cancelled {
+            o.cancelled_at = Some(last_change);
+        }
         o.updated_at = last_change;
         Some(o)
+    }
+}
+
+/// One push a seller made: which units of which line, when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedUnits {
+    pub line: usize,
+    pub quantity: u32,
+    pub at: DateTime<Utc>,
+    pub cancelled: bool,
+}
+
+/// A shipment or cancellation a sandbox accepted, as tests see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushRecord {
+    /// `shipment` or `cancellation`.
+    pub kind: &'static str,
+    pub order_number: String,
+    /// The marketplace-side identity the sandbox dedupes on (bol `shipmentReference`,
+    /// Amazon package reference, eBay tracking number).
+    pub key: Option<String>,
+    pub lines: Vec<(String, u32)>,
+    pub carrier_code: Option<String>,
+    pub tracking_number: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Why a sandbox refuses to apply a push (worded like the marketplace would).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushRefusal(pub String);
+
+#[derive(Debug, Default)]
+struct PushState {
+    any: std::sync::atomic::AtomicBool,
+    units: std::sync::RwLock<std::collections::HashMap<String, Vec<PushedUnits>>>,
+    records: std::sync::Mutex<Vec<PushRecord>>,
+    /// Held from check to record, so two concurrent pushes cannot both take the same units.
+    gate: std::sync::Mutex<()>,
+    faults: std::sync::Mutex<std::collections::VecDeque<PushFault>>,
+}
+
+/// A fault the next push call meets (tests of retries and idempotency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushFault {
+    /// Answered with the marketplace's 429, nothing applied.
+    Throttle,
+    /// Answered with a 5xx, nothing applied.
+    ServerError,
+    /// Applied, then answered with a 5xx: the caller cannot know it went through.
+    LoseAnswer,
+}
+
+/// The shipments and cancellations sellers pushed to one world: they change the orders
+/// the sandbox serves from then on (next sync shows them) and are kept as records.
+#[derive(Debug, Clone, Default)]
+pub struct Pushes(std::sync::Arc<PushState>);
+
+impl Pushes {
+    fn last_at(&self, order: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if !self.0.any.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
+        let units = self.0.units.read().unwrap();
+        units
+            .get(order)?
+            .iter()
+            .filter(|u| u.at <= now)
+            .map(|u| u.at)
+            .max()
+    }
+
+    /// Applies the pushes made by `now` to `lines`; returns the latest push time.
+    fn apply(
+        &self,
+        lines: &mut [crate::model::OrderLine],
+        order: &str,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        if !self.0.any.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
+        let units = self.0.units.read().unwrap();
+        let pushed = units.get(order)?;
+        let mut latest = None;
+        let mut shipped = vec![0u32; lines.len()];
+        let mut cancelled = vec![0u32; lines.len()];
+        for u in pushed
+            .iter()
+            .filter(|u| u.at <= now && u.line < lines.len())
+        {
+            if u.cancelled {
+                cancelled[u.line] += u.quantity;
+            } else {
+                shipped[u.line] += u.quantity;
+            }
+            latest = latest.max(Some(u.at));
+        }
+        for (i, l) in lines.iter_mut().enumerate() {
+            l.quantity_cancelled = l.quantity_cancelled.max(cancelled[i]).min(l.quantity);
+            let room = l.quantity - l.quantity_cancelled;
+            l.quantity_shipped = l.quantity_shipped.max(shipped[i]).min(room);
+        }
+        latest
+    }
+
+    /// Checks and records a push against `order` as it stands at `now`: every line must
+    /// exist with enough open units (`None` quantity: all open units). Returns the units
+    /// applied per line.
+    pub fn push(
+        &self,
+        plan: &OrderPlan,
+        lines: &[(String, Option<u32>)],
+        cancel: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, u32)>, PushRefusal> {
+        let _gate = self.0.gate.lock().unwrap();
+        // Marketplaces render change times in whole seconds (or milliseconds): a push
+        // recorded with nanoseconds could never be read back equal.
+        let now = chrono::SubsecRound::trunc_subsecs(now, 0);
+        let Some(order) = plan.state_at(now) else {
+            return Err(PushRefusal("order not found".into()));
+        };
+        if order.status == OrderStatus::Cancelled {
+            return Err(PushRefusal("order is cancelled".into()));
+        }
+        let mut applied = Vec::new();
+        let mut units = Vec::new();
+        for (id, qty) in lines {
+            let Some((i, l)) = order
+                .lines
+                .iter()
+                .enumerate()
+                .find(|(_, l)| &l.line_id == id)
+            else {
+                return Err(PushRefusal(format!("order item {id} not found in order")));
+            };
+            let open = l.quantity - l.quantity_shipped - l.quantity_cancelled;
+            let q = qty.unwrap_or(open);
+            if q == 0 || q > open {
+                return Err(PushRefusal(format!(
+                    "order item {id}: quantity {q} exceeds the open quantity {open}"
+                )));
+            }
+            applied.push((id.clone(), q));
+            units.push(PushedUnits {
+                line: i,
+                quantity: q,
+                at: now,
+                cancelled: cancel,
+            });
+        }
+        self.0
+            .units
+            .write()
+            .unwrap()
+            .entry(order.order_number.as_str().to_owned())
+            .or_default()
+            .extend(units);
+        self.0.any.store(true, std::sync::atomic::Ordering::Release);
+        Ok(applied)
+    }
+
+    /// When each pushed line of `order` last changed through a push, as of `now`.
+    pub fn line_changes(&self, order: &str, now: DateTime<Utc>) -> Vec<(usize, DateTime<Utc>)> {
+        if !self.0.any.load(std::sync::atomic::Ordering::Acquire) {
+            return Vec::new();
+        }
+        let units = self.0.units.read().unwrap();
+        units
+            .get(order)
+            .map(|v| {
+                v.iter()
+                    .filter(|u| u.at <= now)
+                    .map(|u| (u.line, u.at))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The next push calls meet these faults, in order.
+    pub fn inject(&self, faults: &[PushFault]) {
+        self.0.faults.lock().unwrap().extend(faults.iter().copied());
+    }
+
+    /// The fault the current push call meets, if any.
+    pub fn next_fault(&self) -> Option<PushFault> {
+        self.0.faults.lock().unwrap().pop_front()
+    }
+
+    /// Keeps a record of an accepted push.
+    pub fn record(&self, r: PushRecord) {
+        self.0.records.lock().unwrap().push(r);
+    }
+
+    /// The accepted push with this kind, order and key, if any (dedupe).
+    pub fn find(&self, kind: &str, order: &str, key: &str) -> Option<PushRecord> {
+        self.0
+            .records
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|r| r.kind == kind && r.order_number == order && r.key.as_deref() == Some(key))
+            .cloned()
+    }
+
+    /// Every accepted push, oldest first.
+    pub fn records(&self) -> Vec<PushRecord> {
+        self.0.records.lock().unwrap().clone()
     }
 }
 
@@ -276,6 +523,7 @@ fn plan(
         .or_else(|| ship_after.iter().flatten().max().copied())
         .unwrap_or_else(Duration::zero);
     OrderPlan {
+        pushes: Pushes::default(),
         settles_at: placed_at + last,
         order,
         ship_after,

@@ -118,6 +118,14 @@
       ? "acknowledged version " + pull.acked_version + (pull.current ? " (current)" : " (older)")
       : "not acknowledged"]);
     box.appendChild(dl(pairs));
+
+    var shipments = o.shipments || [];
+    if (shipments.length) {
+      box.appendChild(el("h3", "Shipments"));
+      box.appendChild(dl(shipments.map(function (s, i) {
+        return ["Shipment " + (i + 1), s.state + " — " + (s.carrier || "—") + " " + (s.tracking_number || "")];
+      })));
+    }
     return box;
   }
 

@@ -27,6 +27,7 @@
 
 mod auth;
 mod orders;
+mod push;
 pub mod search;
 pub mod view;
 pub mod view_v2026;
@@ -92,18 +93,20 @@ enum Op {
     GetOrderAddress,
     GetOrderBuyerInfo,
     CreateRestrictedDataToken,
+    ConfirmShipment,
     SearchOrders,
     GetOrderV2026,
 }
 
 impl Op {
-    const ALL: [Op; 8] = [
+    const ALL: [Op; 9] = [
         Op::GetOrders,
         Op::GetOrder,
         Op::GetOrderItems,
         Op::GetOrderAddress,
         Op::GetOrderBuyerInfo,
         Op::CreateRestrictedDataToken,
+        Op::ConfirmShipment,
         Op::SearchOrders,
         Op::GetOrderV2026,
     ];
@@ -114,6 +117,7 @@ impl Op {
             Op::GetOrders => (0.0167, 20, "0.0167"),
             Op::SearchOrders => (0.0056, 20, "0.0056"),
             Op::CreateRestrictedDataToken => (1.0, 10, "1.0"),
+            Op::ConfirmShipment => (2.0, 10, "2.0"),
             _ => (0.5, 30, "0.5"),
         }
     }
@@ -431,11 +435,17 @@ pub async fn start_with(
             "/orders/v0/orders/{orderId}/buyerInfo",
             get(orders::get_order_buyer_info),
         )
+        .route(
+            "/orders/v0/orders/{orderId}/shipmentConfirmation",
+            post(push::confirm_shipment),
+        )
         .with_state(state.clone());
+    let pushes = state.world.pushes.clone();
     let (addr, shutdown) = serve(router, state.config.port).await?;
     let (gt, ex, rv, tr) = (state.clone(), state.clone(), state.clone(), state);
     let handle = SandboxHandle {
         addr,
+        pushes,
         ground_truth: Box::new(move || {
             let now = gt.clock.now();
             gt.world

@@ -22,6 +22,7 @@
 //! Orders come from the shared [`World`], reshaped by `render::adapt` into what bol holds.
 
 mod filter;
+mod push;
 mod render;
 
 use std::collections::{HashMap, HashSet};
@@ -31,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
@@ -54,6 +55,10 @@ pub const TOKEN_LIFETIME_SECS: u64 = 299;
 pub const LIST_RATE: u32 = 10;
 /// Requests per second (and burst) for `GET /retailer/orders/{id}`.
 pub const DETAIL_RATE: u32 = 25;
+/// Requests per second (and burst) for shipments and cancellations.
+pub const PUSH_RATE: u32 = 25;
+/// Requests per second (and burst) for process-status polls.
+pub const PROCESS_RATE: u32 = 50;
 
 const MEDIA_TYPE: &str = "application/vnd.retailer.v10+json";
 const MEDIA_TYPE_UTF8: &str = "application/vnd.retailer.v10+json;charset=UTF-8";
@@ -64,6 +69,10 @@ const PAGE_SIZE: usize = 50;
 enum Ep {
     List,
     Detail,
+    /// Shipments and cancellations.
+    Push,
+    /// Process status polls.
+    Process,
 }
 
 struct Sandbox {
@@ -77,6 +86,13 @@ struct Sandbox {
     rate_limits: bool,
     list_bucket: TokenBucket,
     detail_bucket: TokenBucket,
+    push_bucket: TokenBucket,
+    process_bucket: TokenBucket,
+    /// Order item id → plan index, for shipments and cancellations (built on first use).
+    items: std::sync::OnceLock<HashMap<String, usize>>,
+    processes: Mutex<HashMap<String, push::Process>>,
+    process_seq: AtomicU64,
+    push_calls: AtomicU64,
     faults: FaultInjector,
     corrupt: Mutex<HashSet<String>>,
     /// Order ids whose detail answers for another order.
@@ -115,6 +131,11 @@ impl BolSandboxProbe {
     /// From now on the detail of `order_id` has malformed item fields.
     pub fn corrupt_order(&self, order_id: &str) {
         self.0.corrupt.lock().unwrap().insert(order_id.to_owned());
+    }
+
+    /// Shipment and cancellation calls received (including refused ones).
+    pub fn push_calls(&self) -> u64 {
+        self.0.push_calls.load(Ordering::SeqCst)
     }
 
     /// From now on the detail of `order_id` answers with another order's id (as a
@@ -166,6 +187,12 @@ pub async fn start_with_probe(
         rate_limits: config.rate_limits,
         list_bucket: TokenBucket::new(f64::from(LIST_RATE), LIST_RATE, now),
         detail_bucket: TokenBucket::new(f64::from(DETAIL_RATE), DETAIL_RATE, now),
+        push_bucket: TokenBucket::new(f64::from(PUSH_RATE), PUSH_RATE, now),
+        process_bucket: TokenBucket::new(f64::from(PROCESS_RATE), PROCESS_RATE, now),
+        items: std::sync::OnceLock::new(),
+        processes: Mutex::new(HashMap::new()),
+        process_seq: AtomicU64::new(0),
+        push_calls: AtomicU64::new(0),
         faults: FaultInjector::new(config.fault_rate, config.seed),
         credentials: config.credentials.clone(),
         corrupt: Mutex::new(
@@ -189,12 +216,20 @@ pub async fn start_with_probe(
         .route("/token", post(token))
         .route("/retailer/orders", get(list))
         .route("/retailer/orders/{order_id}", get(detail))
+        .route("/retailer/shipments", post(push::create_shipment))
+        .route("/retailer/orders/cancellation", put(push::cancel_items))
+        .route(
+            "/shared/process-status/{process_status_id}",
+            get(push::process_status),
+        )
         .fallback(not_found)
         .with_state(state.clone());
+    let pushes = state.world.pushes.clone();
     let (addr, tx) = serve(router, config.port).await?;
     let (g, e, r, t) = (state.clone(), state.clone(), state.clone(), state.clone());
     let handle = SandboxHandle {
         addr,
+        pushes,
         ground_truth: Box::new(move || g.world.snapshot(g.clock.now())),
         expire_tokens: Box::new(move || e.tokens.expire_all()),
         revoke_credentials: Box::new(move || r.tokens.revoke()),
@@ -316,6 +351,8 @@ impl Sandbox {
         match ep {
             Ep::List => (&self.list_bucket, LIST_RATE),
             Ep::Detail => (&self.detail_bucket, DETAIL_RATE),
+            Ep::Push => (&self.push_bucket, PUSH_RATE),
+            Ep::Process => (&self.process_bucket, PROCESS_RATE),
         }
     }
 

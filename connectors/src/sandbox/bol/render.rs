@@ -189,7 +189,11 @@ pub(super) fn adapt(world: &mut World, seed: u64) -> Vec<Extra> {
 pub(super) fn line_times(plan: &OrderPlan, at: DateTime<Utc>) -> Vec<DateTime<Utc>> {
     let placed = plan.order.placed_at;
     let cancelled = plan.cancel_after.map(|c| placed + c).filter(|t| *t <= at);
-    plan.ship_after
+    let pushed = plan
+        .pushes
+        .line_changes(plan.order.order_number.as_str(), at);
+    let mut times: Vec<DateTime<Utc>> = plan
+        .ship_after
         .iter()
         .map(|ship| {
             if let Some(c) = cancelled {
@@ -200,7 +204,13 @@ pub(super) fn line_times(plan: &OrderPlan, at: DateTime<Utc>) -> Vec<DateTime<Ut
                 _ => placed,
             }
         })
-        .collect()
+        .collect();
+    for (line, when) in pushed {
+        if let Some(t) = times.get_mut(line) {
+            *t = (*t).max(when);
+        }
+    }
+    times
 }
 
 /// Decimal money as a JSON number (`19.99`), built from its text.

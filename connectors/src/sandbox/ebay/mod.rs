@@ -25,6 +25,7 @@
 //! releases it (see [`render::released`]).
 
 mod auth;
+mod push;
 pub mod query;
 pub mod render;
 
@@ -143,14 +144,20 @@ pub async fn start_with(
         .route("/sell/fulfillment/v1/order", get(get_orders))
         .route("/sell/fulfillment/v1/order/{order_id}", get(get_order))
         .route(
+            "/sell/fulfillment/v1/order/{order_id}/shipping_fulfillment",
+            post(push::create_fulfillment),
+        )
+        .route(
             "/developer/analytics/v1_beta/user_rate_limit/",
             get(user_rate_limit),
         )
         .with_state(inner.clone());
+    let pushes = inner.world.pushes.clone();
     let (addr, tx) = serve(router, inner.config.port).await?;
     let (gt, exp, rev, cnt) = (inner.clone(), inner.clone(), inner.clone(), inner);
     Ok(SandboxHandle {
         addr,
+        pushes,
         ground_truth: Box::new(move || gt.ground_truth()),
         expire_tokens: Box::new(move || exp.tokens.expire_all()),
         revoke_credentials: Box::new(move || rev.tokens.revoke()),

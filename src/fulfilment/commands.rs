@@ -1,0 +1,161 @@
+//! The CLI's `shipment add|list` and `cancellation add|list`: the same checks and store
+//! as the API (`request`), answering with the same JSON.
+
+use serde_json::{json, Value};
+
+use super::request::{
+    submit_cancellation, submit_shipment, CancellationBody, LineBody, Refusal, ShipmentBody,
+};
+use super::view::request_view;
+use crate::app::App;
+use crate::cli::{CancellationCommand, LineArg, ShipmentCommand};
+use crate::error::ServiceError;
+use crate::store::{AccountStore, OrderRow};
+
+fn refused(r: Refusal) -> ServiceError {
+    match r {
+        Refusal::Unprocessable(d) => ServiceError::Invalid(d),
+        Refusal::Conflict(d) => ServiceError::Conflict(d),
+        Refusal::Store(_) => {
+            ServiceError::Invalid("the request could not be stored; see the log".into())
+        }
+    }
+}
+
+fn lines(args: Vec<LineArg>) -> Option<Vec<LineBody>> {
+    (!args.is_empty()).then(|| {
+        args.into_iter()
+            .map(|l| LineBody {
+                line_id: l.line_id,
+                quantity: l.quantity,
+            })
+            .collect()
+    })
+}
+
+async fn order(
+    app: &App,
+    account: &str,
+    number: &str,
+    marketplace: Option<&str>,
+) -> Result<(AccountStore, OrderRow), ServiceError> {
+    let id = crate::accounts::active_account(app, account).await?;
+    let store = app.store.account(&id).await?;
+    let mut rows = store.find_by_number(number.trim()).await?;
+    if let Some(m) = marketplace {
+        rows.retain(|r| r.marketplace == m);
+    }
+    match rows.len() {
+        0 => Err(ServiceError::NotFound(format!("order {}", number.trim()))),
+        1 => Ok((store, rows.remove(0))),
+        _ => Err(ServiceError::Conflict(
+            "orders on several marketplaces share this number; add --marketplace".into(),
+        )),
+    }
+}
+
+async fn list(
+    app: &App,
+    account: &str,
+    number: &str,
+    marketplace: Option<&str>,
+    kind: &str,
+) -> Result<Value, ServiceError> {
+    let (store, row) = order(app, account, number, marketplace).await?;
+    let items: Vec<Value> = store
+        .requests_for_order(row.id)
+        .await?
+        .iter()
+        .filter(|r| r.kind == kind)
+        .map(|r| json!(request_view(r)))
+        .collect();
+    Ok(json!(items))
+}
+
+/// Runs a `shipment` command; returns what to print.
+pub async fn shipment(app: &App, cmd: ShipmentCommand) -> Result<Value, ServiceError> {
+    match cmd {
+        ShipmentCommand::Add {
+            account,
+            order: number,
+            marketplace,
+            lines: l,
+            carrier,
+            tracking,
+            tracking_url,
+            reference,
+            idempotency_key,
+        } => {
+            let (store, row) = order(app, &account, &number, marketplace.as_deref()).await?;
+            let body = ShipmentBody {
+                lines: lines(l),
+                carrier,
+                tracking_number: tracking,
+                tracking_url,
+                shipped_at: None,
+                reference,
+            };
+            let s = submit_shipment(
+                &store,
+                &row,
+                &body,
+                idempotency_key.as_deref(),
+                app.clock.now(),
+            )
+            .await
+            .map_err(refused)?;
+            Ok(json!(request_view(&s.row)))
+        }
+        ShipmentCommand::List {
+            account,
+            order,
+            marketplace,
+        } => list(app, &account, &order, marketplace.as_deref(), "shipment").await,
+    }
+}
+
+/// Runs a `cancellation` command; returns what to print.
+pub async fn cancellation(app: &App, cmd: CancellationCommand) -> Result<Value, ServiceError> {
+    match cmd {
+        CancellationCommand::Add {
+            account,
+            order: number,
+            marketplace,
+            lines: l,
+            reason,
+            reference,
+            idempotency_key,
+        } => {
+            let (store, row) = order(app, &account, &number, marketplace.as_deref()).await?;
+            let body = CancellationBody {
+                lines: lines(l),
+                reason,
+                reference,
+            };
+            let s = submit_cancellation(
+                &store,
+                &row,
+                &body,
+                idempotency_key.as_deref(),
+                app.clock.now(),
+            )
+            .await
+            .map_err(refused)?;
+            Ok(json!(request_view(&s.row)))
+        }
+        CancellationCommand::List {
+            account,
+            order,
+            marketplace,
+        } => {
+            list(
+                app,
+                &account,
+                &order,
+                marketplace.as_deref(),
+                "cancellation",
+            )
+            .await
+        }
+    }
+}
