@@ -350,6 +350,18 @@ async fn rejection_keeps_the_marketplace_reason(env: TestEnv) {
         .await
         .contains(&"shipment.rejected".to_string()));
     assert_eq!(s.shipments_at_marketplace(&order), 1);
+    // The operator console shows the rejections and flags the account.
+    let report = ordervault::health::health_report(&s.env.app, false)
+        .await
+        .unwrap();
+    let account = report
+        .accounts
+        .iter()
+        .find(|a| a.account_id == s.account.as_str())
+        .expect("the account is reported");
+    let ship_back = account.ship_back.as_ref().expect("ship-back state");
+    assert_eq!((ship_back.pending, ship_back.rejected), (0, 2));
+    assert!(account.needs_attention);
 }
 
 /// 429, 5xx and a lost answer (the marketplace applied it, the caller never heard):

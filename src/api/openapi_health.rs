@@ -79,7 +79,7 @@ pub fn schemas() -> Value {
                 "oldest_undelivered_seconds": int_or_null, "dead_letters": {"type": "integer"},
                 "disabled_endpoints": {"type": "array", "items": {"type": "object", "properties": {
                     "id": {"type": "string"}, "reason": {"type": ["string", "null"]}}}}}},
-            "ship_back": {"type": ["object", "null"], "description": "null until the service keeps ship-back state",
+            "ship_back": {"type": ["object", "null"], "description": "shipments and cancellations sent back to the marketplaces: pending (pending or sent) and rejected (rejected or failed after retries); null while the account has none",
                 "properties": {"pending": {"type": "integer"}, "rejected": {"type": "integer"}}},
             "privacy": {"type": "object", "properties": {
                 "retention_days": {"type": "integer"}, "with_personal_data": {"type": "integer"},

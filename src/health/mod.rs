@@ -242,7 +242,20 @@ async fn account_health(
         current_version: versions.iter().map(|v| v.version).max(),
         versions,
     };
-    let ship_back = None;
+    // Shipments and cancellations sent back to the marketplaces (issue 15): open ones,
+    // and ones the marketplace refused or that failed after retries (both need a person).
+    let states = app.store.account(&id).await?.request_states().await?;
+    let count = |names: &[&str]| -> i64 {
+        states
+            .iter()
+            .filter(|(s, _)| names.contains(&s.as_str()))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let ship_back = (!states.is_empty()).then(|| ShipBackHealth {
+        pending: count(&["pending", "sent"]),
+        rejected: count(&["rejected", "failed"]),
+    });
     let attention = attention(&connections, &webhooks, ship_back.as_ref(), &privacy);
     Ok(AccountHealth {
         account_id: record.id.clone(),

@@ -3,7 +3,7 @@
 -- delivered to the marketplace afterwards by the pusher. Business data only: line ids,
 -- quantities, carrier, tracking number, reason codes; never customer data.
 CREATE TABLE fulfilment_requests (
-    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id              BIGSERIAL PRIMARY KEY, -- a sequence, not an identity column (Citus, issue 20)
     kind            TEXT NOT NULL CHECK (kind IN ('shipment', 'cancellation')),
     order_id        BIGINT NOT NULL,
     marketplace     TEXT NOT NULL,
