@@ -348,7 +348,11 @@ async fn ship_some(
     let rows = store.list_after(0, 1_000_000).await.unwrap();
     app.store.close().await;
     let mut picked = Vec::new();
-    for row in rows.iter().filter(|r| r.status == "open") {
+    // Marketplace-fulfilled orders (FBB/AFN/eBay-fulfilled) are the marketplace's to ship.
+    let sellers = |r: &&ordervault::store::OrderRow| {
+        r.status == "open" && r.fulfilment_method.as_deref() != Some("marketplace")
+    };
+    for row in rows.iter().filter(sellers) {
         if picked.len() >= n {
             break;
         }

@@ -304,7 +304,8 @@ fn order_state(row: &OrderRow, kind: RequestKind) -> Result<MarketplaceKind, Ref
         .map_err(|_| Refusal::from(StoreError::Corrupt("stored marketplace unknown".into())))?;
     if fulfilled_by_marketplace(row) {
         return Err(Refusal::Conflict(format!(
-            "this order is fulfilled by {marketplace} (FBB/AFN): the marketplace ships and cancels it"
+            "this order is fulfilled by {marketplace} (marketplace fulfilment, e.g. FBB/AFN): \
+             the marketplace ships and cancels it"
         )));
     }
     if row.status == "cancelled" {
