@@ -80,7 +80,36 @@ pub fn spec() -> Value {
     ) {
         paths.extend(extra);
     }
+    ensure_problem_responses(&mut doc);
     doc
+}
+
+/// Every operation, whichever module describes it, lists the problems any operation can
+/// answer ([`problem_responses`]); an operation's own descriptions win.
+fn ensure_problem_responses(doc: &mut Value) {
+    let Value::Object(common) = problem_responses() else {
+        return;
+    };
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            if !matches!(method.as_str(), "get" | "post" | "put" | "patch" | "delete") {
+                continue;
+            }
+            if let Some(responses) = op["responses"].as_object_mut() {
+                for (status, problem) in &common {
+                    responses
+                        .entry(status.clone())
+                        .or_insert_with(|| problem.clone());
+                }
+            }
+        }
+    }
 }
 
 fn base_spec() -> Value {
