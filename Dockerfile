@@ -31,7 +31,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid "${APP_UID}" ordervault \
     && useradd --uid "${APP_UID}" --gid "${APP_UID}" --no-log-init \
-        --home-dir /var/lib/ordervault --create-home --shell /usr/sbin/nologin ordervault
+        --home-dir /var/lib/ordervault --create-home --shell /usr/sbin/nologin ordervault \
+    && install -d -m 0700 -o "${APP_UID}" -g "${APP_UID}" /var/lib/ordervault/keyring
 COPY --from=builder /out/ordervault /usr/local/bin/ordervault
 USER ${APP_UID}:${APP_UID}
 WORKDIR /var/lib/ordervault

@@ -133,6 +133,7 @@ teardown() {
   compose down -v -t 5 >/dev/null 2>&1 || true
   podman pod rm -f "pod_$PROJECT" >/dev/null 2>&1 || true
   podman volume rm -f "${PROJECT}_pgdata" >/dev/null 2>&1 || true
+  podman volume rm -f "${PROJECT}_keyring" >/dev/null 2>&1 || true
   rm -rf "$secrets"
   exit "$status"
 }
