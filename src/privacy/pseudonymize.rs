@@ -70,6 +70,9 @@ pub struct AccountSweep {
     pub shred_ms: u64,
     /// Time spent erasing columns and purging files (physical cleanup), in milliseconds.
     pub cleanup_ms: u64,
+    /// Of `cleanup_ms`, the purge at the end (PostgreSQL `VACUUM [FULL]`, SQLite WAL
+    /// checkpoint): the rest is reading due orders, computing pseudonyms and the UPDATEs.
+    pub purge_ms: u64,
     pub duration_ms: u64,
     /// Why the sweep failed (no personal data), when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -163,6 +166,7 @@ fn empty(id: &AccountId, outcome: SweepOutcome) -> AccountSweep {
         day_keys_destroyed: 0,
         shred_ms: 0,
         cleanup_ms: 0,
+        purge_ms: 0,
         duration_ms: 0,
         error: None,
     }
@@ -269,9 +273,11 @@ async fn sweep_leased(
         app.store.catalog().last_sweep_changes(id.as_str()).await?
     };
     if done.pseudonymized > 0 || is_sqlite || previous > 0 {
+        let purge_started = Instant::now();
         store
             .purge_erased(app.settings.pseudonymize.postgres_vacuum_full)
             .await?;
+        done.purge_ms = elapsed_ms(purge_started);
     }
     done.cleanup_ms = elapsed_ms(cleanup_started);
     // Every order due before today is erased now: destroy those days' keys, which makes
