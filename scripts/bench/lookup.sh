@@ -56,12 +56,13 @@ enabled = false
 TOML
 export ORDERVAULT_CONFIG=$work/ordervault.toml
 "$bin" keys generate --out "$work/master.key" >/dev/null
-# The catalog's data_keys table grows from empty while seeding. Without statistics the planner
-# looks a key up by (account, kind) and filters on scope, walking every key of the account for
-# each lookup (EXPLAIN in README, "Where the sweep's time goes"): seeding and the sweep turn
-# quadratic. autoanalyze prevents that on a default server; this one may run with
-# autovacuum off, so the loop below does what autoanalyze would while seeding.
-analyze_keys() { psql "$url" -qAt -c "ANALYZE ordervault.data_keys" >/dev/null 2>&1 || true; }
+# The catalog's data_keys and the account's orders grow from empty while seeding. Without
+# statistics the planner looks a key up by (account, kind) and filters on scope, walking every
+# key of the account for each lookup, and finds stored orders as badly (README, "Where the
+# sweep's time goes"): seeding and the sweep turn quadratic. autoanalyze prevents that on a
+# default server; this one runs with autovacuum off, so the loop below does what autoanalyze
+# would while seeding.
+analyze_keys() { psql "$url" -qAt -c "ANALYZE" >/dev/null 2>&1 || true; }
 seed() { # account orders [extra args]
   local a=$1 n=$2 apid; shift 2
   ( while sleep 3; do analyze_keys; done ) &
