@@ -68,12 +68,13 @@ due="pseudonymized_at IS NULL AND ((fulfilled_at IS NOT NULL AND fulfilled_at <=
 OR (cancelled_at IS NOT NULL AND cancelled_at <= $cutoff_ms) \
 OR (fulfilled_at IS NULL AND cancelled_at IS NULL AND placed_at <= $cutoff_ms))"
 
-# The catalog's data_keys table grows from empty while seeding. Without statistics the planner
-# looks a key up by (account, kind) and filters on scope, walking every key of the account for
-# each lookup (EXPLAIN in README, "Where the sweep's time goes"): seeding and the sweep turn
-# quadratic. autoanalyze prevents that on a default server; this one may run with
-# autovacuum off, so the loop below does what autoanalyze would while seeding.
-analyze_keys() { psql "$url" -qAt -c "ANALYZE ordervault.data_keys" >/dev/null 2>&1 || true; }
+# The catalog's data_keys and the account's orders grow from empty while seeding. Without
+# statistics the planner looks a key up by (account, kind) and filters on scope, walking every
+# key of the account for each lookup, and finds stored orders as badly (README, "Where the
+# sweep's time goes"): seeding and the sweep turn quadratic. autoanalyze prevents that on a
+# default server; this one runs with autovacuum off, so the loop below does what autoanalyze
+# would while seeding.
+analyze_keys() { psql "$url" -qAt -c "ANALYZE" >/dev/null 2>&1 || true; }
 seed() { # account orders [extra args]
   local a=$1 n=$2 apid; shift 2
   ( while sleep 3; do analyze_keys; done ) &
@@ -153,9 +154,9 @@ PY
 
   # Floors: the raw statement, then the raw statement and the rewrite.
   lb=$(load1); t0=$(now_s)
-  n=$(psql_db -c "UPDATE public.plain_update SET $set_null WHERE $due" | sed 's/^UPDATE //')
+  psql_db -c "UPDATE public.plain_update SET $set_null WHERE $due"
   t1=$(now_s); la=$(load1)
-  record "$run" update "$due_rows" "$(python3 -c "print($t1 - $t0)")" "$lb" "$la" "updated $n"
+  record "$run" update "$due_rows" "$(python3 -c "print($t1 - $t0)")" "$lb" "$la" ""
 
   lb=$(load1); t0=$(now_s)
   psql_db -c "UPDATE public.plain_update_vf SET $set_null WHERE $due" -c "VACUUM FULL public.plain_update_vf" >/dev/null
