@@ -197,7 +197,7 @@ async fn account_health(
     now: i64,
 ) -> Result<AccountHealth, ServiceError> {
     let id: AccountId = AccountId::parse(&record.id)
-        .map_err(|_| ServiceError::Invalid("account id in catalog".into()))?;
+        .map_err(|_| ServiceError::internal("stored account id is malformed"))?;
     let catalog = app.store.catalog();
     let connections: Vec<ConnectionHealth> = catalog
         .connections(Some(id.as_str()))

@@ -58,11 +58,11 @@ pub fn settings_of(
     let kind: MarketplaceKind = rec
         .marketplace
         .parse()
-        .map_err(|_| ServiceError::Invalid("stored marketplace is unknown".into()))?;
+        .map_err(|_| ServiceError::internal("stored marketplace is unknown"))?;
     let settings = match rec.settings.as_deref() {
         Some(json) => {
             let mut s: ConnectionSettings = serde_json::from_str(json).map_err(|_| {
-                ServiceError::Invalid("stored connection settings are unreadable".into())
+                ServiceError::internal("stored connection settings are unreadable")
             })?;
             // `reauth --base-url` moves the API root; the column is authoritative.
             if rec.base_url.is_some() {
@@ -126,7 +126,7 @@ pub async fn add_connection(
     let settings = new.settings.validate(new.marketplace).map_err(invalid)?;
     let base_url = settings.base_url.clone();
     let settings_json = serde_json::to_string(&settings)
-        .map_err(|_| ServiceError::Invalid("connection settings cannot be stored".into()))?;
+        .map_err(|_| ServiceError::internal("connection settings cannot be encoded"))?;
     let interval = new.interval.as_secs().clamp(10, 86_400) as i64;
     let id = AccountId::generate().as_str().to_string();
     let keys = app.keyring.keys(&new.account).await?;
@@ -185,7 +185,7 @@ pub async fn reauthorize(
     let account: AccountId = rec
         .account_id
         .parse()
-        .map_err(|_| ServiceError::Invalid("bad account id".into()))?;
+        .map_err(|_| ServiceError::internal("stored account id is malformed"))?;
     let keys = app.keyring.keys(&account).await?;
     if let Some(url) = base_url {
         settings.base_url = Some(url.to_owned());
@@ -195,7 +195,7 @@ pub async fn reauthorize(
     }
     let settings = settings.validate(kind).map_err(invalid)?;
     let settings_json = serde_json::to_string(&settings)
-        .map_err(|_| ServiceError::Invalid("connection settings cannot be stored".into()))?;
+        .map_err(|_| ServiceError::internal("connection settings cannot be encoded"))?;
     let ct = keys
         .current()
         .secrets
@@ -231,7 +231,7 @@ pub async fn open_credentials(
     let account: AccountId = rec
         .account_id
         .parse()
-        .map_err(|_| ServiceError::Invalid("bad account id".into()))?;
+        .map_err(|_| ServiceError::internal("stored account id is malformed"))?;
     let ct = app
         .store
         .catalog()
@@ -241,11 +241,11 @@ pub async fn open_credentials(
     let ct = Ciphertext(ct);
     let keyset = app.keyring.keys(&account).await?;
     let keys = keyset.version(ct.key_version()?).ok_or_else(|| {
-        ServiceError::Invalid("credentials sealed under an unknown key version".into())
+        ServiceError::internal("credentials sealed under an unknown key version")
     })?;
     let plain = keys.secrets.decrypt(ctx(&rec.id), &ct)?;
     let text = String::from_utf8(plain.to_vec())
-        .map_err(|_| ServiceError::Invalid("stored credentials are not text".into()))?;
+        .map_err(|_| ServiceError::internal("stored credentials are not text"))?;
     Ok(Zeroizing::new(text))
 }
 

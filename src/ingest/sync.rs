@@ -307,7 +307,7 @@ impl SyncWorker {
         let account: AccountId = c
             .account_id
             .parse()
-            .map_err(|_| ServiceError::Invalid("bad account id".into()))?;
+            .map_err(|_| ServiceError::internal("stored account id is malformed"))?;
         let store = self.app.store.account(&account).await?;
         // Orders that failed before are listed again: their window joins this run, until
         // it falls out of the reconciliation's reach (or their attempts run out).
@@ -524,7 +524,7 @@ async fn join_write(
     h: tokio::task::JoinHandle<Result<PageWrite, SyncError>>,
 ) -> Result<PageWrite, SyncError> {
     h.await
-        .map_err(|e| ServiceError::Invalid(format!("page write task failed: {e}")))?
+        .map_err(|e| ServiceError::internal(format!("page write task failed: {e}")))?
 }
 
 /// Runs `concurrency` worker loops until `shutdown` flips, each leasing one due connection

@@ -53,7 +53,7 @@ pub async fn close_account(
 ) -> Result<DeletionReceipt, ServiceError> {
     close_account_until(app, account, None)
         .await?
-        .ok_or_else(|| ServiceError::Invalid("closure stopped before its end".into()))
+        .ok_or_else(|| ServiceError::internal("closure stopped before its end"))
 }
 
 /// [`close_account`] that stops after `stop_after` (returning `None`), as a crash would.
@@ -165,7 +165,7 @@ async fn stored_receipt(
     match app.store.catalog().receipt(account).await? {
         Some(json) => serde_json::from_str(&json)
             .map(Some)
-            .map_err(|_| ServiceError::Invalid("stored deletion receipt is unreadable".into())),
+            .map_err(|_| ServiceError::internal("stored deletion receipt is unreadable")),
         None => Ok(None),
     }
 }
