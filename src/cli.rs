@@ -63,9 +63,6 @@ pub enum Command {
         /// Only this account (default: every active account).
         #[arg(long)]
         account: Option<String>,
-        /// Run immediately (the default; kept so scripts can say so explicitly).
-        #[arg(long)]
-        now: bool,
     },
     /// Compare the catalog with the stores that exist and report leftovers (read only).
     Doctor,

@@ -31,6 +31,7 @@ pub mod shredding;
 pub mod store;
 pub mod support;
 pub mod telemetry;
+pub mod time;
 pub mod tokens;
 
 pub use ordervault_connectors as connectors;

@@ -132,7 +132,7 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(())
         }
-        Command::Pseudonymize { account, now: _ } => {
+        Command::Pseudonymize { account } => {
             let id = account
                 .map(|a| a.parse())
                 .transpose()

@@ -12,7 +12,7 @@
 //! by sealing through `encrypt_json`/`encrypt_str` with that cipher. Opening finds the
 //! keys from each ciphertext's header.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use ordervault_connectors::{
     Customer, FulfilmentMethod, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus,
     OrderTerms, PersonalText,
@@ -22,6 +22,7 @@ use zeroize::Zeroizing;
 use crate::crypto::{Ciphertext, CryptoError, FieldCipher, FieldContext, SealRef};
 use crate::keyring::{AccountKeyset, KeyringError, SealKeys};
 use crate::store::{OrderRow, SealedOrder};
+use crate::time::datetime;
 
 const TABLE: &str = "orders";
 
@@ -50,10 +51,6 @@ fn row_key(marketplace: &str, order_number: &str) -> String {
 
 fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
-}
-
-fn from_ms(v: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(v).single().unwrap_or_default()
 }
 
 fn encrypt_json<T: serde::Serialize>(
@@ -245,10 +242,10 @@ pub async fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<Opened
             marketplace,
             order_number,
             status,
-            placed_at: from_ms(row.placed_at),
-            updated_at: from_ms(row.updated_at),
-            fulfilled_at: row.fulfilled_at.map(from_ms),
-            cancelled_at: row.cancelled_at.map(from_ms),
+            placed_at: datetime(row.placed_at),
+            updated_at: datetime(row.updated_at),
+            fulfilled_at: row.fulfilled_at.map(datetime),
+            cancelled_at: row.cancelled_at.map(datetime),
             currency: row.currency.clone(),
             total_minor: row.total_minor,
             country_code: row.country_code.clone(),
@@ -256,8 +253,8 @@ pub async fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<Opened
             customer,
             terms,
         },
-        pseudonymized_at: row.pseudonymized_at.map(from_ms),
-        ingested_at: from_ms(row.ingested_at),
+        pseudonymized_at: row.pseudonymized_at.map(datetime),
+        ingested_at: datetime(row.ingested_at),
     })
 }
 

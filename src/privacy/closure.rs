@@ -6,13 +6,13 @@
 //! closing twice returns the same receipt. Keys go before the store: once they are gone
 //! the data is unreadable even if deleting the store is interrupted.
 
-use chrono::{TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
 use crate::error::ServiceError;
 use crate::ids::AccountId;
 use crate::store::catalog::{AccountStatus, ClosureCounts};
+use crate::time::rfc3339;
 
 /// Proof that an account's data was deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,13 +34,6 @@ pub enum ClosureStep {
     MarkedClosing,
     KeysShredded,
     StoreDropped,
-}
-
-fn rfc3339(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .unwrap_or_default()
-        .to_rfc3339()
 }
 
 /// Closes an account (or finishes an interrupted closure) and returns its receipt.

@@ -17,7 +17,6 @@
 
 use std::time::Instant;
 
-use chrono::{TimeZone, Utc};
 use serde::Serialize;
 
 use crate::accounts::active_account;
@@ -27,6 +26,7 @@ use crate::ids::AccountId;
 use crate::orders::pseudonym_of;
 use crate::store::catalog::AccountStatus;
 use crate::store::DueCutoffs;
+use crate::time::rfc3339;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -89,13 +89,6 @@ pub(crate) fn cutoffs(now_ms: i64, retention_days: i64, max_age_days: u32) -> Du
         closed_before_ms: now_ms - retention_days * DAY_MS,
         placed_before_ms: now_ms - i64::from(max_age_days) * DAY_MS,
     }
-}
-
-pub(crate) fn rfc3339(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .unwrap_or_default()
-        .to_rfc3339()
 }
 
 /// Pseudonymizes every due order of one account, or of every active account when
