@@ -56,6 +56,8 @@ pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod backup;
+#[cfg(feature = "sandbox")]
+pub mod bench_seed;
 pub mod cli;
 pub mod config;
 pub mod crypto;

@@ -152,6 +152,29 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        #[cfg(feature = "sandbox")]
+        Command::Bench(ordervault::cli::BenchCommand::Seed {
+            account,
+            orders,
+            customers,
+            fulfilled_days_ago,
+        }) => {
+            let id = account
+                .parse()
+                .map_err(|_| anyhow::anyhow!("account not found"))?;
+            let report = ordervault::bench_seed::seed(
+                app,
+                &id,
+                ordervault::bench_seed::SeedOptions {
+                    orders,
+                    customers,
+                    fulfilled_days_ago,
+                },
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::Privacy { account } => {
             let id = account
                 .parse()

@@ -20,7 +20,7 @@ use ordervault_connectors::{
 use zeroize::Zeroizing;
 
 use crate::crypto::{Ciphertext, CryptoError, FieldCipher, FieldContext, SealRef};
-use crate::keyring::{AccountKeyset, KeyringError, SealKeys};
+use crate::keyring::{AccountKeyset, KeyringError, OpenKeys, SealKeys};
 use crate::store::{OrderRow, SealedOrder};
 use crate::time::datetime;
 
@@ -256,6 +256,54 @@ pub async fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<Opened
         pseudonymized_at: row.pseudonymized_at.map(datetime),
         ingested_at: datetime(row.ingested_at),
     })
+}
+
+/// The (erasure day, customer) key pair a stored ciphertext was sealed under, if it was
+/// sealed under data keys: what [`AccountKeyset::openers`] needs to prepare its cipher.
+/// `None` for account-key (v1) ciphertexts and for malformed ones (opening reports those).
+pub fn data_key_pair(ct: &[u8]) -> Option<(i32, Option<crate::crypto::CustomerId>)> {
+    match Ciphertext(ct.to_vec()).seal_ref() {
+        Ok(SealRef::Data { day, customer }) => Some((day, customer)),
+        _ => None,
+    }
+}
+
+/// [`pseudonym_of`] with ciphers prepared for a whole batch ([`AccountKeyset::openers`]):
+/// no key lookup per order. An email under a destroyed key is an error, as there.
+pub fn pseudonym_with(
+    keyset: &AccountKeyset,
+    open: &OpenKeys,
+    marketplace: &str,
+    order_number: &str,
+    email_ct: &Option<Vec<u8>>,
+) -> Result<Option<[u8; 32]>, SealError> {
+    let Some(bytes) = email_ct else {
+        return Ok(None);
+    };
+    let key = row_key(marketplace, order_number);
+    let ctx = FieldContext {
+        table: TABLE,
+        column: "email",
+        row: &key,
+    };
+    let ct = Ciphertext(bytes.clone());
+    let plain = match ct.seal_ref()? {
+        SealRef::Account(version) => keyset
+            .version(version)
+            .ok_or(CryptoError::UnknownKeyVersion(version))?
+            .fields
+            .decrypt(ctx, &ct)?,
+        SealRef::Data { day, customer } => open
+            .cipher(day, customer)
+            .ok_or(CryptoError::KeyUnavailable)?
+            .decrypt(ctx, &ct)?,
+    };
+    let email =
+        std::str::from_utf8(&plain).map_err(|_| CryptoError::Malformed("email is not UTF-8"))?;
+    if email.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(keyset.current().pseudonym.index(email).0))
 }
 
 /// The pseudonym of a stored order's customer: HMAC under the account's current
