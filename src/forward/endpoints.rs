@@ -85,7 +85,7 @@ pub async fn open_secret(
     let account: AccountId = endpoint
         .account_id
         .parse()
-        .map_err(|_| ServiceError::Invalid("bad account id".into()))?;
+        .map_err(|_| ServiceError::internal("stored account id is malformed"))?;
     let ct = app
         .store
         .catalog()
@@ -95,10 +95,10 @@ pub async fn open_secret(
     let ct = Ciphertext(ct);
     let keyset = app.keyring.keys(&account).await?;
     let keys = keyset.version(ct.key_version()?).ok_or_else(|| {
-        ServiceError::Invalid("secret sealed under an unknown key version".into())
+        ServiceError::internal("secret sealed under an unknown key version")
     })?;
     let plain = keys.secrets.decrypt(ctx(&endpoint.id), &ct)?;
     let text = std::str::from_utf8(&plain)
-        .map_err(|_| ServiceError::Invalid("stored secret is not text".into()))?;
-    secret_key(text).ok_or_else(|| ServiceError::Invalid("stored secret is malformed".into()))
+        .map_err(|_| ServiceError::internal("stored secret is not text"))?;
+    secret_key(text).ok_or_else(|| ServiceError::internal("stored secret is malformed"))
 }
