@@ -16,6 +16,8 @@
 //! - [`config`]: typed settings, layered defaults → `ordervault.toml` → environment.
 //! - [`app`]: the assembled service (settings, store, keyring, clock), built once and
 //!   shared by the CLI, the API and the background loops.
+//! - [`startup`]: `serve` as a library function: binds the listeners, starts the
+//!   background loops, returns the bound addresses and a shutdown handle.
 //! - [`error`]: the service layer's one error enum (`ServiceError`); [`api`] maps it to
 //!   problem+json in one place.
 //! - [`ids`]: newtypes for identifiers that must not be mixed up (`AccountId`, `Role`, …).
@@ -44,7 +46,9 @@
 //! - [`scheduler`]: the cron job that runs the pseudonymization sweep inside `serve`.
 //! - [`api`]: the axum HTTP API (`/api/v1`, bearer tokens, problem+json, OpenAPI) and
 //!   the `/support` and `/console` pages; `/metrics` on its own listener.
-//! - [`cli`]: the command line's types; `main.rs` parses it and calls the library.
+//! - [`cli`]: the command line's types; `main.rs` only parses it and calls the library
+//!   (`startup::serve`, and the service functions every mutation goes through, which
+//!   the API calls too).
 //! - [`backup`], [`doctor`]: online backup and restore; a read-only check that catalog
 //!   and stores agree.
 //! - [`files`]: owner-only files and directories, and the master key file's mode check.
@@ -77,6 +81,7 @@ pub mod orders;
 pub mod privacy;
 pub mod scheduler;
 pub mod shredding;
+pub mod startup;
 pub mod store;
 pub mod support;
 pub mod telemetry;

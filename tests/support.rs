@@ -494,7 +494,9 @@ async fn audit_fails_closed(env: TestEnv) {
             r.json()["detail"],
             ordervault::api::problem::INTERNAL_DETAIL
         );
-        assert!(r.json()["correlation_id"].as_str().is_some_and(|c| c.len() == 16));
+        assert!(r.json()["correlation_id"]
+            .as_str()
+            .is_some_and(|c| c.len() == 16));
         let body = String::from_utf8_lossy(&r.raw).to_string();
         assert!(
             !body.contains("Teapot") && !body.contains("orders"),

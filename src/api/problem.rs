@@ -235,7 +235,10 @@ mod tests {
             assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
             assert_eq!(v["detail"], INTERNAL_DETAIL);
             let text = v.to_string();
-            assert!(!text.contains("panicked") && !text.contains("row 3"), "{text}");
+            assert!(
+                !text.contains("panicked") && !text.contains("row 3"),
+                "{text}"
+            );
             let id = v["correlation_id"].as_str().unwrap();
             assert!(id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()));
         }
@@ -245,9 +248,18 @@ mod tests {
     #[tokio::test]
     async fn client_faults_keep_their_status() {
         for (e, status) in [
-            (ServiceError::Invalid("name".into()), StatusCode::BAD_REQUEST),
-            (ServiceError::NotFound("webhook".into()), StatusCode::NOT_FOUND),
-            (ServiceError::Conflict("closing".into()), StatusCode::CONFLICT),
+            (
+                ServiceError::Invalid("name".into()),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                ServiceError::NotFound("webhook".into()),
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                ServiceError::Conflict("closing".into()),
+                StatusCode::CONFLICT,
+            ),
             (
                 ServiceError::Unprocessable("loopback".into()),
                 StatusCode::UNPROCESSABLE_ENTITY,

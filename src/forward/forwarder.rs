@@ -167,9 +167,9 @@ impl Forwarder {
                     let Some(row) = store.get_by_id(ev.order_id).await? else {
                         continue;
                     };
-                    let view = order_view(&keys, &row)
-                        .await
-                        .map_err(|e| ServiceError::internal(format!("stored order could not be opened: {e}")))?;
+                    let view = order_view(&keys, &row).await.map_err(|e| {
+                        ServiceError::internal(format!("stored order could not be opened: {e}"))
+                    })?;
                     let mut v = serde_json::to_value(view).unwrap_or_default();
                     attach(&mut v, &store.requests_for_order(row.id).await?);
                     v

@@ -61,9 +61,8 @@ pub fn settings_of(
         .map_err(|_| ServiceError::internal("stored marketplace is unknown"))?;
     let settings = match rec.settings.as_deref() {
         Some(json) => {
-            let mut s: ConnectionSettings = serde_json::from_str(json).map_err(|_| {
-                ServiceError::internal("stored connection settings are unreadable")
-            })?;
+            let mut s: ConnectionSettings = serde_json::from_str(json)
+                .map_err(|_| ServiceError::internal("stored connection settings are unreadable"))?;
             // `reauth --base-url` moves the API root; the column is authoritative.
             if rec.base_url.is_some() {
                 s.base_url = rec.base_url.clone();
@@ -223,6 +222,51 @@ pub async fn reauthorize(
     Ok(())
 }
 
+/// Pauses a connection: workers skip it until [`resume_connection`].
+pub async fn pause_connection(app: &App, id: &str) -> Result<(), ServiceError> {
+    set_status(
+        app,
+        id,
+        ConnectionStatus::Paused,
+        Some("paused by operator"),
+    )
+    .await
+}
+
+/// Makes a paused (or failed) connection active again, with its reason cleared.
+pub async fn resume_connection(app: &App, id: &str) -> Result<(), ServiceError> {
+    set_status(app, id, ConnectionStatus::Active, None).await
+}
+
+async fn set_status(
+    app: &App,
+    id: &str,
+    status: ConnectionStatus,
+    reason: Option<&str>,
+) -> Result<(), ServiceError> {
+    let found = app
+        .store
+        .catalog()
+        .set_connection_status(id, status, reason, None, app.now_ms())
+        .await?;
+    if !found {
+        return Err(ServiceError::NotFound(format!("connection {id}")));
+    }
+    tracing::info!(connection = %id, status = status.as_str(), "connection status set");
+    Ok(())
+}
+
+/// Removes a connection and purges its row at once (its sealed credentials with it).
+pub async fn remove_connection(app: &App, id: &str) -> Result<(), ServiceError> {
+    let catalog = app.store.catalog();
+    if !catalog.delete_connection(id).await? {
+        return Err(ServiceError::NotFound(format!("connection {id}")));
+    }
+    catalog.purge_deleted("connections").await?;
+    tracing::info!(connection = %id, "connection removed");
+    Ok(())
+}
+
 /// The decrypted connection file of a connection.
 pub async fn open_credentials(
     app: &App,
@@ -240,9 +284,9 @@ pub async fn open_credentials(
         .ok_or_else(|| ServiceError::NotFound(format!("connection {}", rec.id)))?;
     let ct = Ciphertext(ct);
     let keyset = app.keyring.keys(&account).await?;
-    let keys = keyset.version(ct.key_version()?).ok_or_else(|| {
-        ServiceError::internal("credentials sealed under an unknown key version")
-    })?;
+    let keys = keyset
+        .version(ct.key_version()?)
+        .ok_or_else(|| ServiceError::internal("credentials sealed under an unknown key version"))?;
     let plain = keys.secrets.decrypt(ctx(&rec.id), &ct)?;
     let text = String::from_utf8(plain.to_vec())
         .map_err(|_| ServiceError::internal("stored credentials are not text"))?;

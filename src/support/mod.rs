@@ -24,8 +24,8 @@ use crate::keyring::AccountKeyset;
 use crate::orders::open_order;
 use crate::store::catalog::{AccountStatus, AuditResult, NewAuditEntry};
 use crate::store::{AccountStore, OrderRow};
-use mask::{mask_customer, MaskedCustomer};
 use crate::time::datetime;
+use mask::{mask_customer, MaskedCustomer};
 
 /// What support asked for, as received (untrusted).
 #[derive(Debug, Clone, Copy)]
@@ -292,7 +292,10 @@ async fn masked_order(
             state,
             version: latest.as_ref().map(|d| d.order_version),
             attempts: latest.as_ref().map_or(0, |d| d.attempts),
-            last_attempt_at: latest.as_ref().and_then(|d| d.last_attempt_at).map(datetime),
+            last_attempt_at: latest
+                .as_ref()
+                .and_then(|d| d.last_attempt_at)
+                .map(datetime),
         });
     }
     let (acked_version, acked_at) = match store.ack_state(row.id).await? {
