@@ -51,6 +51,9 @@ for t in "${targets[@]}"; do
   # and building the integration tests for every mutant would cost minutes each.
   cargo mutants --in-place --baseline skip --timeout 120 --build-timeout 600 \
     "${extra[@]}" -o "$out" -p "${PACKAGE[$t]}" -f "$file" -C --lib || status=$?
+  # 2 = a mutant was missed, 3 = a timeout; anything else (interrupted, broken build)
+  # stops here rather than going on to mutate the next file.
+  case $status in 0 | 2 | 3) ;; *) exit "$status" ;; esac
   for kind in caught missed unviable timeout; do
     printf '   %-9s %s\n' "$kind" "$(wc -l < "$out/mutants.out/$kind.txt" 2>/dev/null || echo 0)"
   done

@@ -144,6 +144,7 @@ pub fn render(o: &Order, inc: Included) -> wire::Order {
         recipient,
         proceeds: inc.proceeds.then(|| wire::OrderProceeds {
             grand_total: Some(money(o, o.total_minor)),
+            breakdowns: vec![],
         }),
         fulfillment: inc.fulfillment.then(|| wire::OrderFulfillment {
             fulfillment_status: status(o.status).into(),
@@ -155,6 +156,7 @@ pub fn render(o: &Order, inc: Included) -> wire::Order {
                 .into(),
             ),
             fulfillment_service_level: Some("STANDARD".into()),
+            deliver_by_window: None,
         }),
         order_items: items,
     }
