@@ -389,3 +389,45 @@ fn skus_and_quantities_are_checked() {
     v["lineItems"][1]["quantity"] = json!(0);
     assert_eq!(failed(&v), "lineItems[1].quantity is missing or zero");
 }
+
+#[test]
+fn in_store_pickup_is_a_pickup_point_order() {
+    // The spec's In-Store Pickup shape: PREPARE_FOR_PICKUP with a pickupStep, no
+    // shippingStep and no delivery estimate.
+    let mut v = sample();
+    v["fulfillmentStartInstructions"] = json!([{
+        "fulfillmentInstructionsType": "PREPARE_FOR_PICKUP",
+        "pickupStep": {"merchantLocationKey": "STORE-BERLIN-MITTE"}
+    }]);
+    let o = ok(&v);
+    assert!(o.terms.pickup_point);
+    let p = o.customer.pickup_point.as_ref().expect("the pickup point");
+    assert_eq!(p.name.as_deref(), Some("STORE-BERLIN-MITTE"));
+    assert!(
+        p.address.is_none(),
+        "the seller's own store: no address in the order"
+    );
+    assert!(o.customer.shipping.is_none(), "nothing to ship");
+    assert_eq!(o.terms.delivery_window, None);
+    assert_eq!(o.terms.fulfilment_method, Some(FulfilmentMethod::Seller));
+    assert_eq!(
+        o.country_code.as_deref(),
+        Some("NL"),
+        "from the registration address"
+    );
+    // Either sign is enough: the type alone, or the step alone; a blank key is no name.
+    v["fulfillmentStartInstructions"][0]["pickupStep"]["merchantLocationKey"] = json!(" ");
+    let o = ok(&v);
+    assert!(o.terms.pickup_point && o.customer.pickup_point.unwrap().name.is_none());
+    v["fulfillmentStartInstructions"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("pickupStep");
+    assert!(ok(&v).terms.pickup_point);
+    v["fulfillmentStartInstructions"][0]["fulfillmentInstructionsType"] = json!("SHIP_TO");
+    v["fulfillmentStartInstructions"][0]["pickupStep"] = json!({"merchantLocationKey": "S1"});
+    assert!(ok(&v).terms.pickup_point);
+    // An ordinary order is none.
+    let o = ok(&sample());
+    assert!(!o.terms.pickup_point && o.customer.pickup_point.is_none());
+}
