@@ -307,7 +307,7 @@ fn order_schemas() -> Value {
             "amounts": {"type": "object", "description": "lines_minor - discount_minor + delivery_minor + difference_minor = total_minor", "properties": {
                 "lines_minor": minor, "discount_minor": minor, "delivery_minor": minor, "tax_minor": minor,
                 "refunded_minor": minor, "difference_minor": minor,
-                "difference": {"type": "string", "enum": ["tax_added", "not_priced_yet", "not_broken_down"], "description": "Why difference_minor is not zero"}
+                "difference": {"type": "string", "enum": ["tax_added", "not_priced_yet", "not_broken_down", "other_charges"], "description": "Why difference_minor is not zero"}
             }}
         }},
         "Address": {"type": "object", "description": "Personal data, as the marketplace structures it (full_name stays whole; street is the first address line verbatim unless the source splits house numbers)", "properties": address},
