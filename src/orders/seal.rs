@@ -7,7 +7,7 @@
 //! email is also stored as a blind index. Business terms are stored in clear as JSON.
 //!
 //! Key choice is made here, once per order, not per column: every personal field of an
-//! order is sealed with [`SealKeys::cipher_for`] (its erasure day's key and its
+//! order is sealed with [`SealKeys::cipher_for`] (its erasure hour's key and its
 //! customer's key, issue 16), so a personal column added later inherits crypto-shredding
 //! by sealing through `encrypt_json`/`encrypt_str` with that cipher. Opening finds the
 //! keys from each ciphertext's header.
@@ -100,7 +100,7 @@ fn encrypt_str(
 }
 
 /// Encrypts an order's personal data for storage, under the data keys of its erasure
-/// day and customer (prepared with [`AccountKeyset::seal_keys`]).
+/// hour and customer (prepared with [`AccountKeyset::seal_keys`]).
 pub fn seal_order(seal: &SealKeys<'_>, order: &Order) -> SealedOrder {
     let marketplace = order.marketplace.as_str();
     let row = row_key(marketplace, order.order_number.as_str());
@@ -138,7 +138,7 @@ pub fn seal_order(seal: &SealKeys<'_>, order: &Order) -> SealedOrder {
 }
 
 /// Decrypts one stored field: v1 under the account key version named in it (stores not
-/// yet resealed), v2 under its day and customer keys; `None` when absent. A field whose
+/// yet resealed), v2/v3 under its day or hour key and customer key; `None` when absent. A field whose
 /// data key does not exist fails ([`CryptoError::KeyUnavailable`]): it was destroyed
 /// (the row's cleanup is pending) or the ciphertext came from another account.
 async fn decrypt(
@@ -161,7 +161,7 @@ async fn decrypt(
                 .ok_or(CryptoError::UnknownKeyVersion(version))?;
             Ok(Some(keys.fields.decrypt(ctx, &ct)?))
         }
-        SealRef::Data { day, customer } => match keyset.opener(day, customer).await? {
+        SealRef::Data { bucket, customer } => match keyset.opener(bucket, customer).await? {
             Some(cipher) => Ok(Some(cipher.decrypt(ctx, &ct)?)),
             None => Err(CryptoError::KeyUnavailable.into()),
         },
