@@ -1320,6 +1320,79 @@ async fn new_keys_racing_rotations_are_never_lost(env: TestEnv) {
     }
 }
 
+/// A key stored by a transaction that is still open when a rotation starts (it read
+/// the epochs before the new one began): the rotation waits for it before its last
+/// rewrap, so the key moves to the new epoch instead of being left under the old one,
+/// whose key the rotation destroys.
+async fn a_key_insert_in_flight_during_rotation_is_rewrapped(env: TestEnv) {
+    let a = new_account(&env.app, "Slow Writer Shop").await;
+    let catalog = env.app.store.catalog();
+    let old = env.app.keyring.data.status().await.unwrap().current_epoch;
+    let kek = FileEpochStore::new(env.settings.keyring_dir())
+        .load(old)
+        .await
+        .unwrap()
+        .unwrap();
+    let r = DataKeyRef::Customer(ordervault::crypto::CustomerId([7; 16]));
+    let wrapped = kek.wrap(
+        old,
+        a.as_str(),
+        &r,
+        &ordervault::crypto::DataKey::generate(),
+    );
+    let (table, epochs) = match env.backend {
+        Backend::Sqlite => ("data_keys", "key_epochs"),
+        Backend::Postgres => ("ordervault.data_keys", "ordervault.key_epochs"),
+    };
+    // The same statement as the keyring's own conditional insert.
+    let sql = format!(
+        "INSERT INTO {table} (account_id, kind, scope, day, epoch, wrapped_key, created_at) \
+         SELECT $1, $2, $3, NULL, $4, $5, 0 \
+         WHERE NOT EXISTS (SELECT 1 FROM {epochs} WHERE epoch > $4) AND {}",
+        catalog.epoch_open_for_keys("$4")
+    );
+    let other = env.restart(env.settings.clone()).await.unwrap();
+    let clock = env.clock.clone();
+    let period = env.app.keyring.data.epoch_period_ms();
+    macro_rules! race {
+        ($pool:expr) => {{
+            let mut tx = $pool.begin().await.unwrap();
+            let n = sqlx::query(&sql)
+                .bind(a.as_str())
+                .bind(r.kind())
+                .bind(r.scope())
+                .bind(old)
+                .bind(&wrapped)
+                .execute(&mut *tx)
+                .await
+                .unwrap()
+                .rows_affected();
+            assert_eq!(n, 1);
+            let rotation = tokio::spawn(async move {
+                clock.advance(Duration::milliseconds(period));
+                other.keyring.data.rotate(None).await.unwrap()
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            tx.commit().await.unwrap();
+            rotation.await.unwrap()
+        }};
+    }
+    let report = match catalog.pool() {
+        ordervault::store::Pool::Sqlite(p) => race!(p),
+        ordervault::store::Pool::Postgres(p) => race!(p),
+    };
+    assert_eq!(report.destroyed_epochs, vec![old]);
+    let key = live_data_keys(&env)
+        .await
+        .into_iter()
+        .find(|k| k.kind == "customer" && k.scope == r.scope())
+        .expect("the key is stored");
+    assert_eq!(
+        key.epoch, report.current_epoch,
+        "a key committed during the rotation was left under the destroyed epoch"
+    );
+}
+
 both_backends!(
     a_copy_forgets_erased_data_within_the_window,
     a_crash_between_rewrap_and_destruction_loses_no_key,
@@ -1331,4 +1404,5 @@ both_backends!(
     a_destroyed_key_stops_working_here_at_once,
     a_retention_change_moves_orders_to_their_new_keys,
     new_keys_racing_rotations_are_never_lost,
+    a_key_insert_in_flight_during_rotation_is_rewrapped,
 );

@@ -110,7 +110,8 @@ impl Catalog {
     /// transaction ends, so [`Catalog::mark_epoch_retiring`] waits for every write that
     /// passed it, and a write that comes after the mark re-reads the row and fails. (On
     /// SQLite writes are serialized and always see the latest epochs.)
-    pub(crate) fn epoch_open_for_keys(&self, param: &str) -> String {
+    #[doc(hidden)]
+    pub fn epoch_open_for_keys(&self, param: &str) -> String {
         let lock = match self.pool {
             crate::store::Pool::Postgres(_) => " FOR SHARE",
             crate::store::Pool::Sqlite(_) => "",
