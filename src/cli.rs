@@ -390,6 +390,14 @@ pub enum AccountCommand {
     },
     /// List accounts.
     List,
+    /// Change an account's retention (days after fulfilment before customer data is
+    /// pseudonymized). Its orders move to the erasure keys of their new due hours at the
+    /// next sweep at least a minute from now.
+    SetRetention {
+        id: String,
+        #[arg(long)]
+        days: u32,
+    },
     /// Close an account: stop its work, shred its keys, delete its store, print the receipt.
     Close { id: String },
 }

@@ -205,6 +205,14 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Account(AccountCommand::SetRetention { id, days }) => {
+            let id = id
+                .parse()
+                .map_err(|_| anyhow::anyhow!("account not found"))?;
+            let a = accounts::set_retention(app, &id, days).await?;
+            println!("{}\tretention {} days", a.id, a.retention_days);
+            Ok(())
+        }
         Command::Account(AccountCommand::Close { id }) => {
             let id = id
                 .parse()

@@ -7,7 +7,7 @@
 //! email is also stored as a blind index. Business terms are stored in clear as JSON.
 //!
 //! Key choice is made here, once per order, not per column: every personal field of an
-//! order is sealed with [`SealKeys::cipher_for`] (its erasure day's key and its
+//! order is sealed with [`SealKeys::cipher_for`] (its erasure hour's key and its
 //! customer's key, issue 16), so a personal column added later inherits crypto-shredding
 //! by sealing through `encrypt_json`/`encrypt_str` with that cipher. Opening finds the
 //! keys from each ciphertext's header.
@@ -97,7 +97,7 @@ fn encrypt_str(
 }
 
 /// Encrypts an order's personal data for storage, under the data keys of its erasure
-/// day and customer (prepared with [`AccountKeyset::seal_keys`]).
+/// hour and customer (prepared with [`AccountKeyset::seal_keys`]).
 pub fn seal_order(seal: &SealKeys<'_>, order: &Order) -> SealedOrder {
     let marketplace = order.marketplace.as_str();
     let row = row_key(marketplace, order.order_number.as_str());
@@ -135,7 +135,7 @@ pub fn seal_order(seal: &SealKeys<'_>, order: &Order) -> SealedOrder {
 }
 
 /// Decrypts one stored field: v1 under the account key version named in it (stores not
-/// yet resealed), v2 under its day and customer keys; `None` when absent. A field whose
+/// yet resealed), v2/v3 under its day or hour key and customer key; `None` when absent. A field whose
 /// data key does not exist fails ([`CryptoError::KeyUnavailable`]): it was destroyed
 /// (the row's cleanup is pending) or the ciphertext came from another account.
 async fn decrypt(
@@ -158,7 +158,7 @@ async fn decrypt(
                 .ok_or(CryptoError::UnknownKeyVersion(version))?;
             Ok(Some(keys.fields.decrypt(ctx, &ct)?))
         }
-        SealRef::Data { day, customer } => match keyset.opener(day, customer).await? {
+        SealRef::Data { bucket, customer } => match keyset.opener(bucket, customer).await? {
             Some(cipher) => Ok(Some(cipher.decrypt(ctx, &ct)?)),
             None => Err(CryptoError::KeyUnavailable.into()),
         },
@@ -258,12 +258,15 @@ pub async fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<Opened
     })
 }
 
-/// The (erasure day, customer) key pair a stored ciphertext was sealed under, if it was
-/// sealed under data keys: what [`AccountKeyset::openers`] needs to prepare its cipher.
-/// `None` for account-key (v1) ciphertexts and for malformed ones (opening reports those).
-pub fn data_key_pair(ct: &[u8]) -> Option<(i32, Option<crate::crypto::CustomerId>)> {
+/// The (erasure bucket, customer) key pair a stored ciphertext was sealed under, if it
+/// was sealed under data keys: what [`AccountKeyset::openers`] needs to prepare its
+/// cipher. `None` for account-key (v1) ciphertexts and for malformed ones (opening
+/// reports those).
+pub fn data_key_pair(
+    ct: &[u8],
+) -> Option<(crate::shredding::DataKeyRef, Option<crate::crypto::CustomerId>)> {
     match Ciphertext(ct.to_vec()).seal_ref() {
-        Ok(SealRef::Data { day, customer }) => Some((day, customer)),
+        Ok(SealRef::Data { bucket, customer }) => Some((bucket, customer)),
         _ => None,
     }
 }
@@ -293,8 +296,8 @@ pub fn pseudonym_with(
             .ok_or(CryptoError::UnknownKeyVersion(version))?
             .fields
             .decrypt(ctx, &ct)?,
-        SealRef::Data { day, customer } => open
-            .cipher(day, customer)
+        SealRef::Data { bucket, customer } => open
+            .cipher(bucket, customer)
             .ok_or(CryptoError::KeyUnavailable)?
             .decrypt(ctx, &ct)?,
     };

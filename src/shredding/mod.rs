@@ -20,6 +20,7 @@
 
 mod data_keys;
 pub mod epoch_store;
+mod hours;
 mod rotation;
 mod status;
 
@@ -28,12 +29,20 @@ pub use epoch_store::{EpochKeyStore, EpochStoreError, FileEpochStore};
 pub use rotation::{run_rotation, RotationReport, RotationStep};
 pub use status::KeyStatus;
 
-/// One day in milliseconds: the granularity of erasure-day keys.
+/// One day in milliseconds: the granularity of legacy erasure-day keys.
 pub const DAY_MS: i64 = 86_400_000;
+
+/// One hour in milliseconds: the granularity of erasure-hour keys.
+pub const HOUR_MS: i64 = 3_600_000;
 
 /// The erasure day (days since 1970-01-01 UTC) of a due instant in Unix milliseconds.
 pub fn day_of(due_ms: i64) -> i32 {
     i32::try_from(due_ms.div_euclid(DAY_MS)).unwrap_or(i32::MAX)
+}
+
+/// The erasure hour (hours since 1970-01-01 UTC) of an instant in Unix milliseconds.
+pub fn hour_of(ms: i64) -> i32 {
+    i32::try_from(ms.div_euclid(HOUR_MS)).unwrap_or(i32::MAX)
 }
 
 /// Why a shredding operation failed (epochs, ids and causes; never key bytes).
