@@ -264,7 +264,7 @@ pub async fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<Opened
 /// reports those).
 pub fn data_key_pair(
     ct: &[u8],
-) -> Option<(crate::shredding::DataKeyRef, Option<crate::crypto::CustomerId>)> {
+) -> Option<(crate::crypto::DataKeyRef, Option<crate::crypto::CustomerId>)> {
     match Ciphertext(ct.to_vec()).seal_ref() {
         Ok(SealRef::Data { bucket, customer }) => Some((bucket, customer)),
         _ => None,

@@ -353,8 +353,7 @@ async fn prepare_batch(
         };
         for r in &rows {
             let pseudonym =
-                match pseudonym_with(&keys, &open, &r.marketplace, &r.order_number, &r.email_ct)
-                {
+                match pseudonym_with(&keys, &open, &r.marketplace, &r.order_number, &r.email_ct) {
                     Ok(p) => p,
                     Err(_) => {
                         // Erasing matters more than the pseudonym: erase it anyway.
