@@ -37,7 +37,7 @@ pub struct Limit {
 async fn own(app: &App, p: &Principal, id: &str) -> Result<WebhookEndpoint, ApiError> {
     let account = p.backoffice_account()?;
     match app.store.catalog().webhook(id).await? {
-        Some(e) if e.account_id == account.as_str() => Ok(e),
+        Some(e) if e.account_id == account => Ok(e),
         _ => Err(ApiError::not_found("webhook")),
     }
 }

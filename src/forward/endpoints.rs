@@ -65,7 +65,7 @@ pub async fn add_webhook(
     let now = app.now_ms();
     let endpoint = WebhookEndpoint {
         id,
-        account_id: account.as_str().to_string(),
+        account_id: account.clone(),
         url,
         status: "active".into(),
         disabled_reason: None,
@@ -109,10 +109,7 @@ pub async fn open_secret(
     app: &App,
     endpoint: &WebhookEndpoint,
 ) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
-    let account: AccountId = endpoint
-        .account_id
-        .parse()
-        .map_err(|_| ServiceError::internal("stored account id is malformed"))?;
+    let account = endpoint.account_id.clone();
     let ct = app
         .store
         .catalog()

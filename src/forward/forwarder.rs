@@ -20,7 +20,6 @@ use super::target::{check_literal, parse_url, refusal_in, GuardedResolver};
 use crate::app::App;
 use crate::error::ServiceError;
 use crate::fulfilment::view::{attach, request_view};
-use crate::ids::AccountId;
 use crate::metrics::metrics;
 use crate::orders::view::order_view;
 use crate::store::catalog::WebhookEndpoint;
@@ -136,10 +135,7 @@ impl Forwarder {
         endpoint: &WebhookEndpoint,
         report: &mut ForwardReport,
     ) -> Result<(), ServiceError> {
-        let account: AccountId = endpoint
-            .account_id
-            .parse()
-            .map_err(|_| ServiceError::internal("stored account id is malformed"))?;
+        let account = endpoint.account_id.clone();
         let store = self.app.store.account(&account).await?;
         let keys = self.app.keyring.keys(&account).await?;
         let key = open_secret(&self.app, endpoint).await?;

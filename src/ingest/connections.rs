@@ -136,7 +136,7 @@ pub async fn add_connection(
     let now = app.now_ms();
     let rec = ConnectionRecord {
         id,
-        account_id: new.account.as_str().to_string(),
+        account_id: new.account.clone(),
         marketplace: new.marketplace.as_str().to_string(),
         base_url,
         settings: Some(settings_json),
@@ -181,10 +181,7 @@ pub async fn reauthorize(
         .ok_or_else(|| ServiceError::NotFound(format!("connection {id}")))?;
     let (kind, mut settings) = settings_of(&rec)?;
     validate_credentials(kind, credentials_json)?;
-    let account: AccountId = rec
-        .account_id
-        .parse()
-        .map_err(|_| ServiceError::internal("stored account id is malformed"))?;
+    let account = rec.account_id.clone();
     let keys = app.keyring.keys(&account).await?;
     if let Some(url) = base_url {
         settings.base_url = Some(url.to_owned());
@@ -272,10 +269,7 @@ pub async fn open_credentials(
     app: &App,
     rec: &ConnectionRecord,
 ) -> Result<Zeroizing<String>, ServiceError> {
-    let account: AccountId = rec
-        .account_id
-        .parse()
-        .map_err(|_| ServiceError::internal("stored account id is malformed"))?;
+    let account = rec.account_id.clone();
     let ct = app
         .store
         .catalog()

@@ -16,7 +16,6 @@ use super::connections::{build_client, open_credentials, ClientOptions};
 use super::write::write_orders;
 use crate::app::App;
 use crate::error::ServiceError;
-use crate::ids::AccountId;
 use crate::store::catalog::{ConnectionRecord, RunEnd};
 use crate::store::UpsertOutcome;
 use crate::time::datetime;
@@ -143,7 +142,7 @@ impl SyncWorker {
         let heartbeat = self.spawn_heartbeat(c.id.clone());
         let mut report = RunReport {
             connection: c.id.clone(),
-            account: c.account_id.clone(),
+            account: c.account_id.to_string(),
             marketplace: c.marketplace.clone(),
             ..RunReport::default()
         };
@@ -300,10 +299,7 @@ impl SyncWorker {
             from = from.min(now - chrono::Duration::days(i64::from(sync.reconcile_days)));
         }
         report.reconciled = reconcile;
-        let account: AccountId = c
-            .account_id
-            .parse()
-            .map_err(|_| ServiceError::internal("stored account id is malformed"))?;
+        let account = c.account_id.clone();
         let store = self.app.store.account(&account).await?;
         // Orders that failed before are listed again: their window joins this run, until
         // it falls out of the reconciliation's reach (or their attempts run out).
