@@ -128,7 +128,7 @@ async fn finish_creation(
     mut record: AccountRecord,
 ) -> Result<AccountRecord, ServiceError> {
     let id = AccountId::parse(&record.id)
-        .map_err(|_| ServiceError::Invalid("stored account id is malformed".into()))?;
+        .map_err(|_| ServiceError::internal("stored account id is malformed"))?;
     app.store.create_account_store(&id).await?;
     if !app.store.catalog().finish_creating(id.as_str()).await? {
         // Someone else finished it, or closed it meanwhile: report what the catalog says.

@@ -237,7 +237,7 @@ fn base_spec() -> Value {
                 "Problem": {"description": "Problem details", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
             },
             "schemas": {
-                "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}}},
+                "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}, "correlation_id": {"type": "string", "description": "On a 500: the id under which the server logged the cause; quote it when reporting the fault"}}},
                 "Ack": {"type": "object", "required": ["reference"], "properties": {"reference": printable(200), "version": {"type": "integer", "format": "int64", "minimum": 1}}},
                 "Order": {"type": "object", "required": ["marketplace", "order_number", "status", "version"], "properties": {
                     "marketplace": {"type": "string", "enum": ["bol", "amazon", "ebay"]},
@@ -307,7 +307,7 @@ fn order_schemas() -> Value {
             "amounts": {"type": "object", "description": "lines_minor - discount_minor + delivery_minor + difference_minor = total_minor", "properties": {
                 "lines_minor": minor, "discount_minor": minor, "delivery_minor": minor, "tax_minor": minor,
                 "refunded_minor": minor, "difference_minor": minor,
-                "difference": {"type": "string", "enum": ["tax_added", "not_priced_yet", "not_broken_down"], "description": "Why difference_minor is not zero"}
+                "difference": {"type": "string", "enum": ["tax_added", "not_priced_yet", "not_broken_down", "other_charges"], "description": "Why difference_minor is not zero"}
             }}
         }},
         "Address": {"type": "object", "description": "Personal data, as the marketplace structures it (full_name stays whole; street is the first address line verbatim unless the source splits house numbers)", "properties": address},

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use ordervault_connectors::{ConnectorError, FetchedOrder, Marketplace, Order, SyncWindow};
 use rand::Rng;
 use serde::Serialize;
@@ -20,6 +19,7 @@ use crate::error::ServiceError;
 use crate::ids::AccountId;
 use crate::store::catalog::{ConnectionRecord, RunEnd};
 use crate::store::UpsertOutcome;
+use crate::time::datetime;
 
 /// The daily reconciliation's period.
 const RECONCILE_EVERY_MS: i64 = 24 * 3600 * 1000;
@@ -84,10 +84,6 @@ impl std::fmt::Debug for SyncWorker {
             .field("owner", &self.owner)
             .finish_non_exhaustive()
     }
-}
-
-fn to_dt(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::UNIX_EPOCH)
 }
 
 /// A unique worker name: host, process and a random suffix.
@@ -294,7 +290,7 @@ impl SyncWorker {
         let now_ms = now.timestamp_millis();
         let to = now - hints.visibility_delay;
         let mut from = match c.cursor_ms {
-            Some(cursor) => to_dt(cursor) - hints.overlap,
+            Some(cursor) => datetime(cursor) - hints.overlap,
             None => now - chrono::Duration::days(i64::from(sync.initial_lookback_days)),
         };
         let reconcile = c
@@ -307,13 +303,13 @@ impl SyncWorker {
         let account: AccountId = c
             .account_id
             .parse()
-            .map_err(|_| ServiceError::Invalid("bad account id".into()))?;
+            .map_err(|_| ServiceError::internal("stored account id is malformed"))?;
         let store = self.app.store.account(&account).await?;
         // Orders that failed before are listed again: their window joins this run, until
         // it falls out of the reconciliation's reach (or their attempts run out).
         if let Some(retry) = store.retry_from(&c.marketplace).await? {
             let floor = now - chrono::Duration::days(i64::from(sync.reconcile_days));
-            let retry = to_dt(retry);
+            let retry = datetime(retry);
             if retry >= floor {
                 from = from.min(retry);
             }
@@ -524,7 +520,7 @@ async fn join_write(
     h: tokio::task::JoinHandle<Result<PageWrite, SyncError>>,
 ) -> Result<PageWrite, SyncError> {
     h.await
-        .map_err(|e| ServiceError::Invalid(format!("page write task failed: {e}")))?
+        .map_err(|e| ServiceError::internal(format!("page write task failed: {e}")))?
 }
 
 /// Runs `concurrency` worker loops until `shutdown` flips, each leasing one due connection

@@ -5,7 +5,7 @@
 //!
 //! Never logs key bytes or personal data.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
@@ -126,10 +126,13 @@ impl DataKeyring {
         let now = self.now_ms();
         let mut found = HashMap::with_capacity(refs.len());
         let mut missing: Vec<DataKeyRef> = Vec::new();
+        // A set beside the list: a sweep asks for tens of thousands of keys at once, and
+        // a linear `contains` per key made that quadratic.
+        let mut seen: HashSet<DataKeyRef> = HashSet::with_capacity(refs.len());
         {
             let mut cache = self.cache.lock().expect("data key cache");
             for r in refs {
-                if found.contains_key(r) || missing.contains(r) {
+                if !seen.insert(*r) {
                     continue;
                 }
                 match cache.get(&(account.to_owned(), *r)) {
