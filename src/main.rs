@@ -313,6 +313,7 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
                     .map(str::parse)
                     .transpose()
                     .map_err(|e| anyhow::anyhow!("--api-version: {e}"))?,
+                max_requests_per_second: None,
             };
             let account = ordervault::accounts::active_account(app, &account).await?;
             let json = read_credentials(&credentials_file)?;
