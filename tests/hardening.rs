@@ -463,8 +463,60 @@ async fn server_faults_are_500_with_a_correlation_id(env: TestEnv) {
     assert_eq!(get("/orders/FINE-1").await.unwrap().status(), 200);
 }
 
+/// Issue 17, points 3 and 4: a connection row whose account id is not an id (padded, as
+/// in the closure bug of issue 12) is caught where the catalog row is read, and the
+/// listing answers a 500 problem with a correlation id, not a record with a raw string.
+async fn corrupt_catalog_ids_are_server_faults(env: TestEnv) {
+    use ordervault::ingest::connections::{add_connection, NewConnection};
+    let id = account(&env).await;
+    add_connection(
+        &env.app,
+        NewConnection {
+            account: id.clone(),
+            marketplace: ordervault::connectors::MarketplaceKind::Bol,
+            credentials_json: zeroize::Zeroizing::new(
+                json!({"client_id": "c", "client_secret": "s"}).to_string(),
+            ),
+            settings: Default::default(),
+            interval: std::time::Duration::from_secs(60),
+        },
+    )
+    .await
+    .unwrap();
+    let base = serve_app(&env.app).await;
+    let admin = common::api::token(&env, Role::Admin, None).await;
+    let http = reqwest::Client::new();
+    let list = || {
+        http.get(format!("{base}/api/v1/connections"))
+            .bearer_auth(&admin)
+            .send()
+    };
+    assert_eq!(list().await.unwrap().status(), 200);
+    let catalog = env.app.store.catalog();
+    let sql = format!(
+        "UPDATE {}connections SET account_id = account_id || ' '",
+        catalog.prefix()
+    );
+    match catalog.pool() {
+        Pool::Sqlite(p) => sqlx::query(&sql).execute(p).await.map(|_| ()).unwrap(),
+        Pool::Postgres(p) => sqlx::query(&sql).execute(p).await.map(|_| ()).unwrap(),
+    }
+    let err = catalog.connections(None).await.unwrap_err();
+    assert!(
+        matches!(err, ordervault::store::StoreError::Corrupt(_)),
+        "{err}"
+    );
+    let resp = list().await.unwrap();
+    assert_eq!(resp.status(), 500);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["detail"], ordervault::api::problem::INTERNAL_DETAIL);
+    assert!(body["correlation_id"].is_string());
+    assert!(!body.to_string().contains(id.as_str()), "{body}");
+}
+
 both_backends!(
     server_faults_are_500_with_a_correlation_id,
+    corrupt_catalog_ids_are_server_faults,
     internal_webhook_targets_are_refused,
     delivery_rechecks_the_target,
     metrics_only_on_their_own_listener,
