@@ -63,9 +63,6 @@ pub enum Command {
         /// Only this account (default: every active account).
         #[arg(long)]
         account: Option<String>,
-        /// Run immediately (the default; kept so scripts can say so explicitly).
-        #[arg(long)]
-        now: bool,
     },
     /// Compare the catalog with the stores that exist and report leftovers (read only).
     Doctor,
@@ -80,6 +77,33 @@ pub enum Command {
     /// Run a sandbox marketplace on 127.0.0.1 (a faithful fake, for trying ordervault).
     #[cfg(feature = "sandbox")]
     Sandbox(SandboxArgs),
+    /// Benchmark helpers (not for production data).
+    #[cfg(feature = "sandbox")]
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `ordervault bench`: what scripts/bench/*.sh need that a marketplace sandbox cannot give
+/// quickly enough (200,000 orders through a paced sandbox take longer than the sweep).
+#[cfg(feature = "sandbox")]
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Store synthetic orders in an account through the regular ingest path (merge, seal
+    /// under data keys, upsert, outbox), fulfilled long enough ago to be due for
+    /// pseudonymization under a 30-day retention. Invented names and addresses only.
+    Seed {
+        #[arg(long)]
+        account: String,
+        /// How many orders.
+        #[arg(long, default_value_t = 200_000)]
+        orders: usize,
+        /// Distinct customers (emails) among them.
+        #[arg(long, default_value_t = 250_000)]
+        customers: usize,
+        /// Days before now the orders were fulfilled.
+        #[arg(long, default_value_t = 60)]
+        fulfilled_days_ago: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -366,6 +390,14 @@ pub enum AccountCommand {
     },
     /// List accounts.
     List,
+    /// Change an account's retention (days after fulfilment before customer data is
+    /// pseudonymized). Its orders move to the erasure keys of their new due hours at the
+    /// next sweep at least a minute from now.
+    SetRetention {
+        id: String,
+        #[arg(long)]
+        days: u32,
+    },
     /// Close an account: stop its work, shred its keys, delete its store, print the receipt.
     Close { id: String },
 }

@@ -581,36 +581,6 @@ async fn the_sandbox_speaks_ebay() {
 }
 
 #[tokio::test]
-async fn client_side_pacing_spaces_calls() {
-    let e = env(SandboxConfig::default(), 40).await;
-    let mut config = EbayConfig::for_base(&format!("http://{}", e.sandbox.addr));
-    config.page_size = 40;
-    config.pacing = Pacing {
-        per_second: 40.0,
-        burst: 1,
-    };
-    let paced = EbayClient::new(
-        config,
-        credentials(&SandboxCredentials::default()),
-        Arc::new(e.clock.clone()),
-        RetryPolicy::fast(),
-    );
-    let started = std::time::Instant::now();
-    let mut store = Store::default();
-    store
-        .sync(&paced, window(t0() - Duration::days(8), t0()), || {})
-        .await
-        .unwrap();
-    assert!(store.pages >= 5);
-    let min = std::time::Duration::from_millis(25 * (store.pages as u64 - 1));
-    assert!(
-        started.elapsed() >= min,
-        "{:?} < {min:?}",
-        started.elapsed()
-    );
-}
-
-#[tokio::test]
 async fn a_persistent_outage_ends_in_unavailable_or_rate_limited() {
     let e = env(
         SandboxConfig {

@@ -70,17 +70,16 @@ pub async fn connections(State(app): State<App>, p: Principal) -> Result<Json<Va
         .await?;
     let mut out = Vec::with_capacity(list.len());
     for c in &list {
-        let failures = match c.account_id.parse::<crate::ids::AccountId>() {
-            Ok(id) if app.store.account_store_exists(&id).await? => {
-                let store = app.store.account(&id).await?;
-                store
-                    .failures()
-                    .await?
-                    .into_iter()
-                    .filter(|f| f.marketplace == c.marketplace)
-                    .collect()
-            }
-            _ => Vec::new(),
+        let failures = if app.store.account_store_exists(&c.account_id).await? {
+            let store = app.store.account(&c.account_id).await?;
+            store
+                .failures()
+                .await?
+                .into_iter()
+                .filter(|f| f.marketplace == c.marketplace)
+                .collect()
+        } else {
+            Vec::new()
         };
         let mut v = serde_json::to_value(c).unwrap_or_default();
         // Its marketplace side: hosts, Amazon region, marketplaces and Orders API version,

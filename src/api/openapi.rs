@@ -237,7 +237,7 @@ fn base_spec() -> Value {
                 "Problem": {"description": "Problem details", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
             },
             "schemas": {
-                "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}}},
+                "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}, "correlation_id": {"type": "string", "description": "On a 500: the id under which the server logged the cause; quote it when reporting the fault"}}},
                 "Ack": {"type": "object", "required": ["reference"], "properties": {"reference": printable(200), "version": {"type": "integer", "format": "int64", "minimum": 1}}},
                 "Order": {"type": "object", "required": ["marketplace", "order_number", "status", "version"], "properties": {
                     "marketplace": {"type": "string", "enum": ["bol", "amazon", "ebay"]},

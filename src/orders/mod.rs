@@ -5,4 +5,6 @@
 mod seal;
 pub mod view;
 
-pub use seal::{open_order, pseudonym_of, seal_order, OpenedOrder, SealError};
+pub use seal::{
+    data_key_pair, open_order, pseudonym_of, pseudonym_with, seal_order, OpenedOrder, SealError,
+};

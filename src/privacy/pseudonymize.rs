@@ -15,18 +15,21 @@
 //! erasure itself is set-based. Nothing here logs or reports personal data: reports
 //! carry account ids and counts only.
 
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{TimeZone, Utc};
 use serde::Serialize;
 
 use crate::accounts::active_account;
 use crate::app::App;
 use crate::error::ServiceError;
 use crate::ids::AccountId;
-use crate::orders::pseudonym_of;
+use crate::keyring::AccountKeyset;
+use crate::orders::{data_key_pair, pseudonym_with};
 use crate::store::catalog::AccountStatus;
-use crate::store::DueCutoffs;
+use crate::store::{AccountStore, DueCutoffs};
+use crate::time::rfc3339;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -60,13 +63,21 @@ pub struct AccountSweep {
     pub undecryptable: u64,
     /// Transactions committed.
     pub batches: u64,
-    /// Day keys destroyed (issue 16): every order due before today is now unreadable in
-    /// the live store and, within the erasure window, in every copy.
+    /// Erasure keys destroyed (issue 16; hour keys, and legacy day keys): every order
+    /// due so far is now unreadable in the live store and, within the erasure window, in
+    /// every copy. (Named for the day keys it counted first.)
     pub day_keys_destroyed: u64,
-    /// Time spent destroying keys (making orders unreadable), in milliseconds.
+    /// Orders not due yet that were moved off a started hour's key to a new generation
+    /// before that key was destroyed.
+    pub moved_to_new_keys: u64,
+    /// Time spent destroying keys (making orders unreadable) and moving orders not yet
+    /// due off them, in milliseconds.
     pub shred_ms: u64,
     /// Time spent erasing columns and purging files (physical cleanup), in milliseconds.
     pub cleanup_ms: u64,
+    /// Of `cleanup_ms`, the purge at the end (PostgreSQL `VACUUM [FULL]`, SQLite WAL
+    /// checkpoint): the rest is reading due orders, computing pseudonyms and the UPDATEs.
+    pub purge_ms: u64,
     pub duration_ms: u64,
     /// Why the sweep failed (no personal data), when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,13 +100,6 @@ pub(crate) fn cutoffs(now_ms: i64, retention_days: i64, max_age_days: u32) -> Du
         closed_before_ms: now_ms - retention_days * DAY_MS,
         placed_before_ms: now_ms - i64::from(max_age_days) * DAY_MS,
     }
-}
-
-pub(crate) fn rfc3339(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .unwrap_or_default()
-        .to_rfc3339()
 }
 
 /// Pseudonymizes every due order of one account, or of every active account when
@@ -158,8 +162,10 @@ fn empty(id: &AccountId, outcome: SweepOutcome) -> AccountSweep {
         undecryptable: 0,
         batches: 0,
         day_keys_destroyed: 0,
+        moved_to_new_keys: 0,
         shred_ms: 0,
         cleanup_ms: 0,
+        purge_ms: 0,
         duration_ms: 0,
         error: None,
     }
@@ -211,36 +217,39 @@ async fn sweep_leased(
     now: i64,
 ) -> Result<AccountSweep, ServiceError> {
     let settings = &app.settings.pseudonymize;
+    // Stores written before hour keys move onto them first (resumable; a no-op once
+    // done): until then only legacy day keys of past days are destroyed.
+    let rekeyed = super::reseal::reseal_account(app, id, None).await?.done;
     let keys = app.keyring.keys(id).await?;
     let store = app.store.account(id).await?;
     let due = cutoffs(now, retention_days, settings.max_age_days);
     let limit = i64::from(settings.batch_size.max(1));
     let mut done = empty(id, SweepOutcome::Done);
     let cleanup_started = Instant::now();
-    let mut after_id = 0;
     let is_sqlite = app.store.kind() == crate::store::BackendKind::Sqlite;
     let checkpoint_every = (100_000 / limit.max(1)).max(1) as u64;
-    loop {
-        let rows = store.due_for_pseudonymization(due, after_id, limit).await?;
-        let Some(last) = rows.last() else { break };
-        after_id = last.id;
-        let mut batch = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let pseudonym =
-                match pseudonym_of(&keys, &r.marketplace, &r.order_number, &r.email_ct).await {
-                    Ok(p) => p,
-                    Err(_) => {
-                        // Erasing matters more than the pseudonym: erase it anyway.
-                        done.undecryptable += 1;
-                        None
-                    }
-                };
-            done.with_pseudonym += u64::from(pseudonym.is_some());
-            batch.push((r.id, pseudonym));
-        }
-        drop(rows);
-        done.pseudonymized += store.pseudonymize_rows(&batch, now).await?;
+    // Two batches in flight: while the database erases one, this process reads the next
+    // and computes its pseudonyms (on a blocking thread), so the sweep takes about as
+    // long as its UPDATEs. The next batch starts after the current one's last id, so the
+    // two never touch the same row.
+    // Complete unless a lease loss stops the loop early: only then are the started
+    // hours' keys destroyed, because only then is every due order of them erased.
+    let mut complete = true;
+    let mut current = prepare_batch(&store, &keys, due, 0, limit).await?;
+    while let Some(batch) = current {
+        let more = batch.rows.len() as i64 >= limit;
+        let (erased, next) = tokio::join!(store.pseudonymize_rows(&batch.rows, now), async {
+            if more {
+                prepare_batch(&store, &keys, due, batch.last_id, limit).await
+            } else {
+                Ok(None)
+            }
+        });
+        done.pseudonymized += erased?;
+        done.with_pseudonym += batch.with_pseudonym;
+        done.undecryptable += batch.undecryptable;
         done.batches += 1;
+        current = next?;
         // SQLite: fold the WAL back into the database every ~100,000 orders, which keeps
         // it bounded (the batches skip automatic checkpoints) and purges as it goes.
         if is_sqlite && done.batches % checkpoint_every == 0 {
@@ -255,12 +264,37 @@ async fn sweep_leased(
             .claim_sweep_lease(id.as_str(), owner, t, t + SWEEP_LEASE_MS)
             .await?
         {
-            break;
-        }
-        if (batch.len() as i64) < limit {
+            complete = false;
             break;
         }
     }
+    done.cleanup_ms = elapsed_ms(cleanup_started);
+    // Every due order is erased now: destroy the keys of every hour that has started,
+    // in this same run (after moving the orders under them that are not due yet), so
+    // copies forget these orders one epoch period after this moment (issue 16).
+    let shred_started = Instant::now();
+    let data = &app.keyring.data;
+    done.day_keys_destroyed = data
+        .destroy_days_before(id.as_str(), crate::shredding::day_of(now))
+        .await?;
+    if complete && rekeyed {
+        done.day_keys_destroyed += data.destroy_all_days(id.as_str()).await?;
+        if let Some(floor) = app.store.catalog().reseal_floor(id.as_str()).await? {
+            done.day_keys_destroyed += data
+                .destroy_hours_created_before(id.as_str(), floor)
+                .await?;
+        }
+        let retired = super::retire::retire_started_hours(app, id, retention_days, now).await?;
+        done.day_keys_destroyed += retired.keys_destroyed;
+        done.moved_to_new_keys = retired.moved;
+    }
+    done.shred_ms = elapsed_ms(shred_started);
+    crate::metrics::metrics().add(
+        "ordervault_data_keys_destroyed_total",
+        &[("kind", "day")],
+        done.day_keys_destroyed,
+    );
+    let cleanup_started = Instant::now();
     // SQLite's checkpoint is cheap when there is nothing to do, and it also finishes a
     // purge an earlier sweep could not. PostgreSQL vacuums after changes, and once more
     // at the next sweep: a vacuum must keep row versions that a transaction still
@@ -271,28 +305,74 @@ async fn sweep_leased(
     } else {
         app.store.catalog().last_sweep_changes(id.as_str()).await?
     };
-    if done.pseudonymized > 0 || is_sqlite || previous > 0 {
+    if done.pseudonymized > 0 || done.moved_to_new_keys > 0 || is_sqlite || previous > 0 {
+        let purge_started = Instant::now();
         store
             .purge_erased(app.settings.pseudonymize.postgres_vacuum_full)
             .await?;
+        done.purge_ms = elapsed_ms(purge_started);
     }
-    done.cleanup_ms = elapsed_ms(cleanup_started);
-    // Every order due before today is erased now: destroy those days' keys, which makes
-    // them unreadable in every copy once the current epoch ends (issue 16). After the
-    // cleanup, because the pseudonym is computed from the still readable email.
-    let shred_started = Instant::now();
-    done.day_keys_destroyed = app
-        .keyring
-        .data
-        .destroy_days_before(id.as_str(), crate::shredding::day_of(now))
-        .await?;
-    done.shred_ms = elapsed_ms(shred_started);
-    crate::metrics::metrics().add(
-        "ordervault_data_keys_destroyed_total",
-        &[("kind", "day")],
-        done.day_keys_destroyed,
-    );
+    done.cleanup_ms += elapsed_ms(cleanup_started);
     Ok(done)
+}
+
+/// One batch of due orders, ready to erase: ids with their pseudonyms.
+struct PreparedBatch {
+    rows: Vec<(i64, Option<[u8; 32]>)>,
+    last_id: i64,
+    with_pseudonym: u64,
+    undecryptable: u64,
+}
+
+/// Reads up to `limit` due orders after `after_id` and computes their pseudonyms: the
+/// data keys of the whole batch in one lookup ([`AccountKeyset::openers`]), then the
+/// decryption and HMACs on a blocking thread. `None` when nothing is due any more.
+async fn prepare_batch(
+    store: &AccountStore,
+    keys: &Arc<AccountKeyset>,
+    due: DueCutoffs,
+    after_id: i64,
+    limit: i64,
+) -> Result<Option<PreparedBatch>, ServiceError> {
+    let rows = store.due_for_pseudonymization(due, after_id, limit).await?;
+    let Some(last_id) = rows.last().map(|r| r.id) else {
+        return Ok(None);
+    };
+    let pairs: HashSet<_> = rows
+        .iter()
+        .filter_map(|r| r.email_ct.as_deref().and_then(data_key_pair))
+        .collect();
+    let open = keys.openers(&pairs).await?;
+    let keys = keys.clone();
+    let batch = tokio::task::spawn_blocking(move || {
+        let mut batch = PreparedBatch {
+            rows: Vec::with_capacity(rows.len()),
+            last_id,
+            with_pseudonym: 0,
+            undecryptable: 0,
+        };
+        for r in &rows {
+            let pseudonym =
+                match pseudonym_with(&keys, &open, &r.marketplace, &r.order_number, &r.email_ct) {
+                    Ok(p) => p,
+                    Err(_) => {
+                        // Erasing matters more than the pseudonym: erase it anyway.
+                        batch.undecryptable += 1;
+                        None
+                    }
+                };
+            batch.with_pseudonym += u64::from(pseudonym.is_some());
+            batch.rows.push((r.id, pseudonym));
+        }
+        batch
+    })
+    .await
+    .map_err(|e| {
+        ServiceError::Store(crate::store::StoreError::Internal(format!(
+            "pseudonym computation stopped: {e}"
+        )))
+    })?;
+    Ok(Some(batch))
 }
 
 fn elapsed_ms(started: Instant) -> u64 {
