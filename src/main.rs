@@ -372,6 +372,7 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
             marketplace_ids,
             api_version,
             interval,
+            max_requests_per_second,
         } => {
             let marketplace = marketplace
                 .parse()
@@ -390,6 +391,7 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
                     .map(str::parse)
                     .transpose()
                     .map_err(|e| anyhow::anyhow!("--api-version: {e}"))?,
+                max_requests_per_second,
             };
             let account = ordervault::accounts::active_account(app, &account).await?;
             let json = read_credentials(&credentials_file)?;
@@ -494,6 +496,16 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
                 anyhow::bail!("connection {id} not found");
             }
             println!("connection {id} paused");
+        }
+        ConnectionCommand::Cap {
+            id,
+            max_requests_per_second,
+        } => {
+            connections::set_request_cap(app, &id, max_requests_per_second).await?;
+            match max_requests_per_second {
+                Some(r) => println!("connection {id} capped at {r} requests/s"),
+                None => println!("connection {id} uncapped: as fast as the marketplace allows"),
+            }
         }
         ConnectionCommand::Resume { id } => {
             use ordervault::store::catalog::ConnectionStatus;
