@@ -36,7 +36,7 @@ if [[ -z "${ORDERVAULT_SKIP_BUILD:-}" ]]; then
   cargo build --release --bin ordervault >&2
 fi
 
-for part in ${BENCH_PARTS:-ingest sweep lookup}; do
+for part in ${BENCH_PARTS:-ingest ingest_large sweep lookup}; do
   script="scripts/bench/$part.sh"
   if [[ -x "$script" ]]; then
     echo "== $part" >&2

@@ -162,6 +162,17 @@ pub enum ConnectionCommand {
         /// How often to sync: 60s, 5m, 1h.
         #[arg(long, default_value = "60s")]
         interval: String,
+        /// Never more than this many requests per second to the marketplace (default: as
+        /// fast as the marketplace's stated rate limits allow).
+        #[arg(long)]
+        max_requests_per_second: Option<ordervault_connectors::cap::RequestRate>,
+    },
+    /// Cap a connection's requests per second, or remove its cap (no flag).
+    Cap {
+        id: String,
+        /// Requests per second, above 0; leave it out to remove the cap.
+        #[arg(long)]
+        max_requests_per_second: Option<ordervault_connectors::cap::RequestRate>,
     },
     /// List connections with their status, cursor and last error.
     List {
@@ -328,7 +339,8 @@ pub struct SandboxArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
-    /// Answer without the marketplace's rate limits.
+    /// Enforce no rate limits, and report none (eBay: a rate-limit report without a rate;
+    /// Amazon: an unreachable x-amzn-RateLimit-Limit), so a client runs unpaced.
     #[arg(long)]
     pub no_rate_limits: bool,
     /// Fraction of calls that fail with an injected 5xx, HTML page or 429.

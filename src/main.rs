@@ -295,6 +295,7 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
             marketplace_ids,
             api_version,
             interval,
+            max_requests_per_second,
         } => {
             let marketplace = marketplace
                 .parse()
@@ -313,7 +314,7 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
                     .map(str::parse)
                     .transpose()
                     .map_err(|e| anyhow::anyhow!("--api-version: {e}"))?,
-                max_requests_per_second: None,
+                max_requests_per_second,
             };
             let account = ordervault::accounts::active_account(app, &account).await?;
             let json = read_credentials(&credentials_file)?;
@@ -406,6 +407,16 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
         ConnectionCommand::Pause { id } => {
             connections::pause_connection(app, &id).await?;
             println!("connection {id} paused");
+        }
+        ConnectionCommand::Cap {
+            id,
+            max_requests_per_second,
+        } => {
+            connections::set_request_cap(app, &id, max_requests_per_second).await?;
+            match max_requests_per_second {
+                Some(r) => println!("connection {id} capped at {r} requests/s"),
+                None => println!("connection {id} uncapped: as fast as the marketplace allows"),
+            }
         }
         ConnectionCommand::Resume { id } => {
             connections::resume_connection(app, &id).await?;

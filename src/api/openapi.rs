@@ -197,6 +197,14 @@ fn base_spec() -> Value {
         json!({"description": "OK"}),
     ));
     dead_letters["parameters"] = json!([id.clone(), clamped_limit(1000)]);
+    let mut cap_connection = with_id(op(
+        "Cap a connection's requests per second to its marketplace (a number above 0, at most 100000), or remove the cap (null): the sync then goes as fast as the marketplace's stated rate limits allow. Admin: any connection; backoffice: its account's",
+        "connections",
+        json!({"description": "The connection with its new settings"}),
+    ));
+    cap_connection["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["max_requests_per_second"], "additionalProperties": false,
+        "properties": {"max_requests_per_second": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 100000}}}}}});
     let (support_lookup, audit) = support_ops();
     json!({
         "openapi": "3.1.0",
@@ -220,6 +228,7 @@ fn base_spec() -> Value {
             "/webhooks/{id}/dead-letters": {"get": dead_letters},
             "/webhooks/{id}/replay": {"post": replay},
             "/connections": {"get": op("Marketplace connections with status (needs_reauth + reason), cursor, last error, marketplace side (hosts, Amazon region, marketplaces, API version) and a deprecation warning for Amazon Orders v0", "connections", json!({"description": "OK"}))},
+            "/connections/{id}": {"patch": cap_connection},
             "/accounts": {
                 "get": op("List accounts", "accounts (admin)", json!({"description": "OK"})),
                 "post": create_account

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ordervault_connectors::cap::RequestRate;
 use ordervault_connectors::clock::SharedClock;
 use ordervault_connectors::connect::{self, ConnectError};
 use ordervault_connectors::{ConnectOptions, ConnectionInfo, ConnectionSettings};
@@ -262,6 +263,37 @@ pub async fn remove_connection(app: &App, id: &str) -> Result<(), ServiceError> 
     catalog.purge_deleted("connections").await?;
     tracing::info!(connection = %id, "connection removed");
     Ok(())
+}
+
+/// Sets or (with `None`) removes a connection's cap on requests per second; the next sync
+/// builds its client with it (a running worker notices the changed settings).
+pub async fn set_request_cap(
+    app: &App,
+    id: &str,
+    cap: Option<RequestRate>,
+) -> Result<ConnectionRecord, ServiceError> {
+    let catalog = app.store.catalog();
+    let mut rec = catalog
+        .connection(id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("connection {id}")))?;
+    let (kind, mut settings) = settings_of(&rec)?;
+    settings.max_requests_per_second = cap;
+    let settings = settings.validate(kind).map_err(invalid)?;
+    let settings_json = serde_json::to_string(&settings)
+        .map_err(|_| ServiceError::Invalid("connection settings cannot be stored".into()))?;
+    let now = app.now_ms();
+    if !catalog
+        .set_connection_settings(id, settings.base_url.as_deref(), &settings_json, now)
+        .await?
+    {
+        return Err(ServiceError::NotFound(format!("connection {id}")));
+    }
+    rec.base_url = settings.base_url;
+    rec.settings = Some(settings_json);
+    rec.updated_at = now;
+    tracing::info!(connection = %id, cap = ?cap.map(RequestRate::per_second), "connection request cap set");
+    Ok(rec)
 }
 
 /// The decrypted connection file of a connection.
