@@ -478,6 +478,57 @@ async fn concurrent_sweeps_count_each_order_once(env: TestEnv) {
     assert_eq!(summary.with_personal_data, 0);
 }
 
+/// Issue 18: the sweep fetches each batch's data keys at once and computes the next
+/// batch's pseudonyms while the current one is erased. In a fresh process (nothing
+/// cached), over batches that split repeat customers, every order still gets exactly
+/// its customer's pseudonym, the counts are exact, and nothing is left due.
+async fn batched_sweep_in_a_fresh_process_keeps_each_customers_pseudonym(env: TestEnv) {
+    let a = account(&env, 30).await;
+    let email = |i: usize| format!("Klant{}@Voorbeeld.nl", i % 37);
+    let orders: Vec<Order> = (0..350)
+        .map(|i| {
+            let mut o = fulfilled(&format!("M{i:05}"), t0());
+            o.customer.email = (i % 7 != 0).then(|| email(i).into());
+            o
+        })
+        .collect();
+    put(&env.app, &a, &orders).await;
+    env.clock.advance(Duration::days(31));
+
+    let mut settings = env.settings.clone();
+    settings.pseudonymize.batch_size = 100;
+    let fresh = env.restart(settings).await.unwrap();
+    fresh.keyring.data.clear_cache();
+    let r = sweep(&fresh, Some(&a)).await.unwrap();
+    let s = &r.accounts[0];
+    assert_eq!(s.outcome, SweepOutcome::Done);
+    assert_eq!(s.pseudonymized, 350);
+    assert_eq!(s.batches, 4);
+    assert_eq!(s.with_pseudonym, 300);
+    assert_eq!(s.undecryptable, 0);
+
+    let keys = env.app.keyring.keys(&a).await.unwrap();
+    let store = env.app.store.account(&a).await.unwrap();
+    for (i, o) in orders.iter().enumerate() {
+        let r = store
+            .get("bol", o.order_number.as_str())
+            .await
+            .unwrap()
+            .expect("stored");
+        assert!(!has_personal(&r), "order {i} keeps personal data");
+        let want = (i % 7 != 0).then(|| {
+            keys.current()
+                .pseudonym
+                .index(&email(i).to_lowercase())
+                .0
+                .to_vec()
+        });
+        assert_eq!(r.pseudonym, want, "pseudonym of order {i}");
+    }
+    let summary = privacy_summary(&env.app, &a).await.unwrap();
+    assert_eq!((summary.overdue, summary.with_personal_data), (0, 0));
+}
+
 async fn lease_blocks_second_sweeper_until_it_expires(env: TestEnv) {
     let a = account(&env, 30).await;
     put(&env.app, &a, &[fulfilled("L1", t0())]).await;
@@ -608,6 +659,7 @@ both_backends!(
     later_update_does_not_restore_personal_data,
     no_erased_value_left_in_database_files,
     concurrent_sweeps_count_each_order_once,
+    batched_sweep_in_a_fresh_process_keeps_each_customers_pseudonym,
     lease_blocks_second_sweeper_until_it_expires,
     privacy_summary_numbers,
     scheduler_runs_the_sweep,

@@ -68,6 +68,21 @@ due="pseudonymized_at IS NULL AND ((fulfilled_at IS NOT NULL AND fulfilled_at <=
 OR (cancelled_at IS NOT NULL AND cancelled_at <= $cutoff_ms) \
 OR (fulfilled_at IS NULL AND cancelled_at IS NULL AND placed_at <= $cutoff_ms))"
 
+# The catalog's data_keys table grows from empty while seeding. Without statistics the planner
+# looks a key up by (account, kind) and filters on scope, walking every key of the account for
+# each lookup (EXPLAIN in README, "Where the sweep's time goes"): seeding and the sweep turn
+# quadratic. autoanalyze prevents that on a default server; this one may run with
+# autovacuum off, so the loop below does what autoanalyze would while seeding.
+analyze_keys() { psql "$url" -qAt -c "ANALYZE ordervault.data_keys" >/dev/null 2>&1 || true; }
+seed() { # account orders [extra args]
+  local a=$1 n=$2 apid; shift 2
+  ( while sleep 3; do analyze_keys; done ) &
+  apid=$!
+  "$bin" bench seed --account "$a" --orders "$n" "$@" >/dev/null
+  kill "$apid" 2>/dev/null; wait "$apid" 2>/dev/null || true
+  analyze_keys
+}
+
 tsv=target/bench/sweep.tsv
 printf 'run\ttool\trows\tseconds\trows_per_s\tload_before\tload_after\tdetail\n' >"$tsv"
 record() { # run tool rows seconds load_before load_after detail
@@ -81,7 +96,7 @@ for run in $(seq 1 "$RUNS"); do
   echo "== round $run of $RUNS: seeding $N due orders" >&2
   account=$("$bin" account create "sweep-bench-$run" --retention-days 30 |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-  "$bin" bench seed --account "$account" --orders "$N" >/dev/null
+  seed "$account" "$N"
   schema="acct_$account"
   for copy in pganonymize update update_vf; do
     psql_db -c "DROP TABLE IF EXISTS public.plain_$copy" \
