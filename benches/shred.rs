@@ -1,12 +1,15 @@
 //! Crypto-shredding cost (issue 16): how fast orders become unreadable when their
-//! erasure-day keys are destroyed, separately from the physical cleanup (nulling columns,
+//! erasure-hour keys are destroyed (including moving the orders of a started hour that
+//! are not due yet to a new key), separately from the physical cleanup (nulling columns,
 //! WAL checkpoint / VACUUM) that keeps the live store small, and how long an epoch
 //! rotation (rewrapping every live data key) takes.
 //!
 //! One account with `SHRED_BENCH_ORDERS` orders (default 1,000,000; SQLite) spread over
-//! 30 erasure days and `orders / 4` customers, all due; on PostgreSQL (when reachable)
+//! 30 erasure days and `orders / 4` customers: 99% due, 1% due half an hour after the
+//! sweep in the hour it runs in (they move to a new key); on PostgreSQL (when reachable)
 //! `SHRED_BENCH_PG_ORDERS` (default 200,000). Plain timing, one run: the sweep is
-//! destructive and the interesting split is inside one run.
+//! destructive and the interesting split is inside one run. Run in release through
+//! `scripts/bench-shred.sh`, which records the machine load.
 
 mod common;
 
@@ -29,11 +32,15 @@ fn count(var: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Fulfilled 31 to 60 days before `now` (30 erasure days under 30-day retention).
+/// Fulfilled 31 to 60 days before `now` (30 erasure days under 30-day retention); every
+/// hundredth order falls due half an hour after `now`.
 fn gen_order(i: usize, n: usize, now: chrono::DateTime<Utc>) -> Order {
     let day = (i * 30 / n.max(1)) as i64;
-    let fulfilled =
-        now - chrono::Duration::days(60 - day) + chrono::Duration::seconds(i as i64 % 3_600);
+    let fulfilled = if i % 100 == 0 {
+        now - chrono::Duration::days(30) + chrono::Duration::minutes(30)
+    } else {
+        now - chrono::Duration::days(60 - day) + chrono::Duration::seconds(i as i64 % 3_600)
+    };
     let customer = i % (n / 4).max(1);
     Order {
         marketplace: MarketplaceKind::Bol,
@@ -114,9 +121,10 @@ async fn run(name: &str, url: String, n: usize) {
     let a = &report.accounts[0];
     let shred_s = (a.shred_ms.max(1)) as f64 / 1000.0;
     eprintln!(
-        "{name}: {} orders made unreadable by destroying {} day keys in {} ms ({:.0} orders/s); physical cleanup (columns nulled, files purged) {} ms ({:.0} orders/s)",
+        "{name}: {} orders made unreadable by destroying {} hour keys (after moving {} orders not yet due to new keys) in {} ms ({:.0} orders/s); physical cleanup (columns nulled, files purged) {} ms ({:.0} orders/s)",
         a.pseudonymized,
         a.day_keys_destroyed,
+        a.moved_to_new_keys,
         a.shred_ms,
         a.pseudonymized as f64 / shred_s,
         a.cleanup_ms,

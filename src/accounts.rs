@@ -43,8 +43,7 @@ pub async fn create_account(
         }
         None => {
             let id = AccountId::generate();
-            let (version, wrapped) = app.keyring.new_account_key(&id);
-            let record = AccountRecord {
+            let mut record = AccountRecord {
                 id: id.to_string(),
                 name,
                 status: AccountStatus::Creating,
@@ -54,18 +53,73 @@ pub async fn create_account(
                 closing_started_at: None,
                 closed_at: None,
             };
+            // The key's outer layer is under the current epoch; if a rotation moves on
+            // between wrapping and storing, wrap again under the new one.
+            let mut stored = false;
+            for _ in 0..5 {
+                let (version, wrapped, epoch) = app.keyring.new_account_key(&id).await?;
+                record.created_at = app.now_ms();
+                if catalog
+                    .insert_account(
+                        &record,
+                        &wrapped.0,
+                        i64::from(version),
+                        &app.keyring.fingerprint(),
+                        epoch,
+                    )
+                    .await?
+                {
+                    stored = true;
+                    break;
+                }
+            }
+            if !stored {
+                return Err(crate::shredding::ShredError::Contended(id.to_string()).into());
+            }
+            // A new account has nothing sealed under older keys to move (issue 16).
             catalog
-                .insert_account(
-                    &record,
-                    &wrapped.0,
-                    i64::from(version),
-                    &app.keyring.fingerprint(),
-                )
+                .set_reseal_progress(id.as_str(), 0, Some(app.now_ms()))
                 .await?;
             record
         }
     };
     finish_creation(app, record).await
+}
+
+/// Changes an active account's retention. Existing orders move to the erasure keys of
+/// their new due hours: the account's reseal restarts with a key floor (now), the next
+/// sweep at least [`crate::keyring::KEY_CACHE_TTL_MS`] later (when every process has
+/// dropped keys cached under the old retention) moves every live order to keys created
+/// after the floor and then destroys the older keys. Until it has, that account's sweeps
+/// pseudonymize under the new retention but destroy no keys, so for orders erased in
+/// between the erasure window starts at that sweep.
+pub async fn set_retention(
+    app: &App,
+    id: &AccountId,
+    retention_days: u32,
+) -> Result<AccountRecord, ServiceError> {
+    if !(1..=3650).contains(&retention_days) {
+        return Err(ServiceError::Invalid(
+            "retention days must be between 1 and 3650".into(),
+        ));
+    }
+    let id = active_account(app, id.as_str()).await?;
+    let catalog = app.store.catalog();
+    // Keys created up to this very millisecond belong to the old retention.
+    catalog
+        .schedule_reseal(id.as_str(), app.now_ms() + 1)
+        .await?;
+    if !catalog
+        .set_retention(id.as_str(), i64::from(retention_days))
+        .await?
+    {
+        return Err(ServiceError::NotFound("account".into()));
+    }
+    app.keyring.forget(&id);
+    catalog
+        .account(&id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("account".into()))
 }
 
 /// The steps after the catalog row: store, then `active`. Idempotent.
@@ -74,7 +128,7 @@ async fn finish_creation(
     mut record: AccountRecord,
 ) -> Result<AccountRecord, ServiceError> {
     let id = AccountId::parse(&record.id)
-        .map_err(|_| ServiceError::Invalid("stored account id is malformed".into()))?;
+        .map_err(|_| ServiceError::internal("stored account id is malformed"))?;
     app.store.create_account_store(&id).await?;
     if !app.store.catalog().finish_creating(id.as_str()).await? {
         // Someone else finished it, or closed it meanwhile: report what the catalog says.

@@ -295,8 +295,8 @@ pub async fn erase_shredded(app: &App, id: &AccountId) -> Result<u64, ServiceErr
         after = last.id;
         for row in rows.iter().filter(|r| r.pseudonymized_at.is_none()) {
             for ct in row.personal_ciphertexts().into_iter().flatten() {
-                if let Ok(SealRef::Data { day, customer }) = Ciphertext(ct.clone()).seal_ref() {
-                    if keys.opener(day, customer).await?.is_none() {
+                if let Ok(SealRef::Data { bucket, customer }) = Ciphertext(ct.clone()).seal_ref() {
+                    if keys.opener(bucket, customer).await?.is_none() {
                         erase.push(row.id);
                         break;
                     }

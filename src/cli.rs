@@ -63,9 +63,6 @@ pub enum Command {
         /// Only this account (default: every active account).
         #[arg(long)]
         account: Option<String>,
-        /// Run immediately (the default; kept so scripts can say so explicitly).
-        #[arg(long)]
-        now: bool,
     },
     /// Compare the catalog with the stores that exist and report leftovers (read only).
     Doctor,
@@ -165,6 +162,17 @@ pub enum ConnectionCommand {
         /// How often to sync: 60s, 5m, 1h.
         #[arg(long, default_value = "60s")]
         interval: String,
+        /// Never more than this many requests per second to the marketplace (default: as
+        /// fast as the marketplace's stated rate limits allow).
+        #[arg(long)]
+        max_requests_per_second: Option<ordervault_connectors::cap::RequestRate>,
+    },
+    /// Cap a connection's requests per second, or remove its cap (no flag).
+    Cap {
+        id: String,
+        /// Requests per second, above 0; leave it out to remove the cap.
+        #[arg(long)]
+        max_requests_per_second: Option<ordervault_connectors::cap::RequestRate>,
     },
     /// List connections with their status, cursor and last error.
     List {
@@ -331,7 +339,8 @@ pub struct SandboxArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
-    /// Answer without the marketplace's rate limits.
+    /// Enforce no rate limits, and report none (eBay: a rate-limit report without a rate;
+    /// Amazon: an unreachable x-amzn-RateLimit-Limit), so a client runs unpaced.
     #[arg(long)]
     pub no_rate_limits: bool,
     /// Fraction of calls that fail with an injected 5xx, HTML page or 429.
@@ -393,6 +402,14 @@ pub enum AccountCommand {
     },
     /// List accounts.
     List,
+    /// Change an account's retention (days after fulfilment before customer data is
+    /// pseudonymized). Its orders move to the erasure keys of their new due hours at the
+    /// next sweep at least a minute from now.
+    SetRetention {
+        id: String,
+        #[arg(long)]
+        days: u32,
+    },
     /// Close an account: stop its work, shred its keys, delete its store, print the receipt.
     Close { id: String },
 }

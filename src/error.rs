@@ -19,6 +19,12 @@ pub enum ServiceError {
     /// Well-formed but refused by a rule (e.g. a webhook target on an internal address).
     #[error("{0}")]
     Unprocessable(String),
+    /// A fault of the server, not of the request: a task that died, data read back from
+    /// a store that does not parse or decrypt, the job scheduler. The API answers 500
+    /// with fixed wording and a correlation id; the text (ids and kinds, never personal
+    /// data) goes only to the log under that id.
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -27,6 +33,13 @@ pub enum ServiceError {
     Keyring(#[from] KeyringError),
     #[error(transparent)]
     Config(#[from] ConfigError),
+}
+
+impl ServiceError {
+    /// A server fault (see [`ServiceError::Internal`]).
+    pub fn internal(what: impl Into<String>) -> Self {
+        Self::Internal(what.into())
+    }
 }
 
 impl From<crate::shredding::ShredError> for ServiceError {

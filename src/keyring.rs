@@ -4,7 +4,7 @@
 //! created with, so a wrong key is a clear error instead of undecryptable data.
 //!
 //! Personal fields are no longer sealed under the account key but under data keys (per
-//! erasure day and per customer, see [`crate::shredding`]); an [`AccountKeyset`] carries
+//! erasure hour and per customer, see [`crate::shredding`]); an [`AccountKeyset`] carries
 //! the handle that finds them, so sealing and opening pick their keys here and every
 //! personal column, present or future, inherits that choice.
 
@@ -19,7 +19,7 @@ use crate::crypto::{
     MasterKey, WrappedAccountKey,
 };
 use crate::ids::AccountId;
-use crate::shredding::{day_of, DataKeyring, ShredError, DAY_MS};
+use crate::shredding::{hour_of, DataKeyring, ShredError, DAY_MS};
 use crate::store::{Catalog, StoreError};
 
 const META_KEK_FINGERPRINT: &str = "kek_fingerprint";
@@ -59,13 +59,17 @@ pub struct AccountKeyset {
     account: AccountId,
     retention_days: i64,
     max_age_days: u32,
+    /// Set after a retention change: hour keys created before it are being retired.
+    key_floor_ms: Option<i64>,
     data: Arc<DataKeyring>,
 }
 
-/// The field ciphers needed to seal a set of orders, one per (erasure day, customer).
+/// The field ciphers needed to seal a set of orders, one per (erasure hour, customer).
 #[derive(Debug)]
 pub struct SealKeys<'a> {
     keyset: &'a AccountKeyset,
+    /// The instant the erasure hours were computed at.
+    now_ms: i64,
     ciphers: HashMap<(i32, Option<CustomerId>), FieldCipher>,
 }
 
@@ -75,12 +79,12 @@ impl SealKeys<'_> {
         self.keyset.current()
     }
 
-    /// The cipher for an order's personal fields: under its erasure day's key and its
+    /// The cipher for an order's personal fields: under its erasure hour's key and its
     /// customer's key. Panics only if the order was not among those the keys were
     /// prepared for (a programming error).
     pub fn cipher_for(&self, order: &Order) -> &FieldCipher {
         let k = (
-            self.keyset.erasure_day(order),
+            self.keyset.erasure_hour(order, self.now_ms),
             self.keyset.customer_of(order),
         );
         self.ciphers
@@ -93,14 +97,14 @@ impl SealKeys<'_> {
 /// [`AccountKeyset::openers`].
 #[derive(Debug)]
 pub struct OpenKeys {
-    ciphers: HashMap<(i32, Option<CustomerId>), FieldCipher>,
+    ciphers: HashMap<(DataKeyRef, Option<CustomerId>), FieldCipher>,
 }
 
 impl OpenKeys {
-    /// The cipher for (day, customer), or `None` when a key of the pair was destroyed
+    /// The cipher for (bucket, customer), or `None` when a key of the pair was destroyed
     /// (or the pair was not asked for).
-    pub fn cipher(&self, day: i32, customer: Option<CustomerId>) -> Option<&FieldCipher> {
-        self.ciphers.get(&(day, customer))
+    pub fn cipher(&self, bucket: DataKeyRef, customer: Option<CustomerId>) -> Option<&FieldCipher> {
+        self.ciphers.get(&(bucket, customer))
     }
 }
 
@@ -110,14 +114,22 @@ impl AccountKeyset {
         &self.account
     }
 
-    /// The day an order's personal data falls due: fulfilment (or cancellation) plus
-    /// the account's retention, else placement plus `pseudonymize.max_age_days`.
-    pub fn erasure_day(&self, order: &Order) -> i32 {
-        let due = match order.fulfilled_at.or(order.cancelled_at) {
+    /// The erasure hour an order is sealed under, as of `now_ms`: the earliest hour its
+    /// personal data can fall due, and never an hour already past. Fulfilled (or
+    /// cancelled): fulfilment plus the account's retention. Not yet: placement plus the
+    /// shorter of retention and `pseudonymize.max_age_days`, since a fulfilment reported
+    /// later makes it due no earlier than that. So the hour never starts after the sweep
+    /// that pseudonymizes the order, and that sweep destroys its key; a fulfilment
+    /// only ever moves an order to a later hour, whose key outlives the earlier one.
+    pub fn erasure_hour(&self, order: &Order, now_ms: i64) -> i32 {
+        let earliest = match order.fulfilled_at.or(order.cancelled_at) {
             Some(t) => t.timestamp_millis() + self.retention_days * DAY_MS,
-            None => order.placed_at.timestamp_millis() + i64::from(self.max_age_days) * DAY_MS,
+            None => {
+                let days = self.retention_days.min(i64::from(self.max_age_days));
+                order.placed_at.timestamp_millis() + days * DAY_MS
+            }
         };
-        day_of(due)
+        hour_of(earliest.max(now_ms))
     }
 
     /// The customer key id of an order: from its email's blind index, `None` without email.
@@ -141,26 +153,44 @@ impl AccountKeyset {
 
     /// Fetches (creating where missing) the data keys to seal `orders`.
     pub async fn seal_keys(&self, orders: &[Order]) -> Result<SealKeys<'_>, KeyringError> {
+        self.seal_keys_avoiding(orders, &HashSet::new()).await
+    }
+
+    /// Like [`AccountKeyset::seal_keys`], never choosing a key in `avoid` (keys a sweep
+    /// is about to destroy: their orders move to a new generation).
+    pub async fn seal_keys_avoiding(
+        &self,
+        orders: &[Order],
+        avoid: &HashSet<DataKeyRef>,
+    ) -> Result<SealKeys<'_>, KeyringError> {
+        let now_ms = self.data.now_ms();
         let mut pairs: Vec<(i32, Option<CustomerId>)> = orders
             .iter()
-            .map(|o| (self.erasure_day(o), self.customer_of(o)))
+            .map(|o| (self.erasure_hour(o, now_ms), self.customer_of(o)))
             .collect();
         pairs.sort_unstable();
         pairs.dedup();
+        let mut hours: Vec<i32> = pairs.iter().map(|(h, _)| *h).collect();
+        hours.dedup();
+        let hour_keys = self
+            .data
+            .hour_keys_for_sealing(self.account.as_str(), &hours, avoid, self.key_floor_ms)
+            .await?;
         let mut refs: Vec<DataKeyRef> = Vec::with_capacity(pairs.len() * 2);
-        for (d, c) in &pairs {
-            refs.push(DataKeyRef::Day(*d));
+        for (h, c) in &pairs {
+            refs.push(hour_keys[h]);
             if let Some(c) = c {
                 refs.push(DataKeyRef::Customer(*c));
             }
         }
-        refs.sort_unstable_by_key(|r| (r.kind(), r.scope()));
+        refs.sort_unstable();
         refs.dedup();
         let keys = self.data.get(self.account.as_str(), &refs, true).await?;
         let mut ciphers = HashMap::with_capacity(pairs.len());
         for (d, c) in pairs {
+            let bucket = hour_keys[&d];
             let day = keys
-                .get(&DataKeyRef::Day(d))
+                .get(&bucket)
                 .ok_or_else(|| ShredError::Contended(self.account.to_string()))?;
             let customer = match c {
                 Some(c) => Some((
@@ -173,27 +203,28 @@ impl AccountKeyset {
             };
             ciphers.insert(
                 (d, c),
-                field_cipher(self.account.as_str(), d, day, customer),
+                field_cipher(self.account.as_str(), bucket, day, customer),
             );
         }
         Ok(SealKeys {
             keyset: self,
+            now_ms,
             ciphers,
         })
     }
 
-    /// The ciphers that open ciphertexts of the given (day, customer) pairs, fetched in
+    /// The ciphers that open ciphertexts of the given (bucket, customer) pairs, fetched in
     /// one catalog query per key kind (per 500 keys) instead of one per pair. A sweep
     /// opens the emails of 50,000 orders of as many customers per batch: looked up one
     /// by one in a fresh process, those lookups were most of its time. Pairs whose day
     /// or customer key was destroyed are absent: what they sealed is erased.
     pub async fn openers(
         &self,
-        pairs: &HashSet<(i32, Option<CustomerId>)>,
+        pairs: &HashSet<(DataKeyRef, Option<CustomerId>)>,
     ) -> Result<OpenKeys, KeyringError> {
         let mut refs: HashSet<DataKeyRef> = HashSet::with_capacity(pairs.len() + 8);
         for (d, c) in pairs {
-            refs.insert(DataKeyRef::Day(*d));
+            refs.insert(*d);
             if let Some(c) = c {
                 refs.insert(DataKeyRef::Customer(*c));
             }
@@ -202,7 +233,7 @@ impl AccountKeyset {
         let keys = self.data.get(self.account.as_str(), &refs, false).await?;
         let mut ciphers = HashMap::with_capacity(pairs.len());
         for (d, c) in pairs {
-            let Some(day) = keys.get(&DataKeyRef::Day(*d)) else {
+            let Some(day) = keys.get(d) else {
                 continue;
             };
             let customer = match c {
@@ -220,17 +251,17 @@ impl AccountKeyset {
         Ok(OpenKeys { ciphers })
     }
 
-    /// The cipher that opens ciphertexts of (day, customer), or `None` when either key
-    /// was destroyed: what it sealed is erased.
+    /// The cipher that opens ciphertexts of (bucket, customer), or `None` when either
+    /// key was destroyed: what it sealed is erased.
     pub async fn opener(
         &self,
-        day: i32,
+        bucket: DataKeyRef,
         customer: Option<CustomerId>,
     ) -> Result<Option<FieldCipher>, KeyringError> {
-        let mut refs = vec![DataKeyRef::Day(day)];
+        let mut refs = vec![bucket];
         refs.extend(customer.map(DataKeyRef::Customer));
         let keys = self.data.get(self.account.as_str(), &refs, false).await?;
-        let Some(day_key) = keys.get(&DataKeyRef::Day(day)) else {
+        let Some(day_key) = keys.get(&bucket) else {
             return Ok(None);
         };
         let customer = match customer {
@@ -242,7 +273,7 @@ impl AccountKeyset {
         };
         Ok(Some(field_cipher(
             self.account.as_str(),
-            day,
+            bucket,
             day_key,
             customer,
         )))
@@ -327,10 +358,41 @@ impl Keyring {
         self.master.fingerprint().0
     }
 
-    /// Generates a new account root key and returns it wrapped for storage.
-    pub fn new_account_key(&self, account: &AccountId) -> (u32, WrappedAccountKey) {
+    /// Generates a new account root key and returns it wrapped for storage: under the
+    /// master key, and that under the current epoch's key (issue 16). Returns (version,
+    /// wrapped bytes, epoch).
+    pub async fn new_account_key(
+        &self,
+        account: &AccountId,
+    ) -> Result<(u32, WrappedAccountKey, i64), KeyringError> {
         let key = AccountKey::generate(1);
-        (key.version(), key.wrap(&self.master, account.as_str()))
+        let inner = key.wrap(&self.master, account.as_str());
+        let (epoch, kek) = self.data.current_epoch().await?;
+        let outer = kek.wrap_account_key(epoch, account.as_str(), key.version(), &inner.0);
+        Ok((key.version(), WrappedAccountKey(outer), epoch))
+    }
+
+    /// The master-wrapped bytes of a stored key row: its outer epoch layer removed.
+    /// A row under a destroyed epoch has no key any more.
+    async fn master_wrapped(
+        &self,
+        row: &crate::store::catalog::KeyRow,
+        version: u32,
+    ) -> Result<WrappedAccountKey, KeyringError> {
+        let Some(epoch) = row.epoch else {
+            return Ok(WrappedAccountKey(row.wrapped_key.clone()));
+        };
+        let kek = self
+            .data
+            .epoch_key(epoch)
+            .await?
+            .ok_or_else(|| KeyringError::NoKey(row.account_id.clone()))?;
+        Ok(WrappedAccountKey(kek.unwrap_account_key(
+            epoch,
+            &row.account_id,
+            version,
+            &row.wrapped_key,
+        )?))
     }
 
     /// The account's keys, unwrapped on first use.
@@ -357,12 +419,8 @@ impl Keyring {
             }
             let version = u32::try_from(row.version)
                 .map_err(|_| StoreError::Corrupt("key version out of range".into()))?;
-            let key = AccountKey::unwrap(
-                &self.master,
-                account.as_str(),
-                version,
-                &WrappedAccountKey(row.wrapped_key),
-            )?;
+            let inner = self.master_wrapped(&row, version).await?;
+            let key = AccountKey::unwrap(&self.master, account.as_str(), version, &inner)?;
             versions.push(key.subkeys(account.as_str()));
         }
         let retention_days = self
@@ -371,11 +429,13 @@ impl Keyring {
             .await?
             .map(|a| a.retention_days)
             .unwrap_or(30);
+        let key_floor_ms = self.catalog.reseal_floor(account.as_str()).await?;
         let set = Arc::new(AccountKeyset {
             versions,
             account: account.clone(),
             retention_days,
             max_age_days: self.max_age_days,
+            key_floor_ms,
             data: self.data.clone(),
         });
         self.cache
@@ -412,14 +472,18 @@ impl Keyring {
             }
             let version = u32::try_from(row.version)
                 .map_err(|_| StoreError::Corrupt("key version out of range".into()))?;
-            let key = AccountKey::unwrap(
-                &self.master,
-                &row.account_id,
-                version,
-                &WrappedAccountKey(row.wrapped_key.clone()),
-            )?;
-            let rewrapped = key.wrap(new, &row.account_id);
-            if self.catalog.rewrap_key(&row, &rewrapped.0, &new_fp).await? {
+            let inner = self.master_wrapped(&row, version).await?;
+            let key = AccountKey::unwrap(&self.master, &row.account_id, version, &inner)?;
+            let mut rewrapped = key.wrap(new, &row.account_id).0;
+            if let Some(epoch) = row.epoch {
+                let kek = self
+                    .data
+                    .epoch_key(epoch)
+                    .await?
+                    .ok_or_else(|| KeyringError::NoKey(row.account_id.clone()))?;
+                rewrapped = kek.wrap_account_key(epoch, &row.account_id, version, &rewrapped);
+            }
+            if self.catalog.rewrap_key(&row, &rewrapped, &new_fp).await? {
                 report.rewrapped += 1;
             }
         }

@@ -2,7 +2,6 @@
 
 use anyhow::Context;
 use clap::Parser;
-use ordervault::api::server::{self, ConnectionLimits};
 use ordervault::app::{write_key_file, App};
 use ordervault::cli::{
     AccountCommand, BackupCommand, Cli, Command, ConnectionCommand, KeysCommand, SubjectCommand,
@@ -11,7 +10,8 @@ use ordervault::cli::{
 use ordervault::config::Settings;
 use ordervault::crypto::MasterKey;
 use ordervault::ingest::connections::{self, ClientOptions, NewConnection};
-use ordervault::ingest::sync::{run_workers, SyncWorker};
+use ordervault::ingest::sync::SyncWorker;
+use ordervault::startup::{self, ServeOptions};
 use ordervault::{accounts, privacy, telemetry, tokens};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
@@ -132,7 +132,7 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(())
         }
-        Command::Pseudonymize { account, now: _ } => {
+        Command::Pseudonymize { account } => {
             let id = account
                 .map(|a| a.parse())
                 .transpose()
@@ -205,6 +205,14 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Account(AccountCommand::SetRetention { id, days }) => {
+            let id = id
+                .parse()
+                .map_err(|_| anyhow::anyhow!("account not found"))?;
+            let a = accounts::set_retention(app, &id, days).await?;
+            println!("{}\tretention {} days", a.id, a.retention_days);
+            Ok(())
+        }
         Command::Account(AccountCommand::Close { id }) => {
             let id = id
                 .parse()
@@ -230,119 +238,17 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// `ordervault serve`: the whole service (see `ordervault::startup`) until Ctrl-C or
+/// SIGTERM.
 async fn serve(app: App) -> anyhow::Result<()> {
-    let bind = app.settings.server.bind.clone();
-    let listener = tokio::net::TcpListener::bind(&bind)
-        .await
-        .with_context(|| format!("cannot listen on {bind}"))?;
-    tracing::info!(addr = %listener.local_addr()?, backend = app.store.kind().as_str(), "ordervault serving");
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let workers = if app.settings.sync.enabled {
-        let sync = &app.settings.sync;
-        let worker = Arc::new(SyncWorker::new(app.clone(), ClientOptions::default()));
-        tracing::info!(
-            owner = worker.owner(),
-            concurrency = sync.concurrency,
-            "sync workers started"
-        );
-        Some(tokio::spawn(run_workers(
-            worker,
-            sync.concurrency,
-            std::time::Duration::from_millis(sync.tick_ms),
-            stop_rx,
-        )))
-    } else {
-        None
-    };
-    let forwarder = tokio::spawn(ordervault::forward::run_forwarder(
-        Arc::new(ordervault::forward::Forwarder::new(app.clone())),
-        std::time::Duration::from_millis(app.settings.forward.tick_ms),
-        stop_tx.subscribe(),
-    ));
-    let pusher = app.settings.fulfilment.enabled.then(|| {
-        tokio::spawn(ordervault::fulfilment::run_pusher(
-            Arc::new(ordervault::fulfilment::Pusher::new(
-                app.clone(),
-                ClientOptions::default(),
-            )),
-            std::time::Duration::from_millis(app.settings.fulfilment.tick_ms),
-            stop_tx.subscribe(),
-        ))
+    let running = startup::serve(app, ServeOptions::default()).await?;
+    let stop = running.shutdown_handle();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stop.shutdown();
     });
-    let rotation = tokio::spawn(ordervault::shredding::run_rotation(
-        app.keyring.data.clone(),
-        stop_tx.subscribe(),
-    ));
-    let mut scheduler = if app.settings.pseudonymize.enabled {
-        Some(ordervault::scheduler::start_scheduler(app.clone()).await?)
-    } else {
-        None
-    };
-    let limits = ConnectionLimits::from_settings(&app.settings.server);
-    let metrics = match app.settings.metrics.bind.trim() {
-        "" => None,
-        bind => {
-            let listener = tokio::net::TcpListener::bind(bind)
-                .await
-                .with_context(|| format!("cannot listen on {bind} (metrics.bind)"))?;
-            tracing::info!(addr = %listener.local_addr()?, "metrics serving");
-            let mut stop = stop_tx.subscribe();
-            Some(tokio::spawn(server::serve(
-                listener,
-                ordervault::api::metrics_router(app.clone()),
-                limits,
-                async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                },
-            )))
-        }
-    };
-    let releaser = tokio::spawn(release_closed_stores(app.clone(), stop_tx.subscribe()));
-    server::serve(
-        listener,
-        ordervault::api::router(app),
-        limits,
-        shutdown_signal(),
-    )
-    .await?;
-    // Stop background work; each finishes the run or delivery it is in.
-    if let Some(s) = scheduler.as_mut() {
-        let _ = s.shutdown().await;
-    }
-    let _ = stop_tx.send(true);
-    if let Some(w) = workers {
-        let _ = w.await;
-    }
-    let _ = forwarder.await;
-    if let Some(p) = pusher {
-        let _ = p.await;
-    }
-    let _ = rotation.await;
-    let _ = releaser.await;
-    if let Some(m) = metrics {
-        let _ = m.await;
-    }
+    running.stopped().await?;
     Ok(())
-}
-
-/// How often `serve` looks for accounts closed by another process (the CLI, another
-/// node) whose store pools it still holds open.
-const RELEASE_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// Closes this process's pools of closing/closed accounts every [`RELEASE_CHECK`], so a
-/// deleted store is not left readable through an open descriptor.
-async fn release_closed_stores(app: App, mut stop: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(RELEASE_CHECK) => {}
-            _ = stop.wait_for(|s| *s) => break,
-        }
-        match app.store.release_closed_stores().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(pools = n, "closed the stores of closed accounts"),
-            Err(e) => tracing::warn!(error = %e, "checking for closed accounts failed"),
-        }
-    }
 }
 
 async fn webhook(app: &App, command: WebhookCommand) -> anyhow::Result<()> {
@@ -369,13 +275,7 @@ async fn webhook(app: &App, command: WebhookCommand) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&list)?);
         }
         WebhookCommand::Remove { id } => {
-            if !app.store.catalog().delete_webhook(&id).await? {
-                anyhow::bail!("webhook {id} not found");
-            }
-            app.store
-                .catalog()
-                .purge_deleted("webhook_endpoints")
-                .await?;
+            ordervault::forward::remove_webhook(app, &id).await?;
             println!("webhook {id} removed");
         }
     }
@@ -395,6 +295,7 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
             marketplace_ids,
             api_version,
             interval,
+            max_requests_per_second,
         } => {
             let marketplace = marketplace
                 .parse()
@@ -413,6 +314,7 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
                     .map(str::parse)
                     .transpose()
                     .map_err(|e| anyhow::anyhow!("--api-version: {e}"))?,
+                max_requests_per_second,
             };
             let account = ordervault::accounts::active_account(app, &account).await?;
             let json = read_credentials(&credentials_file)?;
@@ -503,29 +405,21 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
             println!("connection {id} re-authorized and active");
         }
         ConnectionCommand::Pause { id } => {
-            use ordervault::store::catalog::ConnectionStatus;
-            if !catalog
-                .set_connection_status(
-                    &id,
-                    ConnectionStatus::Paused,
-                    Some("paused by operator"),
-                    None,
-                    app.now_ms(),
-                )
-                .await?
-            {
-                anyhow::bail!("connection {id} not found");
-            }
+            connections::pause_connection(app, &id).await?;
             println!("connection {id} paused");
         }
-        ConnectionCommand::Resume { id } => {
-            use ordervault::store::catalog::ConnectionStatus;
-            if !catalog
-                .set_connection_status(&id, ConnectionStatus::Active, None, None, app.now_ms())
-                .await?
-            {
-                anyhow::bail!("connection {id} not found");
+        ConnectionCommand::Cap {
+            id,
+            max_requests_per_second,
+        } => {
+            connections::set_request_cap(app, &id, max_requests_per_second).await?;
+            match max_requests_per_second {
+                Some(r) => println!("connection {id} capped at {r} requests/s"),
+                None => println!("connection {id} uncapped: as fast as the marketplace allows"),
             }
+        }
+        ConnectionCommand::Resume { id } => {
+            connections::resume_connection(app, &id).await?;
             println!("connection {id} resumed");
         }
         ConnectionCommand::Sync { id } => {
@@ -552,10 +446,7 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
             );
         }
         ConnectionCommand::Remove { id } => {
-            if !catalog.delete_connection(&id).await? {
-                anyhow::bail!("connection {id} not found");
-            }
-            catalog.purge_deleted("connections").await?;
+            connections::remove_connection(app, &id).await?;
             println!("connection {id} removed");
         }
     }

@@ -12,7 +12,7 @@ use crate::error::ServiceError;
 use crate::privacy::pseudonymize::sweep;
 
 fn scheduler_error(e: JobSchedulerError) -> ServiceError {
-    ServiceError::Invalid(format!("job scheduler: {e}"))
+    ServiceError::internal(format!("job scheduler: {e}"))
 }
 
 /// The pseudonymization job: sweeps every active account on `pseudonymize.cron`.

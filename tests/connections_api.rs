@@ -1,6 +1,7 @@
 //! Connections as an operator sees them, on both backends: the Amazon region and
 //! marketplaces (name and country) and Orders API version in `GET /connections`, the
-//! deprecation warning and metric for Orders v0, and settings refused at the edge.
+//! deprecation warning and metric for Orders v0, settings refused at the edge, and a
+//! connection's cap on requests per second set over the API.
 
 mod common;
 
@@ -172,3 +173,142 @@ async fn amazon_settings_and_the_v0_deprecation_are_shown(env: TestEnv) {
 }
 
 both_backends!(amazon_settings_and_the_v0_deprecation_are_shown);
+
+/// A connection's cap on requests per second, set and removed over the API: stored with
+/// the connection, shown in `GET /connections`, and used by the client the sync worker
+/// builds; refused when it is not a positive number, and another account's connection is
+/// not found for a backoffice token.
+async fn a_request_cap_is_set_and_removed_over_the_api(env: TestEnv) {
+    let base = common::api::serve(&env).await;
+    let mine: AccountId = create_account(&env.app, "Mine", None)
+        .await
+        .unwrap()
+        .id
+        .parse()
+        .unwrap();
+    let theirs: AccountId = create_account(&env.app, "Theirs", None)
+        .await
+        .unwrap()
+        .id
+        .parse()
+        .unwrap();
+    let conn = add(
+        &env,
+        &mine,
+        MarketplaceKind::Amazon,
+        ConnectionSettings::default(),
+    )
+    .await
+    .unwrap();
+    let other = add(
+        &env,
+        &theirs,
+        MarketplaceKind::Amazon,
+        ConnectionSettings::default(),
+    )
+    .await
+    .unwrap();
+    let bo = token(&env, Role::Backoffice, Some(&mine)).await;
+    let support = token(&env, Role::Support, None).await;
+    let http = reqwest::Client::new();
+    let patch = |id: &str, tok: &str, body: Value| {
+        http.patch(format!("{base}/api/v1/connections/{id}"))
+            .bearer_auth(tok)
+            .json(&body)
+            .send()
+    };
+    let r = patch(
+        &conn,
+        &bo,
+        serde_json::json!({"max_requests_per_second": 2.5}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["marketplace_side"]["max_requests_per_second"], 2.5);
+    let stored = env
+        .app
+        .store
+        .catalog()
+        .connection(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, settings) = ordervault::ingest::connections::settings_of(&stored).unwrap();
+    assert_eq!(
+        settings.max_requests_per_second.map(|r| r.per_second()),
+        Some(2.5)
+    );
+    let list: Value = http
+        .get(format!("{base}/api/v1/connections"))
+        .bearer_auth(&bo)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["connections"][0]["marketplace_side"]["max_requests_per_second"],
+        2.5
+    );
+
+    for bad in [
+        serde_json::json!({"max_requests_per_second": 0}),
+        serde_json::json!({"max_requests_per_second": -1}),
+        serde_json::json!({"max_requests_per_second": "fast"}),
+        serde_json::json!({"max_requests_per_second": 1e9}),
+        serde_json::json!({}),
+        serde_json::json!({"max_requests_per_second": 1, "base_url": "http://x"}),
+    ] {
+        let r = patch(&conn, &bo, bad.clone()).await.unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{bad}"
+        );
+    }
+    let r = patch(
+        &other,
+        &bo,
+        serde_json::json!({"max_requests_per_second": 1}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 404, "another account's connection");
+    let r = patch(
+        &conn,
+        &support,
+        serde_json::json!({"max_requests_per_second": 1}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403);
+
+    let r = patch(
+        &conn,
+        &bo,
+        serde_json::json!({"max_requests_per_second": null}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["marketplace_side"]
+        .get("max_requests_per_second")
+        .is_none());
+    let stored = env
+        .app
+        .store
+        .catalog()
+        .connection(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, settings) = ordervault::ingest::connections::settings_of(&stored).unwrap();
+    assert_eq!(settings.max_requests_per_second, None);
+}
+
+both_backends!(a_request_cap_is_set_and_removed_over_the_api);

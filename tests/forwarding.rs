@@ -519,24 +519,57 @@ async fn cross_account_access_is_refused_everywhere(env: TestEnv) {
     assert_eq!(st, 200);
 }
 
+/// The whole service as `ordervault serve` runs it (`startup::serve` on port 0): the API
+/// answers on its bound address, metrics only on their own, the service's own forwarder
+/// delivers what ingest wrote (nobody calls `run_once`), and the shutdown handle stops
+/// everything: the API refuses connections afterwards.
 async fn openapi_health_and_metrics(env: TestEnv) {
     let s = setup(env).await;
-    let api = Api::start(&s.env).await;
-    s.ingest(&orders(2)).await;
-    let (st, _, doc) = api.call("GET", "/api/v1/openapi.json", None, None).await;
-    assert_eq!(st, 200);
+    let mut settings = s.env.settings.clone();
+    settings.server.bind = "127.0.0.1:0".into();
+    settings.metrics.bind = "127.0.0.1:0".into();
+    settings.sync.enabled = false;
+    settings.pseudonymize.enabled = false;
+    let app = s.env.restart(settings).await.unwrap();
+    let running = ordervault::startup::serve(app.clone(), Default::default())
+        .await
+        .unwrap();
+    let base = format!("http://{}", running.api);
+    let metrics = running.metrics.expect("metrics.bind is set");
+    let http = reqwest::Client::new();
+    let get = |url: String| http.get(url).send();
+    let doc: Value = get(format!("{base}/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/orders/{order_number}/ack"]["post"].is_object());
-    let (st, _, _) = api.call("GET", "/healthz", None, None).await;
-    assert_eq!(st, 200);
+    assert_eq!(get(format!("{base}/healthz")).await.unwrap().status(), 200);
     // Metrics are not on the API's listener; they have their own (`metrics.bind`).
-    let (st, _, _) = api.call("GET", "/metrics", None, None).await;
-    assert_eq!(st, 404);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let metrics = listener.local_addr().unwrap();
-    let router = ordervault::api::metrics_router(s.env.app.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let text = reqwest::get(format!("http://{metrics}/metrics"))
+    assert_eq!(get(format!("{base}/metrics")).await.unwrap().status(), 404);
+    // Ingest through the service's own App: its signal wakes the service's forwarder.
+    let store = app.store.account(&s.account).await.unwrap();
+    let keys = app.keyring.keys(&s.account).await.unwrap();
+    write_orders(&store, &keys, &orders(2), app.now_ms())
+        .await
+        .unwrap();
+    app.outbox_notify.notify_one();
+    for _ in 0..200 {
+        if s.log().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let log = s.log();
+    assert_eq!(
+        log.len(),
+        2,
+        "the service's forwarder delivered both orders"
+    );
+    assert!(log.iter().all(|r| r.signature_ok && r.accepted));
+    let text = get(format!("http://{metrics}/metrics"))
         .await
         .unwrap()
         .text()
@@ -551,6 +584,11 @@ async fn openapi_health_and_metrics(env: TestEnv) {
     );
     // No personal data in metrics.
     assert!(!text.contains("example") && !text.contains('@'));
+    running.stop().await.unwrap();
+    assert!(
+        get(format!("{base}/healthz")).await.is_err(),
+        "the API listener is closed after shutdown"
+    );
 }
 
 both_backends!(

@@ -405,7 +405,118 @@ async fn every_error_is_a_problem(env: TestEnv) {
     }
 }
 
+/// Issue 17 point 4: a stored order that no longer decrypts is the server's fault, a 500
+/// problem with fixed wording and a correlation id (16 hex digits) to quote, and nothing of
+/// the cause or the order in the body; the other orders still answer.
+async fn server_faults_are_500_with_a_correlation_id(env: TestEnv) {
+    let id = account(&env).await;
+    let store = env.app.store.account(&id).await.unwrap();
+    let keys = env.app.keyring.keys(&id).await.unwrap();
+    write_orders(
+        &store,
+        &keys,
+        &[order("BROKEN-1", 0), order("FINE-1", 0)],
+        env.app.now_ms(),
+    )
+    .await
+    .unwrap();
+    // A ciphertext bound to another column: decryption fails, as after tampering.
+    let changed = common::exec(
+        &store,
+        "UPDATE {p}orders SET shipping_ct = email_ct WHERE order_number = 'BROKEN-1'",
+    )
+    .await;
+    assert_eq!(changed, 1);
+    let base = serve_app(&env.app).await;
+    let backoffice = common::api::token(&env, Role::Backoffice, Some(&id)).await;
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        http.get(format!("{base}/api/v1{path}"))
+            .bearer_auth(&backoffice)
+            .send()
+    };
+    let mut ids = Vec::new();
+    for path in ["/orders/BROKEN-1", "/orders/new"] {
+        let resp = get(path).await.unwrap();
+        assert_eq!(resp.status(), 500, "{path}");
+        assert_eq!(resp.headers()["content-type"], "application/problem+json");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["status"], 500);
+        assert_eq!(body["title"], "Internal Server Error");
+        assert_eq!(
+            body["detail"],
+            ordervault::api::problem::INTERNAL_DETAIL,
+            "{path}"
+        );
+        let cid = body["correlation_id"].as_str().unwrap().to_owned();
+        assert!(
+            cid.len() == 16 && cid.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{cid}"
+        );
+        let text = body.to_string();
+        for leak in ["BROKEN", "decrypt", "shipping", "Bakker"] {
+            assert!(!text.contains(leak), "{path}: {text}");
+        }
+        ids.push(cid);
+    }
+    assert_ne!(ids[0], ids[1], "one correlation id per failure");
+    assert_eq!(get("/orders/FINE-1").await.unwrap().status(), 200);
+}
+
+/// Issue 17, points 3 and 4: a connection row whose account id is not an id (padded, as
+/// in the closure bug of issue 12) is caught where the catalog row is read, and the
+/// listing answers a 500 problem with a correlation id, not a record with a raw string.
+async fn corrupt_catalog_ids_are_server_faults(env: TestEnv) {
+    use ordervault::ingest::connections::{add_connection, NewConnection};
+    let id = account(&env).await;
+    add_connection(
+        &env.app,
+        NewConnection {
+            account: id.clone(),
+            marketplace: ordervault::connectors::MarketplaceKind::Bol,
+            credentials_json: zeroize::Zeroizing::new(
+                json!({"client_id": "c", "client_secret": "s"}).to_string(),
+            ),
+            settings: Default::default(),
+            interval: std::time::Duration::from_secs(60),
+        },
+    )
+    .await
+    .unwrap();
+    let base = serve_app(&env.app).await;
+    let admin = common::api::token(&env, Role::Admin, None).await;
+    let http = reqwest::Client::new();
+    let list = || {
+        http.get(format!("{base}/api/v1/connections"))
+            .bearer_auth(&admin)
+            .send()
+    };
+    assert_eq!(list().await.unwrap().status(), 200);
+    let catalog = env.app.store.catalog();
+    let sql = format!(
+        "UPDATE {}connections SET account_id = account_id || ' '",
+        catalog.prefix()
+    );
+    match catalog.pool() {
+        Pool::Sqlite(p) => sqlx::query(&sql).execute(p).await.map(|_| ()).unwrap(),
+        Pool::Postgres(p) => sqlx::query(&sql).execute(p).await.map(|_| ()).unwrap(),
+    }
+    let err = catalog.connections(None).await.unwrap_err();
+    assert!(
+        matches!(err, ordervault::store::StoreError::Corrupt(_)),
+        "{err}"
+    );
+    let resp = list().await.unwrap();
+    assert_eq!(resp.status(), 500);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["detail"], ordervault::api::problem::INTERNAL_DETAIL);
+    assert!(body["correlation_id"].is_string());
+    assert!(!body.to_string().contains(id.as_str()), "{body}");
+}
+
 both_backends!(
+    server_faults_are_500_with_a_correlation_id,
+    corrupt_catalog_ids_are_server_faults,
     internal_webhook_targets_are_refused,
     delivery_rechecks_the_target,
     metrics_only_on_their_own_listener,

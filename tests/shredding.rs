@@ -21,8 +21,12 @@ use chrono::Duration;
 use common::{order, t0, Backend, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::app::App;
+use ordervault::connectors::clock::Clock;
 use ordervault::connectors::Order;
-use ordervault::crypto::{field_cipher, Ciphertext, DataKeyRef, EpochKey, FieldContext, SealRef};
+use ordervault::crypto::{
+    field_cipher, AccountKey, Ciphertext, DataKeyRef, EpochKey, FieldContext, MasterKey, SealRef,
+    WrappedAccountKey,
+};
 use ordervault::ids::AccountId;
 use ordervault::ingest::write_orders;
 use ordervault::orders::open_order;
@@ -46,6 +50,113 @@ struct CopiedCt {
 struct Copy {
     cts: Vec<CopiedCt>,
     data_keys: Vec<DataKeyRow>,
+    /// Account key rows: (account, version, wrapped bytes, epoch of the outer layer).
+    account_keys: Vec<(String, i64, Vec<u8>, Option<i64>)>,
+    /// Secrets sealed under account keys: (account, table, column, row id, bytes).
+    secrets: Vec<(String, &'static str, &'static str, String, Vec<u8>)>,
+}
+
+/// Reads account key rows and the secrets sealed under them (webhook signing secrets,
+/// marketplace credentials) through any pool of a copy's catalog.
+macro_rules! read_account_secrets {
+    ($pool:expr, $schema:expr, $copy:expr) => {{
+        let rows = sqlx::query(&format!(
+            "SELECT account_id, version, wrapped_key, epoch FROM {}account_keys",
+            $schema
+        ))
+        .fetch_all($pool)
+        .await
+        .unwrap();
+        for r in rows {
+            $copy.account_keys.push((
+                r.get("account_id"),
+                r.get("version"),
+                r.get("wrapped_key"),
+                r.get("epoch"),
+            ));
+        }
+        for (table, column, ct) in [
+            ("webhook_endpoints", "secret", "secret_ct"),
+            ("connections", "credentials", "credentials_ct"),
+        ] {
+            let rows = sqlx::query(&format!(
+                "SELECT id, account_id, {ct} AS ct FROM {}{table}",
+                $schema
+            ))
+            .fetch_all($pool)
+            .await
+            .unwrap();
+            for r in rows {
+                $copy
+                    .secrets
+                    .push((r.get("account_id"), table, column, r.get("id"), r.get("ct")));
+            }
+        }
+    }};
+}
+
+/// Tries to open every secret of the copy with the master key and every epoch key
+/// left; returns how many opened.
+fn attack_secrets(copy: &Copy, master: &MasterKey, epochs: &HashMap<i64, EpochKey>) -> usize {
+    let mut opened = 0;
+    for (account, table, column, row, ct) in &copy.secrets {
+        let ctx = FieldContext { table, column, row };
+        let ok = copy
+            .account_keys
+            .iter()
+            .filter(|(a, ..)| a == account)
+            .filter_map(|(a, version, wrapped, epoch)| {
+                let version = u32::try_from(*version).ok()?;
+                let inner = match epoch {
+                    Some(e) => epochs
+                        .get(e)?
+                        .unwrap_account_key(*e, a, version, wrapped)
+                        .ok()?,
+                    None => wrapped.clone(),
+                };
+                AccountKey::unwrap(master, a, version, &WrappedAccountKey(inner)).ok()
+            })
+            .any(|k| {
+                k.subkeys(account)
+                    .secrets
+                    .decrypt(ctx, &Ciphertext(ct.clone()))
+                    .is_ok()
+            });
+        opened += usize::from(ok);
+    }
+    opened
+}
+
+/// Gives an account a webhook endpoint and a marketplace connection (both secrets).
+async fn add_secrets(app: &App, id: &AccountId) {
+    ordervault::forward::add_webhook(
+        app,
+        ordervault::forward::NewWebhook {
+            account: id.clone(),
+            url: "http://127.0.0.1:9/hook".into(),
+            secret: None,
+        },
+    )
+    .await
+    .unwrap();
+    ordervault::ingest::connections::add_connection(
+        app,
+        ordervault::ingest::connections::NewConnection {
+            account: id.clone(),
+            marketplace: ordervault::connectors::MarketplaceKind::Amazon,
+            credentials_json: zeroize::Zeroizing::new(
+                r#"{"client_id":"amzn1.application-oa2-client.x","client_secret":"s3cr3t","refresh_token":"Atzr|r3fr3sh"}"#.into(),
+            ),
+            settings: ordervault::connectors::ConnectionSettings {
+                region: Some(ordervault::connectors::amazon::Region::Eu),
+                marketplace_ids: vec!["A1PA6795UKMFR9".into()],
+                ..Default::default()
+            },
+            interval: std::time::Duration::from_secs(60),
+        },
+    )
+    .await
+    .unwrap();
 }
 
 async fn new_account(app: &App, name: &str) -> AccountId {
@@ -162,6 +273,7 @@ async fn read_sqlite_copy(dir: &Path, accounts: &[AccountId]) -> Copy {
     let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(dir.join("catalog.db"));
     let catalog = sqlx::SqlitePool::connect_with(opts).await.unwrap();
     read_copy!(&catalog, Vec::<(String, String)>::new(), "data_keys", copy);
+    read_account_secrets!(&catalog, "", copy);
     catalog.close().await;
     read_account_cts_sqlite(dir, accounts, &mut copy).await;
     copy
@@ -207,6 +319,7 @@ async fn pg_table_copy(env: &TestEnv, accounts: &[AccountId]) -> Copy {
         .map(|id| (id.to_string(), format!("\"{}\".orders", id.schema_name())))
         .collect();
     read_copy!(&pool, tables, "ordervault.data_keys", copy);
+    read_account_secrets!(&pool, "ordervault.", copy);
     copy
 }
 
@@ -258,6 +371,7 @@ async fn read_pg_dump(file: &Path, accounts: &[AccountId]) -> Copy {
         .collect();
     let mut copy = Copy::default();
     read_copy!(&pool, tables, "ordervault.data_keys", copy);
+    read_account_secrets!(&pool, "ordervault.", copy);
     pool.close().await;
     drop(db);
     copy
@@ -318,10 +432,11 @@ fn attack(
     let mut out: HashMap<String, usize> = HashMap::new();
     for c in &copy.cts {
         let entry = out.entry(c.order_number.clone()).or_default();
-        let SealRef::Data { day, customer } = Ciphertext(c.ct.clone()).seal_ref().unwrap() else {
+        let SealRef::Data { bucket, customer } = Ciphertext(c.ct.clone()).seal_ref().unwrap()
+        else {
             panic!("a v1 ciphertext in a store written after issue 16");
         };
-        let days = unwrap_all(&c.account, DataKeyRef::Day(day));
+        let days = unwrap_all(&c.account, bucket);
         let customers = match customer {
             Some(id) => unwrap_all(&c.account, DataKeyRef::Customer(id)),
             None => Vec::new(),
@@ -334,11 +449,11 @@ fn attack(
         };
         let opened = days.iter().any(|dk| match customer {
             Some(id) => customers.iter().any(|ck| {
-                field_cipher(&c.account, day, dk, Some((id, ck)))
+                field_cipher(&c.account, bucket, dk, Some((id, ck)))
                     .decrypt(ctx, &Ciphertext(c.ct.clone()))
                     .is_ok()
             }),
-            None => field_cipher(&c.account, day, dk, None)
+            None => field_cipher(&c.account, bucket, dk, None)
                 .decrypt(ctx, &Ciphertext(c.ct.clone()))
                 .is_ok(),
         });
@@ -416,26 +531,77 @@ async fn pg_wal_holds_nothing_openable(
     );
 }
 
-async fn rotate_through_window(env: &TestEnv) {
-    let w = env.app.keyring.data.window_ms();
-    for _ in 0..2 {
-        env.clock.advance(Duration::milliseconds(w / 2));
+/// Advances the clock to `until` in steps of at most an hour, running a rotation tick
+/// after each step (as `serve` does, only coarser).
+async fn tick_until(env: &TestEnv, until: chrono::DateTime<chrono::Utc>) {
+    loop {
+        let now = env.clock.now();
+        if now >= until {
+            return;
+        }
+        env.clock.advance((until - now).min(Duration::hours(1)));
         env.app.keyring.data.rotate(None).await.unwrap();
     }
+}
+
+/// An order fulfilled so that it falls due `due_in` after `at` (30 days retention).
+fn fulfilled(number: &str, at: chrono::DateTime<chrono::Utc>, due_in: Duration) -> Order {
+    let mut o = order(number, 0);
+    let f = at + due_in - Duration::days(30);
+    o.placed_at = f - Duration::days(1);
+    o.updated_at = f;
+    o.fulfilled_at = Some(f);
+    o.status = ordervault::connectors::OrderStatus::Shipped;
+    o
+}
+
+/// An order placed `age` before `at`, not fulfilled.
+fn pending(number: &str, at: chrono::DateTime<chrono::Utc>, age: Duration) -> Order {
+    let mut o = order(number, 0);
+    o.placed_at = at - age;
+    o.updated_at = o.placed_at;
+    o
 }
 
 async fn a_copy_forgets_erased_data_within_the_window(env: TestEnv) {
     let app = &env.app;
     let a = new_account(app, "Forensic Shop").await;
     let b = new_account(app, "Closing Shop").await;
-    let (live, due, subj, closed) = (
+    // The sweep runs at half past an hour; W is 24 h.
+    let sweep_at = t0() + Duration::days(2) + Duration::minutes(30);
+    let w = Duration::milliseconds(app.keyring.data.window_ms());
+    let (live, due, soon, moved, waiting, subj, closed) = (
         numbers("LIVE-", 4),
         numbers("DUE-", 4),
+        numbers("SOON-", 2),
+        numbers("MOVED-", 2),
+        numbers("WAIT-", 2),
         numbers("SUBJ-", 3),
         numbers("GONE-", 3),
     );
     let mut orders: Vec<Order> = live.iter().map(|n| order(n, 0)).collect();
-    orders.extend(due.iter().map(|n| due_order(n)));
+    // Due five minutes before the sweep; their hour-mates fall due 20 minutes after it.
+    orders.extend(
+        due.iter()
+            .map(|n| fulfilled(n, sweep_at, -Duration::minutes(5))),
+    );
+    orders.extend(
+        soon.iter()
+            .map(|n| fulfilled(n, sweep_at, Duration::minutes(20))),
+    );
+    // Not fulfilled when the copy is taken; fulfilled (due before the sweep) afterwards.
+    let moved_placed = sweep_at - Duration::days(30) - Duration::hours(2);
+    orders.extend(
+        moved
+            .iter()
+            .map(|n| pending(n, sweep_at, sweep_at - moved_placed)),
+    );
+    // Unfulfilled for longer than the retention, not due until the maximum age.
+    orders.extend(
+        waiting
+            .iter()
+            .map(|n| pending(n, sweep_at, Duration::days(31))),
+    );
     orders.extend(subj.iter().map(|n| subject_order(n)));
     put(app, &a, &orders).await;
     put(
@@ -444,6 +610,18 @@ async fn a_copy_forgets_erased_data_within_the_window(env: TestEnv) {
         &closed.iter().map(|n| order(n, 0)).collect::<Vec<_>>(),
     )
     .await;
+    add_secrets(app, &b).await;
+    let master = MasterKey::from_file(Path::new(&env.settings.keys.master_key_file)).unwrap();
+
+    // Close to the worst case: an epoch starts shortly before the copy and the sweep,
+    // so the keys the sweep destroys sit in the copy under an epoch that lives on for
+    // almost a whole period.
+    tick_until(&env, sweep_at - Duration::minutes(3)).await;
+    let status = app.keyring.data.status().await.unwrap();
+    let copy_epoch = status.current_epoch;
+    let copy_epoch_start =
+        chrono::DateTime::from_timestamp_millis(status.current_epoch_started_at_ms).unwrap();
+    assert!(sweep_at - copy_epoch_start <= Duration::hours(1));
 
     // The copy, taken now.
     let scratch = tempfile::tempdir().unwrap();
@@ -461,12 +639,32 @@ async fn a_copy_forgets_erased_data_within_the_window(env: TestEnv) {
         }
     }
 
-    // Two days on: the sweep pseudonymizes the due orders and destroys their day key;
-    // a subject is erased; an account is closed.
-    env.clock.advance(Duration::days(2));
+    // After the copy the MOVED orders are fulfilled (an hour after they were placed):
+    // they move to a later hour, due before the sweep.
+    env.clock.advance(Duration::minutes(1));
+    let shipped: Vec<Order> = moved
+        .iter()
+        .map(|n| {
+            let mut o = pending(n, sweep_at, sweep_at - moved_placed);
+            o.fulfilled_at = Some(moved_placed + Duration::hours(1));
+            o.updated_at = env.clock.now();
+            o.status = ordervault::connectors::OrderStatus::Shipped;
+            o
+        })
+        .collect();
+    put(app, &a, &shipped).await;
+
+    // The sweep pseudonymizes the due orders and destroys every started hour's keys in
+    // the same run, after moving the orders not due yet to new keys; a subject is
+    // erased; an account is closed.
+    tick_until(&env, sweep_at).await;
     let sweep = ordervault::privacy::sweep(app, Some(&a)).await.unwrap();
-    assert_eq!(sweep.pseudonymized, due.len() as u64);
-    assert!(sweep.accounts[0].day_keys_destroyed >= 1);
+    assert_eq!(sweep.pseudonymized, (due.len() + moved.len()) as u64);
+    assert_eq!(
+        sweep.accounts[0].moved_to_new_keys,
+        (soon.len() + waiting.len()) as u64
+    );
+    assert!(sweep.accounts[0].day_keys_destroyed >= 3);
     let erased = ordervault::privacy::erase_subject(app, &a, "subject.person@example.com")
         .await
         .unwrap();
@@ -500,31 +698,51 @@ async fn a_copy_forgets_erased_data_within_the_window(env: TestEnv) {
     }
     assert!(!copies.is_empty());
 
-    // Control: before the window passes, the copy still gives the erased data away to
-    // whoever holds it and the keyring; the attack below is a real one.
+    // Control, just before the copy's epoch ends (half a window after it started): the
+    // copy still gives the erased data away to whoever holds it and the keyring; the
+    // attack below is a real one.
+    tick_until(&env, copy_epoch_start + w / 2 - Duration::minutes(1)).await;
     let held = live_data_keys(&env).await;
     let epochs = epoch_keys(&env).await;
+    assert!(epochs.contains_key(&copy_epoch));
     for (what, copy) in &copies {
         let r = attack(copy, &held, &epochs);
         assert_eq!(recovered(&r, &due), due.len() * 5, "{what}: control");
+        assert_eq!(recovered(&r, &moved), moved.len() * 5, "{what}: control");
         assert_eq!(recovered(&r, &subj), subj.len() * 5, "{what}: control");
         assert_eq!(recovered(&r, &closed), closed.len() * 5, "{what}: control");
+        assert_eq!(
+            attack_secrets(copy, &master, &epochs),
+            2,
+            "{what}: control, the closed account's secrets"
+        );
     }
 
-    // The window passes; rotation runs.
-    rotate_through_window(&env).await;
+    // Exactly W after the pseudonymization, rotation having run.
+    tick_until(&env, sweep_at + w).await;
     let held = live_data_keys(&env).await;
     let epochs = epoch_keys(&env).await;
     assert!(
-        !epochs.contains_key(&1),
+        !epochs.contains_key(&copy_epoch),
         "the epoch of the copy is destroyed"
     );
     for (what, copy) in &copies {
-        assert!(copy.cts.len() >= (live.len() + due.len() + subj.len() + closed.len()) * 5);
+        let written = live.len() + due.len() + soon.len() + moved.len() + waiting.len();
+        assert!(copy.cts.len() >= (written + subj.len() + closed.len()) * 5);
         let r = attack(copy, &held, &epochs);
         assert_eq!(recovered(&r, &due), 0, "{what}: pseudonymized orders read");
+        assert_eq!(
+            recovered(&r, &moved),
+            0,
+            "{what}: orders fulfilled after the copy read"
+        );
         assert_eq!(recovered(&r, &subj), 0, "{what}: erased subject read");
         assert_eq!(recovered(&r, &closed), 0, "{what}: closed account read");
+        assert_eq!(
+            attack_secrets(copy, &master, &epochs),
+            0,
+            "{what}: a closed account's credentials or webhook secret read with the master key"
+        );
         assert_eq!(
             recovered(&r, &live),
             live.len() * 5,
@@ -535,14 +753,16 @@ async fn a_copy_forgets_erased_data_within_the_window(env: TestEnv) {
         let data_keys: Vec<&DataKeyRow> = copies.iter().flat_map(|(_, c)| &c.data_keys).collect();
         pg_wal_holds_nothing_openable(&env, &data_keys, &epochs).await;
     }
-    // And the live installation still serves them.
+    // And the live installation still serves every order not due, including those the
+    // sweep moved off the keys it destroyed.
+    app.keyring.data.clear_cache();
     let keys = app.keyring.keys(&a).await.unwrap();
     let store = app.store.account(&a).await.unwrap();
-    let row = store.get("bol", &live[0]).await.unwrap().unwrap();
-    assert_eq!(
-        open_order(&keys, &row).await.unwrap().order.customer,
-        order(&live[0], 0).customer
-    );
+    for n in live.iter().chain(&soon).chain(&waiting) {
+        let row = store.get("bol", n).await.unwrap().unwrap();
+        let opened = open_order(&keys, &row).await.unwrap().order;
+        assert_eq!(opened.customer, order(n, 0).customer, "{n}");
+    }
 }
 
 async fn a_crash_between_rewrap_and_destruction_loses_no_key(env: TestEnv) {
@@ -703,6 +923,69 @@ fn seal_v1(
     );
 }
 
+/// Seals an order the way the first crypto-shredding design did: under its erasure
+/// day's key (format v2).
+async fn seal_v2(app: &App, a: &AccountId, o: &Order, sealed: &mut ordervault::store::SealedOrder) {
+    // A day not reached yet: only the finished move may destroy its key.
+    let day = DataKeyRef::Day(ordervault::shredding::day_of(t0().timestamp_millis()) + 29);
+    let key = app
+        .keyring
+        .data
+        .get(a.as_str(), &[day], true)
+        .await
+        .unwrap()
+        .remove(&day)
+        .unwrap();
+    let cipher = field_cipher(a.as_str(), day, &key, None);
+    let row = format!("bol/{}", o.order_number.as_str());
+    let enc = |column: &str, plain: Vec<u8>| {
+        Some(
+            cipher
+                .encrypt(
+                    FieldContext {
+                        table: "orders",
+                        column,
+                        row: &row,
+                    },
+                    &plain,
+                )
+                .0,
+        )
+    };
+    let c = &o.customer;
+    sealed.shipping_ct = enc(
+        "shipping",
+        serde_json::to_vec(c.shipping.as_ref().unwrap()).unwrap(),
+    );
+    sealed.billing_ct = enc(
+        "billing",
+        serde_json::to_vec(c.billing.as_ref().unwrap()).unwrap(),
+    );
+    sealed.email_ct = enc("email", c.email.as_ref().unwrap().as_bytes().to_vec());
+    sealed.phone_ct = enc("phone", c.phone.as_ref().unwrap().as_bytes().to_vec());
+    sealed.notes_ct = enc(
+        "notes",
+        c.delivery_notes.as_ref().unwrap().as_bytes().to_vec(),
+    );
+}
+
+/// The migration's progress as a store that predates hour keys has it (catalog
+/// migration 0060 empties the table).
+async fn forget_reseal_progress(env: &TestEnv) {
+    let sql = match env.backend {
+        Backend::Sqlite => "DELETE FROM reseal_progress",
+        Backend::Postgres => "DELETE FROM ordervault.reseal_progress",
+    };
+    match env.app.store.catalog().pool() {
+        ordervault::store::Pool::Sqlite(p) => {
+            sqlx::query(sql).execute(p).await.unwrap();
+        }
+        ordervault::store::Pool::Postgres(p) => {
+            sqlx::query(sql).execute(p).await.unwrap();
+        }
+    }
+}
+
 async fn an_existing_store_moves_onto_data_keys_resumably(env: TestEnv) {
     let app = &env.app;
     let a = new_account(app, "Old Shop").await;
@@ -713,41 +996,49 @@ async fn an_existing_store_moves_onto_data_keys_resumably(env: TestEnv) {
         .iter()
         .map(|o| ordervault::orders::seal_order(&seal, o))
         .collect();
-    for (o, s) in orders.iter().zip(sealed.iter_mut()) {
-        seal_v1(&keys, o, s);
-    }
     drop(seal);
+    // Half under the account key (before issue 16), half under a day key (its first
+    // design).
+    for (i, (o, s)) in orders.iter().zip(sealed.iter_mut()).enumerate() {
+        if i % 2 == 0 {
+            seal_v1(&keys, o, s);
+        } else {
+            seal_v2(app, &a, o, s).await;
+        }
+    }
     let store = app.store.account(&a).await.unwrap();
     store.upsert_orders(&sealed, app.now_ms()).await.unwrap();
-    let v1_rows = |rows: &[ordervault::store::OrderRow]| {
+    forget_reseal_progress(&env).await;
+    let old_rows = |rows: &[ordervault::store::OrderRow]| {
         rows.iter()
             .filter(|r| {
-                matches!(
+                !matches!(
                     Ciphertext(r.email_ct.clone().unwrap()).seal_ref(),
-                    Ok(SealRef::Account(_))
+                    Ok(SealRef::Data {
+                        bucket: DataKeyRef::Hour { .. },
+                        ..
+                    })
                 )
             })
             .count()
     };
-    assert_eq!(v1_rows(&store.list_after(0, 10_000).await.unwrap()), 600);
+    assert_eq!(old_rows(&store.list_after(0, 10_000).await.unwrap()), 600);
 
     // Interrupted after one page, then resumed: every order moves exactly once.
     let first = ordervault::privacy::reseal::reseal_account(app, &a, Some(1))
         .await
         .unwrap();
     assert_eq!((first.resealed, first.done), (500, false));
-    let rest = ordervault::privacy::reseal::reseal(app, Some(&a))
-        .await
-        .unwrap();
-    assert_eq!(
-        (rest.accounts[0].resealed, rest.accounts[0].done),
-        (100, true)
-    );
+    // The sweep finishes the move first, then destroys the account's day keys.
+    let sweep = ordervault::privacy::sweep(app, Some(&a)).await.unwrap();
+    assert_eq!(sweep.accounts[0].day_keys_destroyed, 1);
     let rows = store.list_after(0, 10_000).await.unwrap();
-    assert_eq!(v1_rows(&rows), 0);
+    assert_eq!(old_rows(&rows), 0);
+    app.keyring.data.clear_cache();
     for (row, o) in rows.iter().zip(&orders) {
         assert_eq!(open_order(&keys, row).await.unwrap().order, *o);
     }
+    assert!(live_data_keys(&env).await.iter().all(|k| k.kind != "day"));
     // A finished account is not scanned again.
     let again = ordervault::privacy::reseal::reseal(app, Some(&a))
         .await
@@ -758,13 +1049,13 @@ async fn an_existing_store_moves_onto_data_keys_resumably(env: TestEnv) {
     );
 }
 
-async fn a_fulfilled_order_moves_every_field_to_its_earlier_day(env: TestEnv) {
+async fn a_fulfilled_order_moves_every_field_to_its_fulfilment_hour(env: TestEnv) {
     let app = &env.app;
     let a = new_account(app, "Shipping Shop").await;
     let open = order("F-1", 0);
     put(app, &a, std::slice::from_ref(&open)).await;
     // The fulfilment update carries no phone and no notes: the stored ones stay, and
-    // must move to the fulfilment day's key with the rest.
+    // must move to the fulfilment hour's key with the rest.
     let mut shipped = order("F-1", 60);
     shipped.fulfilled_at = Some(shipped.updated_at);
     shipped.status = ordervault::connectors::OrderStatus::Shipped;
@@ -772,8 +1063,11 @@ async fn a_fulfilled_order_moves_every_field_to_its_earlier_day(env: TestEnv) {
     shipped.customer.delivery_notes = None;
     put(app, &a, std::slice::from_ref(&shipped)).await;
     let keys = app.keyring.keys(&a).await.unwrap();
-    let want = keys.erasure_day(&shipped);
-    assert!(want < keys.erasure_day(&open));
+    let now = app.now_ms();
+    let want = keys.erasure_hour(&shipped, now);
+    // An open order sits under the earliest hour it can fall due (placement plus
+    // retention); fulfilment only ever moves it later.
+    assert!(want > keys.erasure_hour(&open, now));
     let row = app
         .store
         .account(&a)
@@ -790,14 +1084,313 @@ async fn a_fulfilled_order_moves_every_field_to_its_earlier_day(env: TestEnv) {
         &row.phone_ct,
         &row.notes_ct,
     ] {
-        let SealRef::Data { day, .. } = Ciphertext(ct.clone().unwrap()).seal_ref().unwrap() else {
-            panic!("v1")
+        let SealRef::Data {
+            bucket: DataKeyRef::Hour { hour, .. },
+            ..
+        } = Ciphertext(ct.clone().unwrap()).seal_ref().unwrap()
+        else {
+            panic!("not under an hour key")
         };
-        assert_eq!(day, want);
+        assert_eq!(hour, want);
     }
     let opened = open_order(&keys, &row).await.unwrap().order;
     assert_eq!(opened.customer.phone, open.customer.phone);
     assert_eq!(opened.customer.delivery_notes, open.customer.delivery_notes);
+}
+
+/// Erasure is immediate in the process that destroyed the key, even for bytes read
+/// before; another process that had the key cached loses it within the cache's lifetime.
+async fn a_destroyed_key_stops_working_here_at_once(env: TestEnv) {
+    let app = &env.app;
+    let a = new_account(app, "Cache Shop").await;
+    put(
+        app,
+        &a,
+        &[
+            subject_order("SUBJ-1"),
+            fulfilled("DUE-1", t0(), Duration::days(1)),
+        ],
+    )
+    .await;
+    let store = app.store.account(&a).await.unwrap();
+    let subject_row = store.get("bol", "SUBJ-1").await.unwrap().unwrap();
+    let due_row = store.get("bol", "DUE-1").await.unwrap().unwrap();
+    let other = env.restart(env.settings.clone()).await.unwrap();
+    let (keys, other_keys) = (
+        app.keyring.keys(&a).await.unwrap(),
+        other.keyring.keys(&a).await.unwrap(),
+    );
+    // Both processes have just used the keys (they are cached) when they are destroyed.
+    open_order(&keys, &subject_row).await.unwrap();
+    open_order(&other_keys, &subject_row).await.unwrap();
+    ordervault::privacy::erase_subject(app, &a, "subject.person@example.com")
+        .await
+        .unwrap();
+    assert!(
+        open_order(&keys, &subject_row).await.is_err(),
+        "the destroying process still opens an erased subject's order"
+    );
+    env.clock.advance(Duration::days(2));
+    let keys = app.keyring.keys(&a).await.unwrap();
+    let other_keys = other.keyring.keys(&a).await.unwrap();
+    open_order(&keys, &due_row).await.unwrap();
+    open_order(&other_keys, &due_row).await.unwrap();
+    ordervault::privacy::sweep(app, Some(&a)).await.unwrap();
+    assert!(
+        open_order(&keys, &due_row).await.is_err(),
+        "the destroying process still opens a pseudonymized order"
+    );
+    env.clock.advance(Duration::milliseconds(
+        ordervault::keyring::KEY_CACHE_TTL_MS,
+    ));
+    for row in [&subject_row, &due_row] {
+        assert!(
+            open_order(&other_keys, row).await.is_err(),
+            "another process still opens an erased order after the cache lifetime"
+        );
+    }
+}
+
+/// A retention change moves existing orders to the keys of their new due hours: a
+/// shorter retention still forgets within W in a copy taken before the change, a longer
+/// one erases nothing early.
+async fn a_retention_change_moves_orders_to_their_new_keys(env: TestEnv) {
+    let app = &env.app;
+    let a = new_account(app, "Retention Shop").await;
+    let (short, later, open) = (
+        numbers("SHORT-", 2),
+        numbers("LATER-", 2),
+        numbers("OPEN-", 2),
+    );
+    // Under 30 days: SHORT due in 10 days, LATER in 25. Under 15: SHORT is overdue.
+    let mut orders: Vec<Order> = short
+        .iter()
+        .map(|n| fulfilled(n, t0(), Duration::days(10)))
+        .collect();
+    orders.extend(later.iter().map(|n| fulfilled(n, t0(), Duration::days(25))));
+    orders.extend(open.iter().map(|n| order(n, 0)));
+    put(app, &a, &orders).await;
+    let scratch = tempfile::tempdir().unwrap();
+    let copy = match env.backend {
+        Backend::Sqlite => {
+            let dir = scratch.path().join("files");
+            sqlite_copy_files(&env, &dir);
+            read_sqlite_copy(&dir, std::slice::from_ref(&a)).await
+        }
+        Backend::Postgres => pg_table_copy(&env, std::slice::from_ref(&a)).await,
+    };
+
+    ordervault::accounts::set_retention(app, &a, 15)
+        .await
+        .unwrap();
+    // At once: erased under the new retention; no key moves or goes while other
+    // processes may still seal under the old retention.
+    let first = ordervault::privacy::sweep(app, Some(&a)).await.unwrap();
+    assert_eq!(first.pseudonymized, short.len() as u64);
+    assert_eq!(first.accounts[0].day_keys_destroyed, 0);
+    // A minute on: every live order moves to new keys, the old ones are destroyed.
+    env.clock.advance(Duration::milliseconds(
+        ordervault::keyring::KEY_CACHE_TTL_MS + 1_000,
+    ));
+    let second = ordervault::privacy::sweep(app, Some(&a)).await.unwrap();
+    assert_eq!(second.pseudonymized, 0);
+    assert_eq!(second.accounts[0].day_keys_destroyed, 3);
+    let moved_at = env.clock.now();
+    tick_until(
+        &env,
+        moved_at + Duration::milliseconds(app.keyring.data.window_ms()),
+    )
+    .await;
+    let r = attack(&copy, &live_data_keys(&env).await, &epoch_keys(&env).await);
+    assert_eq!(
+        recovered(&r, &short),
+        0,
+        "erased under the shorter retention"
+    );
+    app.keyring.data.clear_cache();
+    let keys = app.keyring.keys(&a).await.unwrap();
+    let store = app.store.account(&a).await.unwrap();
+    for n in later.iter().chain(&open) {
+        let row = store.get("bol", n).await.unwrap().unwrap();
+        let opened = open_order(&keys, &row).await.unwrap().order;
+        assert_eq!(opened.customer, order(n, 0).customer, "{n}");
+        let SealRef::Data {
+            bucket: DataKeyRef::Hour { hour, .. },
+            ..
+        } = Ciphertext(row.email_ct.clone().unwrap())
+            .seal_ref()
+            .unwrap()
+        else {
+            panic!("not under an hour key")
+        };
+        assert_eq!(hour, keys.erasure_hour(&opened, app.now_ms()), "{n}");
+    }
+
+    // Longer again: LATER (fulfilled 5 days before t0) is due 55 days after t0 now; a
+    // sweep past its old due hours neither erases it nor loses its keys.
+    ordervault::accounts::set_retention(app, &a, 60)
+        .await
+        .unwrap();
+    env.clock.advance(Duration::milliseconds(
+        ordervault::keyring::KEY_CACHE_TTL_MS + 1_000,
+    ));
+    ordervault::privacy::sweep(app, Some(&a)).await.unwrap();
+    env.clock.set(t0() + Duration::days(26));
+    app.keyring.data.rotate(None).await.unwrap();
+    let late = ordervault::privacy::sweep(app, Some(&a)).await.unwrap();
+    assert_eq!(late.pseudonymized, 0);
+    app.keyring.data.clear_cache();
+    let keys = app.keyring.keys(&a).await.unwrap();
+    for n in later.iter().chain(&open) {
+        let row = store.get("bol", n).await.unwrap().unwrap();
+        let opened = open_order(&keys, &row).await.unwrap().order;
+        assert_eq!(opened.customer, order(n, 0).customer, "{n}");
+    }
+}
+
+/// Writers storing new keys (new customers, new accounts) while another process
+/// rotates epochs again and again: no key ends up under a destroyed epoch, every order
+/// still opens. On PostgreSQL this runs with real concurrency (several connections).
+async fn new_keys_racing_rotations_are_never_lost(env: TestEnv) {
+    let a = new_account(&env.app, "Race Shop").await;
+    let other = env.restart(env.settings.clone()).await.unwrap();
+    let period = env.app.keyring.data.epoch_period_ms();
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (app, a) = (env.app.clone(), a.clone());
+            tokio::spawn(async move {
+                for batch in 0..8 {
+                    let orders: Vec<Order> = (0..15)
+                        .map(|i| order(&format!("W{w}-{batch}-{i}"), 0))
+                        .collect();
+                    let keys = app.keyring.keys(&a).await.unwrap();
+                    let store = app.store.account(&a).await.unwrap();
+                    write_orders(&store, &keys, &orders, app.now_ms())
+                        .await
+                        .unwrap();
+                }
+                create_account(&app, &format!("Racing Shop {w}"), None)
+                    .await
+                    .unwrap()
+                    .id
+            })
+        })
+        .collect();
+    let rotator = {
+        let (other, clock) = (other.clone(), env.clock.clone());
+        tokio::spawn(async move {
+            let mut started = 0;
+            for _ in 0..12 {
+                clock.advance(Duration::milliseconds(period));
+                started += u32::from(other.keyring.data.rotate(None).await.unwrap().started);
+                tokio::task::yield_now().await;
+            }
+            started
+        })
+    };
+    let mut created = Vec::new();
+    for w in writers {
+        created.push(w.await.unwrap());
+    }
+    assert_eq!(rotator.await.unwrap(), 12);
+    env.app.keyring.data.rotate(None).await.unwrap();
+
+    let status = env.app.keyring.data.status().await.unwrap();
+    assert_eq!(status.oldest_surviving_epoch, status.current_epoch);
+    assert!(live_data_keys(&env)
+        .await
+        .iter()
+        .all(|k| k.epoch == status.current_epoch));
+    env.app.keyring.data.clear_cache();
+    let keys = env.app.keyring.keys(&a).await.unwrap();
+    let store = env.app.store.account(&a).await.unwrap();
+    let rows = store.list_after(0, 10_000).await.unwrap();
+    assert_eq!(rows.len(), 4 * 8 * 15);
+    for row in &rows {
+        assert_eq!(
+            open_order(&keys, row).await.unwrap().order.customer,
+            order(&row.order_number, 0).customer
+        );
+    }
+    // The accounts created meanwhile have usable keys (their outer layer was moved too).
+    for id in created {
+        let id: AccountId = id.parse().unwrap();
+        env.app.keyring.forget(&id);
+        env.app.keyring.keys(&id).await.unwrap();
+    }
+}
+
+/// A key stored by a transaction that is still open when a rotation starts (it read
+/// the epochs before the new one began): the rotation waits for it before its last
+/// rewrap, so the key moves to the new epoch instead of being left under the old one,
+/// whose key the rotation destroys.
+async fn a_key_insert_in_flight_during_rotation_is_rewrapped(env: TestEnv) {
+    let a = new_account(&env.app, "Slow Writer Shop").await;
+    let catalog = env.app.store.catalog();
+    let old = env.app.keyring.data.status().await.unwrap().current_epoch;
+    let kek = FileEpochStore::new(env.settings.keyring_dir())
+        .load(old)
+        .await
+        .unwrap()
+        .unwrap();
+    let r = DataKeyRef::Customer(ordervault::crypto::CustomerId([7; 16]));
+    let wrapped = kek.wrap(
+        old,
+        a.as_str(),
+        &r,
+        &ordervault::crypto::DataKey::generate(),
+    );
+    let (table, epochs) = match env.backend {
+        Backend::Sqlite => ("data_keys", "key_epochs"),
+        Backend::Postgres => ("ordervault.data_keys", "ordervault.key_epochs"),
+    };
+    // The same statement as the keyring's own conditional insert.
+    let sql = format!(
+        "INSERT INTO {table} (account_id, kind, scope, day, epoch, wrapped_key, created_at) \
+         SELECT $1, $2, $3, NULL, $4, $5, 0 \
+         WHERE NOT EXISTS (SELECT 1 FROM {epochs} WHERE epoch > $4) AND {}",
+        catalog.epoch_open_for_keys("$4")
+    );
+    let other = env.restart(env.settings.clone()).await.unwrap();
+    let clock = env.clock.clone();
+    let period = env.app.keyring.data.epoch_period_ms();
+    macro_rules! race {
+        ($pool:expr) => {{
+            let mut tx = $pool.begin().await.unwrap();
+            let n = sqlx::query(&sql)
+                .bind(a.as_str())
+                .bind(r.kind())
+                .bind(r.scope())
+                .bind(old)
+                .bind(&wrapped)
+                .execute(&mut *tx)
+                .await
+                .unwrap()
+                .rows_affected();
+            assert_eq!(n, 1);
+            let rotation = tokio::spawn(async move {
+                clock.advance(Duration::milliseconds(period));
+                other.keyring.data.rotate(None).await.unwrap()
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            tx.commit().await.unwrap();
+            rotation.await.unwrap()
+        }};
+    }
+    let report = match catalog.pool() {
+        ordervault::store::Pool::Sqlite(p) => race!(p),
+        ordervault::store::Pool::Postgres(p) => race!(p),
+    };
+    assert_eq!(report.destroyed_epochs, vec![old]);
+    let key = live_data_keys(&env)
+        .await
+        .into_iter()
+        .find(|k| k.kind == "customer" && k.scope == r.scope())
+        .expect("the key is stored");
+    assert_eq!(
+        key.epoch, report.current_epoch,
+        "a key committed during the rotation was left under the destroyed epoch"
+    );
 }
 
 both_backends!(
@@ -807,5 +1400,9 @@ both_backends!(
     two_processes_rotating_at_once_agree,
     keys_status_counts_live_and_destroyed_keys,
     an_existing_store_moves_onto_data_keys_resumably,
-    a_fulfilled_order_moves_every_field_to_its_earlier_day,
+    a_fulfilled_order_moves_every_field_to_its_fulfilment_hour,
+    a_destroyed_key_stops_working_here_at_once,
+    a_retention_change_moves_orders_to_their_new_keys,
+    new_keys_racing_rotations_are_never_lost,
+    a_key_insert_in_flight_during_rotation_is_rewrapped,
 );

@@ -489,6 +489,14 @@ async fn audit_fails_closed(env: TestEnv) {
     for n in ["LEAK-0001", "LEAK-0404", "%25"] {
         let r = api.lookup(&support, a, n).await;
         assert_problem(&r, 500);
+        // Fixed wording, and the id the cause was logged under (issue 17).
+        assert_eq!(
+            r.json()["detail"],
+            ordervault::api::problem::INTERNAL_DETAIL
+        );
+        assert!(r.json()["correlation_id"]
+            .as_str()
+            .is_some_and(|c| c.len() == 16));
         let body = String::from_utf8_lossy(&r.raw).to_string();
         assert!(
             !body.contains("Teapot") && !body.contains("orders"),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use common::TestEnv;
 use ordervault::accounts::create_account;
-use ordervault::connectors::amazon::ClockSleeper;
+use ordervault::connectors::amazon::{ApiVersion, ClockSleeper};
 use ordervault::connectors::http::RetryPolicy;
 use ordervault::connectors::sandbox::{self, SandboxConfig, SandboxHandle};
 use ordervault::connectors::{MarketplaceKind, Order};
@@ -73,6 +73,17 @@ async fn connect(
     handle: &SandboxHandle,
     config: &SandboxConfig,
 ) -> (AccountId, String) {
+    connect_with(env, kind, handle, config, None).await
+}
+
+/// [`connect`], on a chosen Amazon API version (`None`: the default).
+async fn connect_with(
+    env: &TestEnv,
+    kind: MarketplaceKind,
+    handle: &SandboxHandle,
+    config: &SandboxConfig,
+    api_version: Option<ApiVersion>,
+) -> (AccountId, String) {
     let account = create_account(&env.app, &format!("{kind} shop"), None)
         .await
         .unwrap();
@@ -83,7 +94,10 @@ async fn connect(
             account: id.clone(),
             marketplace: kind,
             credentials_json: Zeroizing::new(credentials(kind, config)),
-            settings: handle.settings(kind),
+            settings: ordervault::connectors::ConnectionSettings {
+                api_version,
+                ..handle.settings(kind)
+            },
             interval: std::time::Duration::from_secs(60),
         },
     )
@@ -127,6 +141,10 @@ async fn assert_matches_ground_truth(env: &TestEnv, account: &AccountId, handle:
 /// First sync while orders still arrive and ship, then (three days later, everything
 /// settled) a second sync: the store equals the marketplace, latest statuses included.
 async fn converges(env: TestEnv, kind: MarketplaceKind) {
+    converges_on(env, kind, None).await
+}
+
+async fn converges_on(env: TestEnv, kind: MarketplaceKind, api_version: Option<ApiVersion>) {
     // bol's limits are waited out on the injected clock, which stands still here; its
     // 429 handling is covered by the connector's own tests with a moving clock.
     let config = SandboxConfig {
@@ -134,7 +152,7 @@ async fn converges(env: TestEnv, kind: MarketplaceKind) {
         ..sandbox_config(120)
     };
     let handle = start(&env, kind, config.clone()).await;
-    let (account, conn) = connect(&env, kind, &handle, &config).await;
+    let (account, conn) = connect_with(&env, kind, &handle, &config, api_version).await;
     let worker = SyncWorker::with_owner(env.app.clone(), options(&env), "w1".into());
 
     let first = worker.run_due(10).await.unwrap();
@@ -170,6 +188,49 @@ async fn converges(env: TestEnv, kind: MarketplaceKind) {
     assert_eq!(third[0].outcome, "ok");
     assert_eq!(third[0].inserted + third[0].updated, 0);
     assert_matches_ground_truth(&env, &account, &handle).await;
+    if kind == MarketplaceKind::Amazon {
+        amazon_terms_arrive(&env, &account).await;
+    }
+    if kind == MarketplaceKind::Ebay {
+        ebay_pickups_arrive(&env, &account).await;
+    }
+}
+
+/// eBay In-Store Pickup orders are stored as pickup-point orders naming the store, with
+/// no ship-to address.
+async fn ebay_pickups_arrive(env: &TestEnv, account: &AccountId) {
+    let stored = stored_orders(env, account).await;
+    let pickups: Vec<&Order> = stored.iter().filter(|o| o.terms.pickup_point).collect();
+    assert!(!pickups.is_empty(), "pickup orders arrive");
+    for o in pickups {
+        let p = o.customer.pickup_point.as_ref().expect("the pickup point");
+        assert_eq!(p.name.as_deref(), Some(sandbox::ebay::render::PICKUP_STORE));
+        assert!(o.customer.shipping.is_none(), "{}", o.order_number);
+    }
+}
+
+/// Amazon's promotions and promised delivery windows reach the stored order (the ground
+/// truth comparison alone would pass if the sandbox sent neither).
+async fn amazon_terms_arrive(env: &TestEnv, account: &AccountId) {
+    let stored = stored_orders(env, account).await;
+    let promoted: Vec<&Order> = stored
+        .iter()
+        .filter(|o| o.terms.amounts.discount_minor > 0)
+        .collect();
+    assert!(promoted.len() >= stored.len() / 10, "promotions arrive");
+    for o in promoted {
+        let lines: i64 = o.lines.iter().map(|l| l.discount_minor).sum();
+        assert_eq!(lines, o.terms.amounts.discount_minor, "{}", o.order_number);
+        assert_eq!(o.terms.amounts.difference, None, "{}", o.order_number);
+    }
+    for o in &stored {
+        let w = o.terms.delivery_window.expect("a delivery window");
+        assert!(
+            w.earliest.is_some() && w.earliest < w.latest,
+            "{}",
+            o.order_number
+        );
+    }
 }
 
 async fn bol_converges_to_ground_truth(env: TestEnv) {
@@ -177,6 +238,9 @@ async fn bol_converges_to_ground_truth(env: TestEnv) {
 }
 async fn amazon_converges_to_ground_truth(env: TestEnv) {
     converges(env, MarketplaceKind::Amazon).await
+}
+async fn amazon_v0_converges_to_ground_truth(env: TestEnv) {
+    converges_on(env, MarketplaceKind::Amazon, Some(ApiVersion::V0)).await
 }
 async fn ebay_converges_to_ground_truth(env: TestEnv) {
     converges(env, MarketplaceKind::Ebay).await
@@ -501,6 +565,7 @@ async fn daily_reconciliation_relists_seven_days(env: TestEnv) {
 both_backends!(
     bol_converges_to_ground_truth,
     amazon_converges_to_ground_truth,
+    amazon_v0_converges_to_ground_truth,
     ebay_converges_to_ground_truth,
     two_workers_never_sync_one_connection_at_once,
     killed_workers_lease_expires_within_two_minutes,

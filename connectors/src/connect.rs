@@ -22,6 +22,7 @@ use crate::amazon::{
     self, region, AmazonClient, AmazonConfig, AmazonCredentials, ApiVersion, Region, Sleeper,
 };
 use crate::bol::{BolClient, BolConfig, BolCredentials};
+use crate::cap::RequestRate;
 use crate::clock::SharedClock;
 use crate::ebay::{EbayClient, EbayConfig, EbayCredentials};
 use crate::http::RetryPolicy;
@@ -49,6 +50,10 @@ pub struct ConnectionSettings {
     /// Amazon: `2026-01-01` (default) or `v0` (deprecated, removed 2027-03-27).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<ApiVersion>,
+    /// A cap on the client's requests per second, below whatever the API allows (the
+    /// default: as fast as the marketplace's stated limits let it go).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_requests_per_second: Option<RequestRate>,
 }
 
 /// Why a connection cannot be built. Messages name fields, never credential values.
@@ -112,6 +117,7 @@ impl ConnectionSettings {
             return Ok(Self {
                 base_url,
                 auth_url,
+                max_requests_per_second: self.max_requests_per_second,
                 ..Self::default()
             });
         }
@@ -129,6 +135,7 @@ impl ConnectionSettings {
             region: Some(region),
             marketplace_ids: checked.iter().map(|m| m.id.to_string()).collect(),
             api_version: Some(self.api_version.unwrap_or_default()),
+            max_requests_per_second: self.max_requests_per_second,
         })
     }
 
@@ -215,7 +222,8 @@ pub fn validate_credentials(kind: MarketplaceKind, json: &str) -> Result<(), Con
 pub struct ConnectOptions {
     /// Retry and backoff of marketplace calls.
     pub retry: RetryPolicy,
-    /// How the Amazon client waits for its rate budget (tests advance a manual clock).
+    /// How clients wait for their rate budget and caps (tests advance a manual clock).
+    /// Named for Amazon, which needed it first; eBay and connection caps use it too.
     pub amazon_sleeper: Option<Arc<dyn Sleeper>>,
     /// Drop client-side pacing: only for sandboxes started without rate limits
     /// (benchmarks, demos). Against a real marketplace this would earn 429s.
@@ -245,6 +253,13 @@ pub fn connect(
     let settings = settings.validate(kind)?;
     let ep = endpoints(kind, &settings);
     let bad = |reason: String| ConnectError::Credentials { kind, reason };
+    let sleeper: Arc<dyn Sleeper> = options
+        .amazon_sleeper
+        .clone()
+        .unwrap_or_else(|| Arc::new(amazon::TokioSleeper));
+    let cap = settings
+        .max_requests_per_second
+        .map(|r| r.pacer(clock.clone(), sleeper.clone()));
     Ok(match kind {
         MarketplaceKind::Bol => {
             let creds =
@@ -253,7 +268,11 @@ pub fn connect(
                 api_base: ep.api,
                 token_url: ep.auth,
             };
-            Arc::new(BolClient::new(config, creds, clock, options.retry))
+            let client = BolClient::new(config, creds, clock, options.retry);
+            match cap {
+                Some(cap) => Arc::new(client.with_cap(cap)),
+                None => Arc::new(client),
+            }
         }
         MarketplaceKind::Amazon => {
             let creds = AmazonCredentials::from_json(credentials_json).map_err(|e| bad(e.0))?;
@@ -287,6 +306,9 @@ pub fn connect(
             if let Some(p) = shared {
                 client = client.with_shared_pacers(p);
             }
+            if let Some(cap) = cap {
+                client = client.with_cap(cap);
+            }
             Arc::new(client)
         }
         MarketplaceKind::Ebay => {
@@ -304,11 +326,18 @@ pub fn connect(
                 };
             }
             let shared = options.quotas.as_ref().map(|q| q.ebay(&creds.client_id));
-            let client = EbayClient::new(config, creds, clock, options.retry);
-            match shared {
-                Some(quota) => Arc::new(client.with_shared_quota(quota)),
-                None => Arc::new(client),
+            let mut client =
+                EbayClient::new(config, creds, clock, options.retry).with_sleeper(sleeper);
+            if options.unpaced {
+                client = client.without_report();
             }
+            if let Some(quota) = shared {
+                client = client.with_shared_quota(quota);
+            }
+            if let Some(cap) = cap {
+                client = client.with_cap(cap);
+            }
+            Arc::new(client)
         }
     })
 }
@@ -336,6 +365,9 @@ pub struct ConnectionInfo {
     /// Set when the connection uses an API the marketplace is retiring.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deprecation: Option<String>,
+    /// The connection's own cap on requests per second; absent: as fast as the API allows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_requests_per_second: Option<RequestRate>,
 }
 
 /// Describes a connection's settings for `connection list` and `GET /connections`.
@@ -361,6 +393,7 @@ pub fn describe(kind: MarketplaceKind, settings: &ConnectionSettings) -> Connect
             })
             .collect(),
         deprecation: if amazon { version.deprecation() } else { None },
+        max_requests_per_second: settings.max_requests_per_second,
     }
 }
 

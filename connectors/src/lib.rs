@@ -11,12 +11,13 @@
 //!   URLs, Amazon region, marketplaces, API version), real production defaults, `connect`.
 //! - [`amazon`], [`bol`], [`ebay`]: one module per marketplace (wire types, normalizer,
 //!   client); Amazon has Orders v2026-01-01 (default) and v0.
-//! - [`http`], [`quota`]: shared plumbing: token cache, retries, quotas shared across
-//!   connections of one application.
+//! - [`http`], [`quota`], [`cap`]: shared plumbing: token cache, retries, quotas shared
+//!   across connections of one application, a connection's own cap on requests/s.
 //! - `sandbox` (feature): faithful fakes, `sandbox::start(kind, …)`.
 
 pub mod amazon;
 pub mod bol;
+pub mod cap;
 pub mod carriers;
 pub mod clock;
 pub mod connect;

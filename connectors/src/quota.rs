@@ -7,8 +7,9 @@
 //!   refresh token (the token itself is never kept as a key).
 //! - **eBay** counts the order resource's daily quota (100,000 calls) per application:
 //!   every connection of one client id shares it. [`Quotas::ebay`] hands all clients of
-//!   one client id the same spent-quota state: once one learns (from eBay's rate-limit
-//!   report) that the quota is spent, none calls eBay until it resets.
+//!   one client id the same quota state: they count their calls against the budget eBay's
+//!   rate-limit report states, and once one learns that the quota is spent, none calls
+//!   eBay until it resets.
 //! - **bol** states the limits per client credential in `X-RateLimit-*` on every
 //!   response; each client reads them as they come.
 //!
@@ -29,7 +30,7 @@ use crate::clock::SharedClock;
 pub struct Quotas {
     hasher: std::collections::hash_map::RandomState,
     amazon: Mutex<HashMap<String, Vec<Arc<Pacer>>>>,
-    ebay: Mutex<HashMap<String, crate::ebay::client::SharedQuota>>,
+    ebay: Mutex<HashMap<String, crate::ebay::budget::SharedQuota>>,
 }
 
 impl std::fmt::Debug for Quotas {
@@ -69,7 +70,7 @@ impl Quotas {
     }
 
     /// The spent-quota state every eBay client of this application (client id) shares.
-    pub fn ebay(&self, client_id: &str) -> crate::ebay::client::SharedQuota {
+    pub fn ebay(&self, client_id: &str) -> crate::ebay::budget::SharedQuota {
         let mut map = self.ebay.lock().unwrap_or_else(|e| e.into_inner());
         map.entry(client_id.to_owned()).or_default().clone()
     }

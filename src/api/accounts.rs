@@ -70,17 +70,16 @@ pub async fn connections(State(app): State<App>, p: Principal) -> Result<Json<Va
         .await?;
     let mut out = Vec::with_capacity(list.len());
     for c in &list {
-        let failures = match c.account_id.parse::<crate::ids::AccountId>() {
-            Ok(id) if app.store.account_store_exists(&id).await? => {
-                let store = app.store.account(&id).await?;
-                store
-                    .failures()
-                    .await?
-                    .into_iter()
-                    .filter(|f| f.marketplace == c.marketplace)
-                    .collect()
-            }
-            _ => Vec::new(),
+        let failures = if app.store.account_store_exists(&c.account_id).await? {
+            let store = app.store.account(&c.account_id).await?;
+            store
+                .failures()
+                .await?
+                .into_iter()
+                .filter(|f| f.marketplace == c.marketplace)
+                .collect()
+        } else {
+            Vec::new()
         };
         let mut v = serde_json::to_value(c).unwrap_or_default();
         // Its marketplace side: hosts, Amazon region, marketplaces and Orders API version,
@@ -99,4 +98,63 @@ pub async fn connections(State(app): State<App>, p: Principal) -> Result<Json<Va
         out.push(v);
     }
     Ok(Json(json!({ "connections": out })))
+}
+
+/// `PATCH /connections/{id}`: sets (`{"max_requests_per_second": 5}`) or removes
+/// (`null`) a connection's cap on requests per second to its marketplace. An admin may
+/// change any connection, a backoffice token its own account's; another account's
+/// connection is "not found", as is one that does not exist.
+pub async fn update_connection(
+    State(app): State<App>,
+    p: Principal,
+    Path(id): Path<String>,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let account = match p.role {
+        Role::Admin => None,
+        Role::Backoffice => Some(p.backoffice_account()?),
+        Role::Support => return Err(ApiError::forbidden("support tokens see masked orders only")),
+    };
+    let Json(body) = body.map_err(json_rejection)?;
+    let cap = request_cap(&body)?;
+    let rec = app
+        .store
+        .catalog()
+        .connection(&id)
+        .await?
+        .filter(|c| account.as_ref().is_none_or(|a| a.as_str() == c.account_id))
+        .ok_or_else(|| ApiError::not_found("connection"))?;
+    let rec = crate::ingest::connections::set_request_cap(&app, &rec.id, cap).await?;
+    let mut v = serde_json::to_value(&rec).unwrap_or_default();
+    if let Some(info) = crate::ingest::connections::describe(&rec) {
+        v["marketplace_side"] = serde_json::to_value(&info).unwrap_or_default();
+    }
+    Ok(Json(v))
+}
+
+/// Reads `{"max_requests_per_second": number | null}`; nothing else is accepted.
+fn request_cap(body: &Value) -> Result<Option<ordervault_connectors::cap::RequestRate>, ApiError> {
+    const FIELD: &str = "max_requests_per_second";
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ApiError::bad_request("the body must be a JSON object"))?;
+    if let Some(other) = obj.keys().find(|k| k.as_str() != FIELD) {
+        return Err(ApiError::bad_request(format!(
+            "unknown field `{}`: only {FIELD} can be changed",
+            other.chars().take(64).collect::<String>()
+        )));
+    }
+    match obj.get(FIELD) {
+        None => Err(ApiError::bad_request(format!(
+            "{FIELD} is required (null removes the cap)"
+        ))),
+        Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_f64()
+            .and_then(|r| ordervault_connectors::cap::RequestRate::new(r).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::bad_request(ordervault_connectors::cap::InvalidRate.to_string())
+            }),
+    }
 }

@@ -27,11 +27,8 @@ fn refusal(r: Refusal) -> ApiError {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable Content", d)
         }
         Refusal::Conflict(d) => ApiError::new(StatusCode::CONFLICT, "Conflict", d),
-        Refusal::Store(_) => ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal Server Error",
-            "the request could not be completed; see the server log",
-        ),
+        // The store error itself was logged where it became a refusal.
+        Refusal::Store(e) => ApiError::internal(&format_args!("fulfilment request: {e}")),
     }
 }
 

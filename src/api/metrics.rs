@@ -15,14 +15,11 @@ pub async fn render(State(app): State<App>) -> impl IntoResponse {
         let now = app.now_ms();
         let mut per_account: std::collections::BTreeMap<String, i64> = Default::default();
         for e in endpoints {
-            let Ok(id) = e.account_id.parse() else {
-                continue;
-            };
-            let Ok(store) = app.store.account(&id).await else {
+            let Ok(store) = app.store.account(&e.account_id).await else {
                 continue;
             };
             if let Ok(age) = store.oldest_undelivered_ms(&e.id, e.created_at, now).await {
-                let entry = per_account.entry(e.account_id.clone()).or_default();
+                let entry = per_account.entry(e.account_id.to_string()).or_default();
                 *entry = (*entry).max(age.unwrap_or(0));
             }
         }

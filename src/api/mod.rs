@@ -48,6 +48,10 @@ pub fn router(app: App) -> Router {
         .route("/subject/export", post(privacy::export))
         .route("/subject/erase", post(privacy::erase))
         .route("/connections", get(accounts::connections))
+        .route(
+            "/connections/{id}",
+            axum::routing::patch(accounts::update_connection),
+        )
         .route("/orders/new", get(orders::list_new))
         .route("/orders/{order_number}", get(orders::get_one))
         .route("/orders/{order_number}/ack", post(orders::ack))

@@ -197,6 +197,14 @@ fn base_spec() -> Value {
         json!({"description": "OK"}),
     ));
     dead_letters["parameters"] = json!([id.clone(), clamped_limit(1000)]);
+    let mut cap_connection = with_id(op(
+        "Cap a connection's requests per second to its marketplace (a number above 0, at most 100000), or remove the cap (null): the sync then goes as fast as the marketplace's stated rate limits allow. Admin: any connection; backoffice: its account's",
+        "connections",
+        json!({"description": "The connection with its new settings"}),
+    ));
+    cap_connection["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["max_requests_per_second"], "additionalProperties": false,
+        "properties": {"max_requests_per_second": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 100000}}}}}});
     let (support_lookup, audit) = support_ops();
     json!({
         "openapi": "3.1.0",
@@ -220,6 +228,7 @@ fn base_spec() -> Value {
             "/webhooks/{id}/dead-letters": {"get": dead_letters},
             "/webhooks/{id}/replay": {"post": replay},
             "/connections": {"get": op("Marketplace connections with status (needs_reauth + reason), cursor, last error, marketplace side (hosts, Amazon region, marketplaces, API version) and a deprecation warning for Amazon Orders v0", "connections", json!({"description": "OK"}))},
+            "/connections/{id}": {"patch": cap_connection},
             "/accounts": {
                 "get": op("List accounts", "accounts (admin)", json!({"description": "OK"})),
                 "post": create_account
@@ -237,7 +246,7 @@ fn base_spec() -> Value {
                 "Problem": {"description": "Problem details", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
             },
             "schemas": {
-                "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}}},
+                "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}, "correlation_id": {"type": "string", "description": "On a 500: the id under which the server logged the cause; quote it when reporting the fault"}}},
                 "Ack": {"type": "object", "required": ["reference"], "properties": {"reference": printable(200), "version": {"type": "integer", "format": "int64", "minimum": 1}}},
                 "Order": {"type": "object", "required": ["marketplace", "order_number", "status", "version"], "properties": {
                     "marketplace": {"type": "string", "enum": ["bol", "amazon", "ebay"]},
@@ -307,7 +316,7 @@ fn order_schemas() -> Value {
             "amounts": {"type": "object", "description": "lines_minor - discount_minor + delivery_minor + difference_minor = total_minor", "properties": {
                 "lines_minor": minor, "discount_minor": minor, "delivery_minor": minor, "tax_minor": minor,
                 "refunded_minor": minor, "difference_minor": minor,
-                "difference": {"type": "string", "enum": ["tax_added", "not_priced_yet", "not_broken_down"], "description": "Why difference_minor is not zero"}
+                "difference": {"type": "string", "enum": ["tax_added", "not_priced_yet", "not_broken_down", "other_charges"], "description": "Why difference_minor is not zero"}
             }}
         }},
         "Address": {"type": "object", "description": "Personal data, as the marketplace structures it (full_name stays whole; street is the first address line verbatim unless the source splits house numbers)", "properties": address},

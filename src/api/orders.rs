@@ -67,15 +67,12 @@ async fn view_json(
     keys: &crate::keyring::AccountKeyset,
     row: &OrderRow,
 ) -> Result<Value, ApiError> {
-    let view = order_view(keys, row).await.map_err(|e| {
-        tracing::error!(error = %e, "stored order could not be opened");
-        ApiError::new(
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal Server Error",
-            "stored order could not be read",
-        )
-    })?;
-    serde_json::to_value(view).map_err(|_| ApiError::bad_request("order could not be encoded"))
+    // A stored order that does not open (decrypt, parse) or encode is the server's fault.
+    let view = order_view(keys, row)
+        .await
+        .map_err(|e| ApiError::internal(&format_args!("stored order could not be opened: {e}")))?;
+    serde_json::to_value(view)
+        .map_err(|e| ApiError::internal(&format_args!("order could not be encoded: {e}")))
 }
 
 /// `GET /api/v1/orders/new`: unacknowledged orders (or versions), oldest change first.

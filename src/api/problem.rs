@@ -13,7 +13,13 @@ pub struct ApiError {
     pub status: StatusCode,
     pub title: &'static str,
     pub detail: String,
+    /// Set on server faults ([`ApiError::internal`]): the id under which the cause was
+    /// logged, answered as the `correlation_id` member so an integrator can quote it.
+    pub correlation_id: Option<String>,
 }
+
+/// The only wording a client gets for a server fault: the cause is in the log.
+pub const INTERNAL_DETAIL: &str = "the request could not be completed; see the server log";
 
 impl ApiError {
     pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
@@ -21,6 +27,21 @@ impl ApiError {
             status,
             title,
             detail: detail.into(),
+            correlation_id: None,
+        }
+    }
+    /// A server fault (500): logs `cause` (ids and kinds, never personal data) under a
+    /// fresh correlation id and answers fixed wording with that id, nothing of the cause.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        let correlation_id = new_correlation_id();
+        tracing::error!(correlation_id = %correlation_id, error = %cause, "request failed");
+        Self {
+            correlation_id: Some(correlation_id),
+            ..Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal Server Error",
+                INTERNAL_DETAIL,
+            )
         }
     }
     pub fn unauthorized(detail: &str) -> Self {
@@ -43,12 +64,15 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({
+        let mut body = json!({
             "type": "about:blank",
             "title": self.title,
             "status": self.status.as_u16(),
             "detail": self.detail,
         });
+        if let Some(id) = &self.correlation_id {
+            body["correlation_id"] = json!(id);
+        }
         let mut resp = (self.status, body.to_string()).into_response();
         resp.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -96,10 +120,7 @@ pub async fn ensure_problem(resp: Response) -> Response {
             "Unprocessable Content",
             "the request could not be processed",
         ),
-        s if s.is_server_error() => (
-            "Internal Server Error",
-            "the request could not be completed; see the server log",
-        ),
+        s if s.is_server_error() => ("Internal Server Error", INTERNAL_DETAIL),
         s => (
             s.canonical_reason().unwrap_or("Error"),
             "the request could not be processed",
@@ -127,15 +148,13 @@ impl From<ServiceError> for ApiError {
                 "Unprocessable Content",
                 e.to_string(),
             ),
-            _ => {
-                // Internal detail goes to the operator's log, not to the client.
-                tracing::error!(error = %e, "request failed");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Internal Server Error",
-                    "the request could not be completed; see the server log",
-                )
-            }
+            // Internal, Store, Crypto, Keyring, Config: the server's fault. The detail
+            // goes to the operator's log, not to the client.
+            ServiceError::Internal(_)
+            | ServiceError::Store(_)
+            | ServiceError::Crypto(_)
+            | ServiceError::Keyring(_)
+            | ServiceError::Config(_) => Self::internal(&e),
         }
     }
 }
@@ -150,6 +169,12 @@ impl From<crate::keyring::KeyringError> for ApiError {
     fn from(e: crate::keyring::KeyringError) -> Self {
         ServiceError::from(e).into()
     }
+}
+
+/// A correlation id: 16 random hex digits, enough to find one failure in a log and
+/// nothing that says anything about the request.
+fn new_correlation_id() -> String {
+    format!("{:016x}", rand::random::<u64>())
 }
 
 /// JSON bodies that fail to parse become problems too. The detail names the kind of
@@ -181,4 +206,68 @@ pub fn json_rejection(e: axum::extract::rejection::JsonRejection) -> ApiError {
         source = s.source();
     }
     ApiError::bad_request(format!("invalid JSON body: {what}{position}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(e: ApiError) -> (StatusCode, serde_json::Value) {
+        let resp = e.into_response();
+        let status = resp.status();
+        assert_eq!(
+            resp.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let bytes = axum::body::to_bytes(resp.into_body(), 4096).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    /// Server faults (a died task, a stored value that does not open, the scheduler)
+    /// answer 500 with fixed wording and a correlation id, never their cause.
+    #[tokio::test]
+    async fn internal_faults_are_500_with_fixed_wording() {
+        for e in [
+            ServiceError::internal("page write task failed: task 7 panicked"),
+            ServiceError::Store(crate::store::StoreError::Corrupt("orders row 3".into())),
+        ] {
+            let (status, v) = body(e.into()).await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(v["detail"], INTERNAL_DETAIL);
+            let text = v.to_string();
+            assert!(
+                !text.contains("panicked") && !text.contains("row 3"),
+                "{text}"
+            );
+            let id = v["correlation_id"].as_str().unwrap();
+            assert!(id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+        }
+    }
+
+    /// Client faults keep their status and wording, and carry no correlation id.
+    #[tokio::test]
+    async fn client_faults_keep_their_status() {
+        for (e, status) in [
+            (
+                ServiceError::Invalid("name".into()),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                ServiceError::NotFound("webhook".into()),
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                ServiceError::Conflict("closing".into()),
+                StatusCode::CONFLICT,
+            ),
+            (
+                ServiceError::Unprocessable("loopback".into()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+        ] {
+            let (got, v) = body(e.into()).await;
+            assert_eq!(got, status);
+            assert!(v.get("correlation_id").is_none());
+        }
+    }
 }

@@ -77,11 +77,9 @@ pub async fn lookup(
         Ok(orders) => Ok(Json(json!({ "orders": orders })).into_response()),
         Err(LookupError::Invalid(msg)) => Err(ApiError::bad_request(msg)),
         Err(LookupError::NotFound) => Err(ApiError::not_found("order")),
-        Err(e @ (LookupError::AuditFailed | LookupError::Internal)) => Err(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal Server Error",
-            e.to_string(),
-        )),
+        Err(e @ (LookupError::AuditFailed | LookupError::Internal)) => {
+            Err(ApiError::internal(&format_args!("support lookup: {e}")))
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use super::auth::Principal;
 use super::problem::{json_rejection, ApiError};
 use crate::app::App;
-use crate::forward::{add_webhook, NewWebhook};
+use crate::forward::{add_webhook, enable_webhook, remove_webhook, NewWebhook};
 use crate::store::catalog::WebhookEndpoint;
 
 #[derive(Deserialize)]
@@ -37,7 +37,7 @@ pub struct Limit {
 async fn own(app: &App, p: &Principal, id: &str) -> Result<WebhookEndpoint, ApiError> {
     let account = p.backoffice_account()?;
     match app.store.catalog().webhook(id).await? {
-        Some(e) if e.account_id == account.as_str() => Ok(e),
+        Some(e) if e.account_id == account => Ok(e),
         _ => Err(ApiError::not_found("webhook")),
     }
 }
@@ -76,11 +76,7 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let e = own(&app, &p, &id).await?;
-    app.store.catalog().delete_webhook(&e.id).await?;
-    app.store
-        .catalog()
-        .purge_deleted("webhook_endpoints")
-        .await?;
+    remove_webhook(&app, &e.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -91,11 +87,7 @@ pub async fn enable(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let e = own(&app, &p, &id).await?;
-    app.store
-        .catalog()
-        .set_webhook_status(&e.id, "active", None, app.now_ms())
-        .await?;
-    app.outbox_notify.notify_one();
+    enable_webhook(&app, &e.id).await?;
     Ok(Json(json!({ "id": e.id, "status": "active" })))
 }
 

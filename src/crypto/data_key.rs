@@ -20,11 +20,17 @@ use zeroize::Zeroizing;
 
 use super::{CryptoError, CustomerId, FieldCipher, KEY_LEN};
 
-/// What a data key protects: one erasure day of an account, or one customer of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a data key protects: one erasure hour of an account (one generation of it), one
+/// erasure day (stores not yet moved onto hour keys), or one customer of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DataKeyRef {
-    /// Orders whose personal data falls due on this day (days since 1970-01-01, UTC).
+    /// Legacy (before hour keys): orders whose personal data falls due on this day (days
+    /// since 1970-01-01, UTC). Only read, never written; the rekey migration retires them.
     Day(i32),
+    /// Orders that can fall due no earlier than this hour (hours since 1970-01-01 UTC),
+    /// generation `gen`. The sweep that reaches the hour moves the orders not yet due to
+    /// a new generation and destroys this one, in the sweep that erases the rest.
+    Hour { hour: i32, gen: u32 },
     /// Orders of this customer (subject erasure destroys it).
     Customer(CustomerId),
 }
@@ -34,14 +40,26 @@ impl DataKeyRef {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Day(_) => "day",
+            Self::Hour { .. } => "hour",
             Self::Customer(_) => "customer",
         }
     }
 
-    /// The key's scope within its kind, as stored: the day number or the customer id in hex.
+    /// The bucket number stored beside the key (day or hour), for range queries.
+    pub fn bucket(&self) -> Option<i64> {
+        match self {
+            Self::Day(d) => Some(i64::from(*d)),
+            Self::Hour { hour, .. } => Some(i64::from(*hour)),
+            Self::Customer(_) => None,
+        }
+    }
+
+    /// The key's scope within its kind, as stored: the day number, `hour.gen`, or the
+    /// customer id in hex.
     pub fn scope(&self) -> String {
         match self {
             Self::Day(d) => d.to_string(),
+            Self::Hour { hour, gen } => format!("{hour}.{gen}"),
             Self::Customer(c) => c.to_hex(),
         }
     }
@@ -53,6 +71,15 @@ impl DataKeyRef {
                 .parse()
                 .map(Self::Day)
                 .map_err(|_| CryptoError::Malformed("bad day key scope")),
+            "hour" => {
+                let (h, g) = scope
+                    .split_once('.')
+                    .ok_or(CryptoError::Malformed("bad hour key scope"))?;
+                match (h.parse(), g.parse()) {
+                    (Ok(hour), Ok(gen)) => Ok(Self::Hour { hour, gen }),
+                    _ => Err(CryptoError::Malformed("bad hour key scope")),
+                }
+            }
             "customer" => {
                 let bytes =
                     hex::decode(scope).map_err(|_| CryptoError::Malformed("bad customer scope"))?;
@@ -170,18 +197,66 @@ impl EpochKey {
     }
 }
 
-/// The field cipher for orders of one erasure day and (optionally) one customer: its key
-/// is HMAC-SHA256 under the day key over a label and the customer key, so it can be
-/// computed only while both keys exist.
+fn account_key_headers<'a>(
+    account: &'a str,
+    version: &'a [u8; 4],
+    epoch: &'a [u8; 8],
+) -> [&'a [u8]; 4] {
+    [
+        b"ordervault/v2/account-key",
+        account.as_bytes(),
+        version,
+        epoch,
+    ]
+}
+
+impl EpochKey {
+    /// Wraps an account key that is already wrapped under the master key (an outer
+    /// layer): a copy of the catalog plus the master key no longer opens it once this
+    /// epoch is destroyed. Bound to account, key version and this epoch's number.
+    pub fn wrap_account_key(
+        &self,
+        epoch: i64,
+        account: &str,
+        version: u32,
+        master_wrapped: &[u8],
+    ) -> Vec<u8> {
+        let (v, e) = (version.to_be_bytes(), epoch.to_be_bytes());
+        self.siv()
+            .encrypt(account_key_headers(account, &v, &e), master_wrapped)
+            .expect("SIV encryption cannot fail")
+    }
+
+    /// Removes the outer layer of [`EpochKey::wrap_account_key`]; fails (never garbage)
+    /// for another epoch, account or version, or tampering.
+    pub fn unwrap_account_key(
+        &self,
+        epoch: i64,
+        account: &str,
+        version: u32,
+        wrapped: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        let (v, e) = (version.to_be_bytes(), epoch.to_be_bytes());
+        self.siv()
+            .decrypt(account_key_headers(account, &v, &e), wrapped)
+            .map_err(|_| CryptoError::Authentication)
+    }
+}
+
+/// The field cipher for orders of one erasure bucket (an hour generation, or a legacy
+/// day) and optionally one customer: its key is HMAC-SHA256 under the bucket key over a
+/// label and the customer key, so it can be computed only while both keys exist.
+/// `bucket` must be a `Day` or `Hour` reference (a customer reference is a programming
+/// error and yields a cipher no stored ciphertext matches).
 pub fn field_cipher(
     account: &str,
-    day: i32,
-    day_key: &DataKey,
+    bucket: DataKeyRef,
+    bucket_key: &DataKey,
     customer: Option<(CustomerId, &DataKey)>,
 ) -> FieldCipher {
     let mut out = Zeroizing::new([0u8; KEY_LEN]);
     for (i, chunk) in out.chunks_mut(32).enumerate() {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(day_key.0.as_ref())
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(bucket_key.0.as_ref())
             .expect("HMAC takes keys of any length");
         mac.update(b"ordervault/v2/field-key/");
         mac.update(&[i as u8]);
@@ -190,7 +265,7 @@ pub fn field_cipher(
         }
         chunk.copy_from_slice(&mac.finalize().into_bytes());
     }
-    FieldCipher::new_v2(out, account, day, customer.map(|(c, _)| c))
+    FieldCipher::new_data(out, account, bucket, customer.map(|(c, _)| c))
 }
 
 #[cfg(test)]
@@ -218,6 +293,22 @@ mod tests {
     }
 
     #[test]
+    fn an_account_key_layer_is_bound_to_epoch_account_and_version() {
+        let e = EpochKey::generate();
+        let w = e.wrap_account_key(3, "acc", 1, b"inner wrapped bytes");
+        assert_eq!(
+            e.unwrap_account_key(3, "acc", 1, &w).unwrap(),
+            b"inner wrapped bytes"
+        );
+        assert!(e.unwrap_account_key(4, "acc", 1, &w).is_err());
+        assert!(e.unwrap_account_key(3, "acc2", 1, &w).is_err());
+        assert!(e.unwrap_account_key(3, "acc", 2, &w).is_err());
+        assert!(EpochKey::generate()
+            .unwrap_account_key(3, "acc", 1, &w)
+            .is_err());
+    }
+
+    #[test]
     fn a_field_needs_both_day_and_customer_key() {
         let (day, cust, other) = (
             DataKey::generate(),
@@ -225,30 +316,42 @@ mod tests {
             DataKey::generate(),
         );
         let c = CustomerId([9; 16]);
-        let ct = field_cipher("acc", 20_000, &day, Some((c, &cust))).encrypt(CTX, b"Jan");
+        let h = DataKeyRef::Hour {
+            hour: 480_000,
+            gen: 7,
+        };
+        let ct = field_cipher("acc", h, &day, Some((c, &cust))).encrypt(CTX, b"Jan");
         assert_eq!(
             ct.seal_ref().unwrap(),
             SealRef::Data {
-                day: 20_000,
+                bucket: h,
                 customer: Some(c)
             }
         );
-        let ok = field_cipher("acc", 20_000, &day, Some((c, &cust)));
+        let ok = field_cipher("acc", h, &day, Some((c, &cust)));
         assert_eq!(ok.decrypt(CTX, &ct).unwrap().as_slice(), b"Jan");
+        let next_gen = DataKeyRef::Hour {
+            hour: 480_000,
+            gen: 8,
+        };
         for wrong in [
-            field_cipher("acc", 20_000, &day, Some((c, &other))),
-            field_cipher("acc", 20_000, &other, Some((c, &cust))),
-            field_cipher("acc", 20_000, &day, None),
+            field_cipher("acc", h, &day, Some((c, &other))),
+            field_cipher("acc", h, &other, Some((c, &cust))),
+            field_cipher("acc", h, &day, None),
+            field_cipher("acc", next_gen, &day, Some((c, &cust))),
         ] {
             assert!(wrong.decrypt(CTX, &ct).is_err());
         }
-        let no_customer = field_cipher("acc", 5, &day, None).encrypt(CTX, b"x");
-        assert_eq!(
-            Ciphertext(no_customer.0.clone()).seal_ref().unwrap(),
-            SealRef::Data {
-                day: 5,
-                customer: None
-            }
-        );
+        for bucket in [DataKeyRef::Day(5), h] {
+            let no_customer = field_cipher("acc", bucket, &day, None).encrypt(CTX, b"x");
+            assert_eq!(
+                Ciphertext(no_customer.0.clone()).seal_ref().unwrap(),
+                SealRef::Data {
+                    bucket,
+                    customer: None
+                }
+            );
+        }
+        assert_eq!(DataKeyRef::parse("hour", &h.scope()).unwrap(), h);
     }
 }

@@ -4,9 +4,13 @@
 //!
 //! Two formats, told apart by the first byte:
 //! - v1 (account key): `0x01 | key version (u32 BE) | nonce (16) | SIV tag (16) | ciphertext`.
-//! - v2 (data keys, issue 16): `0x02 | erasure day (i32 BE) | 0/1 | [customer id (16)] |
-//!   nonce (16) | SIV tag (16) | ciphertext`. The header names the day key and, when the
-//!   flag is 1, the customer key the field key was derived from, and is authenticated too.
+//! - v2 (day keys, issue 16, read only): `0x02 | erasure day (i32 BE) | 0/1 |
+//!   [customer id (16)] | nonce (16) | SIV tag (16) | ciphertext`.
+//! - v3 (hour keys): `0x03 | erasure hour (i32 BE) | generation (u32 BE) | 0/1 |
+//!   [customer id (16)] | nonce (16) | SIV tag (16) | ciphertext`.
+//!
+//! The v2/v3 header names the bucket key and, when the flag is 1, the customer key the
+//! field key was derived from, and is authenticated too.
 
 use std::fmt;
 
@@ -14,10 +18,11 @@ use aes_siv::{siv::Aes256Siv, KeyInit};
 use rand::RngCore;
 use zeroize::Zeroizing;
 
-use super::CryptoError;
+use super::{CryptoError, DataKeyRef};
 
 const FORMAT_V1: u8 = 1;
 const FORMAT_V2: u8 = 2;
+const FORMAT_V3: u8 = 3;
 const NONCE_LEN: usize = 16;
 const HEADER_LEN: usize = 1 + 4 + NONCE_LEN;
 const TAG_LEN: usize = 16;
@@ -52,9 +57,10 @@ impl CustomerId {
 pub enum SealRef {
     /// v1: the account key of this version.
     Account(u32),
-    /// v2: the day key of this erasure day and, if named, this customer's key.
+    /// v2/v3: the key of this erasure bucket (a legacy day, or an hour generation) and,
+    /// if named, this customer's key.
     Data {
-        day: i32,
+        bucket: DataKeyRef,
         customer: Option<CustomerId>,
     },
 }
@@ -74,26 +80,35 @@ impl Ciphertext {
     pub fn seal_ref(&self) -> Result<SealRef, CryptoError> {
         match self.0.first() {
             Some(&FORMAT_V1) => self.key_version().map(SealRef::Account),
-            Some(&FORMAT_V2) => {
+            Some(&v @ (FORMAT_V2 | FORMAT_V3)) => {
                 let b = &self.0;
-                if b.len() < 6 {
+                let flag_at = if v == FORMAT_V2 { 5 } else { 9 };
+                if b.len() <= flag_at {
                     return Err(CryptoError::Malformed("too short"));
                 }
-                let day = i32::from_be_bytes([b[1], b[2], b[3], b[4]]);
-                let customer = match b[5] {
+                let first = i32::from_be_bytes([b[1], b[2], b[3], b[4]]);
+                let bucket = if v == FORMAT_V2 {
+                    DataKeyRef::Day(first)
+                } else {
+                    DataKeyRef::Hour {
+                        hour: first,
+                        gen: u32::from_be_bytes([b[5], b[6], b[7], b[8]]),
+                    }
+                };
+                let customer = match b[flag_at] {
                     0 => None,
-                    1 if b.len() >= 6 + 16 => {
+                    1 if b.len() >= flag_at + 1 + 16 => {
                         let mut id = [0u8; 16];
-                        id.copy_from_slice(&b[6..22]);
+                        id.copy_from_slice(&b[flag_at + 1..flag_at + 17]);
                         Some(CustomerId(id))
                     }
                     _ => return Err(CryptoError::Malformed("bad customer flag")),
                 };
-                let header = 6 + if customer.is_some() { 16 } else { 0 };
+                let header = flag_at + 1 + if customer.is_some() { 16 } else { 0 };
                 if b.len() < header + NONCE_LEN + TAG_LEN {
                     return Err(CryptoError::Malformed("too short"));
                 }
-                Ok(SealRef::Data { day, customer })
+                Ok(SealRef::Data { bucket, customer })
             }
             _ => Err(CryptoError::Malformed("unknown format version")),
         }
@@ -162,16 +177,28 @@ impl FieldCipher {
         }
     }
 
-    /// A v2 cipher for one (erasure day, customer) pair; `key` is derived from both data
-    /// keys (see `data_key::field_cipher`).
-    pub(super) fn new_v2(
+    /// A v2 (day) or v3 (hour) cipher for one (bucket, customer) pair; `key` is derived
+    /// from both data keys (see `data_key::field_cipher`).
+    pub(super) fn new_data(
         key: Zeroizing<[u8; 64]>,
         account: &str,
-        day: i32,
+        bucket: DataKeyRef,
         customer: Option<CustomerId>,
     ) -> Self {
-        let mut header = vec![FORMAT_V2];
-        header.extend_from_slice(&day.to_be_bytes());
+        let mut header = Vec::with_capacity(26);
+        match bucket {
+            DataKeyRef::Hour { hour, gen } => {
+                header.push(FORMAT_V3);
+                header.extend_from_slice(&hour.to_be_bytes());
+                header.extend_from_slice(&gen.to_be_bytes());
+            }
+            DataKeyRef::Day(day) => {
+                header.push(FORMAT_V2);
+                header.extend_from_slice(&day.to_be_bytes());
+            }
+            // Not a bucket: a header no stored ciphertext has, so nothing opens with it.
+            DataKeyRef::Customer(_) => header.push(0xff),
+        }
         match customer {
             Some(c) => {
                 header.push(1);

@@ -65,7 +65,7 @@ pub async fn add_webhook(
     let now = app.now_ms();
     let endpoint = WebhookEndpoint {
         id,
-        account_id: account.as_str().to_string(),
+        account_id: account.clone(),
         url,
         status: "active".into(),
         disabled_reason: None,
@@ -77,15 +77,39 @@ pub async fn add_webhook(
     Ok((endpoint, secret))
 }
 
+/// Removes an endpoint and purges its row at once (its secret's ciphertext with it):
+/// the API's `DELETE /webhooks/{id}` and `webhook remove` both call this.
+pub async fn remove_webhook(app: &App, id: &str) -> Result<(), ServiceError> {
+    let catalog = app.store.catalog();
+    if !catalog.delete_webhook(id).await? {
+        return Err(ServiceError::NotFound(format!("webhook {id}")));
+    }
+    catalog.purge_deleted("webhook_endpoints").await?;
+    tracing::info!(webhook = %id, "webhook endpoint removed");
+    Ok(())
+}
+
+/// Re-enables an endpoint (disabled by a 410) and wakes the forwarder, so what waited
+/// for it is delivered without waiting for the next tick.
+pub async fn enable_webhook(app: &App, id: &str) -> Result<(), ServiceError> {
+    if !app
+        .store
+        .catalog()
+        .set_webhook_status(id, "active", None, app.now_ms())
+        .await?
+    {
+        return Err(ServiceError::NotFound(format!("webhook {id}")));
+    }
+    app.outbox_notify.notify_one();
+    Ok(())
+}
+
 /// The signing key of an endpoint.
 pub async fn open_secret(
     app: &App,
     endpoint: &WebhookEndpoint,
 ) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
-    let account: AccountId = endpoint
-        .account_id
-        .parse()
-        .map_err(|_| ServiceError::Invalid("bad account id".into()))?;
+    let account = endpoint.account_id.clone();
     let ct = app
         .store
         .catalog()
@@ -94,11 +118,11 @@ pub async fn open_secret(
         .ok_or_else(|| ServiceError::NotFound("webhook".into()))?;
     let ct = Ciphertext(ct);
     let keyset = app.keyring.keys(&account).await?;
-    let keys = keyset.version(ct.key_version()?).ok_or_else(|| {
-        ServiceError::Invalid("secret sealed under an unknown key version".into())
-    })?;
+    let keys = keyset
+        .version(ct.key_version()?)
+        .ok_or_else(|| ServiceError::internal("secret sealed under an unknown key version"))?;
     let plain = keys.secrets.decrypt(ctx(&endpoint.id), &ct)?;
     let text = std::str::from_utf8(&plain)
-        .map_err(|_| ServiceError::Invalid("stored secret is not text".into()))?;
-    secret_key(text).ok_or_else(|| ServiceError::Invalid("stored secret is malformed".into()))
+        .map_err(|_| ServiceError::internal("stored secret is not text"))?;
+    secret_key(text).ok_or_else(|| ServiceError::internal("stored secret is malformed"))
 }

@@ -20,7 +20,6 @@ use super::target::{check_literal, parse_url, refusal_in, GuardedResolver};
 use crate::app::App;
 use crate::error::ServiceError;
 use crate::fulfilment::view::{attach, request_view};
-use crate::ids::AccountId;
 use crate::metrics::metrics;
 use crate::orders::view::order_view;
 use crate::store::catalog::WebhookEndpoint;
@@ -136,10 +135,7 @@ impl Forwarder {
         endpoint: &WebhookEndpoint,
         report: &mut ForwardReport,
     ) -> Result<(), ServiceError> {
-        let account: AccountId = endpoint
-            .account_id
-            .parse()
-            .map_err(|_| ServiceError::Invalid("bad account id".into()))?;
+        let account = endpoint.account_id.clone();
         let store = self.app.store.account(&account).await?;
         let keys = self.app.keyring.keys(&account).await?;
         let key = open_secret(&self.app, endpoint).await?;
@@ -167,9 +163,9 @@ impl Forwarder {
                     let Some(row) = store.get_by_id(ev.order_id).await? else {
                         continue;
                     };
-                    let view = order_view(&keys, &row)
-                        .await
-                        .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+                    let view = order_view(&keys, &row).await.map_err(|e| {
+                        ServiceError::internal(format!("stored order could not be opened: {e}"))
+                    })?;
                     let mut v = serde_json::to_value(view).unwrap_or_default();
                     attach(&mut v, &store.requests_for_order(row.id).await?);
                     v
@@ -180,7 +176,7 @@ impl Forwarder {
                 timestamp: self.app.clock.now(),
                 data,
             })
-            .map_err(|e| ServiceError::Invalid(format!("cannot encode webhook body: {e}")))?;
+            .map_err(|e| ServiceError::internal(format!("cannot encode webhook body: {e}")))?;
             let outcome = self.send(endpoint, &key, ev, body).await;
             let now = self.app.now_ms();
             let acct = endpoint.account_id.as_str();

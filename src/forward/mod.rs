@@ -6,5 +6,5 @@ pub mod forwarder;
 pub mod signing;
 pub mod target;
 
-pub use endpoints::{add_webhook, NewWebhook};
+pub use endpoints::{add_webhook, enable_webhook, remove_webhook, NewWebhook};
 pub use forwarder::{run_forwarder, ForwardReport, Forwarder};

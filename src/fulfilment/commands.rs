@@ -14,11 +14,9 @@ use crate::store::{AccountStore, OrderRow};
 
 fn refused(r: Refusal) -> ServiceError {
     match r {
-        Refusal::Unprocessable(d) => ServiceError::Invalid(d),
+        Refusal::Unprocessable(d) => ServiceError::Unprocessable(d),
         Refusal::Conflict(d) => ServiceError::Conflict(d),
-        Refusal::Store(_) => {
-            ServiceError::Invalid("the request could not be stored; see the log".into())
-        }
+        Refusal::Store(_) => ServiceError::internal("the request could not be stored; see the log"),
     }
 }
 

@@ -384,10 +384,7 @@ impl Pusher {
                     .map_err(|_| bad("carrier"))?,
                 tracking_number: row.tracking_number.clone().unwrap_or_default(),
                 tracking_url: None,
-                shipped_at: chrono::DateTime::from_timestamp_millis(
-                    row.shipped_at.unwrap_or(row.created_at),
-                )
-                .unwrap_or_default(),
+                shipped_at: crate::time::datetime(row.shipped_at.unwrap_or(row.created_at)),
                 idempotency_key: key,
                 package_number: row.id,
             };

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::request::RequestLine;
 use crate::store::fulfilment::RequestRow;
+use crate::time::datetime;
 
 /// A request as the API returns it.
 #[derive(Debug, Clone, Serialize)]
@@ -41,10 +42,6 @@ pub struct RequestView {
     pub updated_at: DateTime<Utc>,
 }
 
-fn at(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
 /// The public id of a request.
 pub fn public_id(kind: &str, id: i64) -> String {
     match kind {
@@ -62,7 +59,7 @@ pub fn request_view(r: &RequestRow) -> RequestView {
         lines: serde_json::from_str(&r.lines).unwrap_or_default(),
         carrier: r.carrier.clone(),
         tracking_number: r.tracking_number.clone(),
-        shipped_at: r.shipped_at.map(at),
+        shipped_at: r.shipped_at.map(datetime),
         reason: r.reason.clone(),
         reference: r.reference.clone(),
         state: r.state.clone(),
@@ -70,8 +67,8 @@ pub fn request_view(r: &RequestRow) -> RequestView {
         marketplace_ref: r.marketplace_ref.clone(),
         attempts: r.attempts,
         last_error: r.last_error.clone(),
-        created_at: at(r.created_at),
-        updated_at: at(r.updated_at),
+        created_at: datetime(r.created_at),
+        updated_at: datetime(r.updated_at),
     }
 }
 

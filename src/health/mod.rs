@@ -16,6 +16,7 @@ use crate::app::App;
 use crate::error::ServiceError;
 use crate::ids::AccountId;
 use crate::store::catalog::{AccountRecord, AccountStatus, ConnectionRecord, ConnectionStatus};
+use crate::time::rfc3339_secs;
 
 /// Why an account needs attention. Stable snake_case names, so scripts can filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -146,13 +147,6 @@ pub struct KeyVersionHealth {
     pub wrapped_under_current_master_key: bool,
 }
 
-pub(crate) fn rfc3339(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 /// The health of every active account (`only_attention`: only those needing a person).
 pub async fn health_report(app: &App, only_attention: bool) -> Result<HealthReport, ServiceError> {
     let now = app.now_ms();
@@ -167,8 +161,8 @@ pub async fn health_report(app: &App, only_attention: bool) -> Result<HealthRepo
         }
     }
     Ok(HealthReport {
-        as_of: rfc3339(now),
-        next_sweep_at: next_sweep_ms(app, now).map(rfc3339),
+        as_of: rfc3339_secs(now),
+        next_sweep_at: next_sweep_ms(app, now).map(rfc3339_secs),
         accounts,
     })
 }
@@ -197,7 +191,7 @@ async fn account_health(
     now: i64,
 ) -> Result<AccountHealth, ServiceError> {
     let id: AccountId = AccountId::parse(&record.id)
-        .map_err(|_| ServiceError::Invalid("account id in catalog".into()))?;
+        .map_err(|_| ServiceError::internal("stored account id is malformed"))?;
     let catalog = app.store.catalog();
     let connections: Vec<ConnectionHealth> = catalog
         .connections(Some(id.as_str()))
@@ -284,8 +278,8 @@ fn connection_health(c: &ConnectionRecord, now: i64) -> ConnectionHealth {
         reason: c.status_reason.clone(),
         last_error: c.last_error.clone(),
         consecutive_failures: c.consecutive_failures,
-        next_attempt_at: rfc3339(c.next_run_ms),
-        last_success_at: c.last_success_ms.map(rfc3339),
+        next_attempt_at: rfc3339_secs(c.next_run_ms),
+        last_success_at: c.last_success_ms.map(rfc3339_secs),
         cursor_lag_seconds: c.cursor_ms.map(|cur| (now - cur).max(0) / 1000),
         orders_synced: c.orders_synced,
     }

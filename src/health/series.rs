@@ -9,12 +9,12 @@
 use ordervault_connectors::MarketplaceKind;
 use serde::Serialize;
 
-use super::rfc3339;
 use crate::app::App;
 use crate::error::ServiceError;
 use crate::ids::AccountId;
 use crate::store::catalog::AccountStatus;
 use crate::store::Buckets;
+use crate::time::rfc3339_secs;
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -46,7 +46,7 @@ pub struct Axis {
 impl From<Buckets> for Axis {
     fn from(b: Buckets) -> Self {
         Self {
-            start: rfc3339(b.start_ms),
+            start: rfc3339_secs(b.start_ms),
             bucket_seconds: b.width_ms / 1000,
             buckets: b.count,
         }
@@ -140,7 +140,7 @@ pub async fn series(app: &App, account: Option<&AccountId>) -> Result<Series, Se
         }
     }
     Ok(Series {
-        as_of: rfc3339(now),
+        as_of: rfc3339_secs(now),
         account_id: account.map(|a| a.to_string()),
         ingested_per_hour: PerMarketplace {
             axis: hours.into(),

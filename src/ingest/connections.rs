@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ordervault_connectors::cap::RequestRate;
 use ordervault_connectors::clock::SharedClock;
 use ordervault_connectors::connect::{self, ConnectError};
 use ordervault_connectors::{ConnectOptions, ConnectionInfo, ConnectionSettings};
@@ -58,12 +59,11 @@ pub fn settings_of(
     let kind: MarketplaceKind = rec
         .marketplace
         .parse()
-        .map_err(|_| ServiceError::Invalid("stored marketplace is unknown".into()))?;
+        .map_err(|_| ServiceError::internal("stored marketplace is unknown"))?;
     let settings = match rec.settings.as_deref() {
         Some(json) => {
-            let mut s: ConnectionSettings = serde_json::from_str(json).map_err(|_| {
-                ServiceError::Invalid("stored connection settings are unreadable".into())
-            })?;
+            let mut s: ConnectionSettings = serde_json::from_str(json)
+                .map_err(|_| ServiceError::internal("stored connection settings are unreadable"))?;
             // `reauth --base-url` moves the API root; the column is authoritative.
             if rec.base_url.is_some() {
                 s.base_url = rec.base_url.clone();
@@ -126,7 +126,7 @@ pub async fn add_connection(
     let settings = new.settings.validate(new.marketplace).map_err(invalid)?;
     let base_url = settings.base_url.clone();
     let settings_json = serde_json::to_string(&settings)
-        .map_err(|_| ServiceError::Invalid("connection settings cannot be stored".into()))?;
+        .map_err(|_| ServiceError::internal("connection settings cannot be encoded"))?;
     let interval = new.interval.as_secs().clamp(10, 86_400) as i64;
     let id = AccountId::generate().as_str().to_string();
     let keys = app.keyring.keys(&new.account).await?;
@@ -137,7 +137,7 @@ pub async fn add_connection(
     let now = app.now_ms();
     let rec = ConnectionRecord {
         id,
-        account_id: new.account.as_str().to_string(),
+        account_id: new.account.clone(),
         marketplace: new.marketplace.as_str().to_string(),
         base_url,
         settings: Some(settings_json),
@@ -182,10 +182,7 @@ pub async fn reauthorize(
         .ok_or_else(|| ServiceError::NotFound(format!("connection {id}")))?;
     let (kind, mut settings) = settings_of(&rec)?;
     validate_credentials(kind, credentials_json)?;
-    let account: AccountId = rec
-        .account_id
-        .parse()
-        .map_err(|_| ServiceError::Invalid("bad account id".into()))?;
+    let account = rec.account_id.clone();
     let keys = app.keyring.keys(&account).await?;
     if let Some(url) = base_url {
         settings.base_url = Some(url.to_owned());
@@ -195,7 +192,7 @@ pub async fn reauthorize(
     }
     let settings = settings.validate(kind).map_err(invalid)?;
     let settings_json = serde_json::to_string(&settings)
-        .map_err(|_| ServiceError::Invalid("connection settings cannot be stored".into()))?;
+        .map_err(|_| ServiceError::internal("connection settings cannot be encoded"))?;
     let ct = keys
         .current()
         .secrets
@@ -223,15 +220,88 @@ pub async fn reauthorize(
     Ok(())
 }
 
+/// Pauses a connection: workers skip it until [`resume_connection`].
+pub async fn pause_connection(app: &App, id: &str) -> Result<(), ServiceError> {
+    set_status(
+        app,
+        id,
+        ConnectionStatus::Paused,
+        Some("paused by operator"),
+    )
+    .await
+}
+
+/// Makes a paused (or failed) connection active again, with its reason cleared.
+pub async fn resume_connection(app: &App, id: &str) -> Result<(), ServiceError> {
+    set_status(app, id, ConnectionStatus::Active, None).await
+}
+
+async fn set_status(
+    app: &App,
+    id: &str,
+    status: ConnectionStatus,
+    reason: Option<&str>,
+) -> Result<(), ServiceError> {
+    let found = app
+        .store
+        .catalog()
+        .set_connection_status(id, status, reason, None, app.now_ms())
+        .await?;
+    if !found {
+        return Err(ServiceError::NotFound(format!("connection {id}")));
+    }
+    tracing::info!(connection = %id, status = status.as_str(), "connection status set");
+    Ok(())
+}
+
+/// Removes a connection and purges its row at once (its sealed credentials with it).
+pub async fn remove_connection(app: &App, id: &str) -> Result<(), ServiceError> {
+    let catalog = app.store.catalog();
+    if !catalog.delete_connection(id).await? {
+        return Err(ServiceError::NotFound(format!("connection {id}")));
+    }
+    catalog.purge_deleted("connections").await?;
+    tracing::info!(connection = %id, "connection removed");
+    Ok(())
+}
+
+/// Sets or (with `None`) removes a connection's cap on requests per second; the next sync
+/// builds its client with it (a running worker notices the changed settings).
+pub async fn set_request_cap(
+    app: &App,
+    id: &str,
+    cap: Option<RequestRate>,
+) -> Result<ConnectionRecord, ServiceError> {
+    let catalog = app.store.catalog();
+    let mut rec = catalog
+        .connection(id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("connection {id}")))?;
+    let (kind, mut settings) = settings_of(&rec)?;
+    settings.max_requests_per_second = cap;
+    let settings = settings.validate(kind).map_err(invalid)?;
+    let settings_json = serde_json::to_string(&settings)
+        .map_err(|_| ServiceError::Invalid("connection settings cannot be stored".into()))?;
+    let now = app.now_ms();
+    if !catalog
+        .set_connection_settings(id, settings.base_url.as_deref(), &settings_json, now)
+        .await?
+    {
+        return Err(ServiceError::NotFound(format!("connection {id}")));
+    }
+    rec.base_url = settings.base_url;
+    rec.settings = Some(settings_json);
+    rec.updated_at = now;
+    tracing::info!(connection = %id, cap = ?cap.map(RequestRate::per_second), "connection request cap set");
+    Ok(rec)
+}
+
 /// The decrypted connection file of a connection.
 pub async fn open_credentials(
     app: &App,
     rec: &ConnectionRecord,
 ) -> Result<Zeroizing<String>, ServiceError> {
-    let account: AccountId = rec
-        .account_id
-        .parse()
-        .map_err(|_| ServiceError::Invalid("bad account id".into()))?;
+    let account = rec.account_id.clone();
     let ct = app
         .store
         .catalog()
@@ -240,12 +310,12 @@ pub async fn open_credentials(
         .ok_or_else(|| ServiceError::NotFound(format!("connection {}", rec.id)))?;
     let ct = Ciphertext(ct);
     let keyset = app.keyring.keys(&account).await?;
-    let keys = keyset.version(ct.key_version()?).ok_or_else(|| {
-        ServiceError::Invalid("credentials sealed under an unknown key version".into())
-    })?;
+    let keys = keyset
+        .version(ct.key_version()?)
+        .ok_or_else(|| ServiceError::internal("credentials sealed under an unknown key version"))?;
     let plain = keys.secrets.decrypt(ctx(&rec.id), &ct)?;
     let text = String::from_utf8(plain.to_vec())
-        .map_err(|_| ServiceError::Invalid("stored credentials are not text".into()))?;
+        .map_err(|_| ServiceError::internal("stored credentials are not text"))?;
     Ok(Zeroizing::new(text))
 }
 

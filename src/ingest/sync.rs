@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use ordervault_connectors::{ConnectorError, FetchedOrder, Marketplace, Order, SyncWindow};
 use rand::Rng;
 use serde::Serialize;
@@ -17,9 +16,9 @@ use super::connections::{build_client, open_credentials, ClientOptions};
 use super::write::write_orders;
 use crate::app::App;
 use crate::error::ServiceError;
-use crate::ids::AccountId;
 use crate::store::catalog::{ConnectionRecord, RunEnd};
 use crate::store::UpsertOutcome;
+use crate::time::datetime;
 
 /// The daily reconciliation's period.
 const RECONCILE_EVERY_MS: i64 = 24 * 3600 * 1000;
@@ -86,10 +85,6 @@ impl std::fmt::Debug for SyncWorker {
     }
 }
 
-fn to_dt(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::UNIX_EPOCH)
-}
-
 /// A unique worker name: host, process and a random suffix.
 pub fn worker_name() -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
@@ -147,7 +142,7 @@ impl SyncWorker {
         let heartbeat = self.spawn_heartbeat(c.id.clone());
         let mut report = RunReport {
             connection: c.id.clone(),
-            account: c.account_id.clone(),
+            account: c.account_id.to_string(),
             marketplace: c.marketplace.clone(),
             ..RunReport::default()
         };
@@ -294,7 +289,7 @@ impl SyncWorker {
         let now_ms = now.timestamp_millis();
         let to = now - hints.visibility_delay;
         let mut from = match c.cursor_ms {
-            Some(cursor) => to_dt(cursor) - hints.overlap,
+            Some(cursor) => datetime(cursor) - hints.overlap,
             None => now - chrono::Duration::days(i64::from(sync.initial_lookback_days)),
         };
         let reconcile = c
@@ -304,16 +299,13 @@ impl SyncWorker {
             from = from.min(now - chrono::Duration::days(i64::from(sync.reconcile_days)));
         }
         report.reconciled = reconcile;
-        let account: AccountId = c
-            .account_id
-            .parse()
-            .map_err(|_| ServiceError::Invalid("bad account id".into()))?;
+        let account = c.account_id.clone();
         let store = self.app.store.account(&account).await?;
         // Orders that failed before are listed again: their window joins this run, until
         // it falls out of the reconciliation's reach (or their attempts run out).
         if let Some(retry) = store.retry_from(&c.marketplace).await? {
             let floor = now - chrono::Duration::days(i64::from(sync.reconcile_days));
-            let retry = to_dt(retry);
+            let retry = datetime(retry);
             if retry >= floor {
                 from = from.min(retry);
             }
@@ -524,7 +516,7 @@ async fn join_write(
     h: tokio::task::JoinHandle<Result<PageWrite, SyncError>>,
 ) -> Result<PageWrite, SyncError> {
     h.await
-        .map_err(|e| ServiceError::Invalid(format!("page write task failed: {e}")))?
+        .map_err(|e| ServiceError::internal(format!("page write task failed: {e}")))?
 }
 
 /// Runs `concurrency` worker loops until `shutdown` flips, each leasing one due connection

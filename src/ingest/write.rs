@@ -9,7 +9,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use ordervault_connectors::Order;
 
 use super::merge::merge_into;
@@ -37,7 +36,7 @@ pub async fn write_orders(
     orders: &[Order],
     now_ms: i64,
 ) -> Result<Vec<UpsertResult>, ServiceError> {
-    let now = DateTime::<Utc>::from_timestamp_millis(now_ms).unwrap_or_default();
+    let now = crate::time::datetime(now_ms);
     let mut results = Vec::with_capacity(orders.len());
     let mut pending: Option<(Pending, HashSet<(String, String)>)> = None;
     for chunk in orders.chunks(WRITE_BATCH) {

@@ -7,12 +7,12 @@
 //! email is also stored as a blind index. Business terms are stored in clear as JSON.
 //!
 //! Key choice is made here, once per order, not per column: every personal field of an
-//! order is sealed with [`SealKeys::cipher_for`] (its erasure day's key and its
+//! order is sealed with [`SealKeys::cipher_for`] (its erasure hour's key and its
 //! customer's key, issue 16), so a personal column added later inherits crypto-shredding
 //! by sealing through `encrypt_json`/`encrypt_str` with that cipher. Opening finds the
 //! keys from each ciphertext's header.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use ordervault_connectors::{
     Customer, FulfilmentMethod, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus,
     OrderTerms, PersonalText,
@@ -22,6 +22,7 @@ use zeroize::Zeroizing;
 use crate::crypto::{Ciphertext, CryptoError, FieldCipher, FieldContext, SealRef};
 use crate::keyring::{AccountKeyset, KeyringError, OpenKeys, SealKeys};
 use crate::store::{OrderRow, SealedOrder};
+use crate::time::datetime;
 
 const TABLE: &str = "orders";
 
@@ -50,10 +51,6 @@ fn row_key(marketplace: &str, order_number: &str) -> String {
 
 fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
-}
-
-fn from_ms(v: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(v).single().unwrap_or_default()
 }
 
 fn encrypt_json<T: serde::Serialize>(
@@ -100,7 +97,7 @@ fn encrypt_str(
 }
 
 /// Encrypts an order's personal data for storage, under the data keys of its erasure
-/// day and customer (prepared with [`AccountKeyset::seal_keys`]).
+/// hour and customer (prepared with [`AccountKeyset::seal_keys`]).
 pub fn seal_order(seal: &SealKeys<'_>, order: &Order) -> SealedOrder {
     let marketplace = order.marketplace.as_str();
     let row = row_key(marketplace, order.order_number.as_str());
@@ -138,7 +135,7 @@ pub fn seal_order(seal: &SealKeys<'_>, order: &Order) -> SealedOrder {
 }
 
 /// Decrypts one stored field: v1 under the account key version named in it (stores not
-/// yet resealed), v2 under its day and customer keys; `None` when absent. A field whose
+/// yet resealed), v2/v3 under its day or hour key and customer key; `None` when absent. A field whose
 /// data key does not exist fails ([`CryptoError::KeyUnavailable`]): it was destroyed
 /// (the row's cleanup is pending) or the ciphertext came from another account.
 async fn decrypt(
@@ -161,7 +158,7 @@ async fn decrypt(
                 .ok_or(CryptoError::UnknownKeyVersion(version))?;
             Ok(Some(keys.fields.decrypt(ctx, &ct)?))
         }
-        SealRef::Data { day, customer } => match keyset.opener(day, customer).await? {
+        SealRef::Data { bucket, customer } => match keyset.opener(bucket, customer).await? {
             Some(cipher) => Ok(Some(cipher.decrypt(ctx, &ct)?)),
             None => Err(CryptoError::KeyUnavailable.into()),
         },
@@ -245,10 +242,10 @@ pub async fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<Opened
             marketplace,
             order_number,
             status,
-            placed_at: from_ms(row.placed_at),
-            updated_at: from_ms(row.updated_at),
-            fulfilled_at: row.fulfilled_at.map(from_ms),
-            cancelled_at: row.cancelled_at.map(from_ms),
+            placed_at: datetime(row.placed_at),
+            updated_at: datetime(row.updated_at),
+            fulfilled_at: row.fulfilled_at.map(datetime),
+            cancelled_at: row.cancelled_at.map(datetime),
             currency: row.currency.clone(),
             total_minor: row.total_minor,
             country_code: row.country_code.clone(),
@@ -256,17 +253,20 @@ pub async fn open_order(keyset: &AccountKeyset, row: &OrderRow) -> Result<Opened
             customer,
             terms,
         },
-        pseudonymized_at: row.pseudonymized_at.map(from_ms),
-        ingested_at: from_ms(row.ingested_at),
+        pseudonymized_at: row.pseudonymized_at.map(datetime),
+        ingested_at: datetime(row.ingested_at),
     })
 }
 
-/// The (erasure day, customer) key pair a stored ciphertext was sealed under, if it was
-/// sealed under data keys: what [`AccountKeyset::openers`] needs to prepare its cipher.
-/// `None` for account-key (v1) ciphertexts and for malformed ones (opening reports those).
-pub fn data_key_pair(ct: &[u8]) -> Option<(i32, Option<crate::crypto::CustomerId>)> {
+/// The (erasure bucket, customer) key pair a stored ciphertext was sealed under, if it
+/// was sealed under data keys: what [`AccountKeyset::openers`] needs to prepare its
+/// cipher. `None` for account-key (v1) ciphertexts and for malformed ones (opening
+/// reports those).
+pub fn data_key_pair(
+    ct: &[u8],
+) -> Option<(crate::crypto::DataKeyRef, Option<crate::crypto::CustomerId>)> {
     match Ciphertext(ct.to_vec()).seal_ref() {
-        Ok(SealRef::Data { day, customer }) => Some((day, customer)),
+        Ok(SealRef::Data { bucket, customer }) => Some((bucket, customer)),
         _ => None,
     }
 }
@@ -296,8 +296,8 @@ pub fn pseudonym_with(
             .ok_or(CryptoError::UnknownKeyVersion(version))?
             .fields
             .decrypt(ctx, &ct)?,
-        SealRef::Data { day, customer } => open
-            .cipher(day, customer)
+        SealRef::Data { bucket, customer } => open
+            .cipher(bucket, customer)
             .ok_or(CryptoError::KeyUnavailable)?
             .decrypt(ctx, &ct)?,
     };

@@ -6,13 +6,13 @@
 //! closing twice returns the same receipt. Keys go before the store: once they are gone
 //! the data is unreadable even if deleting the store is interrupted.
 
-use chrono::{TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
 use crate::error::ServiceError;
 use crate::ids::AccountId;
 use crate::store::catalog::{AccountStatus, ClosureCounts};
+use crate::time::rfc3339;
 
 /// Proof that an account's data was deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,13 +36,6 @@ pub enum ClosureStep {
     StoreDropped,
 }
 
-fn rfc3339(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .unwrap_or_default()
-        .to_rfc3339()
-}
-
 /// Closes an account (or finishes an interrupted closure) and returns its receipt.
 ///
 /// Takes a parsed [`AccountId`]: the API and CLI parse the id once, and every step below
@@ -53,7 +46,7 @@ pub async fn close_account(
 ) -> Result<DeletionReceipt, ServiceError> {
     close_account_until(app, account, None)
         .await?
-        .ok_or_else(|| ServiceError::Invalid("closure stopped before its end".into()))
+        .ok_or_else(|| ServiceError::internal("closure stopped before its end"))
 }
 
 /// [`close_account`] that stops after `stop_after` (returning `None`), as a crash would.
@@ -165,7 +158,7 @@ async fn stored_receipt(
     match app.store.catalog().receipt(account).await? {
         Some(json) => serde_json::from_str(&json)
             .map(Some)
-            .map_err(|_| ServiceError::Invalid("stored deletion receipt is unreadable".into())),
+            .map_err(|_| ServiceError::internal("stored deletion receipt is unreadable")),
         None => Ok(None),
     }
 }

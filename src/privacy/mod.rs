@@ -5,6 +5,7 @@
 pub mod closure;
 pub mod pseudonymize;
 pub mod reseal;
+pub mod retire;
 pub mod subject;
 
 pub use pseudonymize::{

@@ -19,7 +19,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{TimeZone, Utc};
 use serde::Serialize;
 
 use crate::accounts::active_account;
@@ -30,6 +29,7 @@ use crate::keyring::AccountKeyset;
 use crate::orders::{data_key_pair, pseudonym_with};
 use crate::store::catalog::AccountStatus;
 use crate::store::{AccountStore, DueCutoffs};
+use crate::time::rfc3339;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -63,10 +63,15 @@ pub struct AccountSweep {
     pub undecryptable: u64,
     /// Transactions committed.
     pub batches: u64,
-    /// Day keys destroyed (issue 16): every order due before today is now unreadable in
-    /// the live store and, within the erasure window, in every copy.
+    /// Erasure keys destroyed (issue 16; hour keys, and legacy day keys): every order
+    /// due so far is now unreadable in the live store and, within the erasure window, in
+    /// every copy. (Named for the day keys it counted first.)
     pub day_keys_destroyed: u64,
-    /// Time spent destroying keys (making orders unreadable), in milliseconds.
+    /// Orders not due yet that were moved off a started hour's key to a new generation
+    /// before that key was destroyed.
+    pub moved_to_new_keys: u64,
+    /// Time spent destroying keys (making orders unreadable) and moving orders not yet
+    /// due off them, in milliseconds.
     pub shred_ms: u64,
     /// Time spent erasing columns and purging files (physical cleanup), in milliseconds.
     pub cleanup_ms: u64,
@@ -95,13 +100,6 @@ pub(crate) fn cutoffs(now_ms: i64, retention_days: i64, max_age_days: u32) -> Du
         closed_before_ms: now_ms - retention_days * DAY_MS,
         placed_before_ms: now_ms - i64::from(max_age_days) * DAY_MS,
     }
-}
-
-pub(crate) fn rfc3339(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .unwrap_or_default()
-        .to_rfc3339()
 }
 
 /// Pseudonymizes every due order of one account, or of every active account when
@@ -164,6 +162,7 @@ fn empty(id: &AccountId, outcome: SweepOutcome) -> AccountSweep {
         undecryptable: 0,
         batches: 0,
         day_keys_destroyed: 0,
+        moved_to_new_keys: 0,
         shred_ms: 0,
         cleanup_ms: 0,
         purge_ms: 0,
@@ -218,6 +217,9 @@ async fn sweep_leased(
     now: i64,
 ) -> Result<AccountSweep, ServiceError> {
     let settings = &app.settings.pseudonymize;
+    // Stores written before hour keys move onto them first (resumable; a no-op once
+    // done): until then only legacy day keys of past days are destroyed.
+    let rekeyed = super::reseal::reseal_account(app, id, None).await?.done;
     let keys = app.keyring.keys(id).await?;
     let store = app.store.account(id).await?;
     let due = cutoffs(now, retention_days, settings.max_age_days);
@@ -230,6 +232,9 @@ async fn sweep_leased(
     // and computes its pseudonyms (on a blocking thread), so the sweep takes about as
     // long as its UPDATEs. The next batch starts after the current one's last id, so the
     // two never touch the same row.
+    // Complete unless a lease loss stops the loop early: only then are the started
+    // hours' keys destroyed, because only then is every due order of them erased.
+    let mut complete = true;
     let mut current = prepare_batch(&store, &keys, due, 0, limit).await?;
     while let Some(batch) = current {
         let more = batch.rows.len() as i64 >= limit;
@@ -259,9 +264,37 @@ async fn sweep_leased(
             .claim_sweep_lease(id.as_str(), owner, t, t + SWEEP_LEASE_MS)
             .await?
         {
+            complete = false;
             break;
         }
     }
+    done.cleanup_ms = elapsed_ms(cleanup_started);
+    // Every due order is erased now: destroy the keys of every hour that has started,
+    // in this same run (after moving the orders under them that are not due yet), so
+    // copies forget these orders one epoch period after this moment (issue 16).
+    let shred_started = Instant::now();
+    let data = &app.keyring.data;
+    done.day_keys_destroyed = data
+        .destroy_days_before(id.as_str(), crate::shredding::day_of(now))
+        .await?;
+    if complete && rekeyed {
+        done.day_keys_destroyed += data.destroy_all_days(id.as_str()).await?;
+        if let Some(floor) = app.store.catalog().reseal_floor(id.as_str()).await? {
+            done.day_keys_destroyed += data
+                .destroy_hours_created_before(id.as_str(), floor)
+                .await?;
+        }
+        let retired = super::retire::retire_started_hours(app, id, retention_days, now).await?;
+        done.day_keys_destroyed += retired.keys_destroyed;
+        done.moved_to_new_keys = retired.moved;
+    }
+    done.shred_ms = elapsed_ms(shred_started);
+    crate::metrics::metrics().add(
+        "ordervault_data_keys_destroyed_total",
+        &[("kind", "day")],
+        done.day_keys_destroyed,
+    );
+    let cleanup_started = Instant::now();
     // SQLite's checkpoint is cheap when there is nothing to do, and it also finishes a
     // purge an earlier sweep could not. PostgreSQL vacuums after changes, and once more
     // at the next sweep: a vacuum must keep row versions that a transaction still
@@ -272,29 +305,14 @@ async fn sweep_leased(
     } else {
         app.store.catalog().last_sweep_changes(id.as_str()).await?
     };
-    if done.pseudonymized > 0 || is_sqlite || previous > 0 {
+    if done.pseudonymized > 0 || done.moved_to_new_keys > 0 || is_sqlite || previous > 0 {
         let purge_started = Instant::now();
         store
             .purge_erased(app.settings.pseudonymize.postgres_vacuum_full)
             .await?;
         done.purge_ms = elapsed_ms(purge_started);
     }
-    done.cleanup_ms = elapsed_ms(cleanup_started);
-    // Every order due before today is erased now: destroy those days' keys, which makes
-    // them unreadable in every copy once the current epoch ends (issue 16). After the
-    // cleanup, because the pseudonym is computed from the still readable email.
-    let shred_started = Instant::now();
-    done.day_keys_destroyed = app
-        .keyring
-        .data
-        .destroy_days_before(id.as_str(), crate::shredding::day_of(now))
-        .await?;
-    done.shred_ms = elapsed_ms(shred_started);
-    crate::metrics::metrics().add(
-        "ordervault_data_keys_destroyed_total",
-        &[("kind", "day")],
-        done.day_keys_destroyed,
-    );
+    done.cleanup_ms += elapsed_ms(cleanup_started);
     Ok(done)
 }
 

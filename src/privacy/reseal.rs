@@ -1,16 +1,19 @@
-//! Moving existing stores onto data keys (issue 16): orders sealed before crypto-shredding
-//! (v1, under the account key) are opened and resealed under their erasure-day and
-//! customer keys, a page at a time, online (each row is rewritten only if no update
-//! or erasure overtook it). Progress is kept per account in the catalog, so an
-//! interrupted run resumes where it stopped; a finished account is not scanned again.
-//! New writes already seal under data keys, so nothing creates v1 ciphertext again.
+//! Moving existing stores onto erasure-hour keys (issue 16): orders sealed before
+//! crypto-shredding (v1, under the account key) or under the first design's day keys
+//! (v2) are opened and resealed under their erasure-hour and customer keys, a page at a
+//! time, online (each row is rewritten only if no update or erasure overtook it).
+//! Progress is kept per account in the catalog, so an interrupted run resumes where it
+//! stopped; a finished account is not scanned again. New writes seal under hour keys
+//! only, so nothing creates v1 or v2 ciphertext again. The sweep runs this first, and
+//! destroys an account's day keys once it is done (catalog migration 0060 restarts it
+//! for every account that had finished the move onto day keys).
 //!
 //! Reports carry account ids and counts only.
 
 use serde::Serialize;
 
 use crate::app::App;
-use crate::crypto::{Ciphertext, SealRef};
+use crate::crypto::{Ciphertext, DataKeyRef, SealRef};
 use crate::error::ServiceError;
 use crate::ids::AccountId;
 use crate::orders::{open_order, seal_order};
@@ -38,11 +41,17 @@ pub struct ResealReport {
     pub accounts: Vec<AccountReseal>,
 }
 
-fn has_v1(row: &OrderRow) -> bool {
-    row.personal_ciphertexts()
-        .into_iter()
-        .flatten()
-        .any(|ct| matches!(Ciphertext(ct.clone()).seal_ref(), Ok(SealRef::Account(_))))
+/// Whether a row holds ciphertext not yet under an hour key (v1 or v2).
+fn needs_reseal(row: &OrderRow) -> bool {
+    row.personal_ciphertexts().into_iter().flatten().any(|ct| {
+        !matches!(
+            Ciphertext(ct.clone()).seal_ref(),
+            Ok(SealRef::Data {
+                bucket: DataKeyRef::Hour { .. },
+                ..
+            })
+        )
+    })
 }
 
 /// Reseals one account, or every active account when `account` is `None`.
@@ -90,6 +99,12 @@ pub async fn reseal_account(
     if done {
         return Ok(out);
     }
+    // After a retention change every live order moves, to keys created at or after the
+    // floor; not before every process has dropped its cached keys of the old retention.
+    let floor = catalog.reseal_floor(id.as_str()).await?;
+    if floor.is_some_and(|f| app.now_ms() < f + crate::keyring::KEY_CACHE_TTL_MS) {
+        return Ok(out);
+    }
     let keys = app.keyring.keys(id).await?;
     let store = app.store.account(id).await?;
     let mut pages = 0;
@@ -100,17 +115,26 @@ pub async fn reseal_account(
         let rows = store.list_after(after, PAGE).await?;
         let Some(last) = rows.last() else { break };
         let last_id = last.id;
+        let mut opened = Vec::new();
         for row in rows
             .iter()
-            .filter(|r| r.pseudonymized_at.is_none() && has_v1(r))
+            .filter(|r| r.pseudonymized_at.is_none() && (floor.is_some() || needs_reseal(r)))
         {
-            let opened = open_order(&keys, row).await?;
-            let seal = keys.seal_keys(std::slice::from_ref(&opened.order)).await?;
-            let sealed = seal_order(&seal, &opened.order);
+            // A row whose keys are destroyed already cannot move; the sweep or a
+            // restore's erase pass empties it.
+            if let Ok(o) = open_order(&keys, row).await {
+                opened.push((row, o.order));
+            }
+        }
+        let orders: Vec<_> = opened.iter().map(|(_, o)| o.clone()).collect();
+        let seal = keys.seal_keys(&orders).await?;
+        for (row, order) in &opened {
+            let sealed = seal_order(&seal, order);
             if store.replace_sealed(row.id, row.version, &sealed).await? {
                 out.resealed += 1;
             }
         }
+        drop(seal);
         out.scanned += rows.len() as u64;
         after = last_id;
         catalog

@@ -21,9 +21,9 @@ use crate::error::ServiceError;
 use crate::ids::AccountId;
 use crate::keyring::AccountKeyset;
 use crate::orders::open_order;
-use crate::privacy::pseudonymize::rfc3339;
 use crate::store::catalog::PrivacyRequestRecord;
 use crate::store::{AccountStore, OrderRow};
+use crate::time::rfc3339;
 
 /// Longest email accepted (RFC 5321 path limit).
 const MAX_EMAIL_LEN: usize = 320;

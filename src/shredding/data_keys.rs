@@ -75,12 +75,12 @@ impl DataKeyring {
         &self.epochs
     }
 
-    pub(super) fn now_ms(&self) -> i64 {
+    pub(crate) fn now_ms(&self) -> i64 {
         self.clock.now().timestamp_millis()
     }
 
     /// The key of a live epoch, or `None` once destroyed.
-    pub(super) async fn epoch_key(&self, epoch: i64) -> Result<Option<Arc<EpochKey>>, ShredError> {
+    pub(crate) async fn epoch_key(&self, epoch: i64) -> Result<Option<Arc<EpochKey>>, ShredError> {
         if let Some(k) = self.epoch_keys.lock().expect("epoch lock").get(&epoch) {
             return Ok(Some(k.clone()));
         }
@@ -96,7 +96,7 @@ impl DataKeyring {
     }
 
     /// The current epoch and its key (created in the store on first use).
-    pub(super) async fn current_epoch(&self) -> Result<(i64, Arc<EpochKey>), ShredError> {
+    pub(crate) async fn current_epoch(&self) -> Result<(i64, Arc<EpochKey>), ShredError> {
         let live = self.catalog.live_epochs().await?;
         let epoch = live.last().ok_or(ShredError::NoEpoch)?.epoch;
         if let Some(k) = self.epoch_keys.lock().expect("epoch lock").get(&epoch) {
@@ -165,10 +165,7 @@ impl DataKeyring {
                         account_id: account.to_owned(),
                         kind: r.kind().to_owned(),
                         scope: r.scope(),
-                        day: match r {
-                            DataKeyRef::Day(d) => Some(i64::from(*d)),
-                            DataKeyRef::Customer(_) => None,
-                        },
+                        day: r.bucket(),
                         epoch,
                         wrapped_key: kek.wrap(epoch, account, r, &key),
                     });
@@ -196,7 +193,7 @@ impl DataKeyring {
         refs: &[DataKeyRef],
         found: &mut HashMap<DataKeyRef, Arc<DataKey>>,
     ) -> Result<(), ShredError> {
-        for kind in ["day", "customer"] {
+        for kind in ["hour", "day", "customer"] {
             let scopes: Vec<String> = refs
                 .iter()
                 .filter(|r| r.kind() == kind)
@@ -218,7 +215,14 @@ impl DataKeyring {
         Ok(())
     }
 
-    fn evict_account(&self, account: &str) {
+    pub(super) fn forget_key(&self, account: &str, r: &DataKeyRef) {
+        self.cache
+            .lock()
+            .expect("data key cache")
+            .pop(&(account.to_owned(), *r));
+    }
+
+    pub(super) fn evict_account(&self, account: &str) {
         let mut cache = self.cache.lock().expect("data key cache");
         let stale: Vec<CacheKey> = cache
             .iter()

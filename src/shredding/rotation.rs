@@ -5,7 +5,9 @@
 //! a rotation interrupted anywhere is finished by the next one (at start-up and on every
 //! tick); several processes may rotate at once (the new epoch row is inserted by exactly
 //! one, rewraps are conditional on the old epoch, destruction is idempotent). An epoch key
-//! is destroyed only after no data key is wrapped under it, so no key is ever lost.
+//! is destroyed only after it is marked retiring (no key can be stored under it any more;
+//! on PostgreSQL the mark waits for writes in flight, which share-lock the epoch row) and
+//! no data or account key is wrapped under it, so no key is ever lost.
 //!
 //! Never logs key bytes; reports carry epochs and counts.
 
@@ -87,6 +89,9 @@ impl DataKeyring {
         if stop_after == Some(RotationStep::Started) {
             return Ok(report);
         }
+        // Account keys stored before they had an epoch layer get one (the migration of
+        // issue 16's second part; a no-op once done).
+        report.rewrapped += self.rewrap_account_keys(None, epoch, &kek).await?;
         let old: Vec<i64> = self
             .catalog
             .live_epochs()
@@ -97,15 +102,18 @@ impl DataKeyring {
             .collect();
         for &e in &old {
             report.rewrapped += self.rewrap_epoch(e, epoch, &kek).await?;
+            report.rewrapped += self.rewrap_account_keys(Some(e), epoch, &kek).await?;
         }
         if stop_after == Some(RotationStep::Rewrapped) {
             return Ok(report);
         }
         for e in old {
             // A key stored under `e` by a writer that read the epochs just before the new
-            // one started: give such writes a moment to land, then look once more.
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            // one started: marking `e` retiring refuses any later write under it and (on
+            // PostgreSQL) waits for those in flight to end; then look once more.
+            self.catalog.mark_epoch_retiring(e, self.now_ms()).await?;
             report.rewrapped += self.rewrap_epoch(e, epoch, &kek).await?;
+            report.rewrapped += self.rewrap_account_keys(Some(e), epoch, &kek).await?;
             self.epochs.destroy(e).await?;
             self.forget_epoch(e);
             self.catalog.mark_epoch_destroyed(e, self.now_ms()).await?;
@@ -123,6 +131,64 @@ impl DataKeyring {
     /// few percent of its period, at most once a minute.
     pub fn tick_ms(&self) -> i64 {
         (self.epoch_period_ms() / 20).clamp(1_000, 60_000)
+    }
+
+    /// Moves the outer layer of account keys from epoch `old` (`None`: rows without the
+    /// layer yet) to `new`. The master-wrapped inner layer is untouched: no master key
+    /// is needed here.
+    async fn rewrap_account_keys(
+        &self,
+        old: Option<i64>,
+        new: i64,
+        kek: &crate::crypto::EpochKey,
+    ) -> Result<u64, ShredError> {
+        let mut done = 0;
+        loop {
+            let rows = self
+                .catalog
+                .account_keys_in_epoch(old, REWRAP_BATCH)
+                .await?;
+            if rows.is_empty() {
+                return Ok(done);
+            }
+            let old_kek = match old {
+                Some(e) => match self.epoch_key(e).await? {
+                    Some(k) => Some(k),
+                    None => {
+                        let left = self.catalog.account_keys_in_epoch(old, 1).await?;
+                        if left.is_empty() {
+                            return Ok(done);
+                        }
+                        return Err(ShredError::EpochKeyLost(left.len(), e));
+                    }
+                },
+                None => None,
+            };
+            let mut moved = 0;
+            for row in rows {
+                let version = u32::try_from(row.version).map_err(|_| {
+                    crate::store::StoreError::Corrupt("key version out of range".into())
+                })?;
+                let inner = match (&old_kek, old) {
+                    (Some(k), Some(e)) => {
+                        k.unwrap_account_key(e, &row.account_id, version, &row.wrapped_key)?
+                    }
+                    _ => row.wrapped_key.clone(),
+                };
+                let outer = kek.wrap_account_key(new, &row.account_id, version, &inner);
+                if self
+                    .catalog
+                    .rewrap_account_key_epoch(&row, &outer, new)
+                    .await?
+                {
+                    moved += 1;
+                }
+            }
+            done += moved;
+            if moved == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
     }
 
     async fn rewrap_epoch(

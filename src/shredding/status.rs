@@ -21,7 +21,7 @@ pub struct KeyStatus {
     pub epoch_keys_on_disk: Vec<i64>,
     /// Data keys stored (wrapped).
     pub data_keys_live: i64,
-    /// Data keys destroyed so far (day keys at the sweep, customer keys at subject
+    /// Data keys destroyed so far (hour keys at the sweep, customer keys at subject
     /// erasure, all of an account's keys at closure).
     pub data_keys_destroyed: i64,
     /// The erasure window W, in seconds.

@@ -12,7 +12,7 @@
 pub mod limiter;
 pub mod mask;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use ordervault_connectors::{
     DeliveryWindow, FulfilmentMethod, MarketplaceKind, OrderLine, OrderNumber,
 };
@@ -24,6 +24,7 @@ use crate::keyring::AccountKeyset;
 use crate::orders::open_order;
 use crate::store::catalog::{AccountStatus, AuditResult, NewAuditEntry};
 use crate::store::{AccountStore, OrderRow};
+use crate::time::datetime;
 use mask::{mask_customer, MaskedCustomer};
 
 /// What support asked for, as received (untrusted).
@@ -121,10 +122,6 @@ pub struct PullState {
     pub acked_at: Option<DateTime<Utc>>,
     /// Whether the acknowledged version is the current one.
     pub current: bool,
-}
-
-fn time(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
 /// Runs one support lookup: validation, exact read, masking, audit. On success the
@@ -295,7 +292,10 @@ async fn masked_order(
             state,
             version: latest.as_ref().map(|d| d.order_version),
             attempts: latest.as_ref().map_or(0, |d| d.attempts),
-            last_attempt_at: latest.as_ref().and_then(|d| d.last_attempt_at).map(time),
+            last_attempt_at: latest
+                .as_ref()
+                .and_then(|d| d.last_attempt_at)
+                .map(datetime),
         });
     }
     let (acked_version, acked_at) = match store.ack_state(row.id).await? {
@@ -328,7 +328,7 @@ async fn masked_order(
             pull: PullState {
                 acked: acked_version.is_some(),
                 acked_version,
-                acked_at: acked_at.map(time),
+                acked_at: acked_at.map(datetime),
                 current: acked_version == Some(row.version),
             },
         },

@@ -91,6 +91,8 @@ pub struct AmazonClient {
     /// One pacer per [`Op`], in `Op::ALL` order; shared with every client of the same
     /// application and seller when built through `crate::quota`.
     pacers: Vec<Arc<Pacer>>,
+    /// The connection's own cap on requests per second (`crate::cap`), if set.
+    cap: Option<Arc<Pacer>>,
 }
 
 impl std::fmt::Debug for AmazonClient {
@@ -121,7 +123,15 @@ impl AmazonClient {
             clock,
             retry,
             sleeper,
+            cap: None,
         }
+    }
+
+    /// Never more than the cap's rate of calls, whatever Amazon's plans allow (a
+    /// per-connection setting).
+    pub fn with_cap(mut self, cap: Arc<Pacer>) -> Self {
+        self.cap = Some(cap);
+        self
     }
 
     /// Replaces how the client waits (pacing and backoff). Tests pass a
@@ -318,6 +328,9 @@ impl AmazonClient {
         let mut attempt = 0u32;
         let mut refreshed = false;
         loop {
+            if let Some(cap) = &self.cap {
+                cap.acquire().await;
+            }
             pacer.acquire().await;
             let token = self.token(auth).await?;
             let mut header = HeaderValue::from_str(&token.value).map_err(|_| {

@@ -330,3 +330,109 @@ fn errors_name_fields_never_values() {
     o.amazon_order_id = "302/../x".into();
     assert!(normalize(&o, &[]).unwrap_err().starts_with("AmazonOrderId"));
 }
+
+#[test]
+fn every_known_marketplace_has_its_currency() {
+    for (id, currency) in [
+        ("A1805IZSGTT6HS", "EUR"), // NL
+        ("A1PA6795UKMFR9", "EUR"), // DE
+        ("A13V1IB3VIYZZH", "EUR"), // FR
+        ("APJ6JRA9NG5V4", "EUR"),  // IT
+        ("A1RKKUPIHCS9HS", "EUR"), // ES
+        ("AMEN7PMS3EDWL", "EUR"),  // BE
+        ("A1F83G8C2ARO7P", "GBP"),
+        ("A2NODRKZP88ZB9", "SEK"),
+        ("A1C3SOZRARQ6R3", "PLN"),
+        ("ATVPDKIKX0DER", "USD"),
+        ("A2EUQ1WTGCTBG2", "CAD"),
+        ("A1VC38T7YXB528", "JPY"),
+    ] {
+        assert_eq!(marketplace_currency(id), Some(currency), "{id}");
+    }
+    assert_eq!(
+        marketplace_currency("A21TJRUUN4KGV"),
+        None,
+        "India: not sold"
+    );
+}
+
+#[test]
+fn seller_fulfilled_orders_and_one_sided_delivery_windows() {
+    let mut o = order("Unshipped");
+    o.fulfillment_channel = Some("MFN".into());
+    o.latest_delivery_date = Some("2026-01-09T23:59:59Z".into());
+    let n = normalize(&o, &[item("1", 1, 0, Some("59.97"))]).unwrap();
+    assert_eq!(n.terms.fulfilment_method, Some(FulfilmentMethod::Seller));
+    let w = n
+        .terms
+        .delivery_window
+        .expect("LatestDeliveryDate alone is a window");
+    assert_eq!(w.earliest, None);
+    assert_eq!(w.latest.unwrap().to_rfc3339(), "2026-01-09T23:59:59+00:00");
+    o.fulfillment_channel = None;
+    o.latest_delivery_date = None;
+    let n = normalize(&o, &[item("1", 1, 0, Some("59.97"))]).unwrap();
+    assert_eq!(n.terms.fulfilment_method, None);
+    assert_eq!(n.terms.delivery_window, None);
+}
+
+#[test]
+fn item_and_shipping_tax_add_up() {
+    let mut o = order("Unshipped");
+    o.order_total = money("64.92");
+    let mut a = item("1", 1, 0, Some("59.97"));
+    a.shipping_price = money("4.95");
+    a.item_tax = money("10.41");
+    a.shipping_tax = money("0.86");
+    let n = normalize(&o, &[a.clone()]).unwrap();
+    assert_eq!(n.terms.amounts.tax_minor, Some(1_127));
+    assert_eq!(
+        n.lines[0].tax_minor,
+        Some(1_041),
+        "the line keeps its item tax"
+    );
+    a.item_tax = None;
+    let n = normalize(&o, &[a]).unwrap();
+    assert_eq!(n.terms.amounts.tax_minor, Some(86), "shipping tax alone");
+}
+
+#[test]
+fn a_cancelled_order_cancels_only_its_unshipped_units() {
+    let mut o = order("Canceled");
+    o.order_total = money("3.00");
+    let n = normalize(&o, &[item("1", 3, 1, Some("3.00"))]).unwrap();
+    assert_eq!(n.lines[0].quantity_shipped, 1);
+    assert_eq!(n.lines[0].quantity_cancelled, 2);
+    let e = normalize(&o, &[item("1", 3, 4, Some("3.00"))]).unwrap_err();
+    assert_eq!(e, "OrderItems[0].QuantityShipped exceeds QuantityOrdered");
+}
+
+#[test]
+fn every_address_part_and_the_business_buyer_are_kept() {
+    let mut o = order("Shipped");
+    o.buyer_info.as_mut().unwrap().buyer_tax_info = Some(wire::BuyerTaxInfo {
+        company_legal_name: Some("ML Bau & Energie GmbH".into()),
+        taxing_region: None,
+    });
+    let n = normalize(&o, &[item("1", 1, 1, Some("59.97"))]).unwrap();
+    let s = n.customer.shipping.unwrap();
+    assert_eq!(s.city.as_deref(), Some("Utrecht"));
+    assert_eq!(s.postcode.as_deref(), Some("3511 AB"));
+    assert_eq!(s.country_code.as_deref(), Some("NL"), "upper-cased");
+    let b = n.customer.billing.unwrap();
+    assert_eq!(b.full_name.as_deref(), Some("Anna de Vries"));
+    assert_eq!(b.company.as_deref(), Some("ML Bau & Energie GmbH"));
+    // A company without a buyer name is still a billing party.
+    o.buyer_info.as_mut().unwrap().buyer_name = None;
+    let n = normalize(&o, &[item("1", 1, 1, Some("59.97"))]).unwrap();
+    let b = n.customer.billing.unwrap();
+    assert_eq!(
+        (b.full_name, b.company.as_deref()),
+        (None, Some("ML Bau & Energie GmbH"))
+    );
+    // A blank country code is no country.
+    o.shipping_address.as_mut().unwrap().country_code = Some(" ".into());
+    let n = normalize(&o, &[item("1", 1, 1, Some("59.97"))]).unwrap();
+    assert_eq!(n.customer.shipping.unwrap().country_code, None);
+    assert_eq!(n.country_code, None);
+}

@@ -15,10 +15,17 @@
 //!   `street`, `extra`, `extra2`; `buyerName` + `buyerCompanyName` are the billing party;
 //!   the delivery preference's free text becomes the delivery notes.
 //! - `fulfillment.fulfilledBy` `AMAZON` → marketplace-fulfilled, `MERCHANT` → seller;
-//!   `buyerPurchaseOrderNumber` is the customer reference. The money breakdown
-//!   (`terms.amounts`) holds the lines' sum; a total that differs is kept and named
-//!   `not_priced_yet` (unpriced items) or `not_broken_down` (the v2026 proceeds
-//!   breakdown of shipping, tax and promotions is not mapped yet).
+//!   `buyerPurchaseOrderNumber` is the customer reference; `fulfillment.deliverByWindow`
+//!   is the promised delivery window.
+//! - The money breakdown (`terms.amounts`) comes from the proceeds breakdowns: the
+//!   order's `proceeds.breakdowns`, else the items' summed. `ITEM` is the lines,
+//!   `SHIPPING` the delivery, `DISCOUNT` the discounts (sign dropped), `TAX` the tax;
+//!   `GIFT_WRAP`, `COD_FEE`, `DELIVERY_TIP`, `OTHER` (and any category Amazon adds) are
+//!   other charges. The grand total must reconcile: a difference of exactly the tax is
+//!   `tax_added`, of the other charges plus tax `other_charges`; anything else fails the
+//!   order. Per line, its `DISCOUNT` and `TAX` breakdowns are its discount and tax. An
+//!   order with no breakdown at all keeps its difference as `not_broken_down`, one with
+//!   unpriced items as `not_priced_yet`.
 //! - The unit price is `unitPrice` as Amazon gives it; without one, derived only where
 //!   the line total divides exactly.
 //! - A cancelled order's unfulfilled units count as cancelled.
@@ -29,8 +36,9 @@ use chrono::{DateTime, Utc};
 
 use super::wire_v2026 as wire;
 use crate::model::{
-    currency_decimals, to_minor_units, Address, Amounts, Customer, Difference, FulfilmentMethod,
-    MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus, OrderTerms, PersonalText,
+    currency_decimals, to_minor_units, Address, Amounts, Customer, DeliveryWindow, Difference,
+    FulfilmentMethod, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus, OrderTerms,
+    PersonalText,
 };
 
 /// Maps a v2026 `FulfillmentStatus` to the canonical status; `None` for an unknown one.
@@ -66,9 +74,15 @@ pub fn normalize(order: &wire::Order) -> Result<Order, String> {
     for item in &order.order_items {
         lines.push(line(item, &currency, decimals, cancelled)?);
     }
-    let total_minor = match order.proceeds.as_ref().and_then(|p| p.grand_total.as_ref()) {
+    let grand_total = order.proceeds.as_ref().and_then(|p| p.grand_total.as_ref());
+    let total_minor = match grand_total {
         Some(m) => amount(m, &currency, decimals, "proceeds.grandTotal")?,
         None => lines.iter().map(|l| l.total_minor).sum(),
+    };
+    // Only a stated grand total has parts to explain.
+    let breakdown = match grand_total {
+        Some(_) => breakdown(order, &currency, decimals)?,
+        None => None,
     };
 
     let delivery = order
@@ -98,7 +112,13 @@ pub fn normalize(order: &wire::Order) -> Result<Order, String> {
             .as_ref()
             .and_then(|b| non_empty(&b.buyer_purchase_order_number))
             .map(|r| r.as_str().chars().take(128).collect()),
-        amounts: amounts(order, &lines, total_minor),
+        delivery_window: fulfillment
+            .deliver_by_window
+            .as_ref()
+            .map(delivery_window)
+            .transpose()?
+            .flatten(),
+        amounts: amounts(order, &lines, total_minor, breakdown)?,
         ..OrderTerms::default()
     };
     Ok(Order {
@@ -121,7 +141,77 @@ pub fn normalize(order: &wire::Order) -> Result<Order, String> {
     })
 }
 
-fn amounts(order: &wire::Order, lines: &[OrderLine], total_minor: i64) -> Amounts {
+/// Proceeds summed by category, in minor units of the order currency.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Breakdown {
+    shipping: i64,
+    /// Positive, whatever sign Amazon gives it.
+    discount: i64,
+    tax: Option<i64>,
+    /// Gift wrap, cash on delivery fee, delivery tip, other, and unknown categories.
+    charges: i64,
+}
+
+impl Breakdown {
+    fn add(&mut self, kind: &str, minor: i64) -> Result<(), String> {
+        let (slot, minor) = match kind {
+            // The lines carry it (each item's own ITEM breakdown).
+            "ITEM" => return Ok(()),
+            "SHIPPING" => (&mut self.shipping, minor),
+            "DISCOUNT" => (&mut self.discount, minor.saturating_abs()),
+            "TAX" => (self.tax.get_or_insert(0), minor),
+            _ => (&mut self.charges, minor),
+        };
+        *slot = slot
+            .checked_add(minor)
+            .ok_or_else(|| "proceeds.breakdowns overflow".to_string())?;
+        Ok(())
+    }
+}
+
+/// The order's proceeds breakdown: its own, else its items' summed; `None` when Amazon
+/// gave neither.
+fn breakdown(
+    order: &wire::Order,
+    currency: &str,
+    decimals: u32,
+) -> Result<Option<Breakdown>, String> {
+    let mut b = Breakdown::default();
+    let own = order
+        .proceeds
+        .as_ref()
+        .map(|p| p.breakdowns.as_slice())
+        .unwrap_or_default();
+    if !own.is_empty() {
+        for part in own {
+            let minor = amount(&part.subtotal, currency, decimals, "proceeds.breakdowns")?;
+            b.add(&part.kind, minor)?;
+        }
+        return Ok(Some(b));
+    }
+    let mut any = false;
+    for part in order
+        .order_items
+        .iter()
+        .filter_map(|i| i.proceeds.as_ref())
+        .flat_map(|p| &p.breakdowns)
+    {
+        let field = "orderItems[].proceeds.breakdowns";
+        b.add(
+            &part.kind,
+            amount(&part.subtotal, currency, decimals, field)?,
+        )?;
+        any = true;
+    }
+    Ok(any.then_some(b))
+}
+
+fn amounts(
+    order: &wire::Order,
+    lines: &[OrderLine],
+    total_minor: i64,
+    breakdown: Option<Breakdown>,
+) -> Result<Amounts, String> {
     let a = Amounts {
         lines_minor: lines.iter().map(|l| l.total_minor).sum(),
         ..Amounts::default()
@@ -134,12 +224,34 @@ fn amounts(order: &wire::Order, lines: &[OrderLine], total_minor: i64) -> Amount
             .is_none()
     });
     if unpriced {
-        return a.not_priced_yet(total_minor);
+        return Ok(a.not_priced_yet(total_minor));
     }
-    let mut a = a;
-    a.difference_minor = total_minor.saturating_sub(a.lines_minor);
-    a.difference = (a.difference_minor != 0).then_some(Difference::NotBrokenDown);
-    a
+    let Some(b) = breakdown else {
+        let mut a = a;
+        a.difference_minor = total_minor.saturating_sub(a.lines_minor);
+        a.difference = (a.difference_minor != 0).then_some(Difference::NotBrokenDown);
+        return Ok(a);
+    };
+    Amounts {
+        discount_minor: b.discount,
+        delivery_minor: b.shipping,
+        tax_minor: b.tax,
+        ..a
+    }
+    .reconcile_with_charges(total_minor, b.charges)
+    .map_err(|e| e.to_string())
+}
+
+/// `deliverByWindow`; `None` when it has neither end.
+fn delivery_window(w: &wire::DateTimeRange) -> Result<Option<DeliveryWindow>, String> {
+    let at = |v: &Option<String>, field: &str| {
+        v.as_deref()
+            .map(|s| parse_date(s, &format!("fulfillment.deliverByWindow.{field}")))
+            .transpose()
+    };
+    let earliest = at(&w.earliest_date_time, "earliestDateTime")?;
+    let latest = at(&w.latest_date_time, "latestDateTime")?;
+    Ok((earliest.is_some() || latest.is_some()).then_some(DeliveryWindow { earliest, latest }))
 }
 
 fn parse_date(value: &str, field: &str) -> Result<DateTime<Utc>, String> {
@@ -211,10 +323,29 @@ fn line(
         )?),
         None => None,
     };
-    let item_breakdown = item
+    let breakdowns = item
         .proceeds
         .as_ref()
-        .and_then(|p| p.breakdowns.iter().find(|b| b.kind == "ITEM"));
+        .map(|p| p.breakdowns.as_slice())
+        .unwrap_or_default();
+    let item_breakdown = breakdowns.iter().find(|b| b.kind == "ITEM");
+    // A line's own discount and tax, where its proceeds break them down.
+    let mut discount_minor = 0i64;
+    let mut tax_minor: Option<i64> = None;
+    for b in breakdowns {
+        let field = "orderItems[].proceeds.breakdowns";
+        match b.kind.as_str() {
+            "DISCOUNT" => {
+                let d = amount(&b.subtotal, currency, decimals, field)?.saturating_abs();
+                discount_minor = discount_minor.saturating_add(d);
+            }
+            "TAX" => {
+                let t = amount(&b.subtotal, currency, decimals, field)?;
+                tax_minor = Some(tax_minor.unwrap_or(0).saturating_add(t));
+            }
+            _ => {}
+        }
+    }
     let total_minor = match (item_breakdown, unit) {
         (Some(b), _) => amount(
             &b.subtotal,
@@ -240,8 +371,8 @@ fn line(
         quantity_cancelled: if cancelled { quantity - shipped } else { 0 },
         unit_price_minor,
         total_minor,
-        discount_minor: 0,
-        tax_minor: None,
+        discount_minor,
+        tax_minor,
     })
 }
 
@@ -289,166 +420,5 @@ fn notes(p: &wire::DeliveryPreference) -> Option<PersonalText> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn money(a: &str) -> wire::Money {
-        wire::Money {
-            amount: a.into(),
-            currency_code: "EUR".into(),
-        }
-    }
-
-    fn item(id: &str, qty: u32, shipped: u32, unit: Option<&str>) -> wire::OrderItem {
-        wire::OrderItem {
-            order_item_id: id.into(),
-            quantity_ordered: qty,
-            product: wire::ItemProduct {
-                asin: Some("B000000001".into()),
-                title: Some("Yogamat".into()),
-                seller_sku: Some("SKU-1".into()),
-                price: unit.map(|u| wire::ItemPrice {
-                    unit_price: Some(money(u)),
-                }),
-            },
-            proceeds: None,
-            fulfillment: Some(wire::ItemFulfillment {
-                quantity_fulfilled: Some(shipped),
-                quantity_unfulfilled: Some(qty - shipped),
-            }),
-        }
-    }
-
-    fn order(status: &str) -> wire::Order {
-        wire::Order {
-            order_id: "302-1234567-7654321".into(),
-            created_time: "2026-01-05T10:00:00Z".into(),
-            last_updated_time: "2026-01-06T11:30:00Z".into(),
-            sales_channel: wire::SalesChannel {
-                channel_name: "AMAZON".into(),
-                marketplace_id: Some("A1805IZSGTT6HS".into()),
-                marketplace_name: Some("Amazon.nl".into()),
-            },
-            buyer: Some(wire::Buyer {
-                buyer_name: Some("Anna de Vries".into()),
-                buyer_email: Some("abc@marketplace.amazon.nl".into()),
-                ..Default::default()
-            }),
-            recipient: Some(wire::Recipient {
-                delivery_address: Some(wire::CustomerAddress {
-                    name: Some("Anna de Vries".into()),
-                    address_line1: Some("Kerkstraat 12".into()),
-                    address_line2: Some("".into()),
-                    city: Some("Utrecht".into()),
-                    postal_code: Some("3511 AB".into()),
-                    country_code: Some("nl".into()),
-                    phone: Some("+31612345678".into()),
-                    ..Default::default()
-                }),
-                delivery_preference: None,
-            }),
-            proceeds: Some(wire::OrderProceeds {
-                grand_total: Some(money("59.97")),
-            }),
-            fulfillment: Some(wire::OrderFulfillment {
-                fulfillment_status: status.into(),
-                ..Default::default()
-            }),
-            order_items: vec![
-                item("12345678901234", 2, 2, Some("19.99")),
-                item("12345678901235", 1, 1, Some("19.99")),
-            ],
-        }
-    }
-
-    #[test]
-    fn statuses_map_to_canonical() {
-        for (s, c) in [
-            ("PENDING_AVAILABILITY", OrderStatus::Pending),
-            ("PENDING", OrderStatus::Pending),
-            ("UNSHIPPED", OrderStatus::Open),
-            ("PARTIALLY_SHIPPED", OrderStatus::PartiallyShipped),
-            ("SHIPPED", OrderStatus::Shipped),
-            ("CANCELLED", OrderStatus::Cancelled),
-            ("UNFULFILLABLE", OrderStatus::Cancelled),
-        ] {
-            assert_eq!(map_status(s), Some(c), "{s}");
-        }
-        assert_eq!(
-            map_status("Shipped"),
-            None,
-            "v2026 spells statuses in capitals"
-        );
-    }
-
-    #[test]
-    fn shipped_order_maps_money_lines_dates_and_personal_data() {
-        let o = normalize(&order("SHIPPED")).unwrap();
-        assert_eq!(o.order_number.as_str(), "302-1234567-7654321");
-        assert_eq!(o.status, OrderStatus::Shipped);
-        assert_eq!((o.currency.as_str(), o.total_minor), ("EUR", 5997));
-        assert_eq!(o.fulfilled_at, Some(o.updated_at));
-        assert_eq!(o.country_code.as_deref(), Some("NL"));
-        assert_eq!(o.lines[0].unit_price_minor, Some(1999));
-        assert_eq!(o.lines[0].total_minor, 3998);
-        assert_eq!(o.lines[0].quantity_shipped, 2);
-        let ship = o.customer.shipping.as_ref().unwrap();
-        assert_eq!(ship.full_name.as_deref(), Some("Anna de Vries"));
-        assert_eq!(ship.street.as_deref(), Some("Kerkstraat 12"));
-        assert_eq!(ship.extra, None);
-        assert_eq!(o.customer.phone.as_deref(), Some("+31612345678"));
-        assert_eq!(
-            o.customer.email.as_deref(),
-            Some("abc@marketplace.amazon.nl")
-        );
-        assert_eq!(
-            o.customer.billing.as_ref().unwrap().full_name.as_deref(),
-            Some("Anna de Vries")
-        );
-    }
-
-    #[test]
-    fn cancelled_pending_and_unpriced_orders() {
-        let mut c = order("CANCELLED");
-        c.order_items = vec![item("1", 3, 0, Some("1.00"))];
-        let c = normalize(&c).unwrap();
-        assert_eq!(c.cancelled_at, Some(c.updated_at));
-        assert_eq!(c.lines[0].quantity_cancelled, 3);
-
-        let mut p = order("PENDING");
-        p.recipient = None;
-        p.order_items = vec![item("1", 2, 0, None)];
-        let p = normalize(&p).unwrap();
-        assert_eq!(p.lines[0].total_minor, 0);
-        assert_eq!((p.customer.shipping.clone(), p.country_code), (None, None));
-
-        let mut n = order("UNSHIPPED");
-        n.proceeds = None;
-        assert_eq!(normalize(&n).unwrap().total_minor, 5997, "sum of lines");
-    }
-
-    #[test]
-    fn errors_name_fields_never_values() {
-        let mut o = order("SHIPPED");
-        o.proceeds = Some(wire::OrderProceeds {
-            grand_total: Some(money("EUR 12,34")),
-        });
-        assert_eq!(
-            normalize(&o).unwrap_err(),
-            "proceeds.grandTotal.amount is not a decimal amount"
-        );
-        let mut o = order("SHIPPED");
-        o.created_time = "Anna de Vries".into();
-        let e = normalize(&o).unwrap_err();
-        assert!(e.contains("createdTime") && !e.contains("Anna"), "{e}");
-        assert_eq!(
-            normalize(&order("Sent")).unwrap_err(),
-            "fulfillment.fulfillmentStatus is unknown"
-        );
-        let mut o = order("SHIPPED");
-        o.fulfillment = None;
-        assert!(normalize(&o)
-            .unwrap_err()
-            .starts_with("fulfillment is missing"));
-    }
-}
+#[path = "normalize_v2026_tests.rs"]
+mod tests;

@@ -149,12 +149,37 @@ pub struct CustomerAddress {
     pub address_type: Option<String>,
 }
 
-/// `OrderProceeds` (`includedData=PROCEEDS`).
+/// `OrderProceeds` (`includedData=PROCEEDS`): the grand total and, where Amazon gives
+/// it, its parts (`ITEM`, `SHIPPING`, `TAX`, `DISCOUNT`, `DELIVERY_TIP`…).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderProceeds {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grand_total: Option<Money>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breakdowns: Vec<OrderProceedsBreakdown>,
+}
+
+/// `OrderProceedsBreakdown`: one category of the order's proceeds, aggregated over its
+/// items (or order-level, like `DELIVERY_TIP`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderProceedsBreakdown {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    pub subtotal: Money,
+}
+
+/// `DateTimeRange`: a promised window; either end may be absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DateTimeRange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earliest_date_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_date_time: Option<String>,
 }
 
 /// `OrderFulfillment` (`includedData=FULFILLMENT`). The status stays a string: an
@@ -167,6 +192,9 @@ pub struct OrderFulfillment {
     pub fulfilled_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fulfillment_service_level: Option<String>,
+    /// The delivery window promised to the buyer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deliver_by_window: Option<DateTimeRange>,
 }
 
 /// `OrderItem`.

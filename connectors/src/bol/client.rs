@@ -148,6 +148,13 @@ impl BolClient {
         }
     }
 
+    /// Never more than the cap's rate of calls, whatever bol's `X-RateLimit-*` allow (a
+    /// per-connection setting).
+    pub fn with_cap(mut self, cap: std::sync::Arc<crate::amazon::pacing::Pacer>) -> Self {
+        self.transport.set_cap(cap);
+        self
+    }
+
     fn now(&self) -> DateTime<Utc> {
         self.transport.clock().now()
     }

@@ -274,3 +274,105 @@ fn money_never_goes_through_floats() {
     assert!(money(Some(&json!("12,50")), "x").is_err());
     assert!(money(None, "x").is_err());
 }
+
+/// The spec's shipment details with every part bol can send filled in.
+fn full_shipment(d: &mut Value) {
+    let s = &mut d["shipmentDetails"];
+    s["company"] = json!("de Grote Holding BV");
+    s["houseNumberExtension"] = json!("bis");
+    s["extraAddressInformation"] = json!("3e etage");
+    s["deliveryPhoneNumber"] = json!("+31612345678");
+}
+
+#[test]
+fn every_part_of_both_addresses_is_kept_where_bol_put_it() {
+    let mut d = detail();
+    full_shipment(&mut d);
+    let o = order(serde_json::from_value(d).unwrap(), None).unwrap();
+    let s = o.customer.shipping.as_ref().unwrap();
+    assert_eq!(s.salutation.as_deref(), Some("MALE"));
+    assert_eq!(s.first_name.as_deref(), Some("Hans"));
+    assert_eq!(s.company.as_deref(), Some("de Grote Holding BV"));
+    assert_eq!(s.street.as_deref(), Some("Skywalkerstraat"));
+    assert_eq!(s.house_number.as_deref(), Some("199"));
+    assert_eq!(s.house_number_ext.as_deref(), Some("bis"));
+    assert_eq!(s.extra.as_deref(), Some("3e etage"));
+    assert_eq!(s.city.as_deref(), Some("PLATOONDORP"));
+    assert_eq!(s.country_code.as_deref(), Some("NL"));
+    assert_eq!(o.customer.phone.as_deref(), Some("+31612345678"));
+    let b = o.customer.billing.as_ref().unwrap();
+    assert_eq!(b.salutation.as_deref(), Some("MALE"));
+    assert_eq!(b.last_name.as_deref(), Some("Post"));
+    assert_eq!(b.street.as_deref(), Some("Skywalkerstraat"));
+    assert_eq!(b.house_number.as_deref(), Some("21"));
+    assert_eq!(b.postcode.as_deref(), Some("1234AB"));
+    assert_eq!(b.city.as_deref(), Some("PLATOONDORP"));
+    assert_eq!(b.country_code.as_deref(), Some("NL"));
+    assert_eq!(o.lines[0].ean.as_deref(), Some("8785056370398"));
+    let mut d = detail();
+    d["orderItems"][0]["product"]["ean"] = json!(" ");
+    let o = order(serde_json::from_value(d).unwrap(), None).unwrap();
+    assert_eq!(o.lines[0].ean, None, "a blank EAN is none");
+}
+
+#[test]
+fn a_pickup_points_address_is_the_whole_point_address() {
+    let mut d = detail();
+    full_shipment(&mut d);
+    d["pickupPoint"] = json!(true);
+    d["shipmentDetails"]["pickupPointName"] = json!("PostNL punt Jumbo Centrum");
+    let o = order(serde_json::from_value(d).unwrap(), None).unwrap();
+    let a = o.customer.pickup_point.unwrap().address.unwrap();
+    assert_eq!(a.house_number_ext.as_deref(), Some("bis"));
+    assert_eq!(a.postcode.as_deref(), Some("1234AB"));
+    assert_eq!(a.city.as_deref(), Some("PLATOONDORP"));
+    assert_eq!(a.country_code.as_deref(), Some("NL"));
+    assert_eq!(a.company, None, "not the buyer's company");
+    assert_eq!(a.extra, None, "not the buyer's extra line");
+}
+
+#[test]
+fn null_details_are_no_details() {
+    let mut d = detail();
+    d["shipmentDetails"] = Value::Null;
+    d["billingDetails"] = Value::Null;
+    let o = order(serde_json::from_value(d).unwrap(), None).unwrap();
+    assert!(o.customer.shipping.is_none() && o.customer.billing.is_none());
+    assert_eq!(o.country_code, None);
+}
+
+#[test]
+fn the_latest_change_of_a_listed_order() {
+    let listed: wire::ReducedOrder = serde_json::from_value(json!({
+        "orderId": "1042823870",
+        "orderPlacedDateTime": "2019-04-30T16:47:32+02:00",
+        "orderItems": [
+            {"orderItemId": "6107771545", "quantity": 2,
+             "latestChangedDateTime": "2019-05-01T09:00:00+02:00"},
+            {"orderItemId": "6107771546", "quantity": 1,
+             "latestChangedDateTime": "2019-05-01T10:00:00+02:00"},
+            {"orderItemId": "6107771547", "quantity": 1}
+        ]
+    }))
+    .unwrap();
+    assert_eq!(latest_change(&listed), parse_time("2019-05-01T08:00:00Z"));
+    let listed: wire::ReducedOrder = serde_json::from_value(json!({
+        "orderId": "1042823870",
+        "orderItems": [{"orderItemId": "6107771545", "quantity": 2}]
+    }))
+    .unwrap();
+    assert_eq!(latest_change(&listed), None, "older shapes carry none");
+}
+
+#[test]
+fn shipped_and_cancelled_units_cannot_exceed_the_order() {
+    let mut d = detail();
+    d["orderItems"][1]["quantityShipped"] = json!(1);
+    let e = order(serde_json::from_value(d).unwrap(), None)
+        .unwrap_err()
+        .0;
+    assert_eq!(
+        e,
+        "orderItems[1].quantityShipped/quantityCancelled exceed the ordered quantity"
+    );
+}

@@ -62,6 +62,8 @@ pub(crate) struct Transport {
     policy: RetryPolicy,
     tokens: TokenCache,
     pacing: Mutex<HashMap<Endpoint, RateState>>,
+    /// The connection's own cap on requests per second (`crate::cap`), if set.
+    cap: Option<std::sync::Arc<crate::amazon::pacing::Pacer>>,
 }
 
 impl Transport {
@@ -79,7 +81,12 @@ impl Transport {
             clock,
             policy,
             pacing: Mutex::new(HashMap::new()),
+            cap: None,
         }
+    }
+
+    pub(crate) fn set_cap(&mut self, cap: std::sync::Arc<crate::amazon::pacing::Pacer>) {
+        self.cap = Some(cap);
     }
 
     pub(crate) fn clock(&self) -> &SharedClock {
@@ -233,6 +240,9 @@ impl Transport {
                 tokio::time::sleep(self.policy.delay(attempt - 1, None)).await;
             }
             self.pace(endpoint).await;
+            if let Some(cap) = &self.cap {
+                cap.acquire().await;
+            }
             let token = match self.token().await {
                 Ok(t) => t,
                 Err(e @ (ConnectorError::Unavailable(_) | ConnectorError::RateLimited { .. })) => {

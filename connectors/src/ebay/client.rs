@@ -17,7 +17,7 @@
 //! offset steps back by the shrinkage so no order is skipped. Re-reads are harmless
 //! (upserts are idempotent); skips would not be.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -26,9 +26,10 @@ use serde::de::DeserializeOwned;
 use tracing::{debug, warn};
 use zeroize::Zeroizing;
 
+use super::budget::{Budget, SharedQuota, Step};
 use super::normalize::{format_timestamp, normalize_value, parse_timestamp};
-use super::pacer::Pacer;
 use super::{wire, EbayConfig, EbayCredentials, MAX_PAGE_SIZE};
+use crate::amazon::pacing::{Pacer, Sleeper, TokioSleeper, UsagePlan};
 use crate::clock::SharedClock;
 use crate::http::{self, AccessToken, RetryPolicy, TokenCache};
 use crate::marketplace::{
@@ -49,15 +50,19 @@ pub struct EbayClient {
     retry: RetryPolicy,
     http: reqwest::Client,
     tokens: TokenCache,
-    pacer: Pacer,
-    /// While the daily quota is spent: when it resets (injected clock). eBay counts the
-    /// quota per application, so clients of one app can share this (see
-    /// [`EbayClient::with_shared_quota`]).
-    quota_blocked_until: SharedQuota,
+    /// How waits are spent: real sleeping, or moving a test clock.
+    sleeper: Arc<dyn Sleeper>,
+    /// The fixed pacing used while eBay's rate-limit report cannot be read.
+    fallback: Pacer,
+    /// The connection's own cap on requests per second, if it has one.
+    cap: Option<Arc<Pacer>>,
+    /// Read eBay's rate-limit report and pace to it; off only for `unpaced` sandboxes.
+    follow_report: bool,
+    /// The stated budget and, while the daily quota is spent, when it resets (injected
+    /// clock). eBay counts the quota per application, so clients of one app share this
+    /// (see [`EbayClient::with_shared_quota`]).
+    quota: SharedQuota,
 }
-
-/// The reset time of an application's spent daily quota, shared by its clients.
-pub type SharedQuota = Arc<Mutex<Option<DateTime<Utc>>>>;
 
 impl std::fmt::Debug for EbayClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -81,7 +86,8 @@ impl EbayClient {
         clock: SharedClock,
         retry_policy: RetryPolicy,
     ) -> Self {
-        let pacer = Pacer::new(config.pacing);
+        let sleeper: Arc<dyn Sleeper> = Arc::new(TokioSleeper);
+        let fallback = Pacer::new(fallback_plan(&config), clock.clone(), sleeper.clone());
         Self {
             tokens: TokenCache::new(clock.clone()),
             config,
@@ -89,15 +95,44 @@ impl EbayClient {
             clock,
             retry: retry_policy,
             http: http::client(),
-            pacer,
-            quota_blocked_until: SharedQuota::default(),
+            sleeper,
+            fallback,
+            cap: None,
+            follow_report: true,
+            quota: SharedQuota::default(),
         }
     }
 
-    /// Shares the spent-quota state with every other client of the same application:
-    /// once one of them learns the daily quota is spent, none calls eBay until it resets.
+    /// Shares the quota state with every other client of the same application: they
+    /// count calls against one stated budget, and once one of them learns the daily
+    /// quota is spent, none calls eBay until it resets.
     pub fn with_shared_quota(mut self, quota: SharedQuota) -> Self {
-        self.quota_blocked_until = quota;
+        self.quota = quota;
+        self
+    }
+
+    /// Waits through `sleeper` (tests move an injected clock instead of sleeping).
+    pub fn with_sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
+        self.fallback = Pacer::new(
+            fallback_plan(&self.config),
+            self.clock.clone(),
+            sleeper.clone(),
+        );
+        self.sleeper = sleeper;
+        self
+    }
+
+    /// Never more than the cap's rate of calls, whatever eBay allows (a per-connection
+    /// setting).
+    pub fn with_cap(mut self, cap: Arc<Pacer>) -> Self {
+        self.cap = Some(cap);
+        self
+    }
+
+    /// Skips eBay's rate-limit report and paces only on `config.pacing` (and the cap):
+    /// for sandboxes started without rate limits, where the pacing is wide open.
+    pub fn without_report(mut self) -> Self {
+        self.follow_report = false;
         self
     }
 
@@ -251,19 +286,66 @@ impl EbayClient {
         Ok(())
     }
 
+    fn lock_quota(&self) -> std::sync::MutexGuard<'_, super::budget::QuotaState> {
+        self.quota.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Fails fast while a spent daily quota has not reset.
     fn check_quota(&self) -> Result<(), ConnectorError> {
-        let mut blocked = self.quota_blocked_until.lock().unwrap();
-        if let Some(until) = *blocked {
+        let mut q = self.lock_quota();
+        if let Some(until) = q.blocked_until {
             let now = self.clock.now();
             if now < until {
                 return Err(ConnectorError::RateLimited {
                     retry_after: (until - now).to_std().ok(),
                 });
             }
-            *blocked = None;
+            q.blocked_until = None;
         }
         Ok(())
+    }
+
+    /// Waits until the next call fits the connection's cap and every window eBay states,
+    /// and counts it. A spent window that resets within the retry policy's patience is
+    /// waited out; a longer one (the daily quota) is handed to the sync worker.
+    async fn spend_call(&self, token: &AccessToken) -> Result<(), ConnectorError> {
+        if let Some(cap) = &self.cap {
+            cap.acquire().await;
+        }
+        if !self.follow_report {
+            self.fallback.acquire().await;
+            return Ok(());
+        }
+        loop {
+            let now = self.clock.now();
+            let step = self.lock_quota().budget.take(now);
+            match step {
+                Step::Go => return Ok(()),
+                Step::Fallback => {
+                    self.fallback.acquire().await;
+                    return Ok(());
+                }
+                Step::Read => {
+                    let budget = match self.rate_report(token).await {
+                        Some(report) => Budget::from_report(&report, self.clock.now()),
+                        None => Budget::from_report(&Default::default(), self.clock.now()),
+                    };
+                    debug!(?budget, "ebay rate-limit report read");
+                    self.lock_quota().budget = budget;
+                }
+                Step::WaitUntil(reset) => {
+                    let wait = (reset - now).to_std().unwrap_or_default();
+                    if !super::short(wait, &self.retry) {
+                        self.lock_quota().blocked_until = Some(reset);
+                        warn!(?wait, "ebay call quota spent, waiting for its reset");
+                        return Err(ConnectorError::RateLimited {
+                            retry_after: Some(wait),
+                        });
+                    }
+                    self.sleeper.sleep(wait).await;
+                }
+            }
+        }
     }
 
     /// A GET on the API with a bearer token, retries and the 401-refresh-once rule.
@@ -277,7 +359,7 @@ impl EbayClient {
         let mut refreshed = false;
         loop {
             let token = self.access_token().await?;
-            self.pacer.wait().await;
+            self.spend_call(&token).await?;
             let sent = self
                 .http
                 .get(url)
@@ -323,12 +405,15 @@ impl EbayClient {
                             });
                         }
                         429 => {
+                            // Someone else spent the budget too: count from eBay's
+                            // figures again.
+                            self.lock_quota().budget = Budget::Unread;
                             let reset = self.quota_reset(&token).await;
                             if let Some(wait) = reset {
                                 if !super::short(wait, &self.retry) {
                                     let until = self.clock.now()
                                         + chrono::Duration::from_std(wait).unwrap_or_default();
-                                    *self.quota_blocked_until.lock().unwrap() = Some(until);
+                                    self.lock_quota().blocked_until = Some(until);
                                     warn!(?wait, "ebay daily call quota spent");
                                     return Err(ConnectorError::RateLimited {
                                         retry_after: Some(wait),
@@ -357,6 +442,22 @@ impl EbayClient {
     /// How long until the spent order quota resets, from getUserRateLimits; `None` when
     /// no quota is spent (a short throttle) or the report is unavailable.
     async fn quota_reset(&self, token: &AccessToken) -> Option<Duration> {
+        let report = self.rate_report(token).await?;
+        let reset = report
+            .rate_limits
+            .iter()
+            .flat_map(|r| &r.resources)
+            .flat_map(|r| &r.rates)
+            .filter(|r| r.remaining == 0 && r.limit > 0)
+            .filter_map(|r| parse_timestamp(r.reset.as_deref()?))
+            .max()?;
+        Some((reset - self.clock.now()).to_std().unwrap_or_default())
+    }
+}
+
+impl EbayClient {
+    /// getUserRateLimits for the Fulfillment API; `None` when it cannot be read.
+    async fn rate_report(&self, token: &AccessToken) -> Option<wire::RateLimitsResponse> {
         let url = format!(
             "{}{USER_RATE_LIMIT_PATH}?api_context=sell&api_name=fulfillment",
             self.config.api_base
@@ -372,16 +473,15 @@ impl EbayClient {
         if !resp.status().is_success() {
             return None;
         }
-        let report: wire::RateLimitsResponse = resp.json().await.ok()?;
-        let reset = report
-            .rate_limits
-            .iter()
-            .flat_map(|r| &r.resources)
-            .flat_map(|r| &r.rates)
-            .filter(|r| r.remaining == 0 && r.limit > 0)
-            .filter_map(|r| parse_timestamp(r.reset.as_deref()?))
-            .max()?;
-        Some((reset - self.clock.now()).to_std().unwrap_or_default())
+        resp.json().await.ok()
+    }
+}
+
+/// The fixed pacing of `config` as a token bucket on the injected clock.
+fn fallback_plan(config: &EbayConfig) -> UsagePlan {
+    UsagePlan {
+        rate: config.pacing.per_second,
+        burst: config.pacing.burst.max(1),
     }
 }
 

@@ -11,8 +11,10 @@
 //! carries order ids, counts, offsets and status codes only.
 //!
 //! Files: [`wire`] (serde types named after the OpenAPI schemas), [`normalize`] (wire →
-//! canonical), [`client`] (auth, paging, retries, pacing).
+//! canonical), [`client`] (auth, paging, retries), [`budget`] (pacing to the quota eBay
+//! reports).
 
+pub mod budget;
 pub mod client;
 pub mod normalize;
 mod pacer;
@@ -48,8 +50,8 @@ pub struct EbayConfig {
     pub scope: String,
     /// getOrders `limit`: 200 (the maximum) spends the fewest calls of the daily quota.
     pub page_size: u32,
-    /// Client-side pacing, so the app-wide daily quota (100,000 order calls) is spent
-    /// evenly and 429s stay rare.
+    /// Fixed pacing for when eBay's rate-limit report cannot be read (getOrders then
+    /// paces to the report, see [`budget`]), and for shipment pushes.
     pub pacing: Pacing,
 }
 

@@ -38,7 +38,7 @@ use crate::marketplace::FetchedOrder;
 use crate::model::{
     currency_decimals, parse_currency, to_minor_units, Address, Amounts, Customer, DeliveryWindow,
     FulfilmentMethod, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus, OrderTerms,
-    PaymentStatus, PersonalText,
+    PaymentStatus, PersonalText, PickupPoint,
 };
 
 /// Formats a time the way eBay writes and expects it: `2015-08-04T19:09:02.768Z`.
@@ -256,6 +256,8 @@ pub fn normalize(o: &wire::Order) -> Result<Order, String> {
     };
 
     let instruction = o.fulfillment_start_instructions.first();
+    let pickup_point = instruction.and_then(in_store_pickup);
+    let pickup = pickup_point.is_some();
     let ship_to = instruction
         .and_then(|f| f.shipping_step.as_ref())
         .and_then(|s| s.ship_to.as_ref());
@@ -309,6 +311,7 @@ pub fn normalize(o: &wire::Order) -> Result<Order, String> {
                 .buyer
                 .as_ref()
                 .and_then(|b| non_empty(b.username.as_ref())),
+            pickup_point,
             ..Customer::default()
         },
         terms: OrderTerms {
@@ -319,7 +322,7 @@ pub fn normalize(o: &wire::Order) -> Result<Order, String> {
                     FulfilmentMethod::Seller
                 }
             }),
-            pickup_point: false,
+            pickup_point: pickup,
             delivery_window: (earliest.is_some() || latest.is_some())
                 .then_some(DeliveryWindow { earliest, latest }),
             cancellation_requested,
@@ -443,6 +446,27 @@ fn contact_address(c: &wire::ExtendedContact) -> Address {
             .map(|c| PersonalText::from(c.to_ascii_uppercase())),
         ..Address::default()
     }
+}
+
+/// In-Store Pickup (`fulfillmentInstructionsType` `PREPARE_FOR_PICKUP`, with a
+/// `pickupStep`) is a pickup-point order: the point's name is the seller's
+/// `merchantLocationKey`; its address is the seller's own store, which the order does not
+/// carry, and there is no ship-to. Click and Collect orders look like ordinary `SHIP_TO`
+/// orders whose ship-to is the store: the Fulfillment API marks them in no field, so they
+/// stay ordinary. `finalDestinationAddress` (the buyer's home behind a GSP/eIS hub, or an
+/// authenticator's warehouse) is not where the seller ships, and is not kept.
+fn in_store_pickup(f: &wire::FulfillmentStartInstruction) -> Option<PickupPoint> {
+    let step = f.pickup_step.as_ref();
+    let pickup =
+        step.is_some() || f.fulfillment_instructions_type.as_deref() == Some("PREPARE_FOR_PICKUP");
+    pickup.then(|| PickupPoint {
+        name: step
+            .and_then(|p| p.merchant_location_key.as_deref())
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(PersonalText::from),
+        address: None,
+    })
 }
 
 #[cfg(test)]

@@ -339,3 +339,95 @@ fn malformed_orders_fail_alone_without_values_in_the_error() {
         FetchedOrder::Ok(_) => panic!("accepted a bad amount"),
     }
 }
+
+#[test]
+fn timestamps_round_trip_in_ebays_format() {
+    let t = parse_timestamp("2015-08-04T19:09:02.768Z").unwrap();
+    assert_eq!(format_timestamp(t), "2015-08-04T19:09:02.768Z");
+    assert_eq!(parse_timestamp(" 2015-08-04T21:09:02.768+02:00 "), Some(t));
+    assert_eq!(parse_timestamp("04-08-2015"), None);
+}
+
+#[test]
+fn a_delivery_window_with_one_end_is_kept() {
+    // eBay often states only the latest estimate, or only the earliest.
+    let mut v = sample();
+    v["fulfillmentStartInstructions"][0]["maxEstimatedDeliveryDate"] =
+        json!("2026-01-15T20:00:00.000Z");
+    let w = ok(&v)
+        .terms
+        .delivery_window
+        .expect("latest alone is a window");
+    assert_eq!(
+        (w.earliest, w.latest),
+        (None, parse_timestamp("2026-01-15T20:00:00.000Z"))
+    );
+    let mut v = sample();
+    v["fulfillmentStartInstructions"][0]["minEstimatedDeliveryDate"] =
+        json!("2026-01-12T08:00:00.000Z");
+    let w = ok(&v)
+        .terms
+        .delivery_window
+        .expect("earliest alone is a window");
+    assert_eq!(
+        (w.earliest, w.latest),
+        (parse_timestamp("2026-01-12T08:00:00.000Z"), None)
+    );
+    assert_eq!(ok(&sample()).terms.delivery_window, None);
+}
+
+#[test]
+fn skus_and_quantities_are_checked() {
+    let o = ok(&sample());
+    assert_eq!(o.lines[0].sku.as_deref(), Some("SKU-1"));
+    assert_eq!(o.lines[1].sku, None, "the second line has no sku");
+    let mut v = sample();
+    v["lineItems"][0]["sku"] = json!("");
+    assert_eq!(ok(&v).lines[0].sku, None, "an empty sku is no sku");
+    // A line of zero units is not an order line.
+    let mut v = sample();
+    v["lineItems"][1]["quantity"] = json!(0);
+    assert_eq!(failed(&v), "lineItems[1].quantity is missing or zero");
+}
+
+#[test]
+fn in_store_pickup_is_a_pickup_point_order() {
+    // The spec's In-Store Pickup shape: PREPARE_FOR_PICKUP with a pickupStep, no
+    // shippingStep and no delivery estimate.
+    let mut v = sample();
+    v["fulfillmentStartInstructions"] = json!([{
+        "fulfillmentInstructionsType": "PREPARE_FOR_PICKUP",
+        "pickupStep": {"merchantLocationKey": "STORE-BERLIN-MITTE"}
+    }]);
+    let o = ok(&v);
+    assert!(o.terms.pickup_point);
+    let p = o.customer.pickup_point.as_ref().expect("the pickup point");
+    assert_eq!(p.name.as_deref(), Some("STORE-BERLIN-MITTE"));
+    assert!(
+        p.address.is_none(),
+        "the seller's own store: no address in the order"
+    );
+    assert!(o.customer.shipping.is_none(), "nothing to ship");
+    assert_eq!(o.terms.delivery_window, None);
+    assert_eq!(o.terms.fulfilment_method, Some(FulfilmentMethod::Seller));
+    assert_eq!(
+        o.country_code.as_deref(),
+        Some("NL"),
+        "from the registration address"
+    );
+    // Either sign is enough: the type alone, or the step alone; a blank key is no name.
+    v["fulfillmentStartInstructions"][0]["pickupStep"]["merchantLocationKey"] = json!(" ");
+    let o = ok(&v);
+    assert!(o.terms.pickup_point && o.customer.pickup_point.unwrap().name.is_none());
+    v["fulfillmentStartInstructions"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("pickupStep");
+    assert!(ok(&v).terms.pickup_point);
+    v["fulfillmentStartInstructions"][0]["fulfillmentInstructionsType"] = json!("SHIP_TO");
+    v["fulfillmentStartInstructions"][0]["pickupStep"] = json!({"merchantLocationKey": "S1"});
+    assert!(ok(&v).terms.pickup_point);
+    // An ordinary order is none.
+    let o = ok(&sample());
+    assert!(!o.terms.pickup_point && o.customer.pickup_point.is_none());
+}

@@ -174,9 +174,21 @@ pub struct FulfillmentStartInstruction {
     pub max_estimated_delivery_date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_step: Option<ShippingStep>,
+    /// In-Store Pickup: the seller's store where the buyer collects the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup_step: Option<PickupStep>,
     /// GSP/eIS: the buyer's real home address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_destination_address: Option<Address>,
+}
+
+/// `PickupStep` (In-Store Pickup orders only).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PickupStep {
+    /// The seller's own key for the store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_location_key: Option<String>,
 }
 
 /// `ShippingStep`.

@@ -95,9 +95,13 @@ pub enum Difference {
     /// Some lines carry no price yet (Amazon `Pending`), so the lines cannot explain the
     /// total until a later update prices them.
     NotPricedYet,
-    /// The source's total holds parts (shipping, tax, promotions) that this connector does
-    /// not break down yet (Amazon Orders v2026-01-01 proceeds).
+    /// The source states only a total, without its parts (shipping, tax, promotions): an
+    /// Amazon Orders v2026-01-01 order whose proceeds carry no breakdown.
     NotBrokenDown,
+    /// Charges the buyer pays besides the lines and delivery (Amazon gift wrap, cash on
+    /// delivery fee, delivery tip, other), plus any tax added on top. `tax_minor` holds
+    /// the tax part.
+    OtherCharges,
 }
 
 /// The money breakdown of an order, in minor units of the order currency, exactly as the
@@ -135,26 +139,56 @@ pub struct Irreconcilable;
 impl Amounts {
     /// Fills in the difference for `total_minor` and names it, or refuses the order:
     /// zero needs no name, a difference equal to the stated tax is tax added on top.
-    pub fn reconcile(mut self, total_minor: i64) -> Result<Self, Irreconcilable> {
+    pub fn reconcile(self, total_minor: i64) -> Result<Self, Irreconcilable> {
+        let mut a = self.without_difference(total_minor)?;
+        let diff = a.difference_minor;
+        a.difference = if diff == 0 {
+            None
+        } else if a.tax_minor == Some(diff) {
+            Some(Difference::TaxAdded)
+        } else {
+            return Err(Irreconcilable);
+        };
+        Ok(a)
+    }
+}
+
+impl Amounts {
+    /// [`Amounts::reconcile`] for a source that also states charges outside lines and
+    /// delivery (`charges_minor`, positive): a difference of exactly those charges plus
+    /// any stated tax is named [`Difference::OtherCharges`]; without charges this is
+    /// `reconcile`.
+    pub fn reconcile_with_charges(
+        self,
+        total_minor: i64,
+        charges_minor: i64,
+    ) -> Result<Self, Irreconcilable> {
+        if charges_minor == 0 {
+            return self.reconcile(total_minor);
+        }
+        let explained = charges_minor
+            .checked_add(self.tax_minor.unwrap_or(0))
+            .ok_or(Irreconcilable)?;
+        let mut a = self.without_difference(total_minor)?;
+        if a.difference_minor != explained {
+            return Err(Irreconcilable);
+        }
+        a.difference = Some(Difference::OtherCharges);
+        Ok(a)
+    }
+
+    /// The amounts with `difference_minor` set for `total_minor` and no name yet.
+    fn without_difference(mut self, total_minor: i64) -> Result<Self, Irreconcilable> {
         let expected = self
             .lines_minor
             .checked_sub(self.discount_minor)
             .and_then(|v| v.checked_add(self.delivery_minor))
             .ok_or(Irreconcilable)?;
-        let diff = total_minor.checked_sub(expected).ok_or(Irreconcilable)?;
-        self.difference_minor = diff;
-        self.difference = if diff == 0 {
-            None
-        } else if self.tax_minor == Some(diff) {
-            Some(Difference::TaxAdded)
-        } else {
-            return Err(Irreconcilable);
-        };
+        self.difference_minor = total_minor.checked_sub(expected).ok_or(Irreconcilable)?;
+        self.difference = None;
         Ok(self)
     }
-}
 
-impl Amounts {
     /// For an order whose lines are not all priced yet: keeps the difference to
     /// `total_minor`, named [`Difference::NotPricedYet`] when it is not zero.
     pub fn not_priced_yet(mut self, total_minor: i64) -> Self {
@@ -230,6 +264,40 @@ mod tests {
         assert_eq!(a.difference, Some(Difference::NotPricedYet));
         let a = amounts(900, 100, 200, None).not_priced_yet(1_000);
         assert_eq!((a.difference_minor, a.difference), (0, None));
+    }
+
+    #[test]
+    fn other_charges_explain_what_lines_and_delivery_do_not() {
+        // Amazon's first searchOrders example: items 149.97, tax 0.02, a 5.00 tip.
+        let a = amounts(14_997, 0, 0, Some(2))
+            .reconcile_with_charges(15_499, 500)
+            .unwrap();
+        assert_eq!(a.difference_minor, 502);
+        assert_eq!(a.difference, Some(Difference::OtherCharges));
+        let a = amounts(14_997, 0, 0, None)
+            .reconcile_with_charges(15_497, 500)
+            .unwrap();
+        assert_eq!(
+            (a.difference_minor, a.difference),
+            (500, Some(Difference::OtherCharges))
+        );
+        assert_eq!(
+            amounts(14_997, 0, 0, Some(2)).reconcile_with_charges(15_498, 500),
+            Err(Irreconcilable)
+        );
+        // No charges: plain reconciliation.
+        let a = amounts(1_000, 0, 0, Some(70))
+            .reconcile_with_charges(1_070, 0)
+            .unwrap();
+        assert_eq!(a.difference, Some(Difference::TaxAdded));
+        assert_eq!(
+            amounts(1_000, 0, 0, None).reconcile_with_charges(1_001, 0),
+            Err(Irreconcilable)
+        );
+        assert_eq!(
+            amounts(0, 0, 0, Some(i64::MAX)).reconcile_with_charges(0, 1),
+            Err(Irreconcilable)
+        );
     }
 
     #[test]

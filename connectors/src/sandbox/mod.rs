@@ -10,6 +10,7 @@
 pub mod amazon;
 pub mod bol;
 pub mod ebay;
+pub mod listing;
 pub mod support;
 pub mod world;
 

@@ -267,6 +267,11 @@ pub enum PushFault {
 pub struct Pushes(std::sync::Arc<PushState>);
 
 impl Pushes {
+    /// Whether any seller push was recorded (orders then change outside their plans).
+    pub fn any(&self) -> bool {
+        self.0.any.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     fn last_at(&self, order: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         if !self.0.any.load(std::sync::atomic::Ordering::Acquire) {
             return None;

@@ -545,7 +545,7 @@ pub async fn throttled_with_retry_after_costs_at_most_the_wait(t: Target) {
     // What each 429 cost: the time until the client's next request. At least the wait
     // asked for (no hammering) and at most it (no fixed penalty on top).
     let waits = proxy.waits_after_faults();
-    // (eBay's second fault may land on its rate-limit report, which is not retried.)
+    // (eBay's faults may land on its rate-limit report, which is not retried.)
     assert!(!waits.is_empty(), "the throttled call was retried");
     for w in waits {
         let ms = w.num_milliseconds();

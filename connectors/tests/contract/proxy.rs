@@ -88,6 +88,9 @@ impl Proxy {
         log.iter()
             .enumerate()
             .filter(|(_, (_, _, fault))| *fault)
+            // eBay's rate-limit report is read, not retried: a 429 on it leaves the
+            // client on its fallback pacing, and the next read comes whenever it is due.
+            .filter(|(_, (path, _, _))| !path.contains("/developer/analytics/"))
             .filter_map(|(i, (path, at, _))| {
                 log[i + 1..]
                     .iter()

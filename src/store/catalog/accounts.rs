@@ -90,23 +90,42 @@ where
 }
 
 impl Catalog {
-    /// Inserts a new account and its first wrapped key in one transaction.
+    /// Sets an active account's retention (days). Returns whether an active account
+    /// had it set.
+    pub async fn set_retention(&self, id: &str, days: i64) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE {}accounts SET retention_days = $1 WHERE id = $2 AND status = 'active'",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let done = sqlx::query(&sql).bind(days).bind(id).execute(p).await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Inserts a new account and its first wrapped key in one transaction, only if
+    /// `key_epoch` (the epoch of the key's outer layer) is still the newest live epoch:
+    /// a key wrapped under an epoch a rotation has already left could be missed by its
+    /// rewrap and lost. Returns whether it inserted (if not, wrap again and retry).
     pub async fn insert_account(
         &self,
         account: &AccountRecord,
         wrapped_key: &[u8],
         key_version: i64,
         kek_fingerprint: &str,
-    ) -> Result<(), StoreError> {
+        key_epoch: i64,
+    ) -> Result<bool, StoreError> {
         let a = format!(
             "INSERT INTO {}accounts (id, name, status, retention_days, store_location, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
             self.p
         );
+        let p_ = self.p;
         let k = format!(
-            "INSERT INTO {}account_keys (account_id, version, wrapped_key, kek_fingerprint, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-            self.p
+            "INSERT INTO {p_}account_keys (account_id, version, wrapped_key, kek_fingerprint, \
+             created_at, epoch) SELECT $1, $2, $3, $4, $5, $6 \
+             WHERE NOT EXISTS (SELECT 1 FROM {p_}key_epochs WHERE epoch > $6) AND {}",
+            self.epoch_open_for_keys("$6")
         );
         on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
@@ -119,17 +138,23 @@ impl Catalog {
                 .bind(account.created_at)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(&k)
+            let stored = sqlx::query(&k)
                 .bind(&account.id)
                 .bind(key_version)
                 .bind(wrapped_key)
                 .bind(kek_fingerprint)
                 .bind(account.created_at)
+                .bind(key_epoch)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
+            if stored != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
             tx.commit().await?;
         });
-        Ok(())
+        Ok(true)
     }
 
     pub async fn account(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {

@@ -5,6 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::Catalog;
+use crate::ids::AccountId;
 use crate::store::StoreError;
 
 /// Lifecycle of a connection.
@@ -42,7 +43,7 @@ impl ConnectionStatus {
 #[derive(Debug, Clone, Serialize)]
 pub struct ConnectionRecord {
     pub id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub marketplace: String,
     pub base_url: Option<String>,
     /// The connection's settings as JSON (`ordervault_connectors::ConnectionSettings`);
@@ -82,7 +83,7 @@ where
     let status: String = r.try_get("status")?;
     Ok(ConnectionRecord {
         id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
+        account_id: super::stored_account_id(r.try_get("account_id")?)?,
         marketplace: r.try_get("marketplace")?,
         base_url: r.try_get("base_url")?,
         settings: r.try_get("settings")?,
@@ -131,7 +132,7 @@ impl Catalog {
         on_pool!(&self.pool, p => {
             sqlx::query(&sql)
                 .bind(&c.id)
-                .bind(&c.account_id)
+                .bind(c.account_id.as_str())
                 .bind(&c.marketplace)
                 .bind(&c.base_url)
                 .bind(credentials_ct)

@@ -105,6 +105,38 @@ impl Catalog {
         })
     }
 
+    /// SQL condition: epoch `param` is live and not retiring, so a key may be stored
+    /// under it. On PostgreSQL it share-locks the epoch row until the writing
+    /// transaction ends, so [`Catalog::mark_epoch_retiring`] waits for every write that
+    /// passed it, and a write that comes after the mark re-reads the row and fails. (On
+    /// SQLite writes are serialized and always see the latest epochs.)
+    #[doc(hidden)]
+    pub fn epoch_open_for_keys(&self, param: &str) -> String {
+        let lock = match self.pool {
+            crate::store::Pool::Postgres(_) => " FOR SHARE",
+            crate::store::Pool::Sqlite(_) => "",
+        };
+        format!(
+            "EXISTS (SELECT 1 FROM {}key_epochs WHERE epoch = {param} AND destroyed_at IS NULL \
+             AND retiring_at IS NULL{lock})",
+            self.p
+        )
+    }
+
+    /// Marks an old epoch as retiring: from then on no key is stored under it, and (on
+    /// PostgreSQL) this waits until every transaction that stored one under it has
+    /// committed or rolled back, so the rewrap that follows sees all of them. Idempotent.
+    pub async fn mark_epoch_retiring(&self, epoch: i64, now_ms: i64) -> Result<(), StoreError> {
+        let sql = format!(
+            "UPDATE {}key_epochs SET retiring_at = $1 WHERE epoch = $2 AND retiring_at IS NULL",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            sqlx::query(&sql).bind(now_ms).bind(epoch).execute(p).await?;
+        });
+        Ok(())
+    }
+
     /// Records that an epoch's key was destroyed (idempotent).
     pub async fn mark_epoch_destroyed(&self, epoch: i64, now_ms: i64) -> Result<(), StoreError> {
         let sql = format!(
@@ -160,8 +192,9 @@ impl Catalog {
             "INSERT INTO {p_}data_keys (account_id, kind, scope, day, epoch, wrapped_key, created_at) \
              SELECT $1, $2, $3, $4, $5, $6, $7 \
              WHERE NOT EXISTS (SELECT 1 FROM {p_}key_epochs WHERE epoch > $5) \
-             AND EXISTS (SELECT 1 FROM {p_}key_epochs WHERE epoch = $5 AND destroyed_at IS NULL) \
-             ON CONFLICT (account_id, kind, scope) DO NOTHING"
+             AND {} \
+             ON CONFLICT (account_id, kind, scope) DO NOTHING",
+            self.epoch_open_for_keys("$5")
         );
         on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
@@ -275,6 +308,92 @@ impl Catalog {
             .await
     }
 
+    /// Destroys one data key of an account by kind and scope. Returns how many (0 or 1).
+    pub async fn destroy_data_key(
+        &self,
+        account: &str,
+        kind: &str,
+        scope: &str,
+    ) -> Result<u64, StoreError> {
+        let filter = match kind {
+            "hour" => "kind = 'hour' AND scope = $2",
+            "day" => "kind = 'day' AND scope = $2",
+            _ => "kind = 'customer' AND scope = $2",
+        };
+        self.destroy_data_keys(filter, account, DestroyArg::Text(scope))
+            .await
+    }
+
+    /// The scopes and creation times of an account's live keys of `kind` in the given
+    /// buckets (hours or days).
+    pub async fn bucket_key_scopes(
+        &self,
+        account: &str,
+        kind: &str,
+        buckets: &[i64],
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in buckets.chunks(500) {
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "SELECT scope, created_at FROM {}data_keys WHERE account_id = $1 AND kind = $2 \
+                 AND day IN ({})",
+                self.p,
+                list.join(", ")
+            );
+            on_pool!(&self.pool, p => {
+                let mut q = sqlx::query_as::<_, (String, i64)>(&sql).bind(account).bind(kind);
+                for b in chunk {
+                    q = q.bind(*b);
+                }
+                out.extend(q.fetch_all(p).await?);
+            });
+        }
+        Ok(out)
+    }
+
+    /// The scopes of an account's live keys of `kind` created before `before_ms`.
+    pub async fn key_scopes_created_before(
+        &self,
+        account: &str,
+        kind: &str,
+        before_ms: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = format!(
+            "SELECT scope FROM {}data_keys WHERE account_id = $1 AND kind = $2 AND created_at < $3",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            Ok(sqlx::query_scalar::<_, String>(&sql)
+                .bind(account)
+                .bind(kind)
+                .bind(before_ms)
+                .fetch_all(p)
+                .await?)
+        })
+    }
+
+    /// The scopes of an account's live keys of `kind` whose bucket is at most `last`.
+    pub async fn bucket_key_scopes_upto(
+        &self,
+        account: &str,
+        kind: &str,
+        last: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = format!(
+            "SELECT scope FROM {}data_keys WHERE account_id = $1 AND kind = $2 AND day <= $3",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            Ok(sqlx::query_scalar::<_, String>(&sql)
+                .bind(account)
+                .bind(kind)
+                .bind(last)
+                .fetch_all(p)
+                .await?)
+        })
+    }
+
     /// Destroys one customer key of an account. Returns how many (0 or 1).
     pub async fn destroy_customer_key(
         &self,
@@ -335,6 +454,38 @@ impl Catalog {
                 None => None,
             })
         })
+    }
+
+    /// The key floor of an account's pending or finished reseal: set when its retention
+    /// changed; hour keys created before it are retired once the reseal is done.
+    pub async fn reseal_floor(&self, account: &str) -> Result<Option<i64>, StoreError> {
+        let sql = format!(
+            "SELECT floor_ms FROM {}reseal_progress WHERE account_id = $1",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let v: Option<Option<i64>> = sqlx::query_scalar(&sql)
+                .bind(account)
+                .fetch_optional(p)
+                .await?;
+            Ok(v.flatten())
+        })
+    }
+
+    /// Restarts an account's reseal from its first order with a new key floor: every
+    /// live order moves to keys created at or after `floor_ms` (retention changed).
+    pub async fn schedule_reseal(&self, account: &str, floor_ms: i64) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO {}reseal_progress (account_id, after_id, done_at, floor_ms) \
+             VALUES ($1, 0, NULL, $2) \
+             ON CONFLICT (account_id) DO UPDATE SET after_id = 0, done_at = NULL, \
+             floor_ms = excluded.floor_ms",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            sqlx::query(&sql).bind(account).bind(floor_ms).execute(p).await?;
+        });
+        Ok(())
     }
 
     /// Records reseal progress (and completion, with `done_at`).

@@ -1,4 +1,7 @@
-//! Wrapped account keys. Only ciphertext under the master key is ever stored here.
+//! Wrapped account keys. Only ciphertext under the master key is ever stored here, and
+//! (issue 16) that only inside a second layer under the epoch key of `epoch`, so a copy
+//! of the catalog plus the master key does not open it once that epoch is destroyed.
+//! Rows with no epoch predate that layer; the rotation tick adds it.
 
 use sqlx::Row;
 
@@ -12,13 +15,15 @@ pub struct KeyRow {
     pub version: i64,
     pub wrapped_key: Vec<u8>,
     pub kek_fingerprint: String,
+    /// The epoch whose key wraps the outer layer; `None` for a row from before it.
+    pub epoch: Option<i64>,
 }
 
 impl Catalog {
     /// All key versions of an account, oldest first.
     pub async fn account_keys(&self, account: &AccountId) -> Result<Vec<KeyRow>, StoreError> {
         let sql = format!(
-            "SELECT account_id, version, wrapped_key, kek_fingerprint FROM {}account_keys \
+            "SELECT account_id, version, wrapped_key, kek_fingerprint, epoch FROM {}account_keys \
              WHERE account_id = $1 ORDER BY version",
             self.p
         );
@@ -37,7 +42,7 @@ impl Catalog {
     /// Key rows not yet wrapped under the KEK with this fingerprint (for master rotation).
     pub async fn keys_not_wrapped_by(&self, fingerprint: &str) -> Result<Vec<KeyRow>, StoreError> {
         let sql = format!(
-            "SELECT account_id, version, wrapped_key, kek_fingerprint FROM {}account_keys \
+            "SELECT account_id, version, wrapped_key, kek_fingerprint, epoch FROM {}account_keys \
              WHERE kek_fingerprint <> $1 ORDER BY account_id, version",
             self.p
         );
@@ -54,6 +59,7 @@ impl Catalog {
                         version: r.try_get("version")?,
                         wrapped_key: r.try_get("wrapped_key")?,
                         kek_fingerprint: r.try_get("kek_fingerprint")?,
+                        epoch: r.try_get("epoch")?,
                     })
                 })
                 .collect()
@@ -70,7 +76,8 @@ impl Catalog {
     ) -> Result<bool, StoreError> {
         let sql = format!(
             "UPDATE {}account_keys SET wrapped_key = $1, kek_fingerprint = $2 \
-             WHERE account_id = $3 AND version = $4 AND kek_fingerprint = $5",
+             WHERE account_id = $3 AND version = $4 AND kek_fingerprint = $5 \
+             AND COALESCE(epoch, -1) = $6",
             self.p
         );
         on_pool!(&self.pool, p => {
@@ -80,6 +87,65 @@ impl Catalog {
                 .bind(&row.account_id)
                 .bind(row.version)
                 .bind(&row.kek_fingerprint)
+                .bind(row.epoch.unwrap_or(-1))
+                .execute(p)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Up to `limit` account key rows whose outer layer is under `epoch` (`None`: rows
+    /// without the layer yet).
+    pub async fn account_keys_in_epoch(
+        &self,
+        epoch: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<KeyRow>, StoreError> {
+        let sql = format!(
+            "SELECT account_id, version, wrapped_key, kek_fingerprint, epoch FROM {}account_keys \
+             WHERE COALESCE(epoch, -1) = $1 LIMIT $2",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(&sql)
+                .bind(epoch.unwrap_or(-1))
+                .bind(limit)
+                .fetch_all(p)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(KeyRow {
+                        account_id: r.try_get("account_id")?,
+                        version: r.try_get("version")?,
+                        wrapped_key: r.try_get("wrapped_key")?,
+                        kek_fingerprint: r.try_get("kek_fingerprint")?,
+                        epoch: r.try_get("epoch")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Moves one account key row's outer layer to `new_epoch`, only if it is still under
+    /// the epoch it was read with. Returns whether it did.
+    pub async fn rewrap_account_key_epoch(
+        &self,
+        row: &KeyRow,
+        new_wrapped: &[u8],
+        new_epoch: i64,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE {}account_keys SET wrapped_key = $1, epoch = $2 \
+             WHERE account_id = $3 AND version = $4 AND COALESCE(epoch, -1) = $5",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let done = sqlx::query(&sql)
+                .bind(new_wrapped)
+                .bind(new_epoch)
+                .bind(&row.account_id)
+                .bind(row.version)
+                .bind(row.epoch.unwrap_or(-1))
                 .execute(p)
                 .await?;
             Ok(done.rows_affected() == 1)

@@ -22,6 +22,12 @@ pub use webhooks::WebhookEndpoint;
 use super::{Pool, StoreError};
 use crate::ids::AccountId;
 
+/// An account id read back from a catalog row: parsed here, once, so every record
+/// carries an [`AccountId`] and no caller re-parses it; a malformed one is corruption.
+fn stored_account_id(s: String) -> Result<AccountId, StoreError> {
+    AccountId::parse(&s).map_err(|_| StoreError::Corrupt("stored account id is malformed".into()))
+}
+
 /// Handle on the catalog. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Catalog {

@@ -5,13 +5,14 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::Catalog;
+use crate::ids::AccountId;
 use crate::store::StoreError;
 
 /// An endpoint as the catalog holds it, without its secret.
 #[derive(Debug, Clone, Serialize)]
 pub struct WebhookEndpoint {
     pub id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub url: String,
     /// `active` or `disabled` (the receiver answered 410 Gone, or an operator disabled it).
     pub status: String,
@@ -30,7 +31,7 @@ where
 {
     Ok(WebhookEndpoint {
         id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
+        account_id: super::stored_account_id(r.try_get("account_id")?)?,
         url: r.try_get("url")?,
         status: r.try_get("status")?,
         disabled_reason: r.try_get("disabled_reason")?,
@@ -52,7 +53,7 @@ impl Catalog {
         );
         on_pool!(&self.pool, p => {
             sqlx::query(&sql)
-                .bind(&e.id).bind(&e.account_id).bind(&e.url).bind(secret_ct)
+                .bind(&e.id).bind(e.account_id.as_str()).bind(&e.url).bind(secret_ct)
                 .bind(&e.status).bind(e.created_at).bind(e.updated_at)
                 .execute(p).await?;
         });

@@ -181,6 +181,9 @@ struct Sandbox {
 
 type Shared = Arc<Sandbox>;
 
+/// The `x-amzn-RateLimit-Limit` a sandbox without rate limits announces.
+pub const UNLIMITED_RATE: u32 = 1_000_000;
+
 impl Sandbox {
     fn request_id(&self) -> HeaderValue {
         let n = self.request_seq.fetch_add(1, Ordering::Relaxed);
@@ -392,7 +395,10 @@ pub async fn start_with(
         limits: Op::ALL
             .iter()
             .map(|op| {
+                // Without rate limits the sandbox announces a rate no client reaches,
+                // so a client that paces to the announcement runs unpaced.
                 let value = match (op, options.search_orders_plan) {
+                    _ if !config.rate_limits => UNLIMITED_RATE.to_string(),
                     (Op::SearchOrders, Some((rate, _))) => rate.to_string(),
                     _ => op.plan().2.to_string(),
                 };

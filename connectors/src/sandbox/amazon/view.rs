@@ -5,7 +5,8 @@
 //! `OrderItemId`s, no EAN (Amazon sends ASINs), relay buyer emails
 //! (`…@marketplace.amazon.nl`), one recipient `Name` (kept whole), `AddressLine1` =
 //! street and number (kept verbatim), billing party = `BuyerName` (+ company), no
-//! delivery notes, every ninth order fulfilled by Amazon (AFN). Time-dependent Amazon
+//! delivery notes, every ninth order fulfilled by Amazon (AFN), every fifth with a
+//! promotion, every one with a promised delivery window. Time-dependent Amazon
 //! behaviour is applied on every read ([`view`]): orders are `Pending` for their first
 //! ten minutes (no address, no item prices), `Canceled` and `Pending` orders carry no
 //! `ShippingAddress`, and the phone is suppressed once `LatestDeliveryDate` has passed.
@@ -16,7 +17,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::amazon::wire::{self, iso};
-use crate::model::{Address, Amounts, FulfilmentMethod, Order, OrderStatus, PersonalText};
+use crate::model::{
+    Address, Amounts, DeliveryWindow, FulfilmentMethod, Order, OrderStatus, PersonalText,
+};
 use crate::sandbox::world::{OrderPlan, World};
 
 /// Amazon.nl, the marketplace every sandbox order is placed in.
@@ -25,6 +28,8 @@ pub const MARKETPLACE_ID: &str = crate::amazon::MARKETPLACE_NL;
 pub const PENDING_FOR: Duration = Duration::minutes(10);
 /// `LatestDeliveryDate` − `PurchaseDate`; after it Amazon suppresses an MFN buyer's phone.
 pub const DELIVERY_WINDOW: Duration = Duration::days(10);
+/// `EarliestDeliveryDate` − `PurchaseDate`.
+pub const DELIVERY_FROM: Duration = Duration::days(3);
 
 /// Amazon order numbers, 3-7-7 digits (European ones start 302–306). The last four
 /// digits carry the world index, so numbers never collide.
@@ -94,8 +99,21 @@ pub fn adapt(world: &mut World, seed: u64) {
         } else {
             FulfilmentMethod::Seller
         });
-        // No promotions or delivery window here: the world is shared by the v0 and the
-        // v2026 renderings, and v2026 does not carry them (bol and eBay do).
+        // Every fifth order has a promotion on its first line (v0 `PromotionDiscount`,
+        // v2026 `DISCOUNT` proceeds); every order has the delivery window Amazon
+        // promises (v0 `EarliestDeliveryDate`/`LatestDeliveryDate`, v2026
+        // `deliverByWindow`). Both renderings carry both, so one ground truth serves.
+        if i % 5 == 2 {
+            if let Some(l) = o.lines.first_mut() {
+                let discount = l.total_minor / 10;
+                l.discount_minor = discount;
+                o.total_minor -= discount;
+            }
+        }
+        o.terms.delivery_window = Some(DeliveryWindow {
+            earliest: Some(o.placed_at + DELIVERY_FROM),
+            latest: Some(o.placed_at + DELIVERY_WINDOW),
+        });
     }
 }
 
@@ -236,11 +254,8 @@ pub fn render(o: &Order, grants: Grants) -> wire::Order {
         order_type: Some("StandardOrder".into()),
         earliest_ship_date: Some(iso(placed)),
         latest_ship_date: Some(iso(placed + Duration::days(2))),
-        earliest_delivery_date: None,
-        // Left out: the world is shared with the v2026 rendering, which has no delivery
-        // window, and the ground truth must be one for both (the phone is still
-        // suppressed after DELIVERY_WINDOW).
-        latest_delivery_date: None,
+        earliest_delivery_date: o.terms.delivery_window.and_then(|w| w.earliest).map(iso),
+        latest_delivery_date: o.terms.delivery_window.and_then(|w| w.latest).map(iso),
         is_business_order: Some(company.is_some()),
         is_prime: Some(false),
         shipping_address: shipping,

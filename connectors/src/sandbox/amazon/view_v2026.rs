@@ -67,6 +67,16 @@ fn status(s: OrderStatus) -> &'static str {
     }
 }
 
+/// Proceeds categories as Amazon breaks them down: `ITEM`, and a negative `DISCOUNT`
+/// when there is one.
+fn parts(o: &Order, item: i64, discount: i64) -> Vec<(String, wire::Money)> {
+    let mut v = vec![("ITEM".to_string(), money(o, item))];
+    if discount > 0 {
+        v.push(("DISCOUNT".to_string(), money(o, -discount)));
+    }
+    v
+}
+
 /// Renders an order (from the Amazon view) as a v2026 `Order`.
 pub fn render(o: &Order, inc: Included) -> wire::Order {
     let pending = o.status == OrderStatus::Pending;
@@ -118,11 +128,11 @@ pub fn render(o: &Order, inc: Included) -> wire::Order {
                     }),
                 },
                 proceeds: (inc.proceeds && !pending).then(|| wire::ItemProceeds {
-                    proceeds_total: Some(money(o, l.total_minor)),
-                    breakdowns: vec![wire::ItemProceedsBreakdown {
-                        kind: "ITEM".into(),
-                        subtotal: money(o, l.total_minor),
-                    }],
+                    proceeds_total: Some(money(o, l.total_minor - l.discount_minor)),
+                    breakdowns: parts(o, l.total_minor, l.discount_minor)
+                        .into_iter()
+                        .map(|(kind, subtotal)| wire::ItemProceedsBreakdown { kind, subtotal })
+                        .collect(),
                 }),
                 fulfillment: inc.fulfillment.then(|| wire::ItemFulfillment {
                     quantity_fulfilled: Some(l.quantity_shipped),
@@ -144,6 +154,20 @@ pub fn render(o: &Order, inc: Included) -> wire::Order {
         recipient,
         proceeds: inc.proceeds.then(|| wire::OrderProceeds {
             grand_total: Some(money(o, o.total_minor)),
+            breakdowns: if pending {
+                vec![]
+            } else {
+                let lines = o.lines.iter().map(|l| l.total_minor).sum();
+                let discount = o.lines.iter().map(|l| l.discount_minor).sum();
+                parts(o, lines, discount)
+                    .into_iter()
+                    .map(|(kind, subtotal)| wire::OrderProceedsBreakdown {
+                        kind,
+                        status: None,
+                        subtotal,
+                    })
+                    .collect()
+            },
         }),
         fulfillment: inc.fulfillment.then(|| wire::OrderFulfillment {
             fulfillment_status: status(o.status).into(),
@@ -155,6 +179,10 @@ pub fn render(o: &Order, inc: Included) -> wire::Order {
                 .into(),
             ),
             fulfillment_service_level: Some("STANDARD".into()),
+            deliver_by_window: o.terms.delivery_window.map(|w| wire::DateTimeRange {
+                earliest_date_time: w.earliest.map(iso),
+                latest_date_time: w.latest.map(iso),
+            }),
         }),
         order_items: items,
     }

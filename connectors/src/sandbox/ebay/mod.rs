@@ -18,7 +18,8 @@
 //!   filled in; in getOrders they are always `[]`.
 //! - personal data blanked after 14 days (email) and 90 days (names, phones, street lines).
 //! - a daily call quota on the order resource: 429 errorId 2001 without `Retry-After`;
-//!   `GET /developer/analytics/v1_beta/user_rate_limit/` reports `remaining` and `reset`.
+//!   `GET /developer/analytics/v1_beta/user_rate_limit/` reports `remaining` and `reset`
+//!   (without rate limits it lists the order resource with no rate: no limit stated).
 //! - injected faults (`fault_rate`): 500 errorId 30500, 502 HTML, 429 errorId 2001.
 //!
 //! Everything is on the injected clock; ground truth is the world's snapshot as eBay
@@ -41,6 +42,7 @@ use axum::Router;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use super::listing::{Events, Listings, Query};
 use super::support::{serve, Fault, FaultInjector, TokenCheck, TokenRegistry, HTML_502};
 use super::world::World;
 use super::{SandboxConfig, SandboxHandle};
@@ -70,6 +72,9 @@ pub struct EbaySandboxOptions {
     /// Serve the first N orders of the world malformed (a line's `quantity` holds the
     /// buyer's name), to prove a client fails that order alone and leaks nothing.
     pub malformed_orders: usize,
+    /// Serve the Developer Analytics rate-limit report; off, it answers 404 (a client
+    /// must then fall back to its fixed pacing).
+    pub rate_report: bool,
 }
 
 impl Default for EbaySandboxOptions {
@@ -77,7 +82,37 @@ impl Default for EbaySandboxOptions {
         Self {
             daily_quota: 100_000,
             malformed_orders: 0,
+            rate_report: true,
         }
+    }
+}
+
+/// What the sandbox counted, for tests that check a client's pacing from the server side.
+#[derive(Debug, Default)]
+pub struct EbaySandboxStats {
+    /// Order-resource calls let through, by second of the sandbox's clock (Unix seconds).
+    pub calls_by_second: Mutex<std::collections::BTreeMap<i64, u64>>,
+    /// 429s answered because the daily quota was spent (injected faults not included).
+    pub throttled: AtomicU64,
+}
+
+impl EbaySandboxStats {
+    /// Calls let through in `[from, to)` (Unix seconds of the sandbox's clock).
+    pub fn calls_between(&self, from: i64, to: i64) -> u64 {
+        let map = self
+            .calls_by_second
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.range(from..to).map(|(_, n)| n).sum()
+    }
+
+    /// The most calls let through in any one second.
+    pub fn busiest_second(&self) -> u64 {
+        let map = self
+            .calls_by_second
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.values().copied().max().unwrap_or(0)
     }
 }
 
@@ -89,6 +124,10 @@ struct Inner {
     world: World,
     /// The longest time from placement to an order's last change.
     max_settle: Duration,
+    /// The world's changes by time, and the matching sets of recent filters they keep
+    /// current: a page costs a page, not a pass over the world.
+    events: Events,
+    listings: Listings,
     tokens: TokenRegistry,
     faults: FaultInjector,
     token_requests: AtomicU64,
@@ -96,6 +135,7 @@ struct Inner {
     codes: Mutex<HashMap<String, (String, DateTime<Utc>)>>,
     /// (UTC day number, calls made that day).
     quota: Mutex<(i64, u64)>,
+    stats: Arc<EbaySandboxStats>,
 }
 
 type Shared = Arc<Inner>;
@@ -109,8 +149,19 @@ pub async fn start(config: SandboxConfig, clock: SharedClock) -> std::io::Result
 pub async fn start_with(
     config: SandboxConfig,
     clock: SharedClock,
-    mut options: EbaySandboxOptions,
+    options: EbaySandboxOptions,
 ) -> std::io::Result<SandboxHandle> {
+    start_counted(config, clock, options)
+        .await
+        .map(|(handle, _)| handle)
+}
+
+/// [`start_with`], also returning what the sandbox counts (calls per second, 429s).
+pub async fn start_counted(
+    config: SandboxConfig,
+    clock: SharedClock,
+    mut options: EbaySandboxOptions,
+) -> std::io::Result<(SandboxHandle, Arc<EbaySandboxStats>)> {
     options.malformed_orders = options.malformed_orders.max(config.malformed_orders);
     // eBay timestamps have millisecond precision; so must the world's.
     let anchor = DateTime::from_timestamp_millis(clock.now().timestamp_millis())
@@ -128,11 +179,14 @@ pub async fn start_with(
         .unwrap_or_else(Duration::zero);
     let inner = Arc::new(Inner {
         max_settle,
+        events: Events::build(&world),
+        listings: Listings::default(),
         tokens: TokenRegistry::new(clock.clone(), config.seed),
         faults: FaultInjector::new(config.fault_rate, config.seed),
         token_requests: AtomicU64::new(0),
         codes: Mutex::new(HashMap::new()),
         quota: Mutex::new((0, 0)),
+        stats: Arc::new(EbaySandboxStats::default()),
         clock,
         config,
         options,
@@ -153,9 +207,10 @@ pub async fn start_with(
         )
         .with_state(inner.clone());
     let pushes = inner.world.pushes.clone();
+    let stats = inner.stats.clone();
     let (addr, tx) = serve(router, inner.config.port).await?;
     let (gt, exp, rev, cnt) = (inner.clone(), inner.clone(), inner.clone(), inner);
-    Ok(SandboxHandle {
+    let handle = SandboxHandle {
         addr,
         pushes,
         ground_truth: Box::new(move || gt.ground_truth()),
@@ -163,7 +218,8 @@ pub async fn start_with(
         revoke_credentials: Box::new(move || rev.tokens.revoke()),
         token_requests: Box::new(move || cnt.token_requests.load(Ordering::SeqCst)),
         shutdown: Some(tx),
-    })
+    };
+    Ok((handle, stats))
 }
 
 impl Inner {
@@ -239,9 +295,19 @@ impl Inner {
                 *q = (day, 0);
             }
             if q.1 >= self.options.daily_quota {
+                self.stats.throttled.fetch_add(1, Ordering::SeqCst);
                 return Some(throttled());
             }
             q.1 += 1;
+        }
+        if counted {
+            let second = self.clock.now().timestamp();
+            let mut calls = self
+                .stats
+                .calls_by_second
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            *calls.entry(second).or_default() += 1;
         }
         None
     }
@@ -448,43 +514,63 @@ fn list(
         });
         (lo, hi.max(lo))
     };
-    let mut candidates: Vec<&crate::sandbox::world::OrderPlan> = plans[lo..hi]
-        .iter()
-        .filter(|p| {
-            // Cheap bounds first: a change lies between placement and settling.
-            if let (None, Some(m)) = (filter.creation, filter.modified) {
-                if p.settles_at < m.from || m.to.is_some_and(|to| p.order.placed_at > to) {
-                    return false;
-                }
-            }
-            let Some(changed) = p.last_change(now) else {
+    let matches = |p: &crate::sandbox::world::OrderPlan| {
+        // Cheap bounds first: a change lies between placement and settling.
+        if let (None, Some(m)) = (filter.creation, filter.modified) {
+            if p.settles_at < m.from || m.to.is_some_and(|to| p.order.placed_at > to) {
                 return false;
-            };
-            match (filter.creation, filter.modified) {
-                // creationdate wins when both are given.
-                (Some(c), _) => c.contains(p.order.placed_at),
-                (None, Some(m)) => m.contains(changed),
-                (None, None) => default_window.contains(p.order.placed_at),
             }
-        })
-        .collect();
-    if let Some(set) = filter.fulfillment {
-        candidates.retain(|p| {
-            render_one(p).is_some_and(|w| {
-                w.order_fulfillment_status
-                    .as_deref()
-                    .is_some_and(|st| set.contains(&st))
+        }
+        let Some(changed) = p.last_change(now) else {
+            return false;
+        };
+        let inside = match (filter.creation, filter.modified) {
+            // creationdate wins when both are given.
+            (Some(c), _) => c.contains(p.order.placed_at),
+            (None, Some(m)) => m.contains(changed),
+            (None, None) => default_window.contains(p.order.placed_at),
+        };
+        inside
+            && filter.fulfillment.is_none_or(|set| {
+                render_one(p).is_some_and(|w| {
+                    w.order_fulfillment_status
+                        .as_deref()
+                        .is_some_and(|st| set.contains(&st))
+                })
             })
-        });
-    }
+    };
     // Newest first, as eBay lists them.
-    candidates.sort_by(|a, b| {
+    let order = |a: u32, b: u32| {
+        let (a, b) = (&plans[a as usize], &plans[b as usize]);
         b.order
             .placed_at
             .cmp(&a.order.placed_at)
             .then_with(|| b.order.order_number.cmp(&a.order.order_number))
-    });
-    let matching = candidates;
+    };
+    let fresh = || {
+        let mut rows: Vec<u32> = (lo..hi)
+            .filter(|&i| matches(&plans[i]))
+            .map(|i| i as u32)
+            .collect();
+        rows.sort_by(|a, b| order(*a, *b));
+        rows
+    };
+    // A filter without dates moves with the clock (the last 90 days): not indexed.
+    let matching = if filter.creation.is_none() && filter.modified.is_none() {
+        std::sync::Arc::new(fresh())
+    } else {
+        s.listings.rows(
+            &s.events,
+            &Query {
+                key: raw_filter,
+                now,
+                fresh: &fresh,
+                matches: &|i| matches(&plans[i]),
+                order: &order,
+            },
+            s.world.pushes.any(),
+        )
+    };
     let total = matching.len() as u64;
     let page_url = |off: u64| {
         let filter = if raw_filter.is_empty() {
@@ -495,10 +581,10 @@ fn list(
         format!("{base}?{filter}limit={limit}&offset={off}")
     };
     let orders: Vec<wire::Order> = matching
-        .into_iter()
+        .iter()
         .skip(offset as usize)
         .take(limit as usize)
-        .filter_map(render_one)
+        .filter_map(|&i| render_one(&plans[i as usize]))
         .collect();
     Ok(wire::OrderSearchPagedCollection {
         href: Some(page_url(offset)),
@@ -543,9 +629,14 @@ async fn get_order(
     }
 }
 
+/// getUserRateLimits: the order resource's daily window, or (started without rate
+/// limits) the resource with no rate at all, which is how the sandbox states "no limit".
 async fn user_rate_limit(State(s): State<Shared>, headers: HeaderMap) -> Response {
     if let Some(r) = s.gate(&headers, false) {
         return r;
+    }
+    if !s.options.rate_report {
+        return StatusCode::NOT_FOUND.into_response();
     }
     let now = s.clock.now();
     let (day, reset) = day_window(now);
@@ -567,13 +658,17 @@ async fn user_rate_limit(State(s): State<Shared>, headers: HeaderMap) -> Respons
                 api_version: Some("v1".into()),
                 resources: vec![wire::RateLimitResource {
                     name: "sell.fulfillment.order".into(),
-                    rates: vec![wire::Rate {
-                        count: used,
-                        limit,
-                        remaining: limit.saturating_sub(used),
-                        reset: Some(format_timestamp(reset)),
-                        time_window: 86_400,
-                    }],
+                    rates: if !s.config.rate_limits {
+                        Vec::new()
+                    } else {
+                        vec![wire::Rate {
+                            count: used,
+                            limit,
+                            remaining: limit.saturating_sub(used),
+                            reset: Some(format_timestamp(reset)),
+                            time_window: 86_400,
+                        }]
+                    },
                 }],
             }],
         },

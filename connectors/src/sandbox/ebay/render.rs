@@ -7,8 +7,10 @@
 //! time-limited fields left out once the order is older than 14 days (email) or 90 days
 //! (`fullName`, `primaryPhone`, `addressLine1/2`): only city, postcode, state and country
 //! stay. Every seventh order carries a promotion (a line discount), every fifth a
-//! delivery cost, every eleventh is fulfilled by eBay; cancelled orders are refunded in
-//! full.
+//! delivery cost, every eleventh is fulfilled by eBay, every thirteenth (with a billing
+//! address) is an In-Store Pickup order (`PREPARE_FOR_PICKUP`, a `pickupStep` naming
+//! the seller's store, no ship-to and no delivery estimate); cancelled orders are
+//! refunded in full.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
@@ -18,7 +20,7 @@ use crate::ebay::normalize::format_timestamp;
 use crate::ebay::wire;
 use crate::model::{
     currency_decimals, Address, Amounts, DeliveryWindow, FulfilmentMethod, Order, OrderStatus,
-    OrderTerms, PaymentStatus, PersonalText,
+    OrderTerms, PaymentStatus, PersonalText, PickupPoint,
 };
 
 /// eBay returns the buyer's email for 14 days after the order was created.
@@ -48,6 +50,8 @@ fn order_seed(o: &Order) -> u64 {
 const PROMOTION_MINOR: i64 = 150;
 /// Delivery cost on every fifth order.
 const DELIVERY_MINOR: i64 = 495;
+/// The seller's store that In-Store Pickup orders name (`merchantLocationKey`).
+pub const PICKUP_STORE: &str = "STORE-UTRECHT-01";
 
 /// The order as a fully authorized eBay client can see it at `now`: no EAN (eBay orders
 /// carry none), names and address lines as eBay sends them (one `fullName`, unsplit
@@ -106,6 +110,24 @@ pub fn released(mut o: Order, now: DateTime<Utc>) -> Order {
         amounts,
         ..OrderTerms::default()
     };
+    // In-Store Pickup needs the registration address: it is then the only address, and
+    // where the order's country, email and phone come from.
+    let marketplace = o.terms.fulfilment_method == Some(FulfilmentMethod::Marketplace);
+    if seed % 13 == 3 && !marketplace && o.customer.billing.is_some() {
+        o.terms.pickup_point = true;
+        o.terms.delivery_window = None;
+        o.customer.shipping = None;
+        o.customer.pickup_point = Some(PickupPoint {
+            name: Some(PICKUP_STORE.into()),
+            address: None,
+        });
+        o.country_code = o
+            .customer
+            .billing
+            .as_ref()
+            .and_then(|b| b.country_code.as_deref())
+            .map(|c| c.trim().to_ascii_uppercase());
+    }
     let age = now - o.placed_at;
     if age > Duration::days(EMAIL_DAYS) {
         o.customer.email = None;
@@ -238,17 +260,27 @@ pub fn render(o: &Order, now: DateTime<Utc>, detail: bool) -> wire::Order {
             },
         }),
         fulfillment_start_instructions: vec![wire::FulfillmentStartInstruction {
-            fulfillment_instructions_type: Some("SHIP_TO".into()),
+            fulfillment_instructions_type: Some(
+                if o.terms.pickup_point {
+                    "PREPARE_FOR_PICKUP"
+                } else {
+                    "SHIP_TO"
+                }
+                .into(),
+            ),
             ebay_supported_fulfillment: Some(
                 o.terms.fulfilment_method == Some(FulfilmentMethod::Marketplace),
             ),
             min_estimated_delivery_date: window.and_then(|w| w.earliest).map(format_timestamp),
             max_estimated_delivery_date: window.and_then(|w| w.latest).map(format_timestamp),
-            shipping_step: Some(wire::ShippingStep {
+            shipping_step: (!o.terms.pickup_point).then(|| wire::ShippingStep {
                 shipping_carrier_code: Some("PostNL".into()),
                 shipping_service_code: Some("NL_PostNLStandard".into()),
                 ship_to: o.customer.shipping.as_ref().map(contact),
                 ship_to_reference_id: None,
+            }),
+            pickup_step: o.customer.pickup_point.as_ref().map(|p| wire::PickupStep {
+                merchant_location_key: p.name.as_ref().map(|n| n.as_str().to_string()),
             }),
             final_destination_address: None,
         }],
