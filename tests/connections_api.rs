@@ -172,7 +172,6 @@ async fn amazon_settings_and_the_v0_deprecation_are_shown(env: TestEnv) {
     );
 }
 
-
 /// A connection's cap on requests per second, set and removed over the API: stored with
 /// the connection, shown in `GET /connections`, and used by the client the sync worker
 /// builds; refused when it is not a positive number, and another account's connection is

@@ -122,7 +122,11 @@ pub async fn update_connection(
         .catalog()
         .connection(&id)
         .await?
-        .filter(|c| account.as_ref().is_none_or(|a| a.as_str() == c.account_id.as_str()))
+        .filter(|c| {
+            account
+                .as_ref()
+                .is_none_or(|a| a.as_str() == c.account_id.as_str())
+        })
         .ok_or_else(|| ApiError::not_found("connection"))?;
     let rec = crate::ingest::connections::set_request_cap(&app, &rec.id, cap).await?;
     let mut v = serde_json::to_value(&rec).unwrap_or_default();
