@@ -172,8 +172,6 @@ async fn amazon_settings_and_the_v0_deprecation_are_shown(env: TestEnv) {
     );
 }
 
-both_backends!(amazon_settings_and_the_v0_deprecation_are_shown);
-
 /// A connection's cap on requests per second, set and removed over the API: stored with
 /// the connection, shown in `GET /connections`, and used by the client the sync worker
 /// builds; refused when it is not a positive number, and another account's connection is
@@ -311,4 +309,7 @@ async fn a_request_cap_is_set_and_removed_over_the_api(env: TestEnv) {
     assert_eq!(settings.max_requests_per_second, None);
 }
 
-both_backends!(a_request_cap_is_set_and_removed_over_the_api);
+both_backends!(
+    amazon_settings_and_the_v0_deprecation_are_shown,
+    a_request_cap_is_set_and_removed_over_the_api
+);
