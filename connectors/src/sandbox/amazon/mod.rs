@@ -395,11 +395,12 @@ pub async fn start_with(
         limits: Op::ALL
             .iter()
             .map(|op| {
-                // Without rate limits the sandbox announces a rate no client reaches,
-                // so a client that paces to the announcement runs unpaced.
+                // An explicitly raised plan is announced as given; otherwise, without
+                // rate limits, the sandbox announces a rate no client reaches, so a
+                // client that paces to the announcement runs unpaced.
                 let value = match (op, options.search_orders_plan) {
-                    _ if !config.rate_limits => UNLIMITED_RATE.to_string(),
                     (Op::SearchOrders, Some((rate, _))) => rate.to_string(),
+                    _ if !config.rate_limits => UNLIMITED_RATE.to_string(),
                     _ => op.plan().2.to_string(),
                 };
                 let header =
