@@ -19,9 +19,7 @@ use ordervault::accounts::create_account;
 use ordervault::app::App;
 use ordervault::config::Settings;
 use ordervault::connectors::clock::ManualClock;
-use ordervault::connectors::{
-    Address, Customer, MarketplaceKind, Order, OrderLine, OrderNumber, OrderStatus,
-};
+use ordervault::connectors::Order;
 use ordervault::ids::AccountId;
 use ordervault::ingest::write_orders;
 use ordervault::privacy::sweep;
@@ -34,53 +32,15 @@ fn count(var: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// A cheap, varied order: fulfilled 60 days before `now`, so due under 30-day retention.
+/// The `ordervault bench seed` order shape: fulfilled 60 days before `now`, so due under
+/// 30-day retention; 250,000 customers.
 fn gen_order(i: usize, now: chrono::DateTime<Utc>) -> Order {
-    let fulfilled = now - chrono::Duration::days(60) + chrono::Duration::seconds(i as i64 % 86_400);
-    let customer = i % 250_000;
-    Order {
-        marketplace: MarketplaceKind::Bol,
-        order_number: OrderNumber::parse(&format!("B{i:09}")).expect("number"),
-        status: OrderStatus::Shipped,
-        placed_at: fulfilled - chrono::Duration::days(2),
-        updated_at: fulfilled,
-        fulfilled_at: Some(fulfilled),
-        cancelled_at: None,
-        currency: "EUR".into(),
-        total_minor: 1000 + (i as i64 % 9000),
-        country_code: Some("NL".into()),
-        lines: vec![OrderLine {
-            line_id: "1".into(),
-            sku: Some(format!("SKU-{}", i % 500)),
-            ean: None,
-            title: "Fietsbel chroom".into(),
-            quantity: 1,
-            quantity_shipped: 1,
-            quantity_cancelled: 0,
-            unit_price_minor: Some(1000),
-            total_minor: 1000,
-            discount_minor: 0,
-            tax_minor: None,
-        }],
-        customer: Customer {
-            email: (i % 10 != 0).then(|| format!("klant{customer}@voorbeeld.nl").into()),
-            phone: Some(format!("+316{:08}", customer).into()),
-            shipping: Some(Address {
-                first_name: Some("Jan".into()),
-                last_name: Some(format!("Jansen{customer}").into()),
-                street: Some("Dorpsstraat".into()),
-                house_number: Some(format!("{}", customer % 300).into()),
-                postcode: Some("1234AB".into()),
-                city: Some("Utrecht".into()),
-                country_code: Some("NL".into()),
-                ..Default::default()
-            }),
-            billing: None,
-            delivery_notes: (i % 4 == 0).then(|| "Bij de buren afgeven".into()),
-            ..Customer::default()
-        },
-        terms: Default::default(),
-    }
+    let options = ordervault::bench_seed::SeedOptions {
+        orders: 0,
+        customers: 250_000,
+        fulfilled_days_ago: 60,
+    };
+    ordervault::bench_seed::order(i, &options, now)
 }
 
 async fn seed(app: &App, id: &AccountId, n: usize, now: chrono::DateTime<Utc>) {

@@ -69,8 +69,10 @@ pub async fn seed(
     })
 }
 
-/// A cheap, varied order (the shape benches/pseudonymize.rs uses).
-fn order(i: usize, options: &SeedOptions, now: DateTime<Utc>) -> Order {
+/// A cheap, varied synthetic order (invented names), due under a retention shorter than
+/// `options.fulfilled_days_ago`: the one shape both `ordervault bench seed` and
+/// benches/pseudonymize.rs seed, so their figures describe the same rows.
+pub fn order(i: usize, options: &SeedOptions, now: DateTime<Utc>) -> Order {
     let fulfilled = now - chrono::Duration::days(options.fulfilled_days_ago)
         + chrono::Duration::seconds(i as i64 % 86_400);
     let customer = i % options.customers;
