@@ -1,6 +1,7 @@
 //! Upsert rules, on both backends: idempotent on (marketplace, order number); a newer
 //! marketplace update wins, an older or equal one changes nothing; a payload lacking a
-//! personal field keeps the stored ciphertext; a pseudonymized order never regains data.
+//! personal field keeps the stored ciphertext; a pseudonymized order never regains data;
+//! a merge made from a stale read never overwrites a concurrent writer's fields.
 
 mod common;
 
@@ -8,6 +9,7 @@ use common::{exec, order, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::connectors::{MarketplaceKind, Order, OrderStatus};
 use ordervault::orders::{open_order, seal_order};
+use ordervault::store::SealedOrder;
 use ordervault::store::UpsertOutcome::{self, Inserted, Unchanged, Updated};
 
 struct Fixture {
@@ -191,7 +193,140 @@ async fn duplicates_and_large_batches_in_one_call(env: TestEnv) {
     assert_eq!(f.get("bol", "D299").await, order("D299", 5));
 }
 
+/// The store applies a merged write only over the version it was merged with.
+async fn a_write_over_a_moved_base_is_refused(env: TestEnv) {
+    let f = Fixture::new(env).await;
+    f.put(&[order("E1", 0)]).await;
+    let id = f.account.parse().unwrap();
+    let keys = f.env.app.keyring.keys(&id).await.unwrap();
+    let store = f.env.account_store(&f.account).await;
+    let sealed = |o: Order, base: i64| {
+        let keys = keys.clone();
+        async move {
+            let seal = keys.seal_keys(std::slice::from_ref(&o)).await.unwrap();
+            SealedOrder {
+                base_version: Some(base),
+                ..seal_order(&seal, &o)
+            }
+        }
+    };
+    let now = f.env.app.now_ms();
+    let mut shipped = order("E1", 60);
+    shipped.status = OrderStatus::Shipped;
+    let first = sealed(shipped.clone(), 1).await;
+    assert_eq!(
+        store.upsert_orders(&[first], now).await.unwrap(),
+        vec![Updated]
+    );
+    // Merged with version 1, which is gone: refused, the row stays as written.
+    let mut cancelled = order("E1", 120);
+    cancelled.status = OrderStatus::Cancelled;
+    let stale = sealed(cancelled.clone(), 1).await;
+    assert_eq!(
+        store.upsert_orders(&[stale], now).await.unwrap(),
+        vec![Unchanged]
+    );
+    assert_eq!(f.get("bol", "E1").await.status, OrderStatus::Shipped);
+    // "Expected no row" over an existing row: refused too.
+    let absent = sealed(cancelled.clone(), 0).await;
+    assert_eq!(
+        store.upsert_orders(&[absent], now).await.unwrap(),
+        vec![Unchanged]
+    );
+    // Over the current version: written.
+    let current = sealed(cancelled, 2).await;
+    assert_eq!(
+        store.upsert_orders(&[current], now).await.unwrap(),
+        vec![Updated]
+    );
+    assert_eq!(f.get("bol", "E1").await.status, OrderStatus::Cancelled);
+    // "Expected no row" where there is none: inserted.
+    let fresh = sealed(order("E2", 0), 0).await;
+    assert_eq!(
+        store.upsert_orders(&[fresh], now).await.unwrap(),
+        vec![Inserted]
+    );
+}
+
+/// Between one writer's read and its write another stores the order (two connections
+/// listing it): the first writer's stale merge must not put back the phone number the
+/// second one replaced; it reads again and merges both.
+async fn a_write_between_read_and_write_is_merged_not_lost(env: TestEnv) {
+    use ordervault::ingest::write::{write_orders, write_orders_between, BetweenReadAndWrite};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct OtherWriter {
+        store: ordervault::store::AccountStore,
+        keys: std::sync::Arc<ordervault::keyring::AccountKeyset>,
+        order: Order,
+        now_ms: i64,
+        pauses: AtomicUsize,
+    }
+    #[async_trait::async_trait]
+    impl BetweenReadAndWrite for OtherWriter {
+        async fn pause(&self, attempt: usize) {
+            self.pauses.fetch_add(1, Ordering::SeqCst);
+            if attempt == 0 {
+                let out = write_orders(
+                    &self.store,
+                    &self.keys,
+                    std::slice::from_ref(&self.order),
+                    self.now_ms,
+                )
+                .await
+                .unwrap();
+                assert_eq!(out[0].outcome, Updated);
+            }
+        }
+    }
+
+    let f = Fixture::new(env).await;
+    let id = f.account.parse().unwrap();
+    let keys = f.env.app.keyring.keys(&id).await.unwrap();
+    let store = f.env.account_store(&f.account).await;
+    let now = f.env.app.now_ms();
+    write_orders(&store, &keys, &[order("F1", 0)], now)
+        .await
+        .unwrap();
+
+    let mut new_phone = order("F1", 60);
+    new_phone.customer.phone = Some("+31687654321".into());
+    let other = OtherWriter {
+        store: store.clone(),
+        keys: keys.clone(),
+        order: new_phone,
+        now_ms: now,
+        pauses: AtomicUsize::new(0),
+    };
+    let mut moved = order("F1", 120);
+    moved.status = OrderStatus::Shipped;
+    moved.customer.phone = None;
+    moved.customer.shipping.as_mut().unwrap().city = Some("Rotterdam".into());
+    let out = write_orders_between(&store, &keys, &[moved], now, &other)
+        .await
+        .unwrap();
+    assert_eq!(out[0].outcome, Updated);
+    assert_eq!(
+        other.pauses.load(Ordering::SeqCst),
+        2,
+        "merged a second time"
+    );
+    let got = f.get("bol", "F1").await;
+    assert_eq!(got.status, OrderStatus::Shipped);
+    assert_eq!(
+        got.customer.phone.as_ref().map(|p| p.as_str()),
+        Some("+31687654321"),
+        "the other writer's phone survives"
+    );
+    assert_eq!(
+        got.customer.shipping.unwrap().city.unwrap().as_str(),
+        "Rotterdam"
+    );
+}
+
 both_backends!(
+    a_write_over_a_moved_base_is_refused,
+    a_write_between_read_and_write_is_merged_not_lost,
     duplicates_and_large_batches_in_one_call,
     same_order_twice_is_stored_once,
     newer_update_wins_older_or_equal_changes_nothing,

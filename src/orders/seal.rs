@@ -131,6 +131,7 @@ pub fn seal_order(seal: &SealKeys<'_>, order: &Order) -> SealedOrder {
             .as_ref()
             .filter(|e| !e.trim().is_empty())
             .map(|e| keys.email_index.index(e).0.to_vec()),
+        base_version: None,
     }
 }
 

@@ -38,6 +38,12 @@ pub struct SealedOrder {
     pub buyer_ct: Option<Vec<u8>>,
     pub pickup_ct: Option<Vec<u8>>,
     pub email_index: Option<Vec<u8>>,
+    /// The stored version this order was merged with: `Some(v)` writes only over
+    /// version `v`, `Some(0)` only where no row exists yet, `None` unconditionally (for
+    /// writers that do not merge). A write whose base moved meanwhile is refused
+    /// (reported unchanged), so a merge made from a stale read never overwrites what a
+    /// concurrent writer stored; the ingest path reads again and retries.
+    pub base_version: Option<i64>,
 }
 
 /// A stored order row as read back.
@@ -119,7 +125,7 @@ const ORDER_COLUMNS: &str = "id, marketplace, order_number, status, placed_at, u
 /// Rows per multi-row upsert statement: 24 parameters each stays far below SQLite's and
 /// PostgreSQL's parameter limits, and full chunks reuse one prepared statement.
 const UPSERT_CHUNK: usize = 64;
-const UPSERT_PARAMS: usize = 24;
+const UPSERT_PARAMS: usize = 25;
 
 fn upsert_sql(p: &str, rows: usize, numbered: bool) -> String {
     // Personal columns: keep the stored ciphertext when the payload lacks the field;
@@ -150,7 +156,8 @@ fn upsert_sql(p: &str, rows: usize, numbered: bool) -> String {
         "INSERT INTO {p}orders AS o (marketplace, order_number, status, placed_at, updated_at, \
             fulfilled_at, cancelled_at, currency, total_minor, country_code, lines, \
             fulfilment_method, terms, shipping_ct, billing_ct, email_ct, phone_ct, notes_ct, \
-            billing_email_ct, buyer_ct, pickup_ct, email_index, ingested_at, changed_at) \
+            billing_email_ct, buyer_ct, pickup_ct, email_index, base_version, ingested_at, \
+            changed_at) \
          VALUES {values} \
          ON CONFLICT (marketplace, order_number) DO UPDATE SET \
             status = excluded.status, placed_at = excluded.placed_at, \
@@ -159,8 +166,10 @@ fn upsert_sql(p: &str, rows: usize, numbered: bool) -> String {
             total_minor = excluded.total_minor, country_code = excluded.country_code, \
             lines = excluded.lines, fulfilment_method = excluded.fulfilment_method, \
             terms = excluded.terms, {}, {}, {}, {}, {}, {}, {}, {}, {}, \
-            version = o.version + 1, changed_at = excluded.changed_at \
+            version = o.version + 1, base_version = excluded.base_version, \
+            changed_at = excluded.changed_at \
          WHERE excluded.updated_at > o.updated_at \
+            AND (excluded.base_version IS NULL OR excluded.base_version = o.version) \
          RETURNING id, marketplace, order_number, version",
         keep("shipping_ct"),
         keep("billing_ct"),
@@ -260,6 +269,7 @@ macro_rules! bind_sealed {
             .bind(&$o.buyer_ct)
             .bind(&$o.pickup_ct)
             .bind(&$o.email_index)
+            .bind($o.base_version)
             .bind($now)
             // changed_at starts equal to ingested_at
             .bind($now)
