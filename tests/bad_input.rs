@@ -74,6 +74,7 @@ async fn sync_and_check(
         amazon_sleeper: Some(Arc::new(ClockSleeper::Manual(env.clock.clone()))),
         unpaced: true,
         quotas: None,
+        announced: Default::default(),
     };
     let worker = SyncWorker::with_owner(env.app.clone(), options, "bad-input".into());
     let runs = worker.run_due(1).await.unwrap();

@@ -44,6 +44,7 @@ fn options(env: &TestEnv) -> ClientOptions {
         amazon_sleeper: Some(Arc::new(ClockSleeper::Manual(env.clock.clone()))),
         unpaced: true,
         quotas: None,
+        announced: Default::default(),
     }
 }
 

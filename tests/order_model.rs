@@ -426,10 +426,17 @@ async fn a_store_of_the_previous_version_upgrades_with_its_data(env: TestEnv) {
     );
     // Failures of the new version record their retry window on the upgraded table.
     store
-        .record_failures("bol", &[("9".into(), "x is missing".into())], 1, 5)
+        .record_failures(
+            "bol",
+            "conn-1",
+            &[("9".into(), "x is missing".into())],
+            1,
+            5,
+        )
         .await
         .unwrap();
-    assert_eq!(store.retry_from("bol").await.unwrap(), Some(5));
+    assert_eq!(store.retry_from("bol", "conn-1").await.unwrap(), Some(5));
+    assert_eq!(store.retry_from("bol", "conn-2").await.unwrap(), None);
 }
 
 both_backends!(

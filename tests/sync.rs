@@ -12,6 +12,7 @@ use chrono::Duration;
 use common::TestEnv;
 use ordervault::accounts::create_account;
 use ordervault::connectors::amazon::{ApiVersion, ClockSleeper};
+use ordervault::connectors::clock::Clock;
 use ordervault::connectors::http::RetryPolicy;
 use ordervault::connectors::sandbox::{self, SandboxConfig, SandboxHandle};
 use ordervault::connectors::{MarketplaceKind, Order};
@@ -28,6 +29,7 @@ fn options(env: &TestEnv) -> ClientOptions {
         amazon_sleeper: Some(Arc::new(ClockSleeper::Manual(env.clock.clone()))),
         unpaced: false,
         quotas: None,
+        announced: Default::default(),
     }
 }
 
@@ -547,6 +549,97 @@ async fn failures_keep_the_cursor_and_back_off(env: TestEnv) {
     );
 }
 
+/// Two bol shops in one account: a failure belongs to the connection that listed the
+/// order. The other connection's run succeeds and lists no failure; only the failing
+/// one is unhealthy (before, failures were kept per account and marketplace).
+async fn failures_belong_to_the_connection_that_listed_them(env: TestEnv) {
+    let config = SandboxConfig {
+        rate_limits: false,
+        ..sandbox_config(20)
+    };
+    let (failing, probe) =
+        sandbox::bol::start_with_probe(config.clone(), Arc::new(env.clock.clone()))
+            .await
+            .unwrap();
+    let victim = (failing.ground_truth)()
+        .iter()
+        .find(|o| o.status == ordervault::connectors::OrderStatus::Open)
+        .expect("an open order exists at the start")
+        .order_number
+        .to_string();
+    probe.misdirect_order(&victim, true);
+    let other_config = SandboxConfig {
+        seed: 12,
+        ..config.clone()
+    };
+    let healthy = start(&env, MarketplaceKind::Bol, other_config.clone()).await;
+    let (account, failing_conn) = connect(&env, MarketplaceKind::Bol, &failing, &config).await;
+    let healthy_conn = add_connection(
+        &env.app,
+        NewConnection {
+            account: account.clone(),
+            marketplace: MarketplaceKind::Bol,
+            credentials_json: Zeroizing::new(credentials(MarketplaceKind::Bol, &other_config)),
+            settings: healthy.settings(MarketplaceKind::Bol),
+            interval: std::time::Duration::from_secs(60),
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let worker = SyncWorker::with_owner(env.app.clone(), options(&env), "w".into());
+    let runs = worker.run_due(10).await.unwrap();
+    assert_eq!(runs.len(), 2);
+    for r in &runs {
+        let expected = if r.connection == failing_conn {
+            "incomplete"
+        } else {
+            "ok"
+        };
+        assert_eq!(r.outcome, expected, "{} {:?}", r.connection, r.error);
+    }
+    let store = env.app.store.account(&account).await.unwrap();
+    let all = store.failures().await.unwrap();
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].connection_id.as_deref(), Some(failing_conn.as_str()));
+    assert_eq!(
+        store
+            .connection_failures("bol", &failing_conn)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(store
+        .connection_failures("bol", &healthy_conn)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.retry_from("bol", &healthy_conn).await.unwrap(), None);
+
+    let base = common::api::serve(&env).await;
+    let token = common::api::token(&env, ordervault::ids::Role::Backoffice, Some(&account)).await;
+    let body: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/connections"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed = body["connections"].as_array().expect("connections");
+    assert_eq!(listed.len(), 2, "{body}");
+    for c in listed {
+        let expected = if c["id"] == failing_conn.as_str() {
+            1
+        } else {
+            0
+        };
+        assert_eq!(c["failed_orders_total"], expected, "{body}");
+    }
+}
+
 /// Once a day the sync re-lists the last seven days.
 async fn daily_reconciliation_relists_seven_days(env: TestEnv) {
     let config = sandbox_config(30);
@@ -562,7 +655,106 @@ async fn daily_reconciliation_relists_seven_days(env: TestEnv) {
     assert!(r[0].windows >= 7, "seven days of windows");
 }
 
+/// The seller's other app spends Amazon's shared searchOrders bucket, so the next
+/// client's first call is throttled.
+async fn another_app_spends_the_bucket(
+    env: &TestEnv,
+    handle: &SandboxHandle,
+    config: &SandboxConfig,
+) {
+    use ordervault::connectors::amazon::{
+        AmazonClient, AmazonConfig, AmazonCredentials, UsagePlan,
+    };
+    use ordervault::connectors::{ConnectorError, Marketplace, SyncWindow};
+    let mut cfg = AmazonConfig::for_base(&handle.base_url());
+    cfg.search_orders = UsagePlan {
+        rate: 1e6,
+        burst: 1_000_000,
+    };
+    let other_app = AmazonClient::new(
+        cfg,
+        AmazonCredentials::from_json(&credentials(MarketplaceKind::Amazon, config)).unwrap(),
+        Arc::new(env.clock.clone()),
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::fast()
+        },
+    );
+    let window = SyncWindow {
+        from: env.clock.now() - Duration::days(1),
+        to: env.clock.now() - Duration::minutes(3),
+    };
+    for _ in 0..100 {
+        if let Err(ConnectorError::RateLimited { .. }) = other_app.fetch_page(window, None).await {
+            return;
+        }
+    }
+    panic!("the bucket never ran dry");
+}
+
+/// A restarted process paces Amazon at the rate Amazon announced to the previous one
+/// (kept with the connection), so a throttled first call costs one refill of the raised
+/// plan (0.5 s), not of the documented default (179 s, which outlasted the chaos test's
+/// settle bound). Control: with nothing remembered the same run waits the default.
+async fn a_restarted_worker_paces_at_the_rate_amazon_announced(env: TestEnv) {
+    use ordervault::connectors::sandbox::amazon::{AmazonSandboxOptions, AmazonSandboxStats};
+    let config = sandbox_config(40);
+    let (handle, stats) = sandbox::amazon::start_with(
+        config.clone(),
+        Arc::new(env.clock.clone()),
+        AmazonSandboxOptions {
+            search_orders_plan: Some((2.0, 20)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (_account, conn) = connect(&env, MarketplaceKind::Amazon, &handle, &config).await;
+    let first = SyncWorker::with_owner(env.app.clone(), options(&env), "w1".into());
+    assert_eq!(first.run_due(1).await.unwrap()[0].outcome, "ok");
+    let catalog = env.app.store.catalog();
+    let stored = catalog.connection(&conn).await.unwrap().unwrap();
+    let rates: serde_json::Value =
+        serde_json::from_str(stored.announced_rates.as_deref().expect("rates remembered")).unwrap();
+    assert_eq!(rates["searchOrders"], serde_json::json!(2.0));
+
+    // A new process (no shared quotas, no cached client) whose first call is throttled.
+    let restarted_run = |owner: &'static str| {
+        let env = &env;
+        let handle = &handle;
+        let config = &config;
+        let stats = &stats;
+        async move {
+            env.clock.advance(Duration::seconds(61));
+            another_app_spends_the_bucket(env, handle, config).await;
+            let throttled = AmazonSandboxStats::get(&stats.throttled);
+            let worker = SyncWorker::with_owner(env.app.clone(), options(env), owner.into());
+            let before = env.clock.now();
+            let run = worker.run_due(1).await.unwrap();
+            assert_eq!(run[0].outcome, "ok", "{:?}", run[0].error);
+            assert!(
+                AmazonSandboxStats::get(&stats.throttled) > throttled,
+                "the first call was throttled"
+            );
+            (env.clock.now() - before).num_seconds()
+        }
+    };
+    let waited = restarted_run("w2").await;
+    assert!(
+        waited < 30,
+        "paced at the remembered 2/s: waited {waited} s"
+    );
+
+    catalog.set_announced_rates(&conn, "{}").await.unwrap();
+    let waited = restarted_run("w3").await;
+    assert!(
+        waited >= 170,
+        "nothing remembered: one default refill, waited {waited} s"
+    );
+}
+
 both_backends!(
+    a_restarted_worker_paces_at_the_rate_amazon_announced,
     bol_converges_to_ground_truth,
     amazon_converges_to_ground_truth,
     amazon_v0_converges_to_ground_truth,
@@ -573,5 +765,6 @@ both_backends!(
     malformed_orders_are_recorded_and_do_not_stop_the_sync,
     failures_keep_the_cursor_and_back_off,
     a_detail_for_another_order_is_recorded_and_retried,
+    failures_belong_to_the_connection_that_listed_them,
     daily_reconciliation_relists_seven_days,
 );

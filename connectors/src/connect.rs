@@ -231,6 +231,9 @@ pub struct ConnectOptions {
     /// The process's shared quotas: connections of one application (and, for Amazon,
     /// one seller) pace against one bucket. `None`: each client paces alone.
     pub quotas: Option<Arc<Quotas>>,
+    /// The rates the marketplace announced to this connection in an earlier process
+    /// (Amazon's `x-amzn-RateLimit-Limit`), paced at until it announces others.
+    pub announced: crate::AnnouncedRates,
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -305,6 +308,9 @@ pub fn connect(
             }
             if let Some(p) = shared {
                 client = client.with_shared_pacers(p);
+            }
+            if !options.unpaced {
+                client = client.with_announced_rates(&options.announced);
             }
             if let Some(cap) = cap {
                 client = client.with_cap(cap);

@@ -35,7 +35,8 @@ pub use connect::{
     ConnectionSettings, Endpoints,
 };
 pub use marketplace::{
-    ConnectorError, FetchedOrder, Marketplace, OrderPage, PageToken, SyncHints, SyncWindow,
+    AnnouncedRates, ConnectorError, FetchedOrder, Marketplace, OrderPage, PageToken, SyncHints,
+    SyncWindow,
 };
 pub use model::{
     Address, Amounts, Customer, DeliveryWindow, Difference, FulfilmentMethod, InvalidOrderNumber,

@@ -81,6 +81,30 @@ impl Default for SyncHints {
     }
 }
 
+/// The request rates (requests per second, by operation name) a marketplace announced
+/// for a connection, above or below its documented defaults. Kept across restarts so a
+/// fresh process paces at what the marketplace last said instead of relearning it: a
+/// throttled first call would otherwise wait a whole default refill (3 minutes for
+/// Amazon's searchOrders) before the next response could announce the real rate.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct AnnouncedRates(pub std::collections::BTreeMap<String, f64>);
+
+impl AnnouncedRates {
+    /// The announced rate of `operation`, if a usable one was announced.
+    pub fn get(&self, operation: &str) -> Option<f64> {
+        self.0
+            .get(operation)
+            .copied()
+            .filter(|r| r.is_finite() && *r > 0.0)
+    }
+
+    /// Nothing announced.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// A marketplace client bound to one seller's connection.
 #[async_trait::async_trait]
 pub trait Marketplace: Send + Sync {
@@ -90,6 +114,12 @@ pub trait Marketplace: Send + Sync {
     /// Window shaping for this marketplace's listing semantics.
     fn sync_hints(&self) -> SyncHints {
         SyncHints::default()
+    }
+
+    /// The rates the marketplace announced to this client so far (empty where the
+    /// marketplace announces none, or states its limits in every response anyway).
+    fn announced_rates(&self) -> AnnouncedRates {
+        AnnouncedRates::default()
     }
 
     /// Fetches one page of the orders changed within `window`, with full details and the

@@ -72,12 +72,7 @@ pub async fn connections(State(app): State<App>, p: Principal) -> Result<Json<Va
     for c in &list {
         let failures = if app.store.account_store_exists(&c.account_id).await? {
             let store = app.store.account(&c.account_id).await?;
-            store
-                .failures()
-                .await?
-                .into_iter()
-                .filter(|f| f.marketplace == c.marketplace)
-                .collect()
+            store.connection_failures(&c.marketplace, &c.id).await?
         } else {
             Vec::new()
         };

@@ -141,6 +141,7 @@ pub async fn add_connection(
         marketplace: new.marketplace.as_str().to_string(),
         base_url,
         settings: Some(settings_json),
+        announced_rates: None,
         interval_secs: interval,
         status: ConnectionStatus::Active,
         status_reason: None,

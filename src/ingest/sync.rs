@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ordervault_connectors::{ConnectorError, FetchedOrder, Marketplace, Order, SyncWindow};
+use ordervault_connectors::{
+    AnnouncedRates, ConnectorError, FetchedOrder, Marketplace, Order, SyncWindow,
+};
 use rand::Rng;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -85,6 +87,15 @@ impl std::fmt::Debug for SyncWorker {
     }
 }
 
+/// The rates stored for a connection; none when nothing (or nothing readable) is stored,
+/// which only costs relearning them.
+fn remembered_rates(c: &ConnectionRecord) -> AnnouncedRates {
+    c.announced_rates
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default()
+}
+
 /// A unique worker name: host, process and a random suffix.
 pub fn worker_name() -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
@@ -148,6 +159,7 @@ impl SyncWorker {
         };
         let result = self.sync(&c, &mut report).await;
         heartbeat.abort();
+        self.remember_rates(&c).await;
         let now = self.app.now_ms();
         let end = match &result {
             Ok(()) => {
@@ -270,7 +282,9 @@ impl SyncWorker {
             }
         }
         let creds = open_credentials(&self.app, c).await?;
-        let client = build_client(c, &creds, self.app.clock.clone(), &self.options)?;
+        let mut options = self.options.clone();
+        options.announced = remembered_rates(c);
+        let client = build_client(c, &creds, self.app.clock.clone(), &options)?;
         self.clients.lock().expect("client cache").insert(
             c.id.clone(),
             CachedClient {
@@ -279,6 +293,31 @@ impl SyncWorker {
             },
         );
         Ok(client)
+    }
+
+    /// Stores the rates the marketplace announced to the connection's client when they
+    /// differ from what is stored, so the next process starts pacing at them.
+    async fn remember_rates(&self, c: &ConnectionRecord) {
+        let client = match self.clients.lock().expect("client cache").get(&c.id) {
+            Some(cached) => cached.client.clone(),
+            None => return,
+        };
+        let rates = client.announced_rates();
+        if rates.is_empty() || rates == remembered_rates(c) {
+            return;
+        }
+        let Ok(json) = serde_json::to_string(&rates) else {
+            return;
+        };
+        if let Err(e) = self
+            .app
+            .store
+            .catalog()
+            .set_announced_rates(&c.id, &json)
+            .await
+        {
+            tracing::warn!(connection = %c.id, error = %e, "announced rates not stored");
+        }
     }
 
     async fn sync(&self, c: &ConnectionRecord, report: &mut RunReport) -> Result<(), SyncError> {
@@ -303,7 +342,7 @@ impl SyncWorker {
         let store = self.app.store.account(&account).await?;
         // Orders that failed before are listed again: their window joins this run, until
         // it falls out of the reconciliation's reach (or their attempts run out).
-        if let Some(retry) = store.retry_from(&c.marketplace).await? {
+        if let Some(retry) = store.retry_from(&c.marketplace, &c.id).await? {
             let floor = now - chrono::Duration::days(i64::from(sync.reconcile_days));
             let retry = datetime(retry);
             if retry >= floor {
@@ -362,6 +401,7 @@ impl SyncWorker {
                     store: store.clone(),
                     keys: keys.clone(),
                     marketplace: c.marketplace.clone(),
+                    connection_id: c.id.clone(),
                     orders,
                     failures,
                     clear_failures: had_failures,
@@ -412,7 +452,7 @@ impl SyncWorker {
         store: &crate::store::AccountStore,
         c: &ConnectionRecord,
     ) -> Result<(), SyncError> {
-        match store.failure_count(&c.marketplace).await? {
+        match store.failure_count(&c.marketplace, &c.id).await? {
             0 => Ok(()),
             n => Err(SyncError::Incomplete(n)),
         }
@@ -471,6 +511,7 @@ struct PageJob {
     store: crate::store::AccountStore,
     keys: Arc<crate::keyring::AccountKeyset>,
     marketplace: String,
+    connection_id: String,
     orders: Vec<Order>,
     failures: Vec<(String, String)>,
     clear_failures: bool,
@@ -494,6 +535,7 @@ impl PageJob {
             self.store
                 .record_failures(
                     &self.marketplace,
+                    &self.connection_id,
                     &self.failures,
                     self.now_ms,
                     self.retry_from_ms,

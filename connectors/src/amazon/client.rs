@@ -181,6 +181,17 @@ impl AmazonClient {
         &self.pacers[i]
     }
 
+    /// Paces each operation at the rate remembered for it from an earlier process,
+    /// unless Amazon has announced one to these (possibly shared) pacers since.
+    pub fn with_announced_rates(self, rates: &crate::AnnouncedRates) -> Self {
+        for op in Op::ALL {
+            if let Some(rate) = rates.get(op.name()) {
+                self.pacer(op).remember(rate);
+            }
+        }
+        self
+    }
+
     /// The usage plan the client currently paces `operation` (an SP-API operation name)
     /// by: the documented default until Amazon's `x-amzn-RateLimit-Limit` says otherwise.
     pub fn current_plan(&self, operation: &str) -> Option<super::UsagePlan> {
@@ -536,6 +547,15 @@ impl Marketplace for AmazonClient {
     /// Windows end 3 minutes before now (getOrders refuses `LastUpdatedBefore` younger
     /// than 2 minutes; one more absorbs clock skew); 15 minutes of overlap catch late
     /// listings; one day per window keeps a backfill page count per call modest.
+    fn announced_rates(&self) -> crate::AnnouncedRates {
+        crate::AnnouncedRates(
+            Op::ALL
+                .iter()
+                .filter_map(|op| Some((op.name().to_owned(), self.pacer(*op).announced()?)))
+                .collect(),
+        )
+    }
+
     fn sync_hints(&self) -> SyncHints {
         SyncHints {
             visibility_delay: chrono::Duration::minutes(3),

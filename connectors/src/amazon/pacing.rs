@@ -77,6 +77,8 @@ pub struct Pacer {
 struct Bucket {
     /// The plan in force: the documented default, then what Amazon announces.
     plan: UsagePlan,
+    /// The rate Amazon last announced (or one remembered from an earlier process).
+    announced: Option<f64>,
     /// Tokens left (negative while a Retry-After holds calls back) and when counted.
     tokens: f64,
     at: DateTime<Utc>,
@@ -97,6 +99,7 @@ impl Pacer {
             sleeper,
             state: Mutex::new(Bucket {
                 plan,
+                announced: None,
                 tokens: f64::from(plan.burst),
                 at: now,
             }),
@@ -120,6 +123,7 @@ impl Pacer {
         }
         let now = self.clock.now();
         let mut b = self.lock();
+        b.announced = Some(rate);
         if (b.plan.rate - rate).abs() > f64::EPSILON {
             refill(&mut b, now);
             tracing::info!(
@@ -128,6 +132,19 @@ impl Pacer {
                 "pacing to the rate the marketplace announced"
             );
             b.plan.rate = rate;
+        }
+    }
+
+    /// The rate Amazon last announced for this bucket, if any.
+    pub fn announced(&self) -> Option<f64> {
+        self.lock().announced
+    }
+
+    /// Paces at `rate`, remembered from an earlier process, unless this bucket has heard
+    /// an announcement of its own since (which is fresher).
+    pub fn remember(&self, rate: f64) {
+        if self.announced().is_none() {
+            self.observe_rate(rate);
         }
     }
 

@@ -50,6 +50,10 @@ pub struct ConnectionRecord {
     /// `None` on connections made before settings existed.
     #[serde(skip)]
     pub settings: Option<String>,
+    /// The rates the marketplace announced to this connection, as JSON
+    /// (`ordervault_connectors::AnnouncedRates`); `None` until it announced any.
+    #[serde(skip)]
+    pub announced_rates: Option<String>,
     pub interval_secs: i64,
     pub status: ConnectionStatus,
     pub status_reason: Option<String>,
@@ -69,7 +73,8 @@ pub struct ConnectionRecord {
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "id, account_id, marketplace, base_url, settings, interval_secs, status, \
+const COLUMNS: &str =
+    "id, account_id, marketplace, base_url, settings, announced_rates, interval_secs, status, \
     status_reason, cursor_ms, last_reconciled_ms, next_run_ms, last_run_ms, last_success_ms, \
     last_error, consecutive_failures, orders_synced, lease_owner, lease_until_ms, created_at, \
     updated_at";
@@ -87,6 +92,7 @@ where
         marketplace: r.try_get("marketplace")?,
         base_url: r.try_get("base_url")?,
         settings: r.try_get("settings")?,
+        announced_rates: r.try_get("announced_rates")?,
         interval_secs: r.try_get("interval_secs")?,
         status: ConnectionStatus::parse(&status)?,
         status_reason: r.try_get("status_reason")?,
@@ -432,6 +438,23 @@ impl Catalog {
                 .bind(id)
                 .execute(p)
                 .await?;
+            Ok(n.rows_affected() == 1)
+        })
+    }
+
+    /// Remembers the rates the marketplace announced to a connection (JSON), for the
+    /// next process that syncs it.
+    pub async fn set_announced_rates(
+        &self,
+        id: &str,
+        rates_json: &str,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE {}connections SET announced_rates = $1 WHERE id = $2",
+            self.p
+        );
+        on_pool!(&self.pool, p => {
+            let n = sqlx::query(&sql).bind(rates_json).bind(id).execute(p).await?;
             Ok(n.rows_affected() == 1)
         })
     }
