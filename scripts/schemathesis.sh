@@ -42,7 +42,7 @@ export ORDERVAULT__METRICS__BIND=""
 export ORDERVAULT__SYNC__ENABLED=false
 export ORDERVAULT__PSEUDONYMIZE__ENABLED=false
 # Generated webhook URLs name random hosts: no DNS look-ups for them (the address rule
-# itself is covered by tests/hardening.rs). No order exists, so nothing is delivered.
+# itself is covered by tests/it/hardening.rs). No order exists, so nothing is delivered.
 export ORDERVAULT__FORWARD__ALLOW_PRIVATE_TARGETS=true
 # Enough support lookups for every generated example.
 export ORDERVAULT__SUPPORT__RATE_LIMIT_PER_MINUTE=100000

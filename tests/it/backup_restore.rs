@@ -3,10 +3,10 @@
 //! its personal data and none of what was pseudonymized, subject-erased or closed since;
 //! no epoch key is ever written into a backup.
 
-mod common;
+use crate::common;
 
+use crate::common::{order, t0, TestEnv};
 use chrono::Duration;
-use common::{order, t0, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::app::App;
 use ordervault::connectors::Order;

@@ -3,8 +3,7 @@
 //! live-set drift and personal-data blanking. Everything runs on a `ManualClock`.
 #![cfg(feature = "sandbox")]
 
-#[macro_use]
-mod contract;
+use crate::contract;
 
 contract_suite!(contract::Target::new(
     ordervault_connectors::MarketplaceKind::Ebay

@@ -4,12 +4,12 @@
 //! placement time), the new business and personal fields reach the backoffice view, and
 //! a store written by the previous version upgrades with its data intact.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
+use crate::common::{exec, t0, TestEnv};
 use chrono::Duration;
-use common::{exec, t0, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::connectors::amazon::{normalize as amazon, wire as amazon_wire};
 use ordervault::connectors::bol::{normalize as bol, wire as bol_wire};

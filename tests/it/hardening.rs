@@ -3,12 +3,12 @@
 //! listener, slow and oversized requests, a connection cap, owner-only files and a
 //! guarded master key file, and problem+json for every error.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::{order, Backend, TestEnv};
+use crate::common::{order, Backend, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::app::App;
 use ordervault::forward::{add_webhook, Forwarder, NewWebhook};

@@ -5,13 +5,12 @@
 //! `paginationToken` bound to the filters and expiring after 24 hours, and getOrder.
 //! Time is a `ManualClock` moved by the client's `ClockSleeper`.
 
-#[macro_use]
-mod contract;
+use crate::contract;
 
 use std::sync::Arc;
 
+use crate::contract::{assert_converged, t0, Harness, Store, Target};
 use chrono::Duration;
-use contract::{assert_converged, t0, Harness, Store, Target};
 use ordervault_connectors::amazon::{
     AmazonClient, AmazonConfig, AmazonCredentials, ApiVersion, ClockSleeper,
 };

@@ -9,11 +9,9 @@
 //! Needs `chromium` and `chromedriver` (`apt-get install -y chromium chromium-driver`):
 //! without them the test is skipped with a message, and under `CI=true` it fails.
 
-mod common;
-
-use common::browser::{browser_tools, Driver, Session, ENTER};
-use common::corpus::{corpus, leaks};
-use common::TestEnv;
+use crate::common::browser::{browser_tools, Driver, Session, ENTER};
+use crate::common::corpus::{corpus, leaks};
+use crate::common::TestEnv;
 use ordervault::accounts::create_account;
 use ordervault::ids::{AccountId, Role};
 use ordervault::ingest::write_orders;

@@ -4,12 +4,12 @@
 //! OpenAPI document; and support's account picker `/api/v1/support/accounts` (names and
 //! ids only, active accounts, support tokens only).
 
-mod common;
+use crate::common;
 
-use common::api::{serve, token};
-use common::console::console_fixture;
-use common::corpus::leaks;
-use common::TestEnv;
+use crate::common::api::{serve, token};
+use crate::common::console::console_fixture;
+use crate::common::corpus::leaks;
+use crate::common::TestEnv;
 use ordervault::ids::Role;
 use serde_json::Value;
 

@@ -3,11 +3,9 @@
 //! receipts, audit rows and errors carry no personal data; an erasure leaves nothing
 //! readable and cannot be undone by a later marketplace update.
 
-mod common;
-
+use crate::common::corpus::{corpus, leaks};
+use crate::common::{t0, Backend, TestEnv};
 use chrono::Duration;
-use common::corpus::{corpus, leaks};
-use common::{t0, Backend, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::app::App;
 use ordervault::connectors::{Customer, Order, OrderNumber, OrderStatus};

@@ -3,12 +3,10 @@
 //! by sqlx's runner is accepted and continued; a creation that fails half-way bricks
 //! nothing and is resumed; a restart sends no DDL; leftovers are reported by `doctor`.
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::{fresh_pg, order, Backend, TestEnv};
+use crate::common::{fresh_pg, order, Backend, TestEnv};
 use ordervault::accounts::{create_account, list_accounts};
 use ordervault::app::App;
 use ordervault::ids::AccountId;

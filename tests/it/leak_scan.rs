@@ -2,10 +2,8 @@
 //! values, then scan every byte of the SQLite files (database and WAL) and a `pg_dump`
 //! of the PostgreSQL database for each value, its lower-case form and its hex form.
 
-mod common;
-
-use common::corpus::{corpus, leaks};
-use common::{Backend, TestEnv};
+use crate::common::corpus::{corpus, leaks};
+use crate::common::{Backend, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::ids::AccountId;
 use ordervault::orders::{open_order, seal_order};

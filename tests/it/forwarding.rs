@@ -2,17 +2,17 @@
 //! outbox (receiver down then up, 410, per-order ordering, crash between commit and send,
 //! dead letters and replay), pull + ack, and cross-account isolation on every endpoint.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::common::api::token;
+use crate::common::{order, TestEnv};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use chrono::Duration;
-use common::api::token;
-use common::{order, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::connectors::{Order, OrderStatus};
 use ordervault::forward::signing::verify;

@@ -1,13 +1,11 @@
 //! Bad input at the service's edges, on both backends: malformed marketplace payloads end
 //! as recorded ingest failures while the rest of the page is stored and the cursor moves
-//! (bol and Amazon here; eBay is in `tests/sync.rs`), and oversized API bodies are refused
+//! (bol and Amazon here; eBay is in `tests/it/sync.rs`), and oversized API bodies are refused
 //! with a problem+json 413 before they are parsed.
-
-mod common;
 
 use std::sync::Arc;
 
-use common::TestEnv;
+use crate::common::TestEnv;
 use ordervault::accounts::create_account;
 use ordervault::connectors::amazon::ClockSleeper;
 use ordervault::connectors::http::RetryPolicy;

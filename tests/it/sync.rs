@@ -4,12 +4,12 @@
 //! expire when a worker dies; revoked credentials park the connection; orders that fail
 //! to normalize are recorded without personal data and do not stop the sync.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
+use crate::common::TestEnv;
 use chrono::Duration;
-use common::TestEnv;
 use ordervault::accounts::create_account;
 use ordervault::connectors::amazon::{ApiVersion, ClockSleeper};
 use ordervault::connectors::clock::Clock;

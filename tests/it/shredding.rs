@@ -12,13 +12,13 @@
 //! The failure-mode tests: a crash between rewrap and epoch destruction, a keyring
 //! directory that is not writable, two processes rotating at once; and keys status.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::common::{order, t0, Backend, TestEnv};
 use chrono::Duration;
-use common::{order, t0, Backend, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::app::App;
 use ordervault::connectors::clock::Clock;

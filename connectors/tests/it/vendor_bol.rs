@@ -19,8 +19,8 @@ use ordervault_connectors::{
 };
 use serde_json::Value;
 
-const FIXTURES: &str = include_str!("fixtures/vendor/bol_http_fixtures_picqer.json");
-const NOT_FOUND: &str = include_str!("fixtures/vendor/bol_order_not_found_404.json");
+const FIXTURES: &str = include_str!("../fixtures/vendor/bol_http_fixtures_picqer.json");
+const NOT_FOUND: &str = include_str!("../fixtures/vendor/bol_order_not_found_404.json");
 
 fn fixture(name: &str) -> Value {
     let all: Value = serde_json::from_str(FIXTURES).unwrap();
@@ -293,7 +293,7 @@ async fn the_error_fixtures_end_as_the_contract_says() {
     }
 }
 
-const SPEC: &str = include_str!("fixtures/vendor/bol_v10_spec_examples.json");
+const SPEC: &str = include_str!("../fixtures/vendor/bol_v10_spec_examples.json");
 
 /// bol's v10 spec examples (the `Order` and `ReducedOrders` schemas' example values):
 /// listed, fetched in detail and normalized by the real client, every stored field

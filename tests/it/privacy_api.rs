@@ -2,10 +2,10 @@
 //! the account's backoffice (case and whitespace variants), the privacy summary, and
 //! account closure by an admin returning the same receipt twice.
 
-mod common;
+use crate::common;
 
-use common::api::token;
-use common::{order, TestEnv};
+use crate::common::api::token;
+use crate::common::{order, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::ids::{AccountId, Role};
 use ordervault::ingest::write_orders;

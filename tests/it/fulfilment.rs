@@ -5,13 +5,13 @@
 //! without a second shipment, idempotency keys, refusals, cross-account isolation, and
 //! the webhook events.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 
+use crate::common::api::{serve, token};
+use crate::common::TestEnv;
 use chrono::Duration;
-use common::api::{serve, token};
-use common::TestEnv;
 use ordervault::accounts::create_account;
 use ordervault::connectors::amazon::ClockSleeper;
 use ordervault::connectors::http::RetryPolicy;

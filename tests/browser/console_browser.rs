@@ -4,13 +4,11 @@
 //! and find the token in no browser storage. Screenshots (desktop and phone width) are
 //! written to `target/screenshots/` for review.
 
-mod common;
-
-use common::api::{serve, token};
-use common::browser::{browser_tools, Driver, Session, ENTER};
-use common::console::console_fixture;
-use common::corpus::leaks;
-use common::TestEnv;
+use crate::common::api::{serve, token};
+use crate::common::browser::{browser_tools, Driver, Session, ENTER};
+use crate::common::console::console_fixture;
+use crate::common::corpus::leaks;
+use crate::common::TestEnv;
 use ordervault::ids::Role;
 use serde_json::json;
 

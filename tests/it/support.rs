@@ -4,11 +4,11 @@
 //! limit on the injected clock, audit before answer (fail closed), and the backoffice's
 //! read of its own account's audit.
 
-mod common;
+use crate::common;
 
+use crate::common::corpus::{corpus, leaks};
+use crate::common::{exec, TestEnv};
 use chrono::Duration;
-use common::corpus::{corpus, leaks};
-use common::{exec, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::connectors::{MarketplaceKind, Order};
 use ordervault::ids::{AccountId, Role};

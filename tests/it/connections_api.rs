@@ -3,10 +3,10 @@
 //! deprecation warning and metric for Orders v0, settings refused at the edge, and a
 //! connection's cap on requests per second set over the API.
 
-mod common;
+use crate::common;
 
-use common::api::token;
-use common::TestEnv;
+use crate::common::api::token;
+use crate::common::TestEnv;
 use ordervault::accounts::create_account;
 use ordervault::connectors::amazon::{ApiVersion, Region};
 use ordervault::connectors::{ConnectionSettings, MarketplaceKind};

@@ -3,8 +3,7 @@
 //! rate limits, injected faults, malformed orders and orders arriving mid-walk.
 #![cfg(feature = "sandbox")]
 
-#[macro_use]
-mod contract;
+use crate::contract;
 
 contract_suite!(contract::Target::new(
     ordervault_connectors::MarketplaceKind::Bol
@@ -141,7 +140,7 @@ fn upsert(into: &mut BTreeMap<String, Order>, fetched: Vec<FetchedOrder>) {
     }
 }
 
-use contract::diff;
+use crate::contract::diff;
 
 /// The synced orders are exactly the ground truth.
 fn assert_exact(synced: &BTreeMap<String, Order>, truth: &[Order]) {

@@ -22,8 +22,8 @@ use ordervault_connectors::{
 };
 use serde_json::Value;
 
-const V2026: &str = include_str!("fixtures/vendor/amazon_orders_2026-01-01.json");
-const V0: &str = include_str!("fixtures/vendor/amazon_orders_v0.json");
+const V2026: &str = include_str!("../fixtures/vendor/amazon_orders_2026-01-01.json");
+const V0: &str = include_str!("../fixtures/vendor/amazon_orders_v0.json");
 
 /// What the fake server answers next, per path kind: (status, body).
 #[derive(Default)]

@@ -4,11 +4,9 @@
 //! no-ops; later marketplace updates restore nothing; concurrent sweeps count each order
 //! once; the privacy summary and the scheduler.
 
-mod common;
-
+use crate::common::corpus::{corpus, leaks};
+use crate::common::{order, t0, Backend, TestEnv};
 use chrono::Duration;
-use common::corpus::{corpus, leaks};
-use common::{order, t0, Backend, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::app::App;
 use ordervault::connectors::{Customer, Order, OrderStatus};

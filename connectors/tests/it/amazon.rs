@@ -4,8 +4,7 @@
 //! `ManualClock` that the client's `ClockSleeper` advances, so Amazon's minute-long
 //! pacing costs milliseconds.
 
-#[macro_use]
-mod contract;
+use crate::contract;
 
 contract_suite!(super::v0_target());
 
@@ -147,7 +146,7 @@ impl Store {
     }
 }
 
-use contract::diff;
+use crate::contract::diff;
 
 /// Every order the truth says changed inside the window is stored, exactly; anything
 /// extra was changed after the window closed (harmless on upsert). Returns the count.

@@ -3,9 +3,7 @@
 //! personal field keeps the stored ciphertext; a pseudonymized order never regains data;
 //! a merge made from a stale read never overwrites a concurrent writer's fields.
 
-mod common;
-
-use common::{exec, order, TestEnv};
+use crate::common::{exec, order, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::connectors::{MarketplaceKind, Order, OrderStatus};
 use ordervault::orders::{open_order, seal_order};

@@ -2,9 +2,9 @@
 //! another row or another account, or tampered with, fails to decrypt; a wrong master
 //! key is refused; master-key rotation rewraps keys and is resumable.
 
-mod common;
+use crate::common;
 
-use common::{exec, order, TestEnv};
+use crate::common::{exec, order, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::crypto::{CryptoError, MasterKey};
 use ordervault::error::ServiceError;

@@ -2,9 +2,9 @@
 //! a receipt with the counts; closing twice returns the same receipt; a closure
 //! interrupted after any step finishes when run again.
 
-mod common;
+use crate::common;
 
-use common::{order, Backend, TestEnv};
+use crate::common::{order, Backend, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::ids::{AccountId, Role};
 use ordervault::keyring::{KeyringError, KEY_CACHE_TTL_MS};
