@@ -20,7 +20,7 @@ use crate::store::fulfilment::{Inserted, NewRequest, RequestKind, RequestRow};
 use crate::store::{AccountStore, OrderRow, StoreError};
 
 /// A line and quantity as the backoffice sends them.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineBody {
     pub line_id: String,
@@ -30,7 +30,8 @@ pub struct LineBody {
 }
 
 /// `POST /orders/{n}/shipments`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[schema(as = ShipmentRequest)]
 #[serde(deny_unknown_fields)]
 pub struct ShipmentBody {
     /// The lines and quantities shipped; every open unit when omitted.
@@ -52,7 +53,8 @@ pub struct ShipmentBody {
 }
 
 /// `POST /orders/{n}/cancellations`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[schema(as = CancellationRequest)]
 #[serde(deny_unknown_fields)]
 pub struct CancellationBody {
     /// The lines and quantities cancelled; every open unit when omitted.
@@ -117,7 +119,7 @@ struct StoredLine {
 }
 
 /// A request's line as stored.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct RequestLine {
     pub line_id: String,
     pub quantity: u32,

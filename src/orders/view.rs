@@ -10,7 +10,8 @@ use crate::keyring::AccountKeyset;
 use crate::store::OrderRow;
 
 /// Serialized to the backoffice. Holds personal data: never log it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Order)]
 pub struct OrderView {
     pub marketplace: String,
     pub order_number: String,

@@ -13,7 +13,7 @@ use super::{AccountStore, StoreError};
 pub const MAX_RETRY_ATTEMPTS: i64 = 24;
 
 /// One order the marketplace sent that did not normalize.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IngestFailure {
     pub marketplace: String,
     pub marketplace_order_id: String,

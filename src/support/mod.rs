@@ -54,7 +54,7 @@ pub enum LookupError {
 }
 
 /// The masked order support sees: business data in clear, the customer masked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MaskedOrder {
     pub marketplace: String,
     pub order_number: String,
@@ -88,7 +88,7 @@ pub struct MaskedOrder {
 }
 
 /// Where the order stands on its way to the seller's backoffice.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Forwarding {
     /// One entry per webhook endpoint of the account.
     pub webhooks: Vec<WebhookState>,
@@ -97,7 +97,7 @@ pub struct Forwarding {
 }
 
 /// The latest event of the order at one webhook endpoint.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WebhookState {
     pub endpoint_id: String,
     /// `active` or `disabled`.
@@ -113,7 +113,7 @@ pub struct WebhookState {
 }
 
 /// Pull-mode acknowledgement. The backoffice's free-text reference is left out.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PullState {
     pub acked: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
