@@ -23,9 +23,11 @@ use crate::store::{AccountStore, OrderRow, StoreError};
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineBody {
+    /// bol orderItemId, Amazon OrderItemId, eBay lineItemId.
     pub line_id: String,
     /// All units still open when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
     pub quantity: Option<u32>,
 }
 
@@ -36,9 +38,11 @@ pub struct LineBody {
 pub struct ShipmentBody {
     /// The lines and quantities shipped; every open unit when omitted.
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 100)]
     pub lines: Option<Vec<LineBody>>,
     /// `postnl`, `dhl`, `dhl-parcel-nl`, `dpd`, `ups`, `gls`, `bpost`, or any carrier name.
     pub carrier: String,
+    #[schema(max_length = 100)]
     pub tracking_number: String,
     /// Checked, counted in the idempotency hash, then dropped: carriers' track-and-trace
     /// links often carry the recipient's postcode, and no marketplace API takes one.
@@ -49,6 +53,7 @@ pub struct ShipmentBody {
     pub shipped_at: Option<DateTime<Utc>>,
     /// The backoffice's own reference for the shipment.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub reference: Option<String>,
 }
 
@@ -59,11 +64,13 @@ pub struct ShipmentBody {
 pub struct CancellationBody {
     /// The lines and quantities cancelled; every open unit when omitted.
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 100)]
     pub lines: Option<Vec<LineBody>>,
     /// `out_of_stock`, `requested_by_customer`, `bad_condition`, `incorrect_price`,
     /// `not_available_in_time` or `other`.
     pub reason: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub reference: Option<String>,
 }
 

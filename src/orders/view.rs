@@ -13,8 +13,10 @@ use crate::store::OrderRow;
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(as = Order)]
 pub struct OrderView {
+    #[schema(value_type = ordervault_connectors::MarketplaceKind)]
     pub marketplace: String,
     pub order_number: String,
+    #[schema(value_type = ordervault_connectors::OrderStatus)]
     pub status: String,
     pub placed_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -56,8 +56,10 @@ pub enum LookupError {
 /// The masked order support sees: business data in clear, the customer masked.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MaskedOrder {
+    #[schema(value_type = ordervault_connectors::MarketplaceKind)]
     pub marketplace: String,
     pub order_number: String,
+    #[schema(value_type = ordervault_connectors::OrderStatus)]
     pub status: String,
     pub placed_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
