@@ -105,8 +105,8 @@ pub struct ConnectionView {
     pub deprecation: Option<String>,
     /// How many orders the marketplace listed that are not stored.
     pub failed_orders_total: usize,
-    /// The first [`FAILED_ORDERS_SHOWN`] of them: order id, reason naming fields only,
-    /// attempts.
+    /// The first 50 of them (`FAILED_ORDERS_SHOWN`): order id, reason naming fields
+    /// only, attempts.
     pub failed_orders: Vec<IngestFailure>,
 }
 
@@ -170,7 +170,6 @@ pub async fn connections(
         // Its marketplace side: hosts, Amazon region, marketplaces and Orders API version,
         // and a `deprecation` warning when that API is being retired.
         let marketplace_side = crate::ingest::connections::describe(c);
-        let failures: Vec<IngestFailure> = failures;
         out.push(ConnectionView {
             connection: c.clone(),
             deprecation: marketplace_side
