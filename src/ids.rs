@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// An account id: 16 lower-case hex characters. Its alphabet makes it safe as a file
 /// name (`accounts/<id>.db`) and inside a schema name (`acct_<id>`).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct AccountId(String);
 

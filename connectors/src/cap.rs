@@ -20,6 +20,7 @@ pub const MAX_RATE: f64 = 100_000.0;
 /// Requests per second, finite and in `(0, MAX_RATE]` (checked by [`RequestRate::new`]
 /// and on deserialization, so a stored setting is always a usable rate).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "f64", into = "f64")]
 pub struct RequestRate(f64);
 

@@ -350,6 +350,7 @@ pub fn connect(
 
 /// One marketplace a connection pulls, for display.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MarketplaceInfo {
     pub id: String,
     pub name: String,
@@ -359,6 +360,7 @@ pub struct MarketplaceInfo {
 
 /// What an operator sees about a connection's marketplace side (no secrets).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectionInfo {
     pub api_url: String,
     pub auth_url: String,

@@ -10,8 +10,10 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::auth::Principal;
+use super::openapi::TAG_CONSOLE;
 use super::page::asset;
 use super::problem::ApiError;
 use crate::app::App;
@@ -20,14 +22,21 @@ use crate::health::HealthReport;
 use crate::ids::{AccountId, Role};
 
 /// Query of the health view.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HealthQuery {
     /// Only accounts that need attention.
+    #[param(default = false)]
     pub needs_attention: Option<bool>,
 }
 
 /// `GET /api/v1/health`: per active account, connections, webhook delivery, ship-back,
 /// privacy and key status, with the reasons it needs attention.
+#[utoipa::path(get, path = "/health", tag = TAG_CONSOLE,
+    summary = "Per active account: connections, webhook delivery, ship-back, privacy, key status, and why it needs attention (admin tokens; what /console shows)",
+    params(HealthQuery),
+    responses((status = 200, description = "OK", body = HealthReport,
+        headers(("Cache-Control" = String, description = "no-store")))))]
 pub async fn report(
     State(app): State<App>,
     p: Principal,
@@ -41,14 +50,21 @@ pub async fn report(
 }
 
 /// Query of the series.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SeriesQuery {
     /// One account's series instead of all active accounts together.
+    #[param(pattern = "^[0-9a-f]{16}$")]
     pub account: Option<String>,
 }
 
 /// `GET /api/v1/health/series`: orders ingested per hour per marketplace (7 days),
 /// delivery latency percentiles per day, and orders pseudonymized per day.
+#[utoipa::path(get, path = "/health/series", tag = TAG_CONSOLE,
+    summary = "Plots of /console: orders ingested per hour per marketplace (168 hours), webhook delivery latency percentiles per day and orders pseudonymized per day (7 days), UTC-aligned buckets ending with the current one (admin tokens)",
+    params(SeriesQuery),
+    responses((status = 200, description = "OK", body = Series,
+        headers(("Cache-Control" = String, description = "no-store")))))]
 pub async fn series(
     State(app): State<App>,
     p: Principal,

@@ -8,16 +8,35 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::auth::Principal;
+use super::openapi::TAG_FULFILMENT;
 use super::orders::{find, Which};
-use super::problem::{json_rejection, ApiError};
+use super::problem::{json_rejection, ApiError, Problem};
 use crate::app::App;
 use crate::fulfilment::request::{
     submit_cancellation, submit_shipment, CancellationBody, Refusal, ShipmentBody, Submitted,
 };
-use crate::fulfilment::view::request_view;
+use crate::fulfilment::view::{request_view, RequestView};
+use crate::store::OrderRow;
+
+/// An order's shipments.
+#[derive(Serialize, ToSchema)]
+pub struct ShipmentList {
+    pub marketplace: String,
+    pub order_number: String,
+    pub shipments: Vec<RequestView>,
+}
+
+/// An order's cancellations.
+#[derive(Serialize, ToSchema)]
+pub struct CancellationList {
+    pub marketplace: String,
+    pub order_number: String,
+    pub cancellations: Vec<RequestView>,
+}
 
 type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
 
@@ -43,7 +62,7 @@ fn key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     }
 }
 
-fn answer(app: &App, s: Submitted) -> (StatusCode, Json<Value>) {
+fn answer(app: &App, s: Submitted) -> (StatusCode, Json<RequestView>) {
     if s.created {
         app.push_notify.notify_one();
     }
@@ -52,10 +71,27 @@ fn answer(app: &App, s: Submitted) -> (StatusCode, Json<Value>) {
     } else {
         StatusCode::OK
     };
-    (status, Json(json!(request_view(&s.row))))
+    (status, Json(request_view(&s.row)))
 }
 
-/// `POST /api/v1/orders/{order_number}/shipments`.
+/// Confirm a shipment at the marketplace.
+///
+/// bol: POST /retailer/shipments (202, process status polled until SUCCESS/FAILURE);
+/// Amazon: confirmShipment (204); eBay: createShippingFulfillment (201). Webhook events
+/// shipment.accepted / shipment.rejected follow, and the order shows again in
+/// GET /orders/new.
+#[utoipa::path(post, path = "/orders/{order_number}/shipments", tag = TAG_FULFILMENT,
+    request_body = ShipmentBody,
+    params(("order_number" = String, Path, max_length = 64), Which,
+        ("Idempotency-Key" = Option<String>, Header, max_length = 200,
+            description = "1–200 visible ASCII characters. The same key with the same request returns the earlier answer (200); with another request, 409.")),
+    responses(
+        (status = 201, description = "Stored (state pending); delivered to the marketplace by the outbox", body = RequestView),
+        (status = 200, description = "The earlier answer to this Idempotency-Key", body = RequestView),
+        (status = 409, description = "The order's state forbids it: fulfilled by the marketplace (FBB/AFN), cancelled, shipped units to cancel, Idempotency-Key reused with another request",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Lines or quantities that do not exist or exceed what is open, bad carrier or reason, a marketplace whose API takes no cancellations through ordervault (eBay, Amazon)",
+            body = Problem, content_type = "application/problem+json")))]
 pub async fn create_shipment(
     State(app): State<App>,
     p: Principal,
@@ -63,7 +99,7 @@ pub async fn create_shipment(
     Query(w): Query<Which>,
     headers: HeaderMap,
     body: Body<ShipmentBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RequestView>), ApiError> {
     let Json(body) = body.map_err(json_rejection)?;
     let account = p.backoffice_account()?;
     let store = app.store.account(&account).await?;
@@ -75,7 +111,23 @@ pub async fn create_shipment(
     Ok(answer(&app, s))
 }
 
-/// `POST /api/v1/orders/{order_number}/cancellations`.
+/// Cancel lines at the marketplace.
+///
+/// bol only: PUT /retailer/orders/cancellation, one call per order item (bol cancels
+/// whole items). eBay cancels through its Post-Order API and Amazon through feeds: both
+/// answer 422. Webhook events cancellation.accepted / cancellation.rejected follow.
+#[utoipa::path(post, path = "/orders/{order_number}/cancellations", tag = TAG_FULFILMENT,
+    request_body = CancellationBody,
+    params(("order_number" = String, Path, max_length = 64), Which,
+        ("Idempotency-Key" = Option<String>, Header, max_length = 200,
+            description = "1–200 visible ASCII characters. The same key with the same request returns the earlier answer (200); with another request, 409.")),
+    responses(
+        (status = 201, description = "Stored (state pending); delivered to the marketplace by the outbox", body = RequestView),
+        (status = 200, description = "The earlier answer to this Idempotency-Key", body = RequestView),
+        (status = 409, description = "The order's state forbids it: fulfilled by the marketplace (FBB/AFN), cancelled, shipped units to cancel, Idempotency-Key reused with another request",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Lines or quantities that do not exist or exceed what is open, bad carrier or reason, a marketplace whose API takes no cancellations through ordervault (eBay, Amazon)",
+            body = Problem, content_type = "application/problem+json")))]
 pub async fn create_cancellation(
     State(app): State<App>,
     p: Principal,
@@ -83,7 +135,7 @@ pub async fn create_cancellation(
     Query(w): Query<Which>,
     headers: HeaderMap,
     body: Body<CancellationBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RequestView>), ApiError> {
     let Json(body) = body.map_err(json_rejection)?;
     let account = p.backoffice_account()?;
     let store = app.store.account(&account).await?;
@@ -95,51 +147,63 @@ pub async fn create_cancellation(
     Ok(answer(&app, s))
 }
 
+/// The order's requests of one kind (`shipment` or `cancellation`).
 async fn list(
     app: &App,
     p: &Principal,
     number: &str,
     w: &Which,
     kind: &str,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<(OrderRow, Vec<RequestView>), ApiError> {
     let account = p.backoffice_account()?;
     let store = app.store.account(&account).await?;
     let row = find(&store, number, w.marketplace.as_deref()).await?;
-    let items: Vec<Value> = store
+    let items = store
         .requests_for_order(row.id)
         .await?
         .iter()
         .filter(|r| r.kind == kind)
-        .map(|r| json!(request_view(r)))
+        .map(request_view)
         .collect();
-    let field = if kind == "shipment" {
-        "shipments"
-    } else {
-        "cancellations"
-    };
-    Ok(Json(json!({
-        "marketplace": row.marketplace,
-        "order_number": row.order_number,
-        field: items,
-    })))
+    Ok((row, items))
 }
 
+/// Shipments of an order with their state at the marketplace.
+///
 /// `GET /api/v1/orders/{order_number}/shipments`.
+#[utoipa::path(get, path = "/orders/{order_number}/shipments", tag = TAG_FULFILMENT,
+    params(("order_number" = String, Path, max_length = 64), Which),
+    responses((status = 200, description = "OK", body = ShipmentList)))]
 pub async fn list_shipments(
     State(app): State<App>,
     p: Principal,
     Path(number): Path<String>,
     Query(w): Query<Which>,
-) -> Result<Json<Value>, ApiError> {
-    list(&app, &p, &number, &w, "shipment").await
+) -> Result<Json<ShipmentList>, ApiError> {
+    let (row, shipments) = list(&app, &p, &number, &w, "shipment").await?;
+    Ok(Json(ShipmentList {
+        marketplace: row.marketplace,
+        order_number: row.order_number,
+        shipments,
+    }))
 }
 
+/// Cancellations of an order with their state at the marketplace.
+///
 /// `GET /api/v1/orders/{order_number}/cancellations`.
+#[utoipa::path(get, path = "/orders/{order_number}/cancellations", tag = TAG_FULFILMENT,
+    params(("order_number" = String, Path, max_length = 64), Which),
+    responses((status = 200, description = "OK", body = CancellationList)))]
 pub async fn list_cancellations(
     State(app): State<App>,
     p: Principal,
     Path(number): Path<String>,
     Query(w): Query<Which>,
-) -> Result<Json<Value>, ApiError> {
-    list(&app, &p, &number, &w, "cancellation").await
+) -> Result<Json<CancellationList>, ApiError> {
+    let (row, cancellations) = list(&app, &p, &number, &w, "cancellation").await?;
+    Ok(Json(CancellationList {
+        marketplace: row.marketplace,
+        order_number: row.order_number,
+        cancellations,
+    }))
 }

@@ -8,9 +8,7 @@ mod console;
 mod fulfilment;
 mod limits;
 mod metrics;
-mod openapi;
-mod openapi_fulfilment;
-mod openapi_health;
+pub mod openapi;
 mod orders;
 mod page;
 mod privacy;
@@ -19,9 +17,11 @@ pub mod server;
 mod support;
 mod webhooks;
 
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::json;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::App;
 
@@ -40,36 +40,14 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// The service's router: every error it answers is problem+json.
 pub fn router(app: App) -> Router {
     let body_timeout = std::time::Duration::from_millis(app.settings.server.body_read_timeout_ms);
-    let v1 = Router::new()
+    // The support lookup's per-process per-token rate limiter (`support.rate_limit_per_minute`).
+    let limiter = std::sync::Arc::new(crate::support::limiter::RateLimiter::new(
+        app.settings.support.rate_limit_per_minute,
+    ));
+    let (v1, _) = v1().split_for_parts();
+    let v1 = v1
         .route("/openapi.json", get(openapi::document))
-        .route("/accounts", get(accounts::list).post(accounts::create))
-        .route("/accounts/{id}/close", post(accounts::close))
-        .route("/accounts/{id}/privacy", get(privacy::summary))
-        .route("/subject/export", post(privacy::export))
-        .route("/subject/erase", post(privacy::erase))
-        .route("/connections", get(accounts::connections))
-        .route(
-            "/connections/{id}",
-            axum::routing::patch(accounts::update_connection),
-        )
-        .route("/orders/new", get(orders::list_new))
-        .route("/orders/{order_number}", get(orders::get_one))
-        .route("/orders/{order_number}/ack", post(orders::ack))
-        .route(
-            "/orders/{order_number}/shipments",
-            get(fulfilment::list_shipments).post(fulfilment::create_shipment),
-        )
-        .route(
-            "/orders/{order_number}/cancellations",
-            get(fulfilment::list_cancellations).post(fulfilment::create_cancellation),
-        )
-        .route("/webhooks", get(webhooks::list).post(webhooks::create))
-        .route("/webhooks/{id}", axum::routing::delete(webhooks::remove))
-        .route("/webhooks/{id}/enable", post(webhooks::enable))
-        .route("/webhooks/{id}/dead-letters", get(webhooks::dead_letters))
-        .route("/webhooks/{id}/replay", post(webhooks::replay))
-        .merge(support_api(&app))
-        .merge(console_api());
+        .layer(axum::Extension(limiter));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/support", get(support::page))
@@ -99,33 +77,63 @@ pub fn metrics_router(app: App) -> Router {
         .with_state(app)
 }
 
-/// Support lookup and its audit, with `no-store` responses and the per-process
-/// per-token rate limiter (`support.rate_limit_per_minute`).
-fn support_api(app: &App) -> Router<App> {
-    let limiter = std::sync::Arc::new(crate::support::limiter::RateLimiter::new(
-        app.settings.support.rate_limit_per_minute,
-    ));
-    Router::new()
-        .route(
-            "/support/accounts/{account}/orders/{order_number}",
-            get(support::lookup),
-        )
-        .route("/support/accounts", get(support::accounts))
-        .route("/audit", get(support::audit))
+/// `/api/v1`: every route with its OpenAPI description, from the handlers'
+/// `#[utoipa::path]` annotations (the `openapi.json` route itself is added by [`router`]).
+pub(crate) fn v1() -> OpenApiRouter<App> {
+    OpenApiRouter::with_openapi(openapi::Frame::openapi())
+        .routes(routes!(accounts::list, accounts::create))
+        .routes(routes!(accounts::close))
+        .routes(routes!(privacy::summary))
+        .routes(routes!(privacy::export))
+        .routes(routes!(privacy::erase))
+        .routes(routes!(accounts::connections))
+        .routes(routes!(accounts::update_connection))
+        .routes(routes!(orders::list_new))
+        .routes(routes!(orders::get_one))
+        .routes(routes!(orders::ack))
+        .routes(routes!(
+            fulfilment::list_shipments,
+            fulfilment::create_shipment
+        ))
+        .routes(routes!(
+            fulfilment::list_cancellations,
+            fulfilment::create_cancellation
+        ))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::remove))
+        .routes(routes!(webhooks::enable))
+        .routes(routes!(webhooks::dead_letters))
+        .routes(routes!(webhooks::replay))
+        .merge(support_api())
+        .merge(console_api())
+}
+
+/// Support lookup and its audit, with `no-store` responses (the rate limiter is added
+/// by [`router`]).
+fn support_api() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(support::lookup))
+        .routes(routes!(support::accounts))
+        .routes(routes!(support::audit))
         .layer(axum::middleware::map_response(support::no_store))
-        .layer(axum::Extension(limiter))
 }
 
 /// The console's admin endpoints, `no-store` like the support API.
-fn console_api() -> Router<App> {
-    Router::new()
-        .route("/health", get(console::report))
-        .route("/health/series", get(console::series))
+fn console_api() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(console::report))
+        .routes(routes!(console::series))
         .layer(axum::middleware::map_response(support::no_store))
 }
 
-async fn healthz() -> Json<serde_json::Value> {
-    Json(json!({"status": "ok"}))
+/// `GET /healthz`: the process answers.
+#[derive(serde::Serialize)]
+struct Healthz {
+    status: &'static str,
+}
+
+async fn healthz() -> Json<Healthz> {
+    Json(Healthz { status: "ok" })
 }
 
 async fn not_found() -> problem::ApiError {

@@ -3,7 +3,6 @@
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::error::ServiceError;
 
@@ -62,18 +61,34 @@ impl ApiError {
     }
 }
 
+/// The body of every error the API answers (`application/problem+json`, RFC 9457), as
+/// one type so the OpenAPI document describes exactly what is sent.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// Always `about:blank`: the status and title say what happened.
+    #[serde(rename = "type")]
+    #[schema(example = "about:blank")]
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    /// What went wrong, naming fields, never their values.
+    pub detail: String,
+    /// On a 500: the id under which the server logged the cause; quote it when reporting
+    /// the fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({
-            "type": "about:blank",
-            "title": self.title,
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-        });
-        if let Some(id) = &self.correlation_id {
-            body["correlation_id"] = json!(id);
-        }
-        let mut resp = (self.status, body.to_string()).into_response();
+        let body = Problem {
+            kind: "about:blank",
+            title: self.title,
+            status: self.status.as_u16(),
+            detail: self.detail,
+            correlation_id: self.correlation_id,
+        };
+        let mut resp = (self.status, axum::Json(body)).into_response();
         resp.headers_mut().insert(
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),

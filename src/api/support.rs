@@ -12,27 +12,64 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Principal;
+use super::openapi::TAG_SUPPORT;
 use super::page::asset;
-use super::problem::ApiError;
+use super::problem::{ApiError, Problem};
 use crate::app::App;
 use crate::ids::Role;
+use crate::store::catalog::{AccountName, AuditEntry};
 use crate::support::limiter::RateLimiter;
-use crate::support::{lookup as run_lookup, LookupError, LookupRequest};
+use crate::support::{lookup as run_lookup, LookupError, LookupRequest, MaskedOrder};
 
 /// Optional query of the lookup.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LookupQuery {
     /// Narrows to one marketplace when two share the order number.
+    #[param(value_type = Option<ordervault_connectors::MarketplaceKind>)]
     pub marketplace: Option<String>,
+}
+
+/// The masked order(s) with one number.
+#[derive(Serialize, ToSchema)]
+pub struct MaskedOrders {
+    pub orders: Vec<MaskedOrder>,
+}
+
+/// Accounts support may pick.
+#[derive(Serialize, ToSchema)]
+pub struct AccountNames {
+    #[schema(max_items = 10)]
+    pub accounts: Vec<AccountName>,
+}
+
+/// Support lookups of one account.
+#[derive(Serialize, ToSchema)]
+pub struct AuditEntries {
+    pub entries: Vec<AuditEntry>,
 }
 
 /// `GET /api/v1/support/accounts/{account}/orders/{order_number}`: the masked order(s)
 /// with exactly this number. A 404 is the same for an unknown account, a closed account
 /// and an unknown order.
+#[utoipa::path(get, path = "/support/accounts/{account}/orders/{order_number}", tag = TAG_SUPPORT,
+    summary = "Masked order(s) with exactly this number (support tokens)",
+    description = "Audited before it answers; 404 is the same for an unknown account, a closed account and an unknown order. When two marketplaces share the number both are returned, unless ?marketplace= narrows it.",
+    params(
+        ("account" = String, Path, pattern = "^[0-9a-f]{16}$"),
+        ("order_number" = String, Path, pattern = "^[A-Za-z0-9-]{1,64}$",
+            description = "Exact; surrounding white space is trimmed"),
+        LookupQuery),
+    responses(
+        (status = 200, description = "OK", body = MaskedOrders,
+            headers(("Cache-Control" = String, description = "no-store"))),
+        (status = 429, description = "Rate limited (support.rate_limit_per_minute per token, per process)",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = i64, description = "Seconds to wait")))))]
 pub async fn lookup(
     State(app): State<App>,
     Extension(limiter): Extension<Arc<RateLimiter>>,
@@ -74,7 +111,7 @@ pub async fn lookup(
     )
     .await;
     match result {
-        Ok(orders) => Ok(Json(json!({ "orders": orders })).into_response()),
+        Ok(orders) => Ok(Json(MaskedOrders { orders }).into_response()),
         Err(LookupError::Invalid(msg)) => Err(ApiError::bad_request(msg)),
         Err(LookupError::NotFound) => Err(ApiError::not_found("order")),
         Err(e @ (LookupError::AuditFailed | LookupError::Internal)) => {
@@ -84,9 +121,11 @@ pub async fn lookup(
 }
 
 /// Query of the account picker.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AccountQuery {
     /// Part of the account's name, or the start of its id.
+    #[param(required = true, value_type = String, min_length = 2, max_length = 100)]
     pub q: Option<String>,
 }
 
@@ -97,11 +136,16 @@ pub const ACCOUNT_MATCHES: i64 = 10;
 /// characters) or whose id starts with it, as id and name only (support tokens). No
 /// counts and no other field, so the picker tells support nothing about an account but
 /// what a seller's name and id are; the order lookup stays as strict as before.
+#[utoipa::path(get, path = "/support/accounts", tag = TAG_SUPPORT,
+    summary = "Active accounts whose name contains q, or whose id starts with q: id and name only, at most 10, by name (support tokens; the account picker of /support)",
+    params(AccountQuery),
+    responses((status = 200, description = "OK", body = AccountNames,
+        headers(("Cache-Control" = String, description = "no-store")))))]
 pub async fn accounts(
     State(app): State<App>,
     p: Principal,
     query: Result<Query<AccountQuery>, QueryRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<AccountNames>, ApiError> {
     p.require(Role::Support)?;
     let Query(q) = query.map_err(|_| ApiError::bad_request("q must be text"))?;
     let text = q.q.as_deref().unwrap_or("").trim();
@@ -116,22 +160,30 @@ pub async fn accounts(
         .catalog()
         .search_active_accounts(text, ACCOUNT_MATCHES)
         .await?;
-    Ok(Json(json!({ "accounts": accounts })))
+    Ok(Json(AccountNames { accounts }))
 }
 
 /// Query of the audit read.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// How many to return; values outside 1–1000 are clamped into that range.
+    #[param(default = 100)]
     pub limit: Option<i64>,
 }
 
 /// `GET /api/v1/audit`: support lookups of the backoffice token's own account, newest
 /// first (`limit` 1–1000, default 100).
+#[utoipa::path(get, path = "/audit", tag = TAG_SUPPORT,
+    summary = "Support lookups of the token's own account, newest first (backoffice tokens)",
+    params(AuditQuery),
+    responses((status = 200, description = "OK", body = AuditEntries,
+        headers(("Cache-Control" = String, description = "no-store")))))]
 pub async fn audit(
     State(app): State<App>,
     p: Principal,
     query: Result<Query<AuditQuery>, QueryRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<AuditEntries>, ApiError> {
     let account = p.backoffice_account()?;
     let Query(q) = query.map_err(|_| ApiError::bad_request("limit must be an integer"))?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
@@ -140,7 +192,7 @@ pub async fn audit(
         .catalog()
         .support_audit(account.as_str(), limit)
         .await?;
-    Ok(Json(json!({ "entries": entries })))
+    Ok(Json(AuditEntries { entries }))
 }
 
 /// Adds `Cache-Control: no-store` (and `nosniff`) to support API responses, errors

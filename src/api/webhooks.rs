@@ -3,23 +3,32 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use zeroize::Zeroizing;
 
 use super::auth::Principal;
-use super::problem::{json_rejection, ApiError};
+use super::openapi::TAG_WEBHOOKS;
+use super::problem::{json_rejection, ApiError, Problem};
 use crate::app::App;
 use crate::forward::{add_webhook, enable_webhook, remove_webhook, NewWebhook};
 use crate::store::catalog::WebhookEndpoint;
+use crate::store::outbox::DeadLetter;
 
-#[derive(Deserialize)]
+/// `POST /webhooks`.
+#[derive(Deserialize, ToSchema)]
 pub struct NewBody {
+    /// http(s) only, no credentials; checked against internal addresses at registration
+    /// and at every delivery.
+    #[schema(max_length = 2000, pattern = "^https?://[^\\s@/?#]+([/?#]\\S*)?$")]
     pub url: String,
+    /// `whsec_` + base64 of 24 to 64 bytes (generated when absent).
+    #[schema(pattern = "^whsec_")]
     pub secret: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// `POST /webhooks/{id}/replay`: an order number, a time range, or both.
+#[derive(Deserialize, ToSchema)]
 pub struct ReplayBody {
     pub order_number: Option<String>,
     /// RFC 3339 bounds on the event time.
@@ -27,10 +36,55 @@ pub struct ReplayBody {
     pub to: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-#[derive(Deserialize)]
+/// Query of the dead letters.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Limit {
+    /// How many to return; values outside 1–1000 are clamped into that range.
+    #[param(default = 100)]
     pub limit: Option<i64>,
 }
+
+/// A new endpoint, with its signing secret: shown this once, only the ciphertext is kept.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    pub endpoint: WebhookEndpoint,
+    pub secret: String,
+}
+
+/// `GET /webhooks`.
+#[derive(Serialize, ToSchema)]
+pub struct WebhookList {
+    pub webhooks: Vec<WebhookEndpoint>,
+}
+
+/// An endpoint taking events again.
+#[derive(Serialize, ToSchema)]
+pub struct WebhookEnabled {
+    pub id: String,
+    /// Always `active`.
+    pub status: &'static str,
+}
+
+/// An endpoint's dead letters, with its state.
+#[derive(Serialize, ToSchema)]
+pub struct DeadLetters {
+    pub webhook: String,
+    /// `active` or `disabled`.
+    pub status: String,
+    pub disabled_reason: Option<String>,
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+/// How many events were queued again.
+#[derive(Serialize, ToSchema)]
+pub struct Replayed {
+    pub webhook: String,
+    pub requeued: u64,
+}
+
+const ID: &str = "The webhook endpoint's id";
 
 /// An endpoint of the caller's own account, or 404 (never "forbidden", which would
 /// confirm that the id exists elsewhere).
@@ -42,11 +96,17 @@ async fn own(app: &App, p: &Principal, id: &str) -> Result<WebhookEndpoint, ApiE
     }
 }
 
+/// Add a webhook endpoint; the secret is returned once.
+#[utoipa::path(post, path = "/webhooks", tag = TAG_WEBHOOKS, request_body = NewBody,
+    responses(
+        (status = 201, description = "Created", body = CreatedWebhook),
+        (status = 422, description = "The target is refused: it resolves to an internal address (loopback, private, link-local, unique-local, multicast, unspecified), or does not resolve; the detail names the rule",
+            body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(app): State<App>,
     p: Principal,
     body: Result<Json<NewBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
     let Json(body) = body.map_err(json_rejection)?;
     let account = p.backoffice_account()?;
     let (endpoint, secret) = add_webhook(
@@ -58,18 +118,29 @@ pub async fn create(
         },
     )
     .await?;
-    let mut v = serde_json::to_value(&endpoint).unwrap_or_default();
     // Shown once; only the ciphertext is kept.
-    v["secret"] = json!(secret.as_str());
-    Ok((StatusCode::CREATED, Json(v)))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedWebhook {
+            endpoint,
+            secret: secret.as_str().to_owned(),
+        }),
+    ))
 }
 
-pub async fn list(State(app): State<App>, p: Principal) -> Result<Json<Value>, ApiError> {
+/// Webhook endpoints of the account.
+#[utoipa::path(get, path = "/webhooks", tag = TAG_WEBHOOKS,
+    responses((status = 200, description = "OK", body = WebhookList)))]
+pub async fn list(State(app): State<App>, p: Principal) -> Result<Json<WebhookList>, ApiError> {
     let account = p.backoffice_account()?;
-    let list = app.store.catalog().webhooks(Some(account.as_str())).await?;
-    Ok(Json(json!({ "webhooks": list })))
+    let webhooks = app.store.catalog().webhooks(Some(account.as_str())).await?;
+    Ok(Json(WebhookList { webhooks }))
 }
 
+/// Remove an endpoint.
+#[utoipa::path(delete, path = "/webhooks/{id}", tag = TAG_WEBHOOKS,
+    params(("id" = String, Path, description = ID)),
+    responses((status = 204, description = "Removed")))]
 pub async fn remove(
     State(app): State<App>,
     p: Principal,
@@ -80,41 +151,60 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Re-enables an endpoint disabled by a 410.
+/// Re-enable an endpoint disabled by 410 Gone.
+#[utoipa::path(post, path = "/webhooks/{id}/enable", tag = TAG_WEBHOOKS,
+    params(("id" = String, Path, description = ID)),
+    responses((status = 200, description = "OK", body = WebhookEnabled)))]
 pub async fn enable(
     State(app): State<App>,
     p: Principal,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WebhookEnabled>, ApiError> {
     let e = own(&app, &p, &id).await?;
     enable_webhook(&app, &e.id).await?;
-    Ok(Json(json!({ "id": e.id, "status": "active" })))
+    Ok(Json(WebhookEnabled {
+        id: e.id,
+        status: "active",
+    }))
 }
 
+/// Events given up after 72 hours, with the last error.
+#[utoipa::path(get, path = "/webhooks/{id}/dead-letters", tag = TAG_WEBHOOKS,
+    params(("id" = String, Path, description = ID), Limit),
+    responses((status = 200, description = "OK", body = DeadLetters)))]
 pub async fn dead_letters(
     State(app): State<App>,
     p: Principal,
     Path(id): Path<String>,
     Query(q): Query<Limit>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeadLetters>, ApiError> {
     let e = own(&app, &p, &id).await?;
     let account = p.backoffice_account()?;
     let store = app.store.account(&account).await?;
     let dead = store
         .dead_letters(&e.id, q.limit.unwrap_or(100).clamp(1, 1000))
         .await?;
-    Ok(Json(
-        json!({ "webhook": e.id, "status": e.status, "disabled_reason": e.disabled_reason, "dead_letters": dead }),
-    ))
+    Ok(Json(DeadLetters {
+        webhook: e.id,
+        status: e.status,
+        disabled_reason: e.disabled_reason,
+        dead_letters: dead,
+    }))
 }
 
-/// Queues events again by order number or time range (same `webhook-id`s).
+/// Queue events again by order number or time range.
+///
+/// Same `webhook-id`s as the first delivery.
+#[utoipa::path(post, path = "/webhooks/{id}/replay", tag = TAG_WEBHOOKS,
+    params(("id" = String, Path, description = ID)),
+    request_body = ReplayBody,
+    responses((status = 200, description = "OK", body = Replayed)))]
 pub async fn replay(
     State(app): State<App>,
     p: Principal,
     Path(id): Path<String>,
     body: Result<Json<ReplayBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Replayed>, ApiError> {
     let Json(body) = body.map_err(json_rejection)?;
     let e = own(&app, &p, &id).await?;
     if body.order_number.is_none() && body.from.is_none() && body.to.is_none() {
@@ -135,5 +225,8 @@ pub async fn replay(
         .replay(&e.id, body.order_number.as_deref(), range)
         .await?;
     app.outbox_notify.notify_one();
-    Ok(Json(json!({ "webhook": e.id, "requeued": n })))
+    Ok(Json(Replayed {
+        webhook: e.id,
+        requeued: n,
+    }))
 }

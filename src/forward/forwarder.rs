@@ -19,7 +19,7 @@ use super::signing::sign;
 use super::target::{check_literal, parse_url, refusal_in, GuardedResolver};
 use crate::app::App;
 use crate::error::ServiceError;
-use crate::fulfilment::view::{attach, request_view};
+use crate::fulfilment::view::{request_view, OrderWithRequests};
 use crate::metrics::metrics;
 use crate::orders::view::order_view;
 use crate::store::catalog::WebhookEndpoint;
@@ -156,7 +156,9 @@ impl Forwarder {
             let data = match ev.request_id {
                 // shipment.* / cancellation.*: the request with the marketplace's answer.
                 Some(rid) => match store.request(rid).await? {
-                    Some(r) => serde_json::to_value(request_view(&r)).unwrap_or_default(),
+                    Some(r) => serde_json::to_value(request_view(&r)).map_err(|e| {
+                        ServiceError::internal(format!("cannot encode webhook body: {e}"))
+                    })?,
                     None => continue,
                 },
                 None => {
@@ -166,9 +168,11 @@ impl Forwarder {
                     let view = order_view(&keys, &row).await.map_err(|e| {
                         ServiceError::internal(format!("stored order could not be opened: {e}"))
                     })?;
-                    let mut v = serde_json::to_value(view).unwrap_or_default();
-                    attach(&mut v, &store.requests_for_order(row.id).await?);
-                    v
+                    let full =
+                        OrderWithRequests::new(view, &store.requests_for_order(row.id).await?);
+                    serde_json::to_value(full).map_err(|e| {
+                        ServiceError::internal(format!("cannot encode webhook body: {e}"))
+                    })?
                 }
             };
             let body = serde_json::to_vec(&Envelope {

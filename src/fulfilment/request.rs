@@ -20,24 +20,29 @@ use crate::store::fulfilment::{Inserted, NewRequest, RequestKind, RequestRow};
 use crate::store::{AccountStore, OrderRow, StoreError};
 
 /// A line and quantity as the backoffice sends them.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineBody {
+    /// bol orderItemId, Amazon OrderItemId, eBay lineItemId.
     pub line_id: String,
     /// All units still open when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
     pub quantity: Option<u32>,
 }
 
 /// `POST /orders/{n}/shipments`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[schema(as = ShipmentRequest)]
 #[serde(deny_unknown_fields)]
 pub struct ShipmentBody {
     /// The lines and quantities shipped; every open unit when omitted.
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 100)]
     pub lines: Option<Vec<LineBody>>,
     /// `postnl`, `dhl`, `dhl-parcel-nl`, `dpd`, `ups`, `gls`, `bpost`, or any carrier name.
     pub carrier: String,
+    #[schema(max_length = 100)]
     pub tracking_number: String,
     /// Checked, counted in the idempotency hash, then dropped: carriers' track-and-trace
     /// links often carry the recipient's postcode, and no marketplace API takes one.
@@ -48,20 +53,24 @@ pub struct ShipmentBody {
     pub shipped_at: Option<DateTime<Utc>>,
     /// The backoffice's own reference for the shipment.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub reference: Option<String>,
 }
 
 /// `POST /orders/{n}/cancellations`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[schema(as = CancellationRequest)]
 #[serde(deny_unknown_fields)]
 pub struct CancellationBody {
     /// The lines and quantities cancelled; every open unit when omitted.
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 100)]
     pub lines: Option<Vec<LineBody>>,
     /// `out_of_stock`, `requested_by_customer`, `bad_condition`, `incorrect_price`,
     /// `not_available_in_time` or `other`.
     pub reason: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub reference: Option<String>,
 }
 
@@ -117,7 +126,7 @@ struct StoredLine {
 }
 
 /// A request's line as stored.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct RequestLine {
     pub line_id: String,
     pub quantity: u32,

@@ -9,7 +9,8 @@ use crate::store::fulfilment::RequestRow;
 use crate::time::datetime;
 
 /// A request as the API returns it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = FulfilmentRequest)]
 pub struct RequestView {
     /// `shp_<n>` or `cnl_<n>`: stable, unique within the account.
     pub id: String,
@@ -73,7 +74,7 @@ pub fn request_view(r: &RequestRow) -> RequestView {
 }
 
 /// What support sees of a shipment: its state, carrier and tracking number.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct SupportShipment {
     pub state: String,
     pub carrier: Option<String>,
@@ -91,15 +92,29 @@ pub fn support_view(rows: &[RequestRow]) -> Vec<SupportShipment> {
         .collect()
 }
 
-/// Adds `shipments` and `cancellations` to an order's JSON (API and webhooks), so the
-/// tracking number travels with the order.
-pub fn attach(order: &mut serde_json::Value, rows: &[RequestRow]) {
-    let pick = |kind: &str| {
-        rows.iter()
-            .filter(|r| r.kind == kind)
-            .map(request_view)
-            .collect::<Vec<_>>()
-    };
-    order["shipments"] = serde_json::to_value(pick("shipment")).unwrap_or_default();
-    order["cancellations"] = serde_json::to_value(pick("cancellation")).unwrap_or_default();
+/// An order with its shipments and cancellations (API and webhooks), so the tracking
+/// number travels with the order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OrderWithRequests {
+    #[serde(flatten)]
+    pub order: crate::orders::view::OrderView,
+    pub shipments: Vec<RequestView>,
+    pub cancellations: Vec<RequestView>,
+}
+
+impl OrderWithRequests {
+    /// `order` with the requests of `rows` that belong to it, split by kind.
+    pub fn new(order: crate::orders::view::OrderView, rows: &[RequestRow]) -> Self {
+        let pick = |kind: &str| {
+            rows.iter()
+                .filter(|r| r.kind == kind)
+                .map(request_view)
+                .collect::<Vec<_>>()
+        };
+        Self {
+            order,
+            shipments: pick("shipment"),
+            cancellations: pick("cancellation"),
+        }
+    }
 }

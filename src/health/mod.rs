@@ -19,7 +19,7 @@ use crate::store::catalog::{AccountRecord, AccountStatus, ConnectionRecord, Conn
 use crate::time::rfc3339_secs;
 
 /// Why an account needs attention. Stable snake_case names, so scripts can filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Attention {
     /// A marketplace rejected the credentials; someone must re-authorize.
@@ -43,7 +43,7 @@ pub enum Attention {
 pub const STALE_DELIVERY_MS: i64 = 15 * 60 * 1000;
 
 /// The whole view: every active account, and when the next sweep runs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HealthReport {
     /// The instant everything was measured against (RFC 3339).
     pub as_of: String,
@@ -53,7 +53,7 @@ pub struct HealthReport {
 }
 
 /// One account's health.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountHealth {
     pub account_id: String,
     pub name: String,
@@ -69,7 +69,7 @@ pub struct AccountHealth {
 }
 
 /// A connection as an operator judges it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConnectionHealth {
     pub id: String,
     pub marketplace: String,
@@ -88,7 +88,7 @@ pub struct ConnectionHealth {
 }
 
 /// Webhook delivery of one account, summed over its endpoints.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct WebhookHealth {
     pub endpoints: usize,
     /// Events not yet delivered (pending or retrying), over active endpoints.
@@ -100,7 +100,7 @@ pub struct WebhookHealth {
 }
 
 /// An endpoint that no longer receives events.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DisabledEndpoint {
     pub id: String,
     pub reason: Option<String>,
@@ -108,14 +108,14 @@ pub struct DisabledEndpoint {
 
 /// Ship-back state (shipments and cancellations to push to marketplaces). Filled in once
 /// the service keeps it; kept here so the API shape and the console section exist.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct ShipBackHealth {
     pub pending: i64,
     pub rejected: i64,
 }
 
 /// Privacy state: the overdue count must be 0 after every sweep.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PrivacyHealth {
     pub retention_days: i64,
     pub with_personal_data: i64,
@@ -134,14 +134,14 @@ pub struct PrivacyHealth {
 
 /// Key status: the stored versions of the account key and whether each is wrapped under
 /// the master key in use. An object, so later fields (rotation age, epoch keys) fit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct KeyHealth {
     pub current_version: Option<i64>,
     pub versions: Vec<KeyVersionHealth>,
 }
 
 /// One stored account-key version (never the key).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct KeyVersionHealth {
     pub version: i64,
     pub wrapped_under_current_master_key: bool,

@@ -24,7 +24,8 @@ pub const HOURS: usize = 7 * 24;
 pub const DAYS: usize = 7;
 
 /// The three plots' data.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = HealthSeries)]
 pub struct Series {
     pub as_of: String,
     /// The account these cover, or `None` for all active accounts together.
@@ -35,7 +36,7 @@ pub struct Series {
 }
 
 /// Where a series starts and how wide its buckets are.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Axis {
     /// Start of the first bucket (RFC 3339).
     pub start: String,
@@ -54,7 +55,7 @@ impl From<Buckets> for Axis {
 }
 
 /// One count per bucket, per marketplace (every marketplace, zeros included).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PerMarketplace {
     #[serde(flatten)]
     pub axis: Axis,
@@ -62,14 +63,14 @@ pub struct PerMarketplace {
 }
 
 /// A marketplace's counts, one per bucket.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MarketplaceCounts {
     pub marketplace: &'static str,
     pub counts: Vec<i64>,
 }
 
 /// One count per bucket.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Counts {
     #[serde(flatten)]
     pub axis: Axis,
@@ -77,7 +78,7 @@ pub struct Counts {
 }
 
 /// Delivery latency percentiles per day.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LatencyPerDay {
     #[serde(flatten)]
     pub axis: Axis,
@@ -86,7 +87,7 @@ pub struct LatencyPerDay {
 
 /// Latency of the deliveries completed in one day (nearest-rank percentiles, ms);
 /// `None` when nothing was delivered that day.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LatencyDay {
     pub deliveries: usize,
     pub p50_ms: Option<i64>,

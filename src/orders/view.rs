@@ -10,10 +10,13 @@ use crate::keyring::AccountKeyset;
 use crate::store::OrderRow;
 
 /// Serialized to the backoffice. Holds personal data: never log it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Order)]
 pub struct OrderView {
+    #[schema(value_type = ordervault_connectors::MarketplaceKind)]
     pub marketplace: String,
     pub order_number: String,
+    #[schema(value_type = ordervault_connectors::OrderStatus)]
     pub status: String,
     pub placed_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

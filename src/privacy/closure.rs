@@ -15,7 +15,7 @@ use crate::store::catalog::{AccountStatus, ClosureCounts};
 use crate::time::rfc3339;
 
 /// Proof that an account's data was deleted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeletionReceipt {
     pub account_id: String,
     pub closing_started_at: String,

@@ -380,7 +380,7 @@ fn elapsed_ms(started: Instant) -> u64 {
 }
 
 /// Retention state of one account's orders (counts only).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PrivacySummary {
     pub account_id: String,
     /// Days after fulfilment or cancellation before personal data is erased.

@@ -29,7 +29,7 @@ use crate::time::rfc3339;
 const MAX_EMAIL_LEN: usize = 320;
 
 /// Whether an exported order still holds the customer's personal data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonalDataState {
     /// Decrypted in full below.
@@ -39,7 +39,7 @@ pub enum PersonalDataState {
 }
 
 /// One order of the subject, as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SubjectOrder {
     pub personal_data: PersonalDataState,
     pub pseudonymized_at: Option<DateTime<Utc>>,
@@ -52,7 +52,7 @@ pub struct SubjectOrder {
 /// Receipt of a subject-rights request: what was done, when, for which account, and a
 /// hash identifying the subject within the account (not the email, and useless
 /// without the account's key).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SubjectReceipt {
     pub request_id: String,
     /// `export`.
@@ -66,14 +66,14 @@ pub struct SubjectReceipt {
 }
 
 /// A subject export: every order found for the email, and the receipt.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SubjectExport {
     pub receipt: SubjectReceipt,
     pub orders: Vec<SubjectOrder>,
 }
 
 /// Proof of a subject erasure (counts only).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ErasureReceipt {
     pub request_id: String,
     /// `erase`.

@@ -18,7 +18,7 @@ pub const MAX_RETRY_ATTEMPTS: i64 = 24;
 const OF_CONNECTION: &str = "marketplace = $1 AND (connection_id = $2 OR connection_id IS NULL)";
 
 /// One order the marketplace sent that did not normalize.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IngestFailure {
     pub marketplace: String,
     /// The connection that listed the order (`None` for failures recorded before

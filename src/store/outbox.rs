@@ -97,7 +97,7 @@ pub struct OutboxEvent {
 }
 
 /// A dead-lettered delivery, as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeadLetter {
     pub event_id: String,
     pub event_type: String,

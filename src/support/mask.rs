@@ -13,7 +13,7 @@ use serde::Serialize;
 const MAX_NAME_WORDS: usize = 3;
 
 /// The customer as support sees it. Serialized into support responses.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MaskedCustomer {
     /// True once the order is pseudonymized; then every other field is absent.
     pub pseudonymized: bool,

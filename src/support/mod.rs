@@ -54,10 +54,12 @@ pub enum LookupError {
 }
 
 /// The masked order support sees: business data in clear, the customer masked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MaskedOrder {
+    #[schema(value_type = ordervault_connectors::MarketplaceKind)]
     pub marketplace: String,
     pub order_number: String,
+    #[schema(value_type = ordervault_connectors::OrderStatus)]
     pub status: String,
     pub placed_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -88,7 +90,7 @@ pub struct MaskedOrder {
 }
 
 /// Where the order stands on its way to the seller's backoffice.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Forwarding {
     /// One entry per webhook endpoint of the account.
     pub webhooks: Vec<WebhookState>,
@@ -97,7 +99,7 @@ pub struct Forwarding {
 }
 
 /// The latest event of the order at one webhook endpoint.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WebhookState {
     pub endpoint_id: String,
     /// `active` or `disabled`.
@@ -113,7 +115,7 @@ pub struct WebhookState {
 }
 
 /// Pull-mode acknowledgement. The backoffice's free-text reference is left out.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PullState {
     pub acked: bool,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -25,6 +25,7 @@ pub use terms::{
 /// Prints as `<redacted>` in `Debug`, has no `Display`, and is zeroized on drop. Build it
 /// with `.into()` from a `&str` or `String`; read it with `as_str()` or `&*`.
 #[derive(Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct PersonalText(String);
 
@@ -73,6 +74,7 @@ impl From<&String> for PersonalText {
 
 /// Which marketplace an order or connection belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum MarketplaceKind {
     Bol,
@@ -122,6 +124,7 @@ impl FromStr for MarketplaceKind {
 /// The restricted alphabet is what lets support look orders up by exact number without
 /// any wildcard or injection surface; every marketplace's ids fit in it.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct OrderNumber(String);
 
@@ -184,6 +187,7 @@ impl fmt::Debug for OrderNumber {
 
 /// The order-level state, derived by each connector from its marketplace's own statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     /// Placed but not yet payable or releasable (Amazon `Pending`, `PendingAvailability`).
@@ -244,6 +248,7 @@ impl FromStr for OrderStatus {
 
 /// One order line. Business data: kept in clear.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderLine {
     /// The marketplace's id for the line (bol `orderItemId`, Amazon `OrderItemId`, eBay `lineItemId`).
     pub line_id: String,
@@ -280,6 +285,7 @@ fn is_zero(v: &i64) -> bool {
 /// A postal address with the name of the person or company at it. Personal data: every
 /// field is a [`PersonalText`], so the whole address is redacted and zeroized.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Address {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salutation: Option<PersonalText>,
@@ -336,6 +342,7 @@ impl fmt::Debug for Address {
 /// (bol stops sending billing details, Amazon suppresses the phone after delivery), and a
 /// later payload that lacks a field must never erase what is stored.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Customer {
     /// Often a marketplace relay address; still personal data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -362,6 +369,7 @@ pub struct Customer {
 /// A pickup point's name and address. Sealed with the customer: where a buyer collects
 /// parcels says where they live.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PickupPoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<PersonalText>,
@@ -404,6 +412,7 @@ impl fmt::Debug for Customer {
 
 /// An order as every connector delivers it and the service stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CanonicalOrder))]
 pub struct Order {
     pub marketplace: MarketplaceKind,
     pub order_number: OrderNumber,

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 /// Who ships the order. A marketplace-fulfilled order (bol FBB, Amazon AFN, eBay
 /// "fulfilled by eBay") must never be shipped by the seller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FulfilmentMethod {
     /// The seller ships (bol FBR, Amazon MFN).
@@ -53,6 +54,7 @@ impl FromStr for FulfilmentMethod {
 /// How far the buyer has paid. Refunds are a payment state, not an order status: a
 /// refunded order may still have shipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentStatus {
     Pending,
@@ -76,6 +78,7 @@ impl PaymentStatus {
 
 /// The delivery window the marketplace promised the buyer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeliveryWindow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub earliest: Option<DateTime<Utc>>,
@@ -88,6 +91,7 @@ pub struct DeliveryWindow {
 /// total`, where a non-zero difference must have a name (an order whose difference has
 /// none is refused as irreconcilable, see [`Amounts::reconcile`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Difference {
     /// Tax the marketplace adds on top of the prices (US sales tax, eBay collect-and-remit).
@@ -107,6 +111,7 @@ pub enum Difference {
 /// The money breakdown of an order, in minor units of the order currency, exactly as the
 /// source gives it (no division, no float).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Amounts {
     /// Sum of the line totals.
     #[serde(default)]
@@ -204,6 +209,7 @@ impl Amounts {
 
 /// The business terms of an order besides its lines and totals. Clear data only.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderTerms {
     /// Who ships; `None` when the marketplace does not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]

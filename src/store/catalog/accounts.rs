@@ -9,7 +9,7 @@ use super::{Catalog, StoreError};
 use crate::ids::AccountId;
 
 /// Where an account is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AccountStatus {
     /// Row, key and store are being made; resumed by `account create` with the same
@@ -48,7 +48,7 @@ impl FromStr for AccountStatus {
 }
 
 /// An account as the catalog knows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountRecord {
     pub id: String,
     pub name: String,
@@ -302,7 +302,7 @@ impl Catalog {
 }
 
 /// An active account as support's account picker shows it: id and name, nothing else.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AccountName {
     pub id: String,
     pub name: String,

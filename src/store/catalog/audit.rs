@@ -10,7 +10,7 @@ use sqlx::Row;
 use super::{Catalog, StoreError};
 
 /// The outcome of one support lookup, as recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditResult {
     Found,
@@ -61,7 +61,7 @@ pub struct NewAuditEntry<'a> {
 }
 
 /// A recorded support lookup, as the backoffice reads it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: i64,
     pub token_id: String,

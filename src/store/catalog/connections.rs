@@ -9,7 +9,7 @@ use crate::ids::AccountId;
 use crate::store::StoreError;
 
 /// Lifecycle of a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionStatus {
     /// Synced on its interval.
@@ -40,7 +40,7 @@ impl ConnectionStatus {
 }
 
 /// A connection as the catalog holds it, without its credentials.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConnectionRecord {
     pub id: String,
     pub account_id: AccountId,

@@ -9,7 +9,7 @@ use crate::ids::AccountId;
 use crate::store::StoreError;
 
 /// An endpoint as the catalog holds it, without its secret.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WebhookEndpoint {
     pub id: String,
     pub account_id: AccountId,
