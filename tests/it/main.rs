@@ -18,6 +18,7 @@ mod fulfilment;
 mod hardening;
 mod leak_scan;
 mod migrations;
+mod openapi;
 mod order_model;
 mod privacy_api;
 mod pseudonymize;

@@ -8,13 +8,11 @@
 //! from `#[utoipa::path]`) without a check in this file fails. Problems (401, 404, 405)
 //! must be application/problem+json matching `Problem`.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::api::{serve, token};
-use common::console::console_fixture;
-use common::TestEnv;
+use crate::common::api::{serve, token};
+use crate::common::console::console_fixture;
+use crate::common::TestEnv;
 use ordervault::ids::Role;
 use ordervault::store::outbox::AttemptResult;
 use serde_json::{json, Value};
@@ -238,13 +236,24 @@ async fn document_matches_answers(env: TestEnv) {
     let f = console_fixture(&env).await;
     let app = &env.app;
     let now = app.now_ms();
-    // An order the marketplace listed that could not be stored.
+    // An order the shop's bol connection listed that could not be stored.
+    let bol_connection = app
+        .store
+        .catalog()
+        .connections(Some(f.healthy.as_str()))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.marketplace == "bol")
+        .map(|c| c.id)
+        .expect("the shop's bol connection");
     app.store
         .account(&f.healthy)
         .await
         .unwrap()
         .record_failures(
             "bol",
+            &bol_connection,
             &[(
                 "BOL-FAILED-1".into(),
                 "total_minor: lines do not add up".into(),
