@@ -171,7 +171,6 @@ async fn start_market(kind: MarketplaceKind, orders: usize, seed: u64) -> Market
     };
     let clock = Arc::new(clock);
     let handle = match kind {
-        MarketplaceKind::Bol => sandbox::bol::start(config, clock).await,
         // A raised searchOrders plan, announced in `x-amzn-RateLimit-Limit` as Amazon does:
         // the client adopts it, so an injected 429 costs one refill of a fast bucket
         // instead of 179 s of the default plan (longer than the settle bound).
@@ -184,25 +183,15 @@ async fn start_market(kind: MarketplaceKind, orders: usize, seed: u64) -> Market
             },
         )
         .await
-        .map(|(handle, _)| handle),
-        MarketplaceKind::Ebay => sandbox::ebay::start(config, clock).await,
-    }
-    .expect("sandbox starts");
+        .map(|(handle, _)| handle)
+        .expect("sandbox starts"),
+        _ => common::market::start_sandbox(kind, config, clock).await,
+    };
     Market { kind, handle }
 }
 
 fn credentials(kind: MarketplaceKind) -> String {
-    let c = SandboxConfig::default().credentials;
-    match kind {
-        MarketplaceKind::Bol => {
-            serde_json::json!({"client_id": c.client_id, "client_secret": c.client_secret})
-        }
-        _ => serde_json::json!({
-            "client_id": c.client_id, "client_secret": c.client_secret,
-            "refresh_token": c.refresh_token
-        }),
-    }
-    .to_string()
+    SandboxConfig::default().credentials.connection_file(kind)
 }
 
 // ---------------------------------------------------------------------------------------

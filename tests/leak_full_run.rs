@@ -13,18 +13,13 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::post;
-use axum::Router;
 use ordervault::app::App;
 use ordervault::config::Settings;
 use ordervault::connectors::clock::SystemClock;
-use ordervault::connectors::sandbox::{self, SandboxConfig, SandboxHandle};
+use ordervault::connectors::sandbox::{SandboxConfig, SandboxHandle};
 use ordervault::connectors::{MarketplaceKind, Order};
 use ordervault::ids::AccountId;
 
@@ -137,33 +132,7 @@ async fn start_market(kind: MarketplaceKind, orders: usize) -> SandboxHandle {
         arrival_span: chrono::Duration::seconds(1),
         ..SandboxConfig::default()
     };
-    let clock = Arc::new(SystemClock);
-    match kind {
-        MarketplaceKind::Bol => sandbox::bol::start(config, clock).await,
-        MarketplaceKind::Amazon => sandbox::amazon::start(config, clock).await,
-        MarketplaceKind::Ebay => sandbox::ebay::start(config, clock).await,
-    }
-    .expect("sandbox starts")
-}
-
-/// The webhook receiver: keeps every body (they carry personal data by design).
-async fn start_receiver() -> (String, Arc<Mutex<Vec<u8>>>) {
-    let bodies = Arc::new(Mutex::new(Vec::new()));
-    let app = Router::new()
-        .route(
-            "/hooks",
-            post(
-                |State(b): State<Arc<Mutex<Vec<u8>>>>, body: Bytes| async move {
-                    b.lock().unwrap().extend_from_slice(&body);
-                    StatusCode::NO_CONTENT
-                },
-            ),
-        )
-        .with_state(bodies.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, bodies)
+    common::market::start_sandbox(kind, config, Arc::new(SystemClock)).await
 }
 
 /// Stores the corpus directly (no serve running), plus one corpus order under a second
@@ -378,7 +347,7 @@ async fn full_run(database: Option<PgDatabase>) {
         metrics_port: free_port(),
     };
     let log = tmp.path().join("trace.log");
-    let (hook_url, webhook_bodies) = start_receiver().await;
+    let (hook_url, webhook_bodies) = common::market::start_hook_collector().await;
     let bol = start_market(MarketplaceKind::Bol, 25).await;
     let ebay = start_market(MarketplaceKind::Ebay, 40).await;
     let (corpus_orders, mut values) = corpus(20);

@@ -22,6 +22,7 @@ pub mod api;
 pub mod browser;
 pub mod console;
 pub mod corpus;
+pub mod market;
 
 /// Which backend a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,10 +100,23 @@ pub async fn fresh_pg() -> Option<PgDatabase> {
         }
     };
     let name = format!("ov_test_{}", ordervault::ids::AccountId::generate());
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
+    // Tests run four at a time: a concurrent CREATE DATABASE can find the template busy
+    // for a moment, so try a few times before failing.
+    let mut attempt = 0;
+    loop {
+        match sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .await
+        {
+            Ok(_) => break,
+            Err(e) if attempt < 10 => {
+                eprintln!("CREATE DATABASE failed ({e}); trying again");
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+            }
+            Err(e) => panic!("create test database: {e}"),
+        }
+    }
     let url = with_database(&admin_url, &name);
     Some(PgDatabase {
         admin_url,
@@ -259,4 +273,22 @@ pub fn order(number: &str, updated_offset_min: i64) -> Order {
         },
         terms: Default::default(),
     }
+}
+
+/// Stores `orders` in an account the way a sync does (merged with what is stored,
+/// sealed, upserted); one outcome per order. Tests of the store's own upsert rules
+/// (`upsert_rules`) seal and upsert directly instead.
+pub async fn put_orders(
+    app: &App,
+    id: &ordervault::ids::AccountId,
+    orders: &[Order],
+) -> Vec<ordervault::store::UpsertOutcome> {
+    let keys = app.keyring.keys(id).await.unwrap();
+    let store = app.store.account(id).await.unwrap();
+    ordervault::ingest::write_orders(&store, &keys, orders, app.now_ms())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.outcome)
+        .collect()
 }

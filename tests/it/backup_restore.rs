@@ -5,13 +5,12 @@
 
 use crate::common;
 
-use crate::common::{order, t0, TestEnv};
+use crate::common::{order, put_orders, t0, TestEnv};
 use chrono::Duration;
 use ordervault::accounts::create_account;
 use ordervault::app::App;
 use ordervault::connectors::Order;
 use ordervault::ids::AccountId;
-use ordervault::ingest::write_orders;
 use ordervault::orders::open_order;
 
 async fn new_account(app: &App, name: &str) -> AccountId {
@@ -21,14 +20,6 @@ async fn new_account(app: &App, name: &str) -> AccountId {
         .id
         .parse()
         .unwrap()
-}
-
-async fn put(app: &App, id: &AccountId, orders: &[Order]) {
-    let keys = app.keyring.keys(id).await.unwrap();
-    let store = app.store.account(id).await.unwrap();
-    write_orders(&store, &keys, orders, app.now_ms())
-        .await
-        .unwrap();
 }
 
 fn due_order(number: &str) -> Order {
@@ -78,8 +69,8 @@ async fn an_old_backup_restores_live_orders_and_no_erased_data(env: TestEnv) {
     let mut all = live.clone();
     all.extend(due.iter().cloned());
     all.push(subject);
-    put(app, &a, &all).await;
-    put(app, &b, &[order("B-1", 0)]).await;
+    put_orders(app, &a, &all).await;
+    put_orders(app, &b, &[order("B-1", 0)]).await;
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("backup");

@@ -2,12 +2,11 @@
 //! outbox (receiver down then up, 410, per-order ordering, crash between commit and send,
 //! dead letters and replay), pull + ack, and cross-account isolation on every endpoint.
 
-use crate::common;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::common::api::token;
+use crate::common::api::TestApp;
 use crate::common::{order, TestEnv};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -346,58 +345,23 @@ async fn delivery_starts_when_ingest_signals(env: TestEnv) {
 
 // ---- HTTP API -------------------------------------------------------------------------
 
-struct Api {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Api {
-    async fn start(env: &TestEnv) -> Self {
-        Self {
-            base: common::api::serve(env).await,
-            http: reqwest::Client::new(),
-        }
-    }
-    async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (u16, String, Value) {
-        let mut req = self
-            .http
-            .request(method.parse().unwrap(), format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let ct = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let v = resp.json().await.unwrap_or(Value::Null);
-        (status, ct, v)
-    }
-}
-
 async fn pull_and_ack_redelivers_until_acknowledged(env: TestEnv) {
     let s = setup(env).await;
-    let api = Api::start(&s.env).await;
+    let api = TestApp::spawn(&s.env).await;
     let bo = token(&s.env, Role::Backoffice, Some(&s.account)).await;
     s.ingest(&orders(3)).await;
-    let (st, _, v) = api.call("GET", "/api/v1/orders/new", Some(&bo), None).await;
+    let (st, _, v) = api
+        .call("GET", "/api/v1/orders/new", Some(&bo), None)
+        .await
+        .parts();
     assert_eq!(st, 200);
     assert_eq!(v["orders"].as_array().unwrap().len(), 3);
     assert!(v["orders"][0]["customer"]["email"].is_string());
     // Crash between fetch and ack: the same orders come again.
-    let (_, _, again) = api.call("GET", "/api/v1/orders/new", Some(&bo), None).await;
+    let (_, _, again) = api
+        .call("GET", "/api/v1/orders/new", Some(&bo), None)
+        .await
+        .parts();
     assert_eq!(again["orders"].as_array().unwrap().len(), 3);
     let (st, _, a) = api
         .call(
@@ -406,7 +370,8 @@ async fn pull_and_ack_redelivers_until_acknowledged(env: TestEnv) {
             Some(&bo),
             Some(json!({"reference": "BO-1"})),
         )
-        .await;
+        .await
+        .parts();
     assert_eq!(st, 200, "{a}");
     assert_eq!(a["acked_version"], 1);
     // Idempotent.
@@ -417,18 +382,28 @@ async fn pull_and_ack_redelivers_until_acknowledged(env: TestEnv) {
             Some(&bo),
             Some(json!({"reference": "BO-1"})),
         )
-        .await;
+        .await
+        .parts();
     assert_eq!(st, 200);
     assert_eq!(a2["acked_version"], 1);
-    let (_, _, left) = api.call("GET", "/api/v1/orders/new", Some(&bo), None).await;
+    let (_, _, left) = api
+        .call("GET", "/api/v1/orders/new", Some(&bo), None)
+        .await
+        .parts();
     assert_eq!(left["orders"].as_array().unwrap().len(), 2);
     // An update makes the order new again.
     let mut shipped = order("W0", 30);
     shipped.status = OrderStatus::Shipped;
     s.ingest(&[shipped]).await;
-    let (_, _, after) = api.call("GET", "/api/v1/orders/new", Some(&bo), None).await;
+    let (_, _, after) = api
+        .call("GET", "/api/v1/orders/new", Some(&bo), None)
+        .await
+        .parts();
     assert_eq!(after["orders"].as_array().unwrap().len(), 3);
-    let (st, _, one) = api.call("GET", "/api/v1/orders/W0", Some(&bo), None).await;
+    let (st, _, one) = api
+        .call("GET", "/api/v1/orders/W0", Some(&bo), None)
+        .await
+        .parts();
     assert_eq!(st, 200);
     assert_eq!(one["status"], "shipped");
     assert_eq!(one["ack"]["reference"], "BO-1");
@@ -439,7 +414,8 @@ async fn pull_and_ack_redelivers_until_acknowledged(env: TestEnv) {
             Some(&bo),
             Some(json!({"nope": 1})),
         )
-        .await;
+        .await
+        .parts();
     assert_eq!(st, 400);
     assert_eq!(ct, "application/problem+json");
     assert_eq!(p["status"], 400);
@@ -447,7 +423,7 @@ async fn pull_and_ack_redelivers_until_acknowledged(env: TestEnv) {
 
 async fn cross_account_access_is_refused_everywhere(env: TestEnv) {
     let s = setup(env).await;
-    let api = Api::start(&s.env).await;
+    let api = TestApp::spawn(&s.env).await;
     s.ingest(&orders(1)).await;
     let other: AccountId = create_account(&s.env.app, "Other shop", None)
         .await
@@ -477,31 +453,42 @@ async fn cross_account_access_is_refused_everywhere(env: TestEnv) {
         ),
     ];
     for (m, path, body) in &calls {
-        let (st, ct, _) = api.call(m, path, Some(&theirs), body.clone()).await;
+        let (st, ct, _) = api.call(m, path, Some(&theirs), body.clone()).await.parts();
         assert_eq!(st, 404, "{m} {path} with another account's token");
         assert_eq!(ct, "application/problem+json");
         for t in [&support, &admin] {
-            let (st, _, _) = api.call(m, path, Some(t), body.clone()).await;
+            let (st, _, _) = api.call(m, path, Some(t), body.clone()).await.parts();
             assert_eq!(st, 403, "{m} {path} with a non-backoffice token");
         }
-        let (st, _, _) = api.call(m, path, None, body.clone()).await;
+        let (st, _, _) = api.call(m, path, None, body.clone()).await.parts();
         assert_eq!(st, 401);
-        let (st, _, _) = api.call(m, path, Some("ov_forged"), body.clone()).await;
+        let (st, _, _) = api
+            .call(m, path, Some("ov_forged"), body.clone())
+            .await
+            .parts();
         assert_eq!(st, 401);
     }
     // Lists show only one's own.
     let (_, _, v) = api
         .call("GET", "/api/v1/orders/new", Some(&theirs), None)
-        .await;
+        .await
+        .parts();
     assert!(v["orders"].as_array().unwrap().is_empty());
     let (_, _, v) = api
         .call("GET", "/api/v1/webhooks", Some(&theirs), None)
-        .await;
+        .await
+        .parts();
     assert!(v["webhooks"].as_array().unwrap().is_empty());
-    let (_, _, v) = api.call("GET", "/api/v1/webhooks", Some(&mine), None).await;
+    let (_, _, v) = api
+        .call("GET", "/api/v1/webhooks", Some(&mine), None)
+        .await
+        .parts();
     assert_eq!(v["webhooks"].as_array().unwrap().len(), 1);
     // Admin-only endpoints refuse backoffice tokens.
-    let (st, _, _) = api.call("GET", "/api/v1/accounts", Some(&mine), None).await;
+    let (st, _, _) = api
+        .call("GET", "/api/v1/accounts", Some(&mine), None)
+        .await
+        .parts();
     assert_eq!(st, 403);
     let (st, _, _) = api
         .call(
@@ -510,12 +497,14 @@ async fn cross_account_access_is_refused_everywhere(env: TestEnv) {
             Some(&mine),
             None,
         )
-        .await;
+        .await
+        .parts();
     assert_eq!(st, 403);
     // And the mine token still works.
     let (st, _, _) = api
         .call("GET", "/api/v1/orders/W0", Some(&mine), None)
-        .await;
+        .await
+        .parts();
     assert_eq!(st, 200);
 }
 

@@ -17,7 +17,7 @@ use crate::common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::common::{order, t0, Backend, TestEnv};
+use crate::common::{order, put_orders, t0, Backend, TestEnv};
 use chrono::Duration;
 use ordervault::accounts::create_account;
 use ordervault::app::App;
@@ -162,14 +162,6 @@ async fn add_secrets(app: &App, id: &AccountId) {
 async fn new_account(app: &App, name: &str) -> AccountId {
     let a = create_account(app, name, Some(30)).await.unwrap();
     a.id.parse().unwrap()
-}
-
-async fn put(app: &App, id: &AccountId, orders: &[Order]) {
-    let keys = app.keyring.keys(id).await.unwrap();
-    let store = app.store.account(id).await.unwrap();
-    write_orders(&store, &keys, orders, app.now_ms())
-        .await
-        .unwrap();
 }
 
 fn subject_order(number: &str) -> Order {
@@ -603,8 +595,8 @@ async fn a_copy_forgets_erased_data_within_the_window(env: TestEnv) {
             .map(|n| pending(n, sweep_at, Duration::days(31))),
     );
     orders.extend(subj.iter().map(|n| subject_order(n)));
-    put(app, &a, &orders).await;
-    put(
+    put_orders(app, &a, &orders).await;
+    put_orders(
         app,
         &b,
         &closed.iter().map(|n| order(n, 0)).collect::<Vec<_>>(),
@@ -652,7 +644,7 @@ async fn a_copy_forgets_erased_data_within_the_window(env: TestEnv) {
             o
         })
         .collect();
-    put(app, &a, &shipped).await;
+    put_orders(app, &a, &shipped).await;
 
     // The sweep pseudonymizes the due orders and destroys every started hour's keys in
     // the same run, after moving the orders not due yet to new keys; a subject is
@@ -768,7 +760,7 @@ async fn a_copy_forgets_erased_data_within_the_window(env: TestEnv) {
 async fn a_crash_between_rewrap_and_destruction_loses_no_key(env: TestEnv) {
     let a = new_account(&env.app, "Crash Shop").await;
     let orders: Vec<Order> = numbers("C-", 5).iter().map(|n| order(n, 0)).collect();
-    put(&env.app, &a, &orders).await;
+    put_orders(&env.app, &a, &orders).await;
     let data = &env.app.keyring.data;
     let store = FileEpochStore::new(env.settings.keyring_dir());
 
@@ -817,7 +809,7 @@ async fn a_keyring_dir_that_is_not_writable_stops_start_up(env: TestEnv) {
 async fn two_processes_rotating_at_once_agree(env: TestEnv) {
     let a = new_account(&env.app, "Busy Shop").await;
     let orders: Vec<Order> = numbers("R-", 20).iter().map(|n| order(n, 0)).collect();
-    put(&env.app, &a, &orders).await;
+    put_orders(&env.app, &a, &orders).await;
     let other = env.restart(env.settings.clone()).await.unwrap();
     env.clock.advance(Duration::milliseconds(
         env.app.keyring.data.epoch_period_ms(),
@@ -866,7 +858,7 @@ async fn keys_status_counts_live_and_destroyed_keys(env: TestEnv) {
     assert_eq!(s.erasure_window_secs, 86_400);
     let mut orders: Vec<Order> = numbers("S-", 3).iter().map(|n| order(n, 0)).collect();
     orders.push(due_order("D-1"));
-    put(app, &a, &orders).await;
+    put_orders(app, &a, &orders).await;
     // Two days (due and open), four customers.
     assert_eq!(app.keyring.data.status().await.unwrap().data_keys_live, 6);
     env.clock.advance(Duration::days(2));
@@ -1053,7 +1045,7 @@ async fn a_fulfilled_order_moves_every_field_to_its_fulfilment_hour(env: TestEnv
     let app = &env.app;
     let a = new_account(app, "Shipping Shop").await;
     let open = order("F-1", 0);
-    put(app, &a, std::slice::from_ref(&open)).await;
+    put_orders(app, &a, std::slice::from_ref(&open)).await;
     // The fulfilment update carries no phone and no notes: the stored ones stay, and
     // must move to the fulfilment hour's key with the rest.
     let mut shipped = order("F-1", 60);
@@ -1061,7 +1053,7 @@ async fn a_fulfilled_order_moves_every_field_to_its_fulfilment_hour(env: TestEnv
     shipped.status = ordervault::connectors::OrderStatus::Shipped;
     shipped.customer.phone = None;
     shipped.customer.delivery_notes = None;
-    put(app, &a, std::slice::from_ref(&shipped)).await;
+    put_orders(app, &a, std::slice::from_ref(&shipped)).await;
     let keys = app.keyring.keys(&a).await.unwrap();
     let now = app.now_ms();
     let want = keys.erasure_hour(&shipped, now);
@@ -1103,7 +1095,7 @@ async fn a_fulfilled_order_moves_every_field_to_its_fulfilment_hour(env: TestEnv
 async fn a_destroyed_key_stops_working_here_at_once(env: TestEnv) {
     let app = &env.app;
     let a = new_account(app, "Cache Shop").await;
-    put(
+    put_orders(
         app,
         &a,
         &[
@@ -1169,7 +1161,7 @@ async fn a_retention_change_moves_orders_to_their_new_keys(env: TestEnv) {
         .collect();
     orders.extend(later.iter().map(|n| fulfilled(n, t0(), Duration::days(25))));
     orders.extend(open.iter().map(|n| order(n, 0)));
-    put(app, &a, &orders).await;
+    put_orders(app, &a, &orders).await;
     let scratch = tempfile::tempdir().unwrap();
     let copy = match env.backend {
         Backend::Sqlite => {

@@ -9,21 +9,12 @@ use ordervault::accounts::create_account;
 use ordervault::crypto::{CryptoError, MasterKey};
 use ordervault::error::ServiceError;
 use ordervault::keyring::KeyringError;
-use ordervault::orders::{open_order, seal_order, SealError};
+use ordervault::orders::{open_order, SealError};
 use ordervault::store::UpsertOutcome;
 
 async fn store_orders(env: &TestEnv, account: &str, numbers: &[&str]) {
-    let id = account.parse().unwrap();
-    let keys = env.app.keyring.keys(&id).await.unwrap();
     let orders: Vec<_> = numbers.iter().map(|n| order(n, 0)).collect();
-    let seal = keys.seal_keys(&orders).await.unwrap();
-    let sealed: Vec<_> = orders.iter().map(|o| seal_order(&seal, o)).collect();
-    let out = env
-        .account_store(account)
-        .await
-        .upsert_orders(&sealed, env.app.now_ms())
-        .await
-        .unwrap();
+    let out = common::put_orders(&env.app, &account.parse().unwrap(), &orders).await;
     assert!(out.iter().all(|o| *o == UpsertOutcome::Inserted));
 }
 

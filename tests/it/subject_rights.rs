@@ -4,13 +4,12 @@
 //! readable and cannot be undone by a later marketplace update.
 
 use crate::common::corpus::{corpus, leaks};
-use crate::common::{t0, Backend, TestEnv};
+use crate::common::{put_orders, t0, Backend, TestEnv};
 use chrono::Duration;
 use ordervault::accounts::create_account;
-use ordervault::app::App;
 use ordervault::connectors::{Customer, Order, OrderNumber, OrderStatus};
 use ordervault::ids::AccountId;
-use ordervault::orders::{open_order, seal_order};
+use ordervault::orders::open_order;
 use ordervault::privacy::subject::PersonalDataState;
 use ordervault::privacy::{erase_subject, export_subject, sweep};
 use ordervault::store::UpsertOutcome;
@@ -21,14 +20,6 @@ struct Shop {
     id: AccountId,
     orders: Vec<Order>,
     values: Vec<String>,
-}
-
-async fn put(app: &App, id: &AccountId, orders: &[Order]) -> Vec<UpsertOutcome> {
-    let keys = app.keyring.keys(id).await.unwrap();
-    let seal = keys.seal_keys(orders).await.unwrap();
-    let sealed: Vec<_> = orders.iter().map(|o| seal_order(&seal, o)).collect();
-    let store = app.store.account(id).await.unwrap();
-    store.upsert_orders(&sealed, app.now_ms()).await.unwrap()
 }
 
 /// Ten customers; customer 3 also has an older order (other case of the same email)
@@ -46,7 +37,7 @@ async fn shop(env: &TestEnv) -> Shop {
     old.fulfilled_at = Some(t0() - Duration::days(60));
     old.updated_at = t0() - Duration::days(60);
     orders.push(old);
-    put(&env.app, &id, &orders).await;
+    put_orders(&env.app, &id, &orders).await;
     // The old order passes its retention; the others (never fulfilled) do not.
     assert_eq!(sweep(&env.app, Some(&id)).await.unwrap().pseudonymized, 1);
     Shop { id, orders, values }
@@ -192,7 +183,7 @@ async fn erase_removes_index_pseudonym_and_bytes(env: TestEnv) {
     later.updated_at = t0() + Duration::days(1);
     later.status = OrderStatus::Shipped;
     assert_eq!(
-        put(&env.app, &s.id, &[later]).await,
+        put_orders(&env.app, &s.id, &[later]).await,
         vec![UpsertOutcome::Updated]
     );
     let r = store.get("bol", "LEAK-0003").await.unwrap().unwrap();

@@ -4,8 +4,7 @@
 //! limit on the injected clock, audit before answer (fail closed), and the backoffice's
 //! read of its own account's audit.
 
-use crate::common;
-
+use crate::common::api::{Resp, TestApp};
 use crate::common::corpus::{corpus, leaks};
 use crate::common::{exec, TestEnv};
 use chrono::Duration;
@@ -16,84 +15,6 @@ use ordervault::ingest::write_orders;
 use ordervault::store::Pool;
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
-
-/// One HTTP response, kept whole for leak scanning.
-struct Resp {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    raw: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.raw).unwrap_or(Value::Null)
-    }
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-    /// Body and every header, as one haystack for leak scans.
-    fn everything(&self) -> Vec<u8> {
-        let mut all = self.raw.clone();
-        for (k, v) in &self.headers {
-            all.extend_from_slice(k.as_str().as_bytes());
-            all.push(b':');
-            all.extend_from_slice(v.as_bytes());
-            all.push(b'\n');
-        }
-        all
-    }
-}
-
-struct Api {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Api {
-    async fn start(env: &TestEnv) -> Self {
-        Self {
-            base: common::api::serve(env).await,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Resp {
-        let mut req = self
-            .http
-            .request(method.parse().unwrap(), format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        Resp {
-            status: resp.status().as_u16(),
-            headers: resp.headers().clone(),
-            raw: resp.bytes().await.unwrap().to_vec(),
-        }
-    }
-
-    async fn lookup(&self, token: &str, account: &str, number: &str) -> Resp {
-        self.call(
-            "GET",
-            &format!("/api/v1/support/accounts/{account}/orders/{number}"),
-            Some(token),
-            None,
-        )
-        .await
-    }
-}
 
 async fn token(env: &TestEnv, role: Role, account: Option<&AccountId>, label: &str) -> String {
     let (t, _) =
@@ -137,7 +58,7 @@ fn assert_problem(r: &Resp, status: u16) {
 async fn roles_are_separated(env: TestEnv) {
     let (orders, _) = corpus(2);
     let acct = account_with(&env, "Shop", &orders).await;
-    let api = Api::start(&env).await;
+    let api = TestApp::spawn(&env).await;
     let support = token(&env, Role::Support, None, "helpdesk").await;
     let backoffice = token(&env, Role::Backoffice, Some(&acct), "bo").await;
     let admin = token(&env, Role::Admin, None, "admin").await;
@@ -200,7 +121,7 @@ async fn roles_are_separated(env: TestEnv) {
     assert!(doc["components"]["schemas"]["MaskedOrder"].is_object());
     assert!(doc["components"]["schemas"]["Order"].is_object());
     // The account still stands: the support token's close attempt did nothing.
-    let r = api.lookup(&support, a, "LEAK-0000").await;
+    let r = api.support_lookup(&support, a, "LEAK-0000").await;
     assert_eq!(r.status, 200);
 }
 
@@ -225,15 +146,12 @@ async fn masked_view_leaks_nothing(env: TestEnv) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, ordervault::api::router(app)).await });
-    let api = Api {
-        base: format!("http://{addr}"),
-        http: reqwest::Client::new(),
-    };
+    let api = TestApp::at(format!("http://{addr}"));
     let support = token(&env, Role::Support, None, "helpdesk").await;
     let a = acct.as_str();
     let mut seen = Vec::new();
 
-    let r = api.lookup(&support, a, "LEAK-0003").await;
+    let r = api.support_lookup(&support, a, "LEAK-0003").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("cache-control"), "no-store");
     let v = r.json();
@@ -271,7 +189,7 @@ async fn masked_view_leaks_nothing(env: TestEnv) {
     }
     seen.push(r);
 
-    let r = api.lookup(&support, a, "LEAK-0005").await;
+    let r = api.support_lookup(&support, a, "LEAK-0005").await;
     assert_eq!(r.status, 200);
     let o = &r.json()["orders"][0];
     assert_eq!(o["pseudonymized"], true);
@@ -279,7 +197,7 @@ async fn masked_view_leaks_nothing(env: TestEnv) {
     seen.push(r);
 
     for n in ["LEAK-9999", "LEAK-000"] {
-        let r = api.lookup(&support, a, n).await;
+        let r = api.support_lookup(&support, a, n).await;
         assert_problem(&r, 404);
         seen.push(r);
     }
@@ -288,7 +206,7 @@ async fn masked_view_leaks_nothing(env: TestEnv) {
         "Wilhelmina3x%20Vandersloot3q",
         "Geheime.Klant3@Voorbeeld-Mail.nl",
     ] {
-        let r = api.lookup(&support, a, n).await;
+        let r = api.support_lookup(&support, a, n).await;
         assert_problem(&r, 400);
         assert_eq!(r.header("cache-control"), "no-store");
         seen.push(r);
@@ -297,7 +215,7 @@ async fn masked_view_leaks_nothing(env: TestEnv) {
     let mut limited = false;
     for i in 0..30 {
         let r = api
-            .lookup(&support, a, &format!("LEAK-{:04}", i % 12))
+            .support_lookup(&support, a, &format!("LEAK-{:04}", i % 12))
             .await;
         if r.status == 429 {
             assert_problem(&r, 429);
@@ -325,7 +243,7 @@ async fn exact_match_only(env: TestEnv) {
     twin.marketplace = MarketplaceKind::Amazon;
     orders.push(twin);
     let acct = account_with(&env, "Shop", &orders).await;
-    let api = Api::start(&env).await;
+    let api = TestApp::spawn(&env).await;
     let support = token(&env, Role::Support, None, "helpdesk").await;
     let a = acct.as_str();
     let long = "A".repeat(65);
@@ -348,7 +266,7 @@ async fn exact_match_only(env: TestEnv) {
         "%FF%FE",
     ];
     for n in bad {
-        let r = api.lookup(&support, a, n).await;
+        let r = api.support_lookup(&support, a, n).await;
         assert_problem(&r, 400);
         assert!(r.json().get("orders").is_none(), "{n}");
     }
@@ -360,15 +278,15 @@ async fn exact_match_only(env: TestEnv) {
         "EAK-0001",
         "0001",
     ] {
-        let r = api.lookup(&support, a, n).await;
+        let r = api.support_lookup(&support, a, n).await;
         assert_problem(&r, 404);
     }
     // Surrounding white space is trimmed (copy-paste); the number itself must be exact.
-    let r = api.lookup(&support, a, "%20LEAK-0000%20").await;
+    let r = api.support_lookup(&support, a, "%20LEAK-0000%20").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["orders"][0]["order_number"], "LEAK-0000");
     // Two marketplaces share LEAK-0001: both, masked; ?marketplace= narrows to one.
-    let r = api.lookup(&support, a, "LEAK-0001").await;
+    let r = api.support_lookup(&support, a, "LEAK-0001").await;
     let v = r.json();
     let markets: Vec<&str> = v["orders"]
         .as_array()
@@ -387,7 +305,10 @@ async fn exact_match_only(env: TestEnv) {
     assert_problem(&api.call("GET", &path, Some(&support), None).await, 400);
     // Malformed account ids are a 400 (the format is public; existence is not).
     for bad_account in ["%25", "ABCDEF0123456789", "0123", "0123456789abcdef0"] {
-        assert_problem(&api.lookup(&support, bad_account, "LEAK-0000").await, 400);
+        assert_problem(
+            &api.support_lookup(&support, bad_account, "LEAK-0000").await,
+            400,
+        );
     }
 }
 
@@ -398,14 +319,18 @@ async fn not_found_is_uniform(env: TestEnv) {
     ordervault::privacy::closure::close_account(&env.app, &closed)
         .await
         .unwrap();
-    let api = Api::start(&env).await;
+    let api = TestApp::spawn(&env).await;
     let support = token(&env, Role::Support, None, "helpdesk").await;
     let unknown = AccountId::generate();
     let cases = [
-        api.lookup(&support, acct.as_str(), "LEAK-0404").await,
-        api.lookup(&support, unknown.as_str(), "LEAK-0000").await,
-        api.lookup(&support, closed.as_str(), "LEAK-0000").await,
-        api.lookup(&support, acct.as_str(), "LEAK-0000").await,
+        api.support_lookup(&support, acct.as_str(), "LEAK-0404")
+            .await,
+        api.support_lookup(&support, unknown.as_str(), "LEAK-0000")
+            .await,
+        api.support_lookup(&support, closed.as_str(), "LEAK-0000")
+            .await,
+        api.support_lookup(&support, acct.as_str(), "LEAK-0000")
+            .await,
     ];
     let shape = |r: &Resp| {
         let mut h: Vec<(String, String)> = r
@@ -437,7 +362,7 @@ async fn not_found_is_uniform(env: TestEnv) {
 async fn rate_limited_per_token(env: TestEnv) {
     let (orders, values) = corpus(2);
     let acct = account_with(&env, "Shop", &orders).await;
-    let api = Api::start(&env).await;
+    let api = TestApp::spawn(&env).await;
     let support = token(&env, Role::Support, None, "helpdesk").await;
     let other = token(&env, Role::Support, None, "helpdesk 2").await;
     let a = acct.as_str();
@@ -447,47 +372,56 @@ async fn rate_limited_per_token(env: TestEnv) {
     );
     for i in 0..60 {
         let n = if i % 2 == 0 { "LEAK-0000" } else { "LEAK-0404" };
-        let r = api.lookup(&support, a, n).await;
+        let r = api.support_lookup(&support, a, n).await;
         assert!(
             r.status == 200 || r.status == 404,
             "request {i}: {}",
             r.status
         );
     }
-    let r = api.lookup(&support, a, "LEAK-0000").await;
+    let r = api.support_lookup(&support, a, "LEAK-0000").await;
     assert_problem(&r, 429);
     let retry: u64 = r.header("retry-after").parse().unwrap();
     assert!((1..=60).contains(&retry), "Retry-After {retry}");
     assert!(r.json().get("orders").is_none());
     assert!(leaks(&r.everything(), &values).is_empty());
     // Invalid input counts too: no free probing.
-    assert_problem(&api.lookup(&support, a, "%25").await, 429);
+    assert_problem(&api.support_lookup(&support, a, "%25").await, 429);
     // Buckets are per token.
-    assert_eq!(api.lookup(&other, a, "LEAK-0000").await.status, 200);
+    assert_eq!(api.support_lookup(&other, a, "LEAK-0000").await.status, 200);
     // After Retry-After seconds on the injected clock, one more; a minute later, a burst.
     env.clock.advance(Duration::seconds(retry as i64));
-    assert_eq!(api.lookup(&support, a, "LEAK-0000").await.status, 200);
+    assert_eq!(
+        api.support_lookup(&support, a, "LEAK-0000").await.status,
+        200
+    );
     env.clock.advance(Duration::seconds(60));
     for _ in 0..60 {
-        assert_eq!(api.lookup(&support, a, "LEAK-0001").await.status, 200);
+        assert_eq!(
+            api.support_lookup(&support, a, "LEAK-0001").await.status,
+            200
+        );
     }
-    assert_problem(&api.lookup(&support, a, "LEAK-0001").await, 429);
+    assert_problem(&api.support_lookup(&support, a, "LEAK-0001").await, 429);
 }
 
 async fn audit_fails_closed(env: TestEnv) {
     let (orders, values) = corpus(2);
     let acct = account_with(&env, "Shop", &orders).await;
-    let api = Api::start(&env).await;
+    let api = TestApp::spawn(&env).await;
     let support = token(&env, Role::Support, None, "helpdesk").await;
     let a = acct.as_str();
-    assert_eq!(api.lookup(&support, a, "LEAK-0001").await.status, 200);
+    assert_eq!(
+        api.support_lookup(&support, a, "LEAK-0001").await.status,
+        200
+    );
     catalog_exec(
         &env,
         "ALTER TABLE {p}support_audit RENAME TO support_audit_off",
     )
     .await;
     for n in ["LEAK-0001", "LEAK-0404", "%25"] {
-        let r = api.lookup(&support, a, n).await;
+        let r = api.support_lookup(&support, a, n).await;
         assert_problem(&r, 500);
         // Fixed wording, and the id the cause was logged under (issue 17).
         assert_eq!(
@@ -509,14 +443,17 @@ async fn audit_fails_closed(env: TestEnv) {
         "ALTER TABLE {p}support_audit_off RENAME TO support_audit",
     )
     .await;
-    assert_eq!(api.lookup(&support, a, "LEAK-0001").await.status, 200);
+    assert_eq!(
+        api.support_lookup(&support, a, "LEAK-0001").await.status,
+        200
+    );
 }
 
 async fn backoffice_reads_own_audit(env: TestEnv) {
     let (orders, _) = corpus(3);
     let shop_a = account_with(&env, "Shop A", &orders).await;
     let shop_b = account_with(&env, "Shop B", &orders).await;
-    let api = Api::start(&env).await;
+    let api = TestApp::spawn(&env).await;
     let support = token(&env, Role::Support, None, "helpdesk Anna").await;
     let bo_a = token(&env, Role::Backoffice, Some(&shop_a), "bo a").await;
     let bo_b = token(&env, Role::Backoffice, Some(&shop_b), "bo b").await;
@@ -529,9 +466,9 @@ async fn backoffice_reads_own_audit(env: TestEnv) {
         (&shop_a, "LEAK-0002"),
     ] {
         env.clock.advance(Duration::seconds(1));
-        api.lookup(&support, acct.as_str(), n).await;
+        api.support_lookup(&support, acct.as_str(), n).await;
     }
-    let r = api.call("GET", "/api/v1/audit", Some(&bo_a), None).await;
+    let r = api.audit(&bo_a).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("cache-control"), "no-store");
     let v = r.json();
@@ -564,7 +501,7 @@ async fn backoffice_reads_own_audit(env: TestEnv) {
         .call("GET", "/api/v1/audit?limit=1", Some(&bo_a), None)
         .await;
     assert_eq!(r.json()["entries"].as_array().unwrap().len(), 1);
-    let r = api.call("GET", "/api/v1/audit", Some(&bo_b), None).await;
+    let r = api.audit(&bo_b).await;
     let v = r.json();
     let entries = v["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 1);
@@ -579,7 +516,7 @@ async fn backoffice_reads_own_audit(env: TestEnv) {
 async fn forwarding_state_is_shown(env: TestEnv) {
     let (orders, _) = corpus(2);
     let acct = account_with(&env, "Shop", &orders).await;
-    let api = Api::start(&env).await;
+    let api = TestApp::spawn(&env).await;
     let support = token(&env, Role::Support, None, "helpdesk").await;
     let bo = token(&env, Role::Backoffice, Some(&acct), "bo").await;
     let a = acct.as_str();
@@ -595,7 +532,7 @@ async fn forwarding_state_is_shown(env: TestEnv) {
     )
     .await
     .unwrap();
-    let r = api.lookup(&support, a, "LEAK-0000").await;
+    let r = api.support_lookup(&support, a, "LEAK-0000").await;
     let w = &r.json()["orders"][0]["forwarding"]["webhooks"][0];
     assert_eq!(w["endpoint_id"], ep.id.as_str());
     assert_eq!(w["state"], "not_sent");
@@ -608,7 +545,7 @@ async fn forwarding_state_is_shown(env: TestEnv) {
     write_orders(&store, &keys, &[newer], env.app.now_ms())
         .await
         .unwrap();
-    let r = api.lookup(&support, a, "LEAK-0000").await;
+    let r = api.support_lookup(&support, a, "LEAK-0000").await;
     let w = &r.json()["orders"][0]["forwarding"]["webhooks"][0];
     assert_eq!(
         (w["state"].as_str(), w["version"].as_i64()),
@@ -627,7 +564,7 @@ async fn forwarding_state_is_shown(env: TestEnv) {
         )
         .await
         .unwrap();
-    let r = api.lookup(&support, a, "LEAK-0000").await;
+    let r = api.support_lookup(&support, a, "LEAK-0000").await;
     let w = &r.json()["orders"][0]["forwarding"]["webhooks"][0];
     assert_eq!(
         (w["state"].as_str(), w["attempts"].as_i64()),
@@ -643,7 +580,7 @@ async fn forwarding_state_is_shown(env: TestEnv) {
         )
         .await;
     assert_eq!(ack.status, 200);
-    let r = api.lookup(&support, a, "LEAK-0000").await;
+    let r = api.support_lookup(&support, a, "LEAK-0000").await;
     let pull = &r.json()["orders"][0]["forwarding"]["pull"];
     assert_eq!(
         *pull,

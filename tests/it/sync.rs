@@ -34,17 +34,7 @@ fn options(env: &TestEnv) -> ClientOptions {
 }
 
 fn credentials(kind: MarketplaceKind, config: &SandboxConfig) -> String {
-    let c = &config.credentials;
-    match kind {
-        MarketplaceKind::Bol => serde_json::json!({
-            "client_id": c.client_id, "client_secret": c.client_secret
-        }),
-        _ => serde_json::json!({
-            "client_id": c.client_id, "client_secret": c.client_secret,
-            "refresh_token": c.refresh_token
-        }),
-    }
-    .to_string()
+    config.credentials.connection_file(kind)
 }
 
 fn sandbox_config(orders: usize) -> SandboxConfig {
@@ -59,13 +49,7 @@ fn sandbox_config(orders: usize) -> SandboxConfig {
 }
 
 async fn start(env: &TestEnv, kind: MarketplaceKind, config: SandboxConfig) -> SandboxHandle {
-    let clock = Arc::new(env.clock.clone());
-    match kind {
-        MarketplaceKind::Bol => sandbox::bol::start(config, clock).await,
-        MarketplaceKind::Amazon => sandbox::amazon::start(config, clock).await,
-        MarketplaceKind::Ebay => sandbox::ebay::start(config, clock).await,
-    }
-    .expect("sandbox starts")
+    common::market::start_sandbox(kind, config, Arc::new(env.clock.clone())).await
 }
 
 /// An account connected to a sandbox.

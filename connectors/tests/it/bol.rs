@@ -300,12 +300,23 @@ async fn rate_limits_are_hit_and_survived() {
     // 429s, waits out Retry-After (or the reset when it is omitted) and finishes.
     let tick = ticker(&env.clock, Duration::milliseconds(50));
     let client = client_for(&env.sandbox, &env.clock, "sandbox-client", "sandbox-secret");
-    env.probe.exhaust_rate_limits();
+    // Keep the buckets empty until the client has run into a 429: at 50x, a loaded
+    // machine's few milliseconds before the first call would otherwise refill them.
+    let drain = {
+        let probe = env.probe.clone();
+        tokio::spawn(async move {
+            while probe.throttled() <= throttled_while_frozen {
+                probe.exhaust_rate_limits();
+                tokio::time::sleep(std::time::Duration::from_micros(200)).await;
+            }
+        })
+    };
     let started = env.now();
     // A 429 whose wait outlasts the client's patience goes back to the worker, which
     // retries the page (the ticker keeps the clock moving meanwhile).
     let (fetched, _) = sync(&client, window, 50).await.unwrap();
     tick.abort();
+    drain.abort();
     assert!(
         env.probe.throttled() > throttled_while_frozen,
         "429s were hit"
