@@ -269,7 +269,8 @@ pub struct PseudonymizeSettings {
     /// Orders never fulfilled nor cancelled lose their personal data this many days after
     /// they were placed.
     pub max_age_days: u32,
-    /// Orders pseudonymized per transaction. Large by default: each transaction rewrites
+    /// Orders pseudonymized per transaction, at most (a sweep's first batches are
+    /// smaller, so the first one is prepared quickly). Large by default: each transaction rewrites
     /// the pages of the email-index and pseudonym indexes it touches, which with random
     /// keys is nearly all of them, so fewer, larger transactions cost far less (on a
     /// 1M-order SQLite account 5,000 gives 25,000 orders/s, 50,000 gives 43,000). A

@@ -150,7 +150,7 @@ for run in runs:
     fl = next(r for r in rows if r["run"] == run and r["tool"] == "floor")
     out.append(f"| support lookup over HTTP, PostgreSQL, p50 / p99 ({n:,} orders, {count:,} lookups), run {run} "
                f"| {ov['p50_ms']} / {ov['p99_ms']} ms | – | SELECT + durable audit INSERT: {fl['p50_ms']} / {fl['p99_ms']} ms "
-               f"| p50 {float(ov['p50_ms'])/float(fl['p50_ms']):.2f}×, p99 {float(ov['p99_ms'])/float(fl['p99_ms']):.2f}× floor "
+               f"| – | p50 {float(ov['p50_ms'])/float(fl['p50_ms']):.2f}×, p99 {float(ov['p99_ms'])/float(fl['p99_ms']):.2f}× floor "
                f"| {ov['load_before']}→{ov['load_after']} / {fl['load_before']}→{fl['load_after']} |")
 with open(results, "a") as f:
     f.write("\n".join(out) + "\n")

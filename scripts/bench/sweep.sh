@@ -11,11 +11,12 @@
 # turn, SWEEP_RUNS times (A B A B A B); each run records the 1-minute load before and after.
 #
 # Usage: scripts/bench/sweep.sh [RESULTS.md]
-#   Appends `| measure | ordervault | peer | floor | ratio | load |` rows to RESULTS.md
+#   Appends `| measure | ordervault | peer | floor | ordervault ÷ peer | ordervault ÷ floor | load |`
+#   rows (the seven columns of scripts/bench-peers.sh's table) to RESULTS.md
 #   (default target/bench/results.md) and keeps raw numbers in target/bench/sweep.tsv.
 # Env: DATABASE_URL (server; a database ov_bench_sweep is dropped and created on it),
-#      SWEEP_ORDERS (200000), SWEEP_RUNS (3), OV_BIN (default target/release/ordervault,
-#      built if missing), BENCH_VENV (target/bench-venv; pganonymize is installed there).
+#      SWEEP_ORDERS (200000), SWEEP_RUNS (3), OV_BIN (default $ORDERVAULT_BIN as
+#      scripts/bench-peers.sh sets it, else target/release/ordervault, built if missing), BENCH_VENV (target/bench-venv; pganonymize is installed there).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -27,7 +28,7 @@ server=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 server=${server%/*}
 db=ov_bench_sweep
 url="$server/$db"
-bin=${OV_BIN:-target/release/ordervault}
+bin=${OV_BIN:-${ORDERVAULT_BIN:-target/release/ordervault}}
 venv=${BENCH_VENV:-target/bench-venv}
 
 if [[ ! -x $bin ]]; then
@@ -68,12 +69,10 @@ due="pseudonymized_at IS NULL AND ((fulfilled_at IS NOT NULL AND fulfilled_at <=
 OR (cancelled_at IS NOT NULL AND cancelled_at <= $cutoff_ms) \
 OR (fulfilled_at IS NULL AND cancelled_at IS NULL AND placed_at <= $cutoff_ms))"
 
-# The catalog's data_keys and the account's orders grow from empty while seeding. Without
-# statistics the planner looks a key up by (account, kind) and filters on scope, walking every
-# key of the account for each lookup, and finds stored orders as badly (README, "Where the
-# sweep's time goes"): seeding and the sweep turn quadratic. autoanalyze prevents that on a
-# default server; this one runs with autovacuum off, so the loop below does what autoanalyze
-# would while seeding.
+# The catalog's data_keys and the account's orders grow from empty while seeding. ordervault's
+# own lookups no longer depend on statistics (README, "Where the time went, and what changed"),
+# but the table copies and the raw floors below do: the loop does what autoanalyze would on a
+# default server (this one runs with autovacuum off), so every tool sees analyzed tables.
 analyze_keys() { psql "$url" -qAt -c "ANALYZE" >/dev/null 2>&1 || true; }
 seed() { # account orders [extra args]
   local a=$1 n=$2 apid; shift 2
@@ -178,14 +177,14 @@ out = []
 for run, t in sorted(by_run.items()):
     ov, pg, up, vf = t["ordervault"], t["pganonymize"], t["update"], t["update_vacuum_full"]
     load = " / ".join(f"{x['load_before']}→{x['load_after']}" for x in (ov, pg, up, vf))
-    out.append(f"| pseudonymize {n:,} due orders, PostgreSQL, run {run} | {rate(ov):,.0f}/s ({float(ov['seconds']):.1f} s) "
-               f"| pganonymize clear: {rate(pg):,.0f}/s ({float(pg['seconds']):.1f} s) "
-               f"| UPDATE: {rate(up):,.0f}/s; UPDATE + VACUUM FULL: {rate(vf):,.0f}/s "
-               f"| {rate(ov)/rate(vf):.2f}× UPDATE + VACUUM FULL; {rate(ov)/rate(pg):.2f}× pganonymize | {load} |")
+    out.append(f"| pseudonymize {n:,} due orders, PostgreSQL, run {run} (rows/s) | {rate(ov):,.0f} ({float(ov['seconds']):.1f} s) "
+               f"| pganonymize clear: {rate(pg):,.0f} ({float(pg['seconds']):.1f} s) "
+               f"| UPDATE: {rate(up):,.0f}; UPDATE + VACUUM FULL: {rate(vf):,.0f} ({float(vf['seconds']):.1f} s) "
+               f"| {rate(ov)/rate(pg):.2f}× | {rate(ov)/rate(vf):.2f}× UPDATE + VACUUM FULL | {load} |")
 med = lambda tool: statistics.median(rate(t[tool]) for t in by_run.values())
-out.append(f"| pseudonymize {n:,} due orders, PostgreSQL, median of {len(by_run)} | {med('ordervault'):,.0f}/s "
-           f"| pganonymize clear: {med('pganonymize'):,.0f}/s | UPDATE: {med('update'):,.0f}/s; UPDATE + VACUUM FULL: {med('update_vacuum_full'):,.0f}/s "
-           f"| {med('ordervault')/med('update_vacuum_full'):.2f}× UPDATE + VACUUM FULL; {med('ordervault')/med('pganonymize'):.2f}× pganonymize "
+out.append(f"| pseudonymize {n:,} due orders, PostgreSQL, median of {len(by_run)} (rows/s) | {med('ordervault'):,.0f} "
+           f"| pganonymize clear: {med('pganonymize'):,.0f} | UPDATE: {med('update'):,.0f}; UPDATE + VACUUM FULL: {med('update_vacuum_full'):,.0f} "
+           f"| {med('ordervault')/med('pganonymize'):.2f}× | {med('ordervault')/med('update_vacuum_full'):.2f}× UPDATE + VACUUM FULL "
            f"| 1-min load before→after, per tool: ordervault / pganonymize / UPDATE / UPDATE + VACUUM FULL |")
 with open(results, "a") as f:
     f.write("\n".join(out) + "\n")

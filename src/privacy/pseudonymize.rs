@@ -4,8 +4,8 @@
 //! (HMAC of the normalized email under the account's pseudonym key), so repeat
 //! customers remain countable without anyone being identifiable.
 //!
-//! The sweep is batched (one transaction per `pseudonymize.batch_size` orders), so it
-//! resumes where it stopped; idempotent (a pseudonymized row is never due again); and
+//! The sweep is batched (one transaction per at most `pseudonymize.batch_size` orders;
+//! the first batches are smaller, see [`first_batch_size`]), so it resumes where it stopped; idempotent (a pseudonymized row is never due again); and
 //! safe with several processes on one database: a lease row per account in the catalog
 //! lets one process sweep an account at a time, and every UPDATE re-checks
 //! `pseudonymized_at IS NULL`, so even a lost lease cannot count a row twice. After a
@@ -235,16 +235,23 @@ async fn sweep_leased(
     // Complete unless a lease loss stops the loop early: only then are the started
     // hours' keys destroyed, because only then is every due order of them erased.
     let mut complete = true;
-    let mut current = prepare_batch(&store, &keys, due, 0, limit).await?;
+    // The first batch is prepared with nothing to overlap it with, so it starts small and
+    // each batch doubles up to `limit`: a batch is prepared while the one half its size is
+    // erased. (Preparing a first full batch of 50,000 alone took about a quarter of a
+    // 100,000-order sweep: its key lookups and decryptions waited on nothing else.)
+    let mut size = first_batch_size(limit);
+    let mut current = prepare_batch(&store, &keys, due, 0, size).await?;
     while let Some(batch) = current {
-        let more = batch.rows.len() as i64 >= limit;
+        let more = batch.rows.len() as i64 >= size;
+        let next_size = size.saturating_mul(2).min(limit);
         let (erased, next) = tokio::join!(store.pseudonymize_rows(&batch.rows, now), async {
             if more {
-                prepare_batch(&store, &keys, due, batch.last_id, limit).await
+                prepare_batch(&store, &keys, due, batch.last_id, next_size).await
             } else {
                 Ok(None)
             }
         });
+        size = next_size;
         done.pseudonymized += erased?;
         done.with_pseudonym += batch.with_pseudonym;
         done.undecryptable += batch.undecryptable;
@@ -314,6 +321,12 @@ async fn sweep_leased(
     }
     done.cleanup_ms += elapsed_ms(cleanup_started);
     Ok(done)
+}
+
+/// The size of a sweep's first batch: a sixteenth of the batch size, at least 1,000
+/// orders (or the batch size, if smaller).
+fn first_batch_size(limit: i64) -> i64 {
+    (limit / 16).max(limit.min(1000))
 }
 
 /// One batch of due orders, ready to erase: ids with their pseudonyms.

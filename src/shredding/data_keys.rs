@@ -159,6 +159,7 @@ impl DataKeyring {
                 }
                 let (epoch, kek) = self.current_epoch().await?;
                 let mut rows = Vec::with_capacity(absent.len());
+                let mut generated = Vec::with_capacity(absent.len());
                 for r in &absent {
                     let key = DataKey::generate();
                     rows.push(DataKeyRow {
@@ -169,10 +170,19 @@ impl DataKeyring {
                         epoch,
                         wrapped_key: kek.wrap(epoch, account, r, &key),
                     });
+                    generated.push((*r, key));
                 }
-                self.catalog.insert_data_keys(&rows, now).await?;
-                // Read back whatever is stored now: ours, or a concurrent writer's.
-                self.load(account, &absent, &mut found).await?;
+                let stored = self.catalog.insert_data_keys(&rows, now).await?;
+                if stored == rows.len() as u64 {
+                    // Every one of ours is stored (none existed, the epoch was open): no
+                    // need to read them back, which was a second round trip per page.
+                    for (r, key) in generated {
+                        found.insert(r, Arc::new(key));
+                    }
+                } else {
+                    // Read back whatever is stored now: ours, or a concurrent writer's.
+                    self.load(account, &absent, &mut found).await?;
+                }
             }
             if missing.iter().any(|r| !found.contains_key(r)) {
                 return Err(ShredError::Contended(account.to_owned()));

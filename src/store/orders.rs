@@ -554,6 +554,12 @@ impl AccountStore {
 
     /// The stored rows of these orders of one marketplace (those that exist), for the
     /// per-field merge before an upsert. One query per call; callers pass a batch.
+    ///
+    /// On PostgreSQL each number is one probe of the (marketplace, number) index (a
+    /// lateral join over the numbers), whatever the table's statistics: with
+    /// `order_number IN (…)` on a table never analyzed (a first sync, autovacuum off) the
+    /// planner walked every stored order of the marketplace per call and filtered the
+    /// list, which made a first sync quadratic in its orders (issue 18).
     pub async fn get_many(
         &self,
         marketplace: &str,
@@ -562,22 +568,38 @@ impl AccountStore {
         if order_numbers.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (0..order_numbers.len())
-            .map(|i| format!("${}", i + 2))
-            .collect();
-        let sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM {}orders WHERE marketplace = $1 AND order_number IN ({})",
-            self.prefix,
-            placeholders.join(", ")
-        );
-        on_pool!(&self.pool, p => {
-            let mut q = sqlx::query(&sql).bind(marketplace);
-            for n in order_numbers {
-                q = q.bind(*n);
+        match &self.pool {
+            Pool::Postgres(p) => {
+                let sql = format!(
+                    "SELECT k.* FROM unnest($2::text[]) AS s(wanted) CROSS JOIN LATERAL \
+                     (SELECT {ORDER_COLUMNS} FROM {}orders \
+                      WHERE marketplace = $1 AND order_number = s.wanted OFFSET 0) k",
+                    self.prefix
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(marketplace)
+                    .bind(order_numbers)
+                    .fetch_all(p)
+                    .await?;
+                rows.iter().map(|r| Ok(order_row!(r))).collect()
             }
-            let rows = q.fetch_all(p).await?;
-            rows.iter().map(|r| Ok(order_row!(r))).collect()
-        })
+            Pool::Sqlite(p) => {
+                let placeholders: Vec<String> = (0..order_numbers.len())
+                    .map(|i| format!("${}", i + 2))
+                    .collect();
+                let sql = format!(
+                    "SELECT {ORDER_COLUMNS} FROM {}orders WHERE marketplace = $1 AND order_number IN ({})",
+                    self.prefix,
+                    placeholders.join(", ")
+                );
+                let mut q = sqlx::query(&sql).bind(marketplace);
+                for n in order_numbers {
+                    q = q.bind(*n);
+                }
+                let rows = q.fetch_all(p).await?;
+                rows.iter().map(|r| Ok(order_row!(r))).collect()
+            }
+        }
     }
 
     /// Orders whose email blind index equals `index`.

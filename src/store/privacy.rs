@@ -145,20 +145,30 @@ impl AccountStore {
                 result
             }
             Pool::Postgres(pool) => {
-                // One statement per batch: the rows travel as two arrays.
+                // One statement per batch: the rows travel as two arrays. The id range
+                // bounds the table side of the join: without it every batch scanned the
+                // whole table to hash-join it with the batch (a sweep of 200,000 orders
+                // in four batches read the table four times).
                 let sql = format!(
                     "UPDATE {p}orders AS o SET {ERASE_SET}, pseudonym = v.p, pseudonymized_at = $3 \
                      FROM UNNEST($1::BIGINT[], $2::BYTEA[]) AS v(id, p) \
-                     WHERE o.id = v.id AND o.pseudonymized_at IS NULL",
+                     WHERE o.id = v.id AND o.pseudonymized_at IS NULL \
+                     AND o.id >= $4 AND o.id <= $5",
                     p = self.prefix()
                 );
                 let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
-                let pseudonyms: Vec<Option<Vec<u8>>> =
-                    rows.iter().map(|(_, p)| p.map(|p| p.to_vec())).collect();
+                let first = ids.iter().copied().min().unwrap_or(0);
+                let last = ids.iter().copied().max().unwrap_or(0);
+                let pseudonyms: Vec<Option<&[u8]>> = rows
+                    .iter()
+                    .map(|(_, p)| p.as_ref().map(|p| &p[..]))
+                    .collect();
                 let done = sqlx::query(&sql)
                     .bind(ids)
                     .bind(pseudonyms)
                     .bind(now_ms)
+                    .bind(first)
+                    .bind(last)
                     .execute(pool)
                     .await?;
                 Ok(done.rows_affected())

@@ -529,6 +529,55 @@ async fn batched_sweep_in_a_fresh_process_keeps_each_customers_pseudonym(env: Te
     assert_eq!((summary.overdue, summary.with_personal_data), (0, 0));
 }
 
+/// Issue 18: a sweep's first batch is a sixteenth of the batch size (at least 1,000
+/// orders) and each next one doubles, so the first is ready quickly. With a batch size
+/// of 16,000, 3,500 due orders go in batches of 1,000, 2,000 and 500; every one is
+/// erased with its customer's pseudonym.
+async fn first_batches_ramp_up_and_erase_everything(env: TestEnv) {
+    let a = account(&env, 30).await;
+    let email = |i: usize| format!("Ramp{}@Voorbeeld.nl", i % 101);
+    let orders: Vec<Order> = (0..3500)
+        .map(|i| {
+            let mut o = fulfilled(&format!("R{i:05}"), t0());
+            o.customer.email = Some(email(i).into());
+            o
+        })
+        .collect();
+    put(&env.app, &a, &orders).await;
+    env.clock.advance(Duration::days(31));
+
+    let mut settings = env.settings.clone();
+    settings.pseudonymize.batch_size = 16_000;
+    let fresh = env.restart(settings).await.unwrap();
+    fresh.keyring.data.clear_cache();
+    let r = sweep(&fresh, Some(&a)).await.unwrap();
+    let s = &r.accounts[0];
+    assert_eq!(s.outcome, SweepOutcome::Done);
+    assert_eq!(s.pseudonymized, 3500);
+    assert_eq!(s.with_pseudonym, 3500);
+    assert_eq!(s.batches, 3);
+
+    let keys = env.app.keyring.keys(&a).await.unwrap();
+    let store = env.app.store.account(&a).await.unwrap();
+    for i in [0, 999, 1000, 2999, 3000, 3499] {
+        let r = store
+            .get("bol", &format!("R{i:05}"))
+            .await
+            .unwrap()
+            .expect("stored");
+        assert!(!has_personal(&r), "order {i} keeps personal data");
+        let want = keys
+            .current()
+            .pseudonym
+            .index(&email(i).to_lowercase())
+            .0
+            .to_vec();
+        assert_eq!(r.pseudonym, Some(want), "pseudonym of order {i}");
+    }
+    let summary = privacy_summary(&env.app, &a).await.unwrap();
+    assert_eq!((summary.overdue, summary.with_personal_data), (0, 0));
+}
+
 async fn lease_blocks_second_sweeper_until_it_expires(env: TestEnv) {
     let a = account(&env, 30).await;
     put_orders(&env.app, &a, &[fulfilled("L1", t0())]).await;
@@ -660,6 +709,7 @@ both_backends!(
     no_erased_value_left_in_database_files,
     concurrent_sweeps_count_each_order_once,
     batched_sweep_in_a_fresh_process_keeps_each_customers_pseudonym,
+    first_batches_ramp_up_and_erase_everything,
     lease_blocks_second_sweeper_until_it_expires,
     privacy_summary_numbers,
     scheduler_runs_the_sweep,

@@ -1312,10 +1312,11 @@ async fn new_keys_racing_rotations_are_never_lost(env: TestEnv) {
     }
 }
 
-/// A key stored by a transaction that is still open when a rotation starts (it read
+/// Keys stored by a transaction that is still open when a rotation starts (it read
 /// the epochs before the new one began): the rotation waits for it before its last
-/// rewrap, so the key moves to the new epoch instead of being left under the old one,
-/// whose key the rotation destroys.
+/// rewrap, so the keys move to the new epoch instead of being left under the old one,
+/// whose key the rotation destroys. The keys go in as the keyring stores them: several
+/// in one multi-row statement.
 async fn a_key_insert_in_flight_during_rotation_is_rewrapped(env: TestEnv) {
     let a = new_account(&env.app, "Slow Writer Shop").await;
     let catalog = env.app.store.catalog();
@@ -1325,41 +1326,28 @@ async fn a_key_insert_in_flight_during_rotation_is_rewrapped(env: TestEnv) {
         .await
         .unwrap()
         .unwrap();
-    let r = DataKeyRef::Customer(ordervault::crypto::CustomerId([7; 16]));
-    let wrapped = kek.wrap(
-        old,
-        a.as_str(),
-        &r,
-        &ordervault::crypto::DataKey::generate(),
-    );
-    let (table, epochs) = match env.backend {
-        Backend::Sqlite => ("data_keys", "key_epochs"),
-        Backend::Postgres => ("ordervault.data_keys", "ordervault.key_epochs"),
-    };
-    // The same statement as the keyring's own conditional insert.
-    let sql = format!(
-        "INSERT INTO {table} (account_id, kind, scope, day, epoch, wrapped_key, created_at) \
-         SELECT $1, $2, $3, NULL, $4, $5, 0 \
-         WHERE NOT EXISTS (SELECT 1 FROM {epochs} WHERE epoch > $4) AND {}",
-        catalog.epoch_open_for_keys("$4")
-    );
+    let refs: Vec<DataKeyRef> = (7..10)
+        .map(|b| DataKeyRef::Customer(ordervault::crypto::CustomerId([b; 16])))
+        .collect();
+    let rows: Vec<DataKeyRow> = refs
+        .iter()
+        .map(|r| DataKeyRow {
+            account_id: a.as_str().to_owned(),
+            kind: r.kind().to_owned(),
+            scope: r.scope(),
+            day: r.bucket(),
+            epoch: old,
+            wrapped_key: kek.wrap(old, a.as_str(), r, &ordervault::crypto::DataKey::generate()),
+        })
+        .collect();
     let other = env.restart(env.settings.clone()).await.unwrap();
     let clock = env.clock.clone();
     let period = env.app.keyring.data.epoch_period_ms();
     macro_rules! race {
-        ($pool:expr) => {{
+        ($pool:expr, $insert:ident) => {{
             let mut tx = $pool.begin().await.unwrap();
-            let n = sqlx::query(&sql)
-                .bind(a.as_str())
-                .bind(r.kind())
-                .bind(r.scope())
-                .bind(old)
-                .bind(&wrapped)
-                .execute(&mut *tx)
-                .await
-                .unwrap()
-                .rows_affected();
-            assert_eq!(n, 1);
+            let n = catalog.$insert(&mut tx, &rows, 0).await.unwrap();
+            assert_eq!(n, rows.len() as u64);
             let rotation = tokio::spawn(async move {
                 clock.advance(Duration::milliseconds(period));
                 other.keyring.data.rotate(None).await.unwrap()
@@ -1370,19 +1358,92 @@ async fn a_key_insert_in_flight_during_rotation_is_rewrapped(env: TestEnv) {
         }};
     }
     let report = match catalog.pool() {
-        ordervault::store::Pool::Sqlite(p) => race!(p),
-        ordervault::store::Pool::Postgres(p) => race!(p),
+        ordervault::store::Pool::Sqlite(p) => race!(p, insert_data_keys_sqlite),
+        ordervault::store::Pool::Postgres(p) => race!(p, insert_data_keys_pg),
     };
     assert_eq!(report.destroyed_epochs, vec![old]);
-    let key = live_data_keys(&env)
+    let live = live_data_keys(&env).await;
+    for r in &refs {
+        let key = live
+            .iter()
+            .find(|k| k.kind == "customer" && k.scope == r.scope())
+            .expect("the key is stored");
+        assert_eq!(
+            key.epoch, report.current_epoch,
+            "a key committed during the rotation was left under the destroyed epoch"
+        );
+    }
+}
+
+/// A batch of keys under an epoch that a rotation has already left behind stores none
+/// of them (the rewrap may have passed them), and the keyring then stores the batch
+/// under the current epoch, so no key is lost.
+async fn a_key_batch_under_a_superseded_epoch_is_refused_whole(env: TestEnv) {
+    let a = new_account(&env.app, "Late Writer Shop").await;
+    let catalog = env.app.store.catalog();
+    let old = env.app.keyring.data.status().await.unwrap().current_epoch;
+    let kek = FileEpochStore::new(env.settings.keyring_dir())
+        .load(old)
+        .await
+        .unwrap()
+        .unwrap();
+    env.clock.advance(Duration::milliseconds(
+        env.app.keyring.data.epoch_period_ms(),
+    ));
+    let report = env.app.keyring.data.rotate(None).await.unwrap();
+    assert!(report.current_epoch > old);
+    let refs: Vec<DataKeyRef> = (20..24)
+        .map(|b| DataKeyRef::Customer(ordervault::crypto::CustomerId([b; 16])))
+        .collect();
+    let rows: Vec<DataKeyRow> = refs
+        .iter()
+        .map(|r| DataKeyRow {
+            account_id: a.as_str().to_owned(),
+            kind: r.kind().to_owned(),
+            scope: r.scope(),
+            day: r.bucket(),
+            epoch: old,
+            wrapped_key: kek.wrap(old, a.as_str(), r, &ordervault::crypto::DataKey::generate()),
+        })
+        .collect();
+    assert_eq!(catalog.insert_data_keys(&rows, 0).await.unwrap(), 0);
+    assert!(live_data_keys(&env)
+        .await
+        .iter()
+        .all(|k| k.account_id != a.as_str() || k.kind != "customer"));
+    // The keyring creates them under the current epoch, all in one go.
+    let got = env
+        .app
+        .keyring
+        .data
+        .get(a.as_str(), &refs, true)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), refs.len());
+    let stored: Vec<DataKeyRow> = live_data_keys(&env)
         .await
         .into_iter()
-        .find(|k| k.kind == "customer" && k.scope == r.scope())
-        .expect("the key is stored");
-    assert_eq!(
-        key.epoch, report.current_epoch,
-        "a key committed during the rotation was left under the destroyed epoch"
-    );
+        .filter(|k| k.account_id == a.as_str() && k.kind == "customer")
+        .collect();
+    assert_eq!(stored.len(), refs.len());
+    assert!(stored.iter().all(|k| k.epoch == report.current_epoch));
+    // What the keyring handed out is what it stored: a fresh process opens the same keys.
+    env.app.keyring.data.clear_cache();
+    let again = env
+        .app
+        .keyring
+        .data
+        .get(a.as_str(), &refs, false)
+        .await
+        .unwrap();
+    // (Key wrapping is deterministic (AES-SIV, no nonce): equal wraps, equal keys.)
+    for r in &refs {
+        assert_eq!(
+            kek.wrap(old, a.as_str(), r, &again[r]),
+            kek.wrap(old, a.as_str(), r, &got[r]),
+            "{r:?}"
+        );
+    }
 }
 
 both_backends!(
@@ -1397,4 +1458,5 @@ both_backends!(
     a_retention_change_moves_orders_to_their_new_keys,
     new_keys_racing_rotations_are_never_lost,
     a_key_insert_in_flight_during_rotation_is_rewrapped,
+    a_key_batch_under_a_superseded_epoch_is_refused_whole,
 );

@@ -43,6 +43,24 @@ pub struct DataKeyCounts {
 
 const KEY_COLUMNS: &str = "account_id, kind, scope, day, epoch, wrapped_key";
 
+/// Keys per PostgreSQL statement (arrays: one parameter per column, whatever the count).
+const PG_KEYS_PER_STATEMENT: usize = 2000;
+/// Keys per SQLite statement: 5 parameters each, far below SQLite's limit.
+const SQLITE_KEYS_PER_STATEMENT: usize = 500;
+
+/// The rows grouped by epoch (in practice one group: a batch is wrapped under the
+/// current epoch), in the order each epoch first appears.
+fn by_epoch(rows: &[DataKeyRow]) -> Vec<(i64, Vec<&DataKeyRow>)> {
+    let mut groups: Vec<(i64, Vec<&DataKeyRow>)> = Vec::new();
+    for r in rows {
+        match groups.iter_mut().find(|(e, _)| *e == r.epoch) {
+            Some((_, g)) => g.push(r),
+            None => groups.push((r.epoch, vec![r])),
+        }
+    }
+    groups
+}
+
 fn key_row<R: Row>(r: &R) -> Result<DataKeyRow, sqlx::Error>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
@@ -150,6 +168,12 @@ impl Catalog {
     }
 
     /// The stored keys among `scopes` of one kind of one account.
+    ///
+    /// On PostgreSQL each scope is one probe of the primary key (a lateral join over the
+    /// scopes), whatever the table's statistics: with `scope IN (…)` and no statistics
+    /// (autovacuum off, a fresh installation), the planner walked every key of the account
+    /// per lookup and filtered the list, which made a first sync quadratic in its
+    /// customers (issue 18).
     pub async fn data_keys(
         &self,
         account: &str,
@@ -157,23 +181,46 @@ impl Catalog {
         scopes: &[String],
     ) -> Result<Vec<DataKeyRow>, StoreError> {
         let mut out = Vec::with_capacity(scopes.len());
-        for chunk in scopes.chunks(500) {
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-            let sql = format!(
-                "SELECT {KEY_COLUMNS} FROM {}data_keys WHERE account_id = $1 AND kind = $2 \
-                 AND scope IN ({})",
-                self.p,
-                list.join(", ")
-            );
-            on_pool!(&self.pool, p => {
-                let mut q = sqlx::query(&sql).bind(account).bind(kind);
-                for s in chunk {
-                    q = q.bind(s);
+        match &self.pool {
+            crate::store::Pool::Postgres(p) => {
+                let sql = format!(
+                    "SELECT k.account_id, k.kind, k.scope, k.day, k.epoch, k.wrapped_key \
+                     FROM unnest($3::text[]) AS s(scope) CROSS JOIN LATERAL \
+                     (SELECT * FROM {}data_keys d WHERE d.account_id = $1 AND d.kind = $2 \
+                      AND d.scope = s.scope OFFSET 0) k",
+                    self.p
+                );
+                for chunk in scopes.chunks(PG_KEYS_PER_STATEMENT) {
+                    let rows = sqlx::query(&sql)
+                        .bind(account)
+                        .bind(kind)
+                        .bind(chunk)
+                        .fetch_all(p)
+                        .await?;
+                    for r in rows {
+                        out.push(key_row(&r)?);
+                    }
                 }
-                for r in q.fetch_all(p).await? {
-                    out.push(key_row(&r)?);
+            }
+            crate::store::Pool::Sqlite(p) => {
+                for chunk in scopes.chunks(500) {
+                    let list: Vec<String> =
+                        (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+                    let sql = format!(
+                        "SELECT {KEY_COLUMNS} FROM {}data_keys WHERE account_id = $1 AND kind = $2 \
+                         AND scope IN ({})",
+                        self.p,
+                        list.join(", ")
+                    );
+                    let mut q = sqlx::query(&sql).bind(account).bind(kind);
+                    for s in chunk {
+                        q = q.bind(s);
+                    }
+                    for r in q.fetch_all(p).await? {
+                        out.push(key_row(&r)?);
+                    }
                 }
-            });
+            }
         }
         Ok(out)
     }
@@ -182,39 +229,116 @@ impl Catalog {
     /// newest live one (a key wrapped under an epoch that a rotation has already left
     /// behind could be missed by the rewrap and lost) and no key of that name exists.
     /// Returns how many it stored.
+    ///
+    /// One multi-row statement per epoch (per chunk of rows), not one round trip per key:
+    /// a first sync stores a customer key per order, and those round trips were most of
+    /// its time on PostgreSQL (issue 18). The epoch condition does not depend on the row,
+    /// so a statement stores all of its rows or none of them.
     pub async fn insert_data_keys(
         &self,
+        rows: &[DataKeyRow],
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        match &self.pool {
+            crate::store::Pool::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                let n = self.insert_data_keys_pg(&mut tx, rows, now_ms).await?;
+                tx.commit().await?;
+                Ok(n)
+            }
+            crate::store::Pool::Sqlite(p) => {
+                let mut tx = p.begin().await?;
+                let n = self.insert_data_keys_sqlite(&mut tx, rows, now_ms).await?;
+                tx.commit().await?;
+                Ok(n)
+            }
+        }
+    }
+
+    /// [`Catalog::insert_data_keys`] inside a PostgreSQL transaction the caller owns
+    /// (tests hold it open across a rotation).
+    #[doc(hidden)]
+    pub async fn insert_data_keys_pg(
+        &self,
+        conn: &mut sqlx::PgConnection,
         rows: &[DataKeyRow],
         now_ms: i64,
     ) -> Result<u64, StoreError> {
         let p_ = self.p;
         let sql = format!(
             "INSERT INTO {p_}data_keys (account_id, kind, scope, day, epoch, wrapped_key, created_at) \
-             SELECT $1, $2, $3, $4, $5, $6, $7 \
-             WHERE NOT EXISTS (SELECT 1 FROM {p_}key_epochs WHERE epoch > $5) \
+             SELECT k.account_id, k.kind, k.scope, k.day, $1, k.wrapped_key, $2 \
+             FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::bytea[]) \
+                 AS k(account_id, kind, scope, day, wrapped_key) \
+             WHERE NOT EXISTS (SELECT 1 FROM {p_}key_epochs WHERE epoch > $1) \
              AND {} \
              ON CONFLICT (account_id, kind, scope) DO NOTHING",
-            self.epoch_open_for_keys("$5")
+            self.epoch_open_for_keys("$1")
         );
-        on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            let mut n = 0;
-            for row in rows {
+        let mut n = 0;
+        for (epoch, group) in by_epoch(rows) {
+            for chunk in group.chunks(PG_KEYS_PER_STATEMENT) {
+                let accounts: Vec<&str> = chunk.iter().map(|r| r.account_id.as_str()).collect();
+                let kinds: Vec<&str> = chunk.iter().map(|r| r.kind.as_str()).collect();
+                let scopes: Vec<&str> = chunk.iter().map(|r| r.scope.as_str()).collect();
+                let days: Vec<Option<i64>> = chunk.iter().map(|r| r.day).collect();
+                let wrapped: Vec<&[u8]> = chunk.iter().map(|r| r.wrapped_key.as_slice()).collect();
                 n += sqlx::query(&sql)
-                    .bind(&row.account_id)
-                    .bind(&row.kind)
-                    .bind(&row.scope)
-                    .bind(row.day)
-                    .bind(row.epoch)
-                    .bind(&row.wrapped_key)
+                    .bind(epoch)
                     .bind(now_ms)
-                    .execute(&mut *tx)
+                    .bind(&accounts)
+                    .bind(&kinds)
+                    .bind(&scopes)
+                    .bind(&days)
+                    .bind(&wrapped)
+                    .execute(&mut *conn)
                     .await?
                     .rows_affected();
             }
-            tx.commit().await?;
-            Ok(n)
-        })
+        }
+        Ok(n)
+    }
+
+    /// [`Catalog::insert_data_keys`] inside a SQLite transaction the caller owns.
+    #[doc(hidden)]
+    pub async fn insert_data_keys_sqlite(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        rows: &[DataKeyRow],
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for (epoch, group) in by_epoch(rows) {
+            for chunk in group.chunks(SQLITE_KEYS_PER_STATEMENT) {
+                // Anonymous parameters, bound in the order they appear.
+                let values = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+                let sql = format!(
+                    "INSERT INTO {p}data_keys (account_id, kind, scope, day, epoch, wrapped_key, created_at) \
+                     SELECT column1, column2, column3, column4, ?, column5, ? FROM (VALUES {values}) \
+                     WHERE NOT EXISTS (SELECT 1 FROM {p}key_epochs WHERE epoch > ?) \
+                     AND {} \
+                     ON CONFLICT (account_id, kind, scope) DO NOTHING",
+                    self.epoch_open_for_keys("?"),
+                    p = self.p,
+                );
+                let mut q = sqlx::query(&sql).bind(epoch).bind(now_ms);
+                for r in chunk {
+                    q = q
+                        .bind(&r.account_id)
+                        .bind(&r.kind)
+                        .bind(&r.scope)
+                        .bind(r.day)
+                        .bind(&r.wrapped_key);
+                }
+                n += q
+                    .bind(epoch)
+                    .bind(epoch)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+            }
+        }
+        Ok(n)
     }
 
     /// Up to `limit` keys still wrapped under `epoch`.
