@@ -543,7 +543,7 @@ async fn first_batches_ramp_up_and_erase_everything(env: TestEnv) {
             o
         })
         .collect();
-    put(&env.app, &a, &orders).await;
+    put_orders(&env.app, &a, &orders).await;
     env.clock.advance(Duration::days(31));
 
     let mut settings = env.settings.clone();
