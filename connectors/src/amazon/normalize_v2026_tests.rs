@@ -595,3 +595,28 @@ fn currencies_and_buyers() {
         (None, None)
     );
 }
+
+#[test]
+fn a_third_address_line_is_kept() {
+    // The spec's examples all send `addressLine3: ""`; the schema allows a third line
+    // (a building, a floor), and dropping it would lose part of where the parcel goes.
+    let mut o = order("SHIPPED");
+    let a = o
+        .recipient
+        .as_mut()
+        .unwrap()
+        .delivery_address
+        .as_mut()
+        .unwrap();
+    a.address_line2 = Some("Gebouw C".into());
+    a.address_line3 = Some("3e verdieping".into());
+    let s = normalize(&o).unwrap().customer.shipping.unwrap();
+    assert_eq!(
+        (s.street.as_deref(), s.extra.as_deref(), s.extra2.as_deref()),
+        (
+            Some("Kerkstraat 12"),
+            Some("Gebouw C"),
+            Some("3e verdieping")
+        )
+    );
+}
