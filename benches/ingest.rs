@@ -74,7 +74,7 @@ fn bench(c: &mut Criterion) {
                         add_connection(
                             &app,
                             NewConnection {
-                                account: account.id.parse().expect("id"),
+                                account: account.id.clone(),
                                 marketplace: MarketplaceKind::Ebay,
                                 credentials_json: Zeroizing::new(creds.clone()),
                                 settings: handle.settings(MarketplaceKind::Ebay),
@@ -96,12 +96,9 @@ fn bench(c: &mut Criterion) {
                         assert_eq!(reports[0].outcome, "ok", "{:?}", reports[0].error);
                         // The last minutes of orders sit inside the visibility delay.
                         assert!(reports[0].inserted as usize > ORDERS - 100);
-                        ordervault::privacy::closure::close_account(
-                            &app,
-                            &account.id.parse().expect("id"),
-                        )
-                        .await
-                        .expect("close");
+                        ordervault::privacy::closure::close_account(&app, &account.id)
+                            .await
+                            .expect("close");
                     }
                     total
                 })

@@ -73,7 +73,7 @@ fn main() {
         add_connection(
             &app,
             NewConnection {
-                account: account.id.parse().expect("id"),
+                account: account.id.clone(),
                 marketplace: MarketplaceKind::Ebay,
                 credentials_json: Zeroizing::new(
                     r#"{"client_id":"sandbox-client","client_secret":"sandbox-secret","refresh_token":"sandbox-refresh-token"}"#.into(),

@@ -67,7 +67,7 @@ async fn prepare(
     }
     .expect("sandbox");
     let account = create_account(app, "bench", None).await.expect("account");
-    let id: AccountId = account.id.parse().expect("id");
+    let id: AccountId = account.id.clone();
     let creds = serde_json::json!({
         "client_id": config.credentials.client_id,
         "client_secret": config.credentials.client_secret,

@@ -18,6 +18,7 @@ use super::connections::{build_client, open_credentials, ClientOptions};
 use super::write::write_orders;
 use crate::app::App;
 use crate::error::ServiceError;
+use crate::ids::{AccountId, ConnectionId};
 use crate::store::catalog::{ConnectionRecord, RunEnd};
 use crate::store::UpsertOutcome;
 use crate::time::datetime;
@@ -28,10 +29,10 @@ const RECONCILE_EVERY_MS: i64 = 24 * 3600 * 1000;
 const BACKOFF_BASE_SECS: u64 = 30;
 
 /// What one run of one connection did. Counts only: no order data.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct RunReport {
-    pub connection: String,
-    pub account: String,
+    pub connection: ConnectionId,
+    pub account: AccountId,
     pub marketplace: String,
     pub windows: u32,
     pub pages: u32,
@@ -76,7 +77,7 @@ pub struct SyncWorker {
     app: App,
     owner: String,
     options: ClientOptions,
-    clients: Mutex<HashMap<String, CachedClient>>,
+    clients: Mutex<HashMap<ConnectionId, CachedClient>>,
 }
 
 impl std::fmt::Debug for SyncWorker {
@@ -153,9 +154,17 @@ impl SyncWorker {
         let heartbeat = self.spawn_heartbeat(c.id.clone());
         let mut report = RunReport {
             connection: c.id.clone(),
-            account: c.account_id.to_string(),
+            account: c.account_id.clone(),
             marketplace: c.marketplace.clone(),
-            ..RunReport::default()
+            windows: 0,
+            pages: 0,
+            inserted: 0,
+            updated: 0,
+            unchanged: 0,
+            failed: 0,
+            reconciled: false,
+            outcome: String::new(),
+            error: None,
         };
         let result = self.sync(&c, &mut report).await;
         heartbeat.abort();
@@ -243,7 +252,7 @@ impl SyncWorker {
         ms
     }
 
-    fn spawn_heartbeat(&self, id: String) -> tokio::task::JoinHandle<()> {
+    fn spawn_heartbeat(&self, id: ConnectionId) -> tokio::task::JoinHandle<()> {
         let catalog = self.app.store.catalog().clone();
         let clock = self.app.clock.clone();
         let owner = self.owner.clone();
@@ -342,7 +351,7 @@ impl SyncWorker {
         let store = self.app.store.account(&account).await?;
         // Orders that failed before are listed again: their window joins this run, until
         // it falls out of the reconciliation's reach (or their attempts run out).
-        if let Some(retry) = store.retry_from(&c.marketplace, &c.id).await? {
+        if let Some(retry) = store.retry_from(&c.marketplace, c.id.as_str()).await? {
             let floor = now - chrono::Duration::days(i64::from(sync.reconcile_days));
             let retry = datetime(retry);
             if retry >= floor {
@@ -452,7 +461,7 @@ impl SyncWorker {
         store: &crate::store::AccountStore,
         c: &ConnectionRecord,
     ) -> Result<(), SyncError> {
-        match store.failure_count(&c.marketplace, &c.id).await? {
+        match store.failure_count(&c.marketplace, c.id.as_str()).await? {
             0 => Ok(()),
             n => Err(SyncError::Incomplete(n)),
         }
@@ -474,7 +483,7 @@ impl RunReport {
             crate::metrics::metrics().add(
                 "ordervault_orders_ingested_total",
                 &[
-                    ("account", &self.account),
+                    ("account", self.account.as_str()),
                     ("marketplace", &self.marketplace),
                     ("outcome", "inserted"),
                 ],
@@ -483,7 +492,7 @@ impl RunReport {
             crate::metrics::metrics().add(
                 "ordervault_orders_ingested_total",
                 &[
-                    ("account", &self.account),
+                    ("account", self.account.as_str()),
                     ("marketplace", &self.marketplace),
                     ("outcome", "updated"),
                 ],
@@ -493,7 +502,7 @@ impl RunReport {
         crate::metrics::metrics().add(
             "ordervault_orders_ingested_total",
             &[
-                ("account", &self.account),
+                ("account", self.account.as_str()),
                 ("marketplace", &self.marketplace),
                 ("outcome", "failed"),
             ],
@@ -511,7 +520,7 @@ struct PageJob {
     store: crate::store::AccountStore,
     keys: Arc<crate::keyring::AccountKeyset>,
     marketplace: String,
-    connection_id: String,
+    connection_id: ConnectionId,
     orders: Vec<Order>,
     failures: Vec<(String, String)>,
     clear_failures: bool,
@@ -535,7 +544,7 @@ impl PageJob {
             self.store
                 .record_failures(
                     &self.marketplace,
-                    &self.connection_id,
+                    self.connection_id.as_str(),
                     &self.failures,
                     self.now_ms,
                     self.retry_from_ms,

@@ -19,7 +19,7 @@ use ordervault_connectors::{
 use serde::Serialize;
 
 use crate::app::App;
-use crate::ids::AccountId;
+use crate::ids::{AccountId, WebhookId};
 use crate::keyring::AccountKeyset;
 use crate::orders::open_order;
 use crate::store::catalog::{AccountStatus, AuditResult, NewAuditEntry};
@@ -101,7 +101,7 @@ pub struct Forwarding {
 /// The latest event of the order at one webhook endpoint.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WebhookState {
-    pub endpoint_id: String,
+    pub endpoint_id: WebhookId,
     /// `active` or `disabled`.
     pub endpoint_status: String,
     /// `delivered`, `pending` (not attempted yet), `retrying`, `dead`, `not_sent` (the
@@ -246,7 +246,7 @@ async fn read_masked(
     let endpoints = app
         .store
         .catalog()
-        .webhooks(Some(account.as_str()))
+        .webhooks(Some(&account))
         .await
         .map_err(|e| internal("webhook read failed")(&e))?;
     let mut out = Vec::with_capacity(rows.len());
@@ -277,7 +277,7 @@ async fn masked_order(
     };
     let mut webhooks = Vec::with_capacity(endpoints.len());
     for ep in endpoints {
-        let latest = store.latest_delivery(row.id, &ep.id).await?;
+        let latest = store.latest_delivery(row.id, ep.id.as_str()).await?;
         let state = match &latest {
             None => "no_event",
             Some(d) => match d.status.as_deref() {

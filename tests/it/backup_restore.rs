@@ -19,8 +19,7 @@ async fn new_account(app: &App, name: &str) -> AccountId {
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap()
+        .clone()
 }
 
 async fn put(app: &App, id: &AccountId, orders: &[Order]) {

@@ -96,7 +96,7 @@ struct Setup {
     env: TestEnv,
     account: AccountId,
     receiver: Receiver,
-    webhook: String,
+    webhook: ordervault::ids::WebhookId,
     forwarder: Forwarder,
 }
 
@@ -117,8 +117,7 @@ async fn setup(env: TestEnv) -> Setup {
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let (endpoint, secret) = add_webhook(
         &env.app,
         NewWebhook {
@@ -252,7 +251,10 @@ async fn events_of_one_order_arrive_in_order(env: TestEnv) {
     // The first event of SEQ-1 fails once: its later events must wait, others go on.
     let first_id = {
         let store = s.env.app.store.account(&s.account).await.unwrap();
-        store.pending_events(&s.webhook, 0, 1).await.unwrap()[0]
+        store
+            .pending_events(s.webhook.as_str(), 0, 1)
+            .await
+            .unwrap()[0]
             .event_id
             .clone()
     };
@@ -301,7 +303,7 @@ async fn retry_after_is_honoured_then_dead_letter_and_replay(env: TestEnv) {
         s.forwarder.run_once().await.unwrap();
     }
     let store = s.env.app.store.account(&s.account).await.unwrap();
-    let dead = store.dead_letters(&s.webhook, 10).await.unwrap();
+    let dead = store.dead_letters(s.webhook.as_str(), 10).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert!(dead[0].last_error.as_deref().unwrap().contains("500"));
     let attempts = s.log().len();
@@ -309,9 +311,19 @@ async fn retry_after_is_honoured_then_dead_letter_and_replay(env: TestEnv) {
     s.forwarder.run_once().await.unwrap();
     assert_eq!(s.log().len(), attempts, "dead letters are not retried");
     s.set(Mode::Accept);
-    assert_eq!(store.replay(&s.webhook, Some("W0"), None).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .replay(s.webhook.as_str(), Some("W0"), None)
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(s.forwarder.run_once().await.unwrap().delivered, 1);
-    assert!(store.dead_letters(&s.webhook, 10).await.unwrap().is_empty());
+    assert!(store
+        .dead_letters(s.webhook.as_str(), 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// The forwarder loop wakes on the ingest's signal instead of waiting for its tick.
@@ -453,8 +465,7 @@ async fn cross_account_access_is_refused_everywhere(env: TestEnv) {
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let mine = token(&s.env, Role::Backoffice, Some(&s.account)).await;
     let theirs = token(&s.env, Role::Backoffice, Some(&other)).await;
     let support = token(&s.env, Role::Support, None).await;
@@ -488,6 +499,23 @@ async fn cross_account_access_is_refused_everywhere(env: TestEnv) {
         assert_eq!(st, 401);
         let (st, _, _) = api.call(m, path, Some("ov_forged"), body.clone()).await;
         assert_eq!(st, 401);
+    }
+    // A malformed or padded webhook id is parsed at the edge: not found, even with the
+    // owner's token, as problem+json (never a panic, never the padded id reaching SQL).
+    for bad in ["nope".to_string(), format!("%20{wh}"), format!("{wh}%0A")] {
+        for path in [
+            format!("/api/v1/webhooks/{bad}/enable"),
+            format!("/api/v1/webhooks/{bad}/dead-letters"),
+        ] {
+            let method = if path.ends_with("enable") {
+                "POST"
+            } else {
+                "GET"
+            };
+            let (st, ct, _) = api.call(method, &path, Some(&mine), None).await;
+            assert_eq!(st, 404, "{path}");
+            assert_eq!(ct, "application/problem+json", "{path}");
+        }
     }
     // Lists show only one's own.
     let (_, _, v) = api

@@ -68,8 +68,7 @@ async fn shop(env: TestEnv, kind: MarketplaceKind) -> Shop {
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let c = &config.credentials;
     let creds = json!({"client_id": c.client_id, "client_secret": c.client_secret,
         "refresh_token": c.refresh_token});
@@ -358,7 +357,7 @@ async fn rejection_keeps_the_marketplace_reason(env: TestEnv) {
     let account = report
         .accounts
         .iter()
-        .find(|a| a.account_id == s.account.as_str())
+        .find(|a| a.account_id == s.account)
         .expect("the account is reported");
     let ship_back = account.ship_back.as_ref().expect("ship-back state");
     assert_eq!((ship_back.pending, ship_back.rejected), (0, 2));
@@ -545,8 +544,7 @@ async fn other_accounts_are_refused(env: TestEnv) {
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let theirs = token(&s.env, Role::Backoffice, Some(&other)).await;
     let path = format!("/orders/{order}/shipments");
     let (st, _) = s.post_as(&theirs, &path, shipment("X"), None).await;

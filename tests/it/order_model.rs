@@ -31,7 +31,7 @@ struct Shop {
 
 async fn shop(env: &TestEnv) -> Shop {
     let a = create_account(&env.app, "shop", None).await.unwrap();
-    let account: AccountId = a.id.parse().unwrap();
+    let account: AccountId = a.id.clone();
     Shop {
         store: env.app.store.account(&account).await.unwrap(),
         keys: env.app.keyring.keys(&account).await.unwrap(),

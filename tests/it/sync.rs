@@ -16,7 +16,7 @@ use ordervault::connectors::clock::Clock;
 use ordervault::connectors::http::RetryPolicy;
 use ordervault::connectors::sandbox::{self, SandboxConfig, SandboxHandle};
 use ordervault::connectors::{MarketplaceKind, Order};
-use ordervault::ids::AccountId;
+use ordervault::ids::{AccountId, ConnectionId};
 use ordervault::ingest::connections::{add_connection, reauthorize, ClientOptions, NewConnection};
 use ordervault::ingest::sync::SyncWorker;
 use ordervault::orders::open_order;
@@ -74,7 +74,7 @@ async fn connect(
     kind: MarketplaceKind,
     handle: &SandboxHandle,
     config: &SandboxConfig,
-) -> (AccountId, String) {
+) -> (AccountId, ConnectionId) {
     connect_with(env, kind, handle, config, None).await
 }
 
@@ -85,11 +85,11 @@ async fn connect_with(
     handle: &SandboxHandle,
     config: &SandboxConfig,
     api_version: Option<ApiVersion>,
-) -> (AccountId, String) {
+) -> (AccountId, ConnectionId) {
     let account = create_account(&env.app, &format!("{kind} shop"), None)
         .await
         .unwrap();
-    let id: AccountId = account.id.parse().unwrap();
+    let id: AccountId = account.id.clone();
     let conn = add_connection(
         &env.app,
         NewConnection {
@@ -265,7 +265,7 @@ async fn two_workers_never_sync_one_connection_at_once(env: TestEnv) {
     let (ra, rb) = tokio::join!(a.run_due(4), b.run_due(4));
     let (ra, rb) = (ra.unwrap(), rb.unwrap());
     let (rc, rd) = tokio::join!(a.run_due(4), b.run_due(4));
-    let mut all: Vec<String> = ra
+    let mut all: Vec<ConnectionId> = ra
         .iter()
         .chain(&rb)
         .chain(&rc.unwrap())
@@ -604,18 +604,24 @@ async fn failures_belong_to_the_connection_that_listed_them(env: TestEnv) {
     assert_eq!(all[0].connection_id.as_deref(), Some(failing_conn.as_str()));
     assert_eq!(
         store
-            .connection_failures("bol", &failing_conn)
+            .connection_failures("bol", failing_conn.as_str())
             .await
             .unwrap()
             .len(),
         1
     );
     assert!(store
-        .connection_failures("bol", &healthy_conn)
+        .connection_failures("bol", healthy_conn.as_str())
         .await
         .unwrap()
         .is_empty());
-    assert_eq!(store.retry_from("bol", &healthy_conn).await.unwrap(), None);
+    assert_eq!(
+        store
+            .retry_from("bol", healthy_conn.as_str())
+            .await
+            .unwrap(),
+        None
+    );
 
     let base = common::api::serve(&env).await;
     let token = common::api::token(&env, ordervault::ids::Role::Backoffice, Some(&account)).await;
