@@ -13,7 +13,7 @@ use super::problem::{json_rejection, ApiError, Problem};
 use crate::app::App;
 use crate::forward::{add_webhook, enable_webhook, remove_webhook, NewWebhook};
 use crate::ids::WebhookId;
-use crate::store::catalog::WebhookEndpoint;
+use crate::store::catalog::{WebhookEndpoint, WebhookStatus};
 use crate::store::outbox::DeadLetter;
 
 /// `POST /webhooks`.
@@ -65,15 +65,14 @@ pub struct WebhookList {
 pub struct WebhookEnabled {
     pub id: WebhookId,
     /// Always `active`.
-    pub status: &'static str,
+    pub status: WebhookStatus,
 }
 
 /// An endpoint's dead letters, with its state.
 #[derive(Serialize, ToSchema)]
 pub struct DeadLetters {
     pub webhook: WebhookId,
-    /// `active` or `disabled`.
-    pub status: String,
+    pub status: WebhookStatus,
     pub disabled_reason: Option<String>,
     pub dead_letters: Vec<DeadLetter>,
 }
@@ -167,7 +166,7 @@ pub async fn enable(
     enable_webhook(&app, &e.id).await?;
     Ok(Json(WebhookEnabled {
         id: e.id,
-        status: "active",
+        status: WebhookStatus::Active,
     }))
 }
 

@@ -8,7 +8,7 @@ use crate::app::App;
 use crate::crypto::{Ciphertext, FieldContext};
 use crate::error::ServiceError;
 use crate::ids::{AccountId, WebhookId};
-use crate::store::catalog::WebhookEndpoint;
+use crate::store::catalog::{WebhookEndpoint, WebhookStatus};
 
 fn ctx(id: &WebhookId) -> FieldContext<'_> {
     FieldContext {
@@ -67,7 +67,7 @@ pub async fn add_webhook(
         id,
         account_id: account.clone(),
         url,
-        status: "active".into(),
+        status: WebhookStatus::Active,
         disabled_reason: None,
         created_at: now,
         updated_at: now,
@@ -95,7 +95,7 @@ pub async fn enable_webhook(app: &App, id: &WebhookId) -> Result<(), ServiceErro
     if !app
         .store
         .catalog()
-        .set_webhook_status(id, "active", None, app.now_ms())
+        .set_webhook_status(id, WebhookStatus::Active, None, app.now_ms())
         .await?
     {
         return Err(ServiceError::NotFound(format!("webhook {id}")));

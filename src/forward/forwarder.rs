@@ -22,7 +22,7 @@ use crate::error::ServiceError;
 use crate::fulfilment::view::{request_view, OrderWithRequests};
 use crate::metrics::metrics;
 use crate::orders::view::order_view;
-use crate::store::catalog::WebhookEndpoint;
+use crate::store::catalog::{WebhookEndpoint, WebhookStatus};
 use crate::store::outbox::{AttemptResult, OutboxEvent};
 
 /// How long failed deliveries are retried before dead-lettering.
@@ -213,7 +213,12 @@ impl Forwarder {
                     self.app
                         .store
                         .catalog()
-                        .set_webhook_status(&endpoint.id, "disabled", Some(reason), now)
+                        .set_webhook_status(
+                            &endpoint.id,
+                            WebhookStatus::Disabled,
+                            Some(reason),
+                            now,
+                        )
                         .await?;
                     report.disabled_endpoints += 1;
                     metrics().add(

@@ -15,7 +15,9 @@ use serde::Serialize;
 use crate::app::App;
 use crate::error::ServiceError;
 use crate::ids::{AccountId, ConnectionId, WebhookId};
-use crate::store::catalog::{AccountRecord, AccountStatus, ConnectionRecord, ConnectionStatus};
+use crate::store::catalog::{
+    AccountRecord, AccountStatus, ConnectionRecord, ConnectionStatus, WebhookStatus,
+};
 use crate::time::rfc3339_secs;
 
 /// Why an account needs attention. Stable snake_case names, so scripts can filter.
@@ -301,7 +303,7 @@ async fn webhook_health(
     for e in &endpoints {
         let backlog = store.endpoint_backlog(e.id.as_str(), e.created_at).await?;
         h.dead_letters += backlog.dead;
-        if e.status != "active" {
+        if e.status != WebhookStatus::Active {
             h.disabled_endpoints.push(DisabledEndpoint {
                 id: e.id.clone(),
                 reason: e.disabled_reason.clone(),

@@ -28,6 +28,41 @@ const RECONCILE_EVERY_MS: i64 = 24 * 3600 * 1000;
 /// First retry after a failure; doubles per consecutive failure up to the configured cap.
 const BACKOFF_BASE_SECS: u64 = 30;
 
+/// How a sync run ended; sent as `ok`, `incomplete`, `needs_reauth`, `lease_lost` or
+/// `failed` (CLI output, the `outcome` label of `ordervault_sync_runs_total`, logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncOutcome {
+    /// Every window synced and every listed order is stored.
+    Ok,
+    /// Every window synced, but listed orders could not be stored (retried by later runs).
+    Incomplete,
+    /// The marketplace rejected the credentials; the connection waits for re-authorization.
+    NeedsReauth,
+    /// Another worker took the lease over; this run recorded nothing.
+    LeaseLost,
+    /// A transient failure; retried after backoff.
+    Failed,
+}
+
+impl SyncOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Incomplete => "incomplete",
+            Self::NeedsReauth => "needs_reauth",
+            Self::LeaseLost => "lease_lost",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for SyncOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// What one run of one connection did. Counts only: no order data.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct RunReport {
@@ -41,8 +76,7 @@ pub struct RunReport {
     pub unchanged: u64,
     pub failed: u64,
     pub reconciled: bool,
-    /// `ok`, `failed`, `needs_reauth` or `lease_lost`.
-    pub outcome: String,
+    pub outcome: SyncOutcome,
     pub error: Option<String>,
 }
 
@@ -163,7 +197,8 @@ impl SyncWorker {
             unchanged: 0,
             failed: 0,
             reconciled: false,
-            outcome: String::new(),
+            // Set on every path below.
+            outcome: SyncOutcome::Failed,
             error: None,
         };
         let result = self.sync(&c, &mut report).await;
@@ -172,20 +207,20 @@ impl SyncWorker {
         let now = self.app.now_ms();
         let end = match &result {
             Ok(()) => {
-                report.outcome = "ok".into();
+                report.outcome = SyncOutcome::Ok;
                 RunEnd::Success {
                     next_run_ms: now + c.interval_secs * 1000,
                 }
             }
             Err(SyncError::Connector(ConnectorError::NeedsReauth { reason })) => {
-                report.outcome = "needs_reauth".into();
+                report.outcome = SyncOutcome::NeedsReauth;
                 report.error = Some(reason.clone());
                 RunEnd::NeedsReauth {
                     reason: reason.clone(),
                 }
             }
             Err(e @ SyncError::Incomplete(_)) => {
-                report.outcome = "incomplete".into();
+                report.outcome = SyncOutcome::Incomplete;
                 let error = e.to_string();
                 report.error = Some(error.clone());
                 // Not a marketplace problem: no backoff, the next run retries them.
@@ -195,12 +230,12 @@ impl SyncWorker {
                 }
             }
             Err(SyncError::LeaseLost) => {
-                report.outcome = "lease_lost".into();
+                report.outcome = SyncOutcome::LeaseLost;
                 tracing::warn!(connection = %c.id, "sync lease lost; another worker has it");
                 return report;
             }
             Err(e) => {
-                report.outcome = "failed".into();
+                report.outcome = SyncOutcome::Failed;
                 let error = e.to_string();
                 report.error = Some(error.clone());
                 RunEnd::Failed {
@@ -217,14 +252,14 @@ impl SyncWorker {
             .await
         {
             Ok(true) => {}
-            Ok(false) => report.outcome = "lease_lost".into(),
+            Ok(false) => report.outcome = SyncOutcome::LeaseLost,
             Err(e) => {
                 tracing::error!(connection = %c.id, error = %e, "could not record sync outcome")
             }
         }
         crate::metrics::metrics().add(
             "ordervault_sync_runs_total",
-            &[("outcome", &report.outcome)],
+            &[("outcome", report.outcome.as_str())],
             1,
         );
         tracing::info!(

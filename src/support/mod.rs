@@ -22,7 +22,7 @@ use crate::app::App;
 use crate::ids::{AccountId, WebhookId};
 use crate::keyring::AccountKeyset;
 use crate::orders::open_order;
-use crate::store::catalog::{AccountStatus, AuditResult, NewAuditEntry};
+use crate::store::catalog::{AccountStatus, AuditResult, NewAuditEntry, WebhookStatus};
 use crate::store::{AccountStore, OrderRow};
 use crate::time::datetime;
 use mask::{mask_customer, MaskedCustomer};
@@ -102,8 +102,7 @@ pub struct Forwarding {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WebhookState {
     pub endpoint_id: WebhookId,
-    /// `active` or `disabled`.
-    pub endpoint_status: String,
+    pub endpoint_status: WebhookStatus,
     /// `delivered`, `pending` (not attempted yet), `retrying`, `dead`, `not_sent` (the
     /// endpoint was added after the event) or `no_event`.
     pub state: &'static str,
@@ -290,7 +289,7 @@ async fn masked_order(
         };
         webhooks.push(WebhookState {
             endpoint_id: ep.id.clone(),
-            endpoint_status: ep.status.clone(),
+            endpoint_status: ep.status,
             state,
             version: latest.as_ref().map(|d| d.order_version),
             attempts: latest.as_ref().map_or(0, |d| d.attempts),

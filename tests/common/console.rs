@@ -9,7 +9,7 @@ use ordervault::forward::{add_webhook, NewWebhook};
 use ordervault::ids::{AccountId, ConnectionId};
 use ordervault::ingest::connections::{add_connection, NewConnection};
 use ordervault::ingest::write_orders;
-use ordervault::store::catalog::{ConnectionStatus, RunEnd};
+use ordervault::store::catalog::{ConnectionStatus, RunEnd, WebhookStatus};
 use ordervault::store::outbox::AttemptResult;
 use ordervault::store::Buckets;
 use zeroize::Zeroizing;
@@ -165,7 +165,7 @@ pub async fn console_fixture(env: &TestEnv) -> Fixture {
     .unwrap();
     app.store
         .catalog()
-        .set_webhook_status(&gone.id, "disabled", Some("410 Gone"), now)
+        .set_webhook_status(&gone.id, WebhookStatus::Disabled, Some("410 Gone"), now)
         .await
         .unwrap();
     let swept = ordervault::privacy::pseudonymize::sweep(app, Some(&broken))

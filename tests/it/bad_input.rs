@@ -13,7 +13,7 @@ use ordervault::connectors::sandbox::{self, SandboxConfig, SandboxHandle};
 use ordervault::connectors::MarketplaceKind;
 use ordervault::ids::{AccountId, ConnectionId, Role};
 use ordervault::ingest::connections::{add_connection, ClientOptions, NewConnection};
-use ordervault::ingest::sync::SyncWorker;
+use ordervault::ingest::sync::{SyncOutcome, SyncWorker};
 use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
@@ -77,7 +77,11 @@ async fn sync_and_check(
     let worker = SyncWorker::with_owner(env.app.clone(), options, "bad-input".into());
     let runs = worker.run_due(1).await.unwrap();
     assert_eq!(runs.len(), 1);
-    let expected = if broken > 0 { "incomplete" } else { "ok" };
+    let expected = if broken > 0 {
+        SyncOutcome::Incomplete
+    } else {
+        SyncOutcome::Ok
+    };
     assert_eq!(runs[0].outcome, expected, "{:?}", runs[0].error);
     // A broken order may be listed more than once in a run (bol walks day by day).
     assert!(runs[0].failed >= broken as u64, "{:?}", runs[0]);

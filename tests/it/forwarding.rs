@@ -227,7 +227,10 @@ async fn gone_disables_the_endpoint(env: TestEnv) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(e.status, "disabled");
+    assert_eq!(
+        e.status,
+        ordervault::store::catalog::WebhookStatus::Disabled
+    );
     assert!(e.disabled_reason.unwrap().contains("410"));
     s.set(Mode::Accept);
     s.env.clock.advance(Duration::hours(1));

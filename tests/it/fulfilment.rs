@@ -22,7 +22,7 @@ use ordervault::forward::{add_webhook, Forwarder, NewWebhook};
 use ordervault::fulfilment::Pusher;
 use ordervault::ids::{AccountId, Role};
 use ordervault::ingest::connections::{add_connection, ClientOptions, NewConnection};
-use ordervault::ingest::sync::SyncWorker;
+use ordervault::ingest::sync::{SyncOutcome, SyncWorker};
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
@@ -86,7 +86,7 @@ async fn shop(env: TestEnv, kind: MarketplaceKind) -> Shop {
     .unwrap();
     let worker = SyncWorker::with_owner(env.app.clone(), options(&env), "w".into());
     let runs = worker.run_due(5).await.unwrap();
-    assert_eq!(runs[0].outcome, "ok", "{:?}", runs[0].error);
+    assert_eq!(runs[0].outcome, SyncOutcome::Ok, "{:?}", runs[0].error);
     let token = token(&env, Role::Backoffice, Some(&account)).await;
     let api = serve(&env).await;
     let pusher = Pusher::new(env.app.clone(), options(&env));
@@ -264,7 +264,7 @@ async fn ships_once(s: Shop) {
     // The next sync: the marketplace says shipped; the order flows as order.updated.
     s.env.clock.advance(Duration::minutes(5));
     let runs = s.worker.run_due(5).await.unwrap();
-    assert_eq!(runs[0].outcome, "ok", "{:?}", runs[0].error);
+    assert_eq!(runs[0].outcome, SyncOutcome::Ok, "{:?}", runs[0].error);
     let (_, o) = s.get(&format!("/orders/{order}")).await;
     assert_eq!(o["status"], "shipped", "{} {o}", s.kind);
     // Exactly what the marketplace now holds.

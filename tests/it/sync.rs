@@ -18,7 +18,7 @@ use ordervault::connectors::sandbox::{self, SandboxConfig, SandboxHandle};
 use ordervault::connectors::{MarketplaceKind, Order};
 use ordervault::ids::{AccountId, ConnectionId};
 use ordervault::ingest::connections::{add_connection, reauthorize, ClientOptions, NewConnection};
-use ordervault::ingest::sync::SyncWorker;
+use ordervault::ingest::sync::{SyncOutcome, SyncWorker};
 use ordervault::orders::open_order;
 use ordervault::store::catalog::ConnectionStatus;
 use zeroize::Zeroizing;
@@ -159,7 +159,7 @@ async fn converges_on(env: TestEnv, kind: MarketplaceKind, api_version: Option<A
 
     let first = worker.run_due(10).await.unwrap();
     assert_eq!(first.len(), 1);
-    assert_eq!(first[0].outcome, "ok", "{:?}", first[0].error);
+    assert_eq!(first[0].outcome, SyncOutcome::Ok, "{:?}", first[0].error);
     assert!(first[0].inserted > 0);
     let c = env
         .app
@@ -177,7 +177,7 @@ async fn converges_on(env: TestEnv, kind: MarketplaceKind, api_version: Option<A
     env.clock.advance(Duration::days(3));
     let second = worker.run_due(10).await.unwrap();
     assert_eq!(second.len(), 1);
-    assert_eq!(second[0].outcome, "ok", "{:?}", second[0].error);
+    assert_eq!(second[0].outcome, SyncOutcome::Ok, "{:?}", second[0].error);
     assert!(
         second[0].updated + second[0].inserted > 0,
         "status changes and late orders arrive"
@@ -187,7 +187,7 @@ async fn converges_on(env: TestEnv, kind: MarketplaceKind, api_version: Option<A
     // Re-syncing settled data changes nothing.
     env.clock.advance(Duration::minutes(5));
     let third = worker.run_due(10).await.unwrap();
-    assert_eq!(third[0].outcome, "ok");
+    assert_eq!(third[0].outcome, SyncOutcome::Ok);
     assert_eq!(third[0].inserted + third[0].updated, 0);
     assert_matches_ground_truth(&env, &account, &handle).await;
     if kind == MarketplaceKind::Amazon {
@@ -271,7 +271,7 @@ async fn two_workers_never_sync_one_connection_at_once(env: TestEnv) {
         .chain(&rc.unwrap())
         .chain(&rd.unwrap())
         .map(|r| {
-            assert_eq!(r.outcome, "ok", "{:?}", r.error);
+            assert_eq!(r.outcome, SyncOutcome::Ok, "{:?}", r.error);
             r.connection.clone()
         })
         .collect();
@@ -305,7 +305,7 @@ async fn killed_workers_lease_expires_within_two_minutes(env: TestEnv) {
     let runs = alive.run_due(10).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].connection, conn);
-    assert_eq!(runs[0].outcome, "ok");
+    assert_eq!(runs[0].outcome, SyncOutcome::Ok);
     // The dead worker's late write is refused.
     assert!(!catalog
         .advance_cursor(&conn, "dead-worker", 0, None, 0, now)
@@ -324,7 +324,7 @@ async fn revoked_credentials_need_reauth_until_replaced(env: TestEnv) {
     (handle.revoke_credentials)();
     let worker = SyncWorker::with_owner(env.app.clone(), options(&env), "w".into());
     let runs = worker.run_due(10).await.unwrap();
-    assert_eq!(runs[0].outcome, "needs_reauth");
+    assert_eq!(runs[0].outcome, SyncOutcome::NeedsReauth);
     let c = env
         .app
         .store
@@ -352,7 +352,7 @@ async fn revoked_credentials_need_reauth_until_replaced(env: TestEnv) {
     .await
     .unwrap();
     let runs = worker.run_due(10).await.unwrap();
-    assert_eq!(runs[0].outcome, "ok", "{:?}", runs[0].error);
+    assert_eq!(runs[0].outcome, SyncOutcome::Ok, "{:?}", runs[0].error);
     let c = catalog.connection(&conn).await.unwrap().unwrap();
     assert_eq!(c.status, ConnectionStatus::Active);
 }
@@ -375,7 +375,12 @@ async fn malformed_orders_are_recorded_and_do_not_stop_the_sync(env: TestEnv) {
     let worker = SyncWorker::with_owner(env.app.clone(), options(&env), "w".into());
     let runs = worker.run_due(10).await.unwrap();
     // Listed orders are missing: the run is not a success, though everything else synced.
-    assert_eq!(runs[0].outcome, "incomplete", "{:?}", runs[0].error);
+    assert_eq!(
+        runs[0].outcome,
+        SyncOutcome::Incomplete,
+        "{:?}",
+        runs[0].error
+    );
     assert_eq!(runs[0].failed, 2);
     let store = env.app.store.account(&account).await.unwrap();
     let failures = store.failures().await.unwrap();
@@ -432,7 +437,12 @@ async fn a_detail_for_another_order_is_recorded_and_retried(env: TestEnv) {
     let (account, conn) = connect(&env, MarketplaceKind::Bol, &handle, &config).await;
     let worker = SyncWorker::with_owner(env.app.clone(), options(&env), "w".into());
     let runs = worker.run_due(10).await.unwrap();
-    assert_eq!(runs[0].outcome, "incomplete", "{:?}", runs[0].error);
+    assert_eq!(
+        runs[0].outcome,
+        SyncOutcome::Incomplete,
+        "{:?}",
+        runs[0].error
+    );
     let store = env.app.store.account(&account).await.unwrap();
     let failures = store.failures().await.unwrap();
     assert_eq!(failures.len(), 1, "{failures:?}");
@@ -490,12 +500,12 @@ async fn a_detail_for_another_order_is_recorded_and_retried(env: TestEnv) {
     // re-recorded; once the detail is right, it stores and the run succeeds.
     env.clock.advance(Duration::minutes(5));
     let runs = worker.run_due(10).await.unwrap();
-    assert_eq!(runs[0].outcome, "incomplete");
+    assert_eq!(runs[0].outcome, SyncOutcome::Incomplete);
     assert_eq!(store.failures().await.unwrap()[0].attempts, 2);
     probe.misdirect_order(&victim, false);
     env.clock.advance(Duration::minutes(5));
     let runs = worker.run_due(10).await.unwrap();
-    assert_eq!(runs[0].outcome, "ok", "{:?}", runs[0].error);
+    assert_eq!(runs[0].outcome, SyncOutcome::Ok, "{:?}", runs[0].error);
     assert!(store.failures().await.unwrap().is_empty());
     assert!(store.get("bol", &victim).await.unwrap().is_some());
     let c = env
@@ -519,7 +529,7 @@ async fn failures_keep_the_cursor_and_back_off(env: TestEnv) {
     let (account, conn) = connect(&env, MarketplaceKind::Ebay, &handle, &config).await;
     let worker = SyncWorker::with_owner(env.app.clone(), options(&env), "w".into());
     let runs = worker.run_due(10).await.unwrap();
-    assert_eq!(runs[0].outcome, "failed");
+    assert_eq!(runs[0].outcome, SyncOutcome::Failed);
     let c = env
         .app
         .store
@@ -592,9 +602,9 @@ async fn failures_belong_to_the_connection_that_listed_them(env: TestEnv) {
     assert_eq!(runs.len(), 2);
     for r in &runs {
         let expected = if r.connection == failing_conn {
-            "incomplete"
+            SyncOutcome::Incomplete
         } else {
-            "ok"
+            SyncOutcome::Ok
         };
         assert_eq!(r.outcome, expected, "{} {:?}", r.connection, r.error);
     }
@@ -717,7 +727,7 @@ async fn a_restarted_worker_paces_at_the_rate_amazon_announced(env: TestEnv) {
     .unwrap();
     let (_account, conn) = connect(&env, MarketplaceKind::Amazon, &handle, &config).await;
     let first = SyncWorker::with_owner(env.app.clone(), options(&env), "w1".into());
-    assert_eq!(first.run_due(1).await.unwrap()[0].outcome, "ok");
+    assert_eq!(first.run_due(1).await.unwrap()[0].outcome, SyncOutcome::Ok);
     let catalog = env.app.store.catalog();
     let stored = catalog.connection(&conn).await.unwrap().unwrap();
     let rates: serde_json::Value =
@@ -737,7 +747,7 @@ async fn a_restarted_worker_paces_at_the_rate_amazon_announced(env: TestEnv) {
             let worker = SyncWorker::with_owner(env.app.clone(), options(env), owner.into());
             let before = env.clock.now();
             let run = worker.run_due(1).await.unwrap();
-            assert_eq!(run[0].outcome, "ok", "{:?}", run[0].error);
+            assert_eq!(run[0].outcome, SyncOutcome::Ok, "{:?}", run[0].error);
             assert!(
                 AmazonSandboxStats::get(&stats.throttled) > throttled,
                 "the first call was throttled"

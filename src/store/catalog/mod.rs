@@ -17,7 +17,7 @@ pub use data_keys::{DataKeyCounts, DataKeyRow, EpochRow};
 pub use keys::KeyRow;
 pub use privacy::PrivacyRequestRecord;
 pub use tokens::TokenRecord;
-pub use webhooks::WebhookEndpoint;
+pub use webhooks::{WebhookEndpoint, WebhookStatus};
 
 use super::{Pool, StoreError};
 use crate::ids::AccountId;

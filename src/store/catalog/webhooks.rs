@@ -8,14 +8,43 @@ use super::Catalog;
 use crate::ids::{AccountId, WebhookId};
 use crate::store::StoreError;
 
+/// Whether an endpoint receives events; stored and sent as `active` / `disabled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookStatus {
+    /// Events are delivered to it.
+    Active,
+    /// The receiver answered 410 Gone, or an operator disabled it; events wait until it
+    /// is enabled again.
+    Disabled,
+}
+
+impl WebhookStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        match s {
+            "active" => Ok(Self::Active),
+            "disabled" => Ok(Self::Disabled),
+            _ => Err(StoreError::Corrupt(
+                "stored webhook status is unknown".into(),
+            )),
+        }
+    }
+}
+
 /// An endpoint as the catalog holds it, without its secret.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WebhookEndpoint {
     pub id: WebhookId,
     pub account_id: AccountId,
     pub url: String,
-    /// `active` or `disabled` (the receiver answered 410 Gone, or an operator disabled it).
-    pub status: String,
+    pub status: WebhookStatus,
     pub disabled_reason: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -29,11 +58,12 @@ where
     for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
+    let status: String = r.try_get("status")?;
     Ok(WebhookEndpoint {
         id: super::stored_id(r.try_get("id")?, "webhook id")?,
         account_id: super::stored_account_id(r.try_get("account_id")?)?,
         url: r.try_get("url")?,
-        status: r.try_get("status")?,
+        status: WebhookStatus::parse(&status)?,
         disabled_reason: r.try_get("disabled_reason")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
@@ -54,7 +84,7 @@ impl Catalog {
         on_pool!(&self.pool, p => {
             sqlx::query(&sql)
                 .bind(e.id.as_str()).bind(e.account_id.as_str()).bind(&e.url).bind(secret_ct)
-                .bind(&e.status).bind(e.created_at).bind(e.updated_at)
+                .bind(e.status.as_str()).bind(e.created_at).bind(e.updated_at)
                 .execute(p).await?;
         });
         Ok(())
@@ -99,7 +129,7 @@ impl Catalog {
     pub async fn set_webhook_status(
         &self,
         id: &WebhookId,
-        status: &str,
+        status: WebhookStatus,
         reason: Option<&str>,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
@@ -108,7 +138,7 @@ impl Catalog {
             self.p
         );
         on_pool!(&self.pool, p => {
-            let n = sqlx::query(&sql).bind(status).bind(reason).bind(now_ms).bind(id.as_str()).execute(p).await?;
+            let n = sqlx::query(&sql).bind(status.as_str()).bind(reason).bind(now_ms).bind(id.as_str()).execute(p).await?;
             Ok(n.rows_affected() == 1)
         })
     }
