@@ -367,7 +367,7 @@ async fn a_store_of_the_previous_version_upgrades_with_its_data(env: TestEnv) {
     );
     on_pool!(s.store.pool(), p => {
         sqlx::query(&sql)
-            .bind(sealed.marketplace)
+            .bind(sealed.marketplace.as_str())
             .bind(&sealed.order_number)
             .bind(sealed.placed_at)
             .bind(sealed.updated_at)
@@ -388,7 +388,7 @@ async fn a_store_of_the_previous_version_upgrades_with_its_data(env: TestEnv) {
     let store = app.store.account(&s.account).await.unwrap();
     let keys = app.keyring.keys(&s.account).await.unwrap();
     let row = store
-        .get(sealed.marketplace, "OLD-1")
+        .get(sealed.marketplace.as_str(), "OLD-1")
         .await
         .unwrap()
         .unwrap();
@@ -412,7 +412,7 @@ async fn a_store_of_the_previous_version_upgrades_with_its_data(env: TestEnv) {
         .await
         .unwrap();
     let row = store
-        .get(sealed.marketplace, "OLD-1")
+        .get(sealed.marketplace.as_str(), "OLD-1")
         .await
         .unwrap()
         .unwrap();
