@@ -89,7 +89,7 @@ fn main() {
         let r = worker.run_due(1).await.expect("run");
         let secs = start.elapsed().as_secs_f64();
         app.store.close().await;
-        (r[0].inserted, r[0].outcome.clone(), secs)
+        (r[0].inserted, r[0].outcome, secs)
     });
     let _ = child.kill();
     let _ = child.wait();

@@ -371,7 +371,7 @@ async fn ship_step(
         }
     }
     clock.advance(chrono::Duration::minutes(5));
-    for c in app.store.catalog().connections(Some(&account)).await? {
+    for c in app.store.catalog().connections(Some(account)).await? {
         app.store.catalog().make_due(&c.id, app.now_ms()).await?;
     }
     worker.run_due(3).await?;

@@ -57,7 +57,8 @@ pub async fn check(app: &App) -> Result<DoctorReport, ServiceError> {
         match a.status {
             AccountStatus::Creating => report.unfinished_creations.push(a.id.clone()),
             AccountStatus::Active => {
-                if !app.store.account_store_exists(&a.id).await? {
+                let present = app.store.account_store_exists(&a.id).await?;
+                if !present {
                     report.missing_stores.push(a.id.clone());
                 }
             }

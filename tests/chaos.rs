@@ -442,7 +442,7 @@ async fn verdict(
     let cursors: HashMap<String, i64> = app
         .store
         .catalog()
-        .connections(Some(&account))
+        .connections(Some(account))
         .await
         .unwrap()
         .into_iter()

@@ -195,7 +195,7 @@ async fn wait_for_sync(service: &Service, account: &AccountId, expected: usize) 
         let conns = app
             .store
             .catalog()
-            .connections(Some(&account))
+            .connections(Some(account))
             .await
             .unwrap();
         let store = app.store.account(account).await.unwrap();

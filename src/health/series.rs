@@ -101,7 +101,7 @@ pub async fn series(app: &App, account: Option<&AccountId>) -> Result<Series, Se
     let hours = Buckets::ending_at(now, HOUR_MS, HOURS);
     let days = Buckets::ending_at(now, DAY_MS, DAYS);
     let accounts: Vec<AccountId> = match account {
-        Some(a) => vec![crate::accounts::active_account(app, &a).await?],
+        Some(a) => vec![crate::accounts::active_account(app, a).await?],
         None => app
             .store
             .catalog()

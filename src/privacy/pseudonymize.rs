@@ -109,7 +109,7 @@ pub async fn sweep(app: &App, account: Option<&AccountId>) -> Result<SweepReport
     let now = app.now_ms();
     let accounts: Vec<(AccountId, i64)> = match account {
         Some(id) => {
-            let id = active_account(app, &id).await?;
+            let id = active_account(app, id).await?;
             let record = app.store.catalog().account(&id).await?;
             let retention = record.map(|r| r.retention_days).unwrap_or_default();
             vec![(id, retention)]
@@ -406,7 +406,7 @@ pub async fn privacy_summary(
     app: &App,
     account: &AccountId,
 ) -> Result<PrivacySummary, ServiceError> {
-    let id = active_account(app, &account).await?;
+    let id = active_account(app, account).await?;
     let catalog = app.store.catalog();
     let record = catalog
         .account(&id)

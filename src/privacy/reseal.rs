@@ -57,7 +57,7 @@ fn needs_reseal(row: &OrderRow) -> bool {
 /// Reseals one account, or every active account when `account` is `None`.
 pub async fn reseal(app: &App, account: Option<&AccountId>) -> Result<ResealReport, ServiceError> {
     let ids: Vec<AccountId> = match account {
-        Some(id) => vec![crate::accounts::active_account(app, &id).await?],
+        Some(id) => vec![crate::accounts::active_account(app, id).await?],
         None => app
             .store
             .catalog()

@@ -245,7 +245,7 @@ async fn read_masked(
     let endpoints = app
         .store
         .catalog()
-        .webhooks(Some(&account))
+        .webhooks(Some(account))
         .await
         .map_err(|e| internal("webhook read failed")(&e))?;
     let mut out = Vec::with_capacity(rows.len());
