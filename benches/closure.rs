@@ -51,7 +51,7 @@ fn main() {
             settings.database.url = url;
             let app = App::build(settings, Arc::new(ManualClock::new(anchor))).await.expect("app");
             let account = create_account(&app, "bench", None).await.expect("account");
-            let id = account.id.parse().expect("id");
+            let id = account.id.clone();
             let store = app.store.account(&id).await.expect("store");
             let keys = app.keyring.keys(&id).await.expect("keys");
             let seed = Instant::now();

@@ -74,7 +74,7 @@ fn bench(c: &mut Criterion) {
                         add_connection(
                             &app,
                             NewConnection {
-                                account: account.id.parse().expect("id"),
+                                account: account.id.clone(),
                                 marketplace: MarketplaceKind::Ebay,
                                 credentials_json: Zeroizing::new(creds.clone()),
                                 settings: handle.settings(MarketplaceKind::Ebay),
@@ -93,15 +93,17 @@ fn bench(c: &mut Criterion) {
                         let start = Instant::now();
                         let reports = worker.run_due(1).await.expect("run");
                         total += start.elapsed();
-                        assert_eq!(reports[0].outcome, "ok", "{:?}", reports[0].error);
+                        assert_eq!(
+                            reports[0].outcome,
+                            ordervault::ingest::sync::SyncOutcome::Ok,
+                            "{:?}",
+                            reports[0].error
+                        );
                         // The last minutes of orders sit inside the visibility delay.
                         assert!(reports[0].inserted as usize > ORDERS - 100);
-                        ordervault::privacy::closure::close_account(
-                            &app,
-                            &account.id.parse().expect("id"),
-                        )
-                        .await
-                        .expect("close");
+                        ordervault::privacy::closure::close_account(&app, &account.id)
+                            .await
+                            .expect("close");
                     }
                     total
                 })

@@ -73,7 +73,7 @@ fn main() {
         add_connection(
             &app,
             NewConnection {
-                account: account.id.parse().expect("id"),
+                account: account.id.clone(),
                 marketplace: MarketplaceKind::Ebay,
                 credentials_json: Zeroizing::new(
                     r#"{"client_id":"sandbox-client","client_secret":"sandbox-secret","refresh_token":"sandbox-refresh-token"}"#.into(),
@@ -89,7 +89,7 @@ fn main() {
         let r = worker.run_due(1).await.expect("run");
         let secs = start.elapsed().as_secs_f64();
         app.store.close().await;
-        (r[0].inserted, r[0].outcome.clone(), secs)
+        (r[0].inserted, r[0].outcome, secs)
     });
     let _ = child.kill();
     let _ = child.wait();

@@ -131,7 +131,7 @@ fn bench(c: &mut Criterion) {
         let account = rt
             .block_on(create_account(&app, "bench", Some(30)))
             .expect("account");
-        let id: AccountId = account.id.parse().expect("id");
+        let id: AccountId = account.id.clone();
         let seeding = Instant::now();
         rt.block_on(seed(&app, &id, n, now));
         eprintln!("{name}: seeded {n} orders in {:.1?}", seeding.elapsed());

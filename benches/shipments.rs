@@ -67,7 +67,7 @@ async fn prepare(
     }
     .expect("sandbox");
     let account = create_account(app, "bench", None).await.expect("account");
-    let id: AccountId = account.id.parse().expect("id");
+    let id: AccountId = account.id.clone();
     let creds = serde_json::json!({
         "client_id": config.credentials.client_id,
         "client_secret": config.credentials.client_secret,
@@ -89,7 +89,12 @@ async fn prepare(
         .run_due(1)
         .await
         .expect("sync");
-    assert_eq!(runs[0].outcome, "ok", "{:?}", runs[0].error);
+    assert_eq!(
+        runs[0].outcome,
+        ordervault::ingest::sync::SyncOutcome::Ok,
+        "{:?}",
+        runs[0].error
+    );
     let store = app.store.account(&id).await.expect("store");
     let rows = store.list_after(0, 1_000_000).await.expect("rows");
     let mut waiting = 0;

@@ -84,8 +84,7 @@ async fn run(name: &str, url: String, n: usize) {
         .await
         .expect("account")
         .id
-        .parse()
-        .expect("id");
+        .clone();
     let keys = app.keyring.keys(&id).await.expect("keys");
     let store = app.store.account(&id).await.expect("store");
     let seeding = Instant::now();

@@ -49,7 +49,7 @@ fn bench(c: &mut Criterion) {
                     let acct = ordervault::accounts::create_account(&app, "bench", None)
                         .await
                         .expect("account");
-                    let id = acct.id.parse().expect("id");
+                    let id = acct.id.clone();
                     let store = app.store.account(&id).await.expect("store");
                     let keys = app.keyring.keys(&id).await.expect("keys");
                     let start = Instant::now();

@@ -98,8 +98,7 @@ async fn run(label: &'static str, mut settings: Settings, orders: usize, lookups
         .await
         .expect("account")
         .id
-        .parse()
-        .expect("id");
+        .clone();
     let store = app.store.account(&acct).await.expect("store");
     let keys = app.keyring.keys(&acct).await.expect("keys");
     let start = Instant::now();

@@ -44,7 +44,7 @@ pub async fn create_account(
         None => {
             let id = AccountId::generate();
             let mut record = AccountRecord {
-                id: id.to_string(),
+                id: id.clone(),
                 name,
                 status: AccountStatus::Creating,
                 retention_days: i64::from(retention),
@@ -103,14 +103,14 @@ pub async fn set_retention(
             "retention days must be between 1 and 3650".into(),
         ));
     }
-    let id = active_account(app, id.as_str()).await?;
+    let id = active_account(app, id).await?;
     let catalog = app.store.catalog();
     // Keys created up to this very millisecond belong to the old retention.
     catalog
         .schedule_reseal(id.as_str(), app.now_ms() + 1)
         .await?;
     if !catalog
-        .set_retention(id.as_str(), i64::from(retention_days))
+        .set_retention(&id, i64::from(retention_days))
         .await?
     {
         return Err(ServiceError::NotFound("account".into()));
@@ -127,10 +127,9 @@ async fn finish_creation(
     app: &App,
     mut record: AccountRecord,
 ) -> Result<AccountRecord, ServiceError> {
-    let id = AccountId::parse(&record.id)
-        .map_err(|_| ServiceError::internal("stored account id is malformed"))?;
+    let id = record.id.clone();
     app.store.create_account_store(&id).await?;
-    if !app.store.catalog().finish_creating(id.as_str()).await? {
+    if !app.store.catalog().finish_creating(&id).await? {
         // Someone else finished it, or closed it meanwhile: report what the catalog says.
         let now = app.store.catalog().account(&id).await?;
         match now {
@@ -152,12 +151,16 @@ pub async fn list_accounts(app: &App) -> Result<Vec<AccountRecord>, ServiceError
     Ok(app.store.catalog().accounts().await?)
 }
 
+/// An account id given as text (a CLI argument, a token's account): parsed here, at the
+/// edge; a malformed one is "not found", like an id that never existed.
+pub fn parse_account_id(id: &str) -> Result<AccountId, ServiceError> {
+    AccountId::parse(id).map_err(|_| ServiceError::NotFound("account".into()))
+}
+
 /// An active account, or a not-found error that does not say whether it ever existed.
-pub async fn active_account(app: &App, id: &str) -> Result<AccountId, ServiceError> {
-    let not_found = || ServiceError::NotFound("account".into());
-    let id = AccountId::parse(id).map_err(|_| not_found())?;
-    match app.store.catalog().account(&id).await? {
-        Some(a) if a.status == AccountStatus::Active => Ok(id),
-        _ => Err(not_found()),
+pub async fn active_account(app: &App, id: &AccountId) -> Result<AccountId, ServiceError> {
+    match app.store.catalog().account(id).await? {
+        Some(a) if a.status == AccountStatus::Active => Ok(id.clone()),
+        _ => Err(ServiceError::NotFound("account".into())),
     }
 }

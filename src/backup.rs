@@ -95,9 +95,7 @@ pub async fn create(app: &App, out: &Path) -> Result<Manifest, ServiceError> {
         if a.status != AccountStatus::Active {
             continue;
         }
-        let Ok(id) = AccountId::parse(&a.id) else {
-            continue;
-        };
+        let id = a.id;
         let store = app.store.account(&id).await?;
         let orders = store.count_orders().await?;
         let location = match store.pool() {

@@ -46,7 +46,7 @@ pub async fn seed(
     account: &AccountId,
     options: SeedOptions,
 ) -> Result<SeedReport, ServiceError> {
-    let id = active_account(app, account.as_str()).await?;
+    let id = active_account(app, account).await?;
     if options.orders == 0 || options.customers == 0 || options.fulfilled_days_ago < 0 {
         return Err(ServiceError::Invalid(
             "orders and customers must be above 0, fulfilled-days-ago at least 0".into(),

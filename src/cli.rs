@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::ids::Role;
+use crate::ids::{ConnectionId, Role, WebhookId};
 
 /// ordervault: marketplace orders, stored encrypted, forwarded, forgotten on time.
 #[derive(Debug, Parser)]
@@ -169,7 +169,7 @@ pub enum ConnectionCommand {
     },
     /// Cap a connection's requests per second, or remove its cap (no flag).
     Cap {
-        id: String,
+        id: ConnectionId,
         /// Requests per second, above 0; leave it out to remove the cap.
         #[arg(long)]
         max_requests_per_second: Option<ordervault_connectors::cap::RequestRate>,
@@ -181,7 +181,7 @@ pub enum ConnectionCommand {
     },
     /// Replace the credentials of a connection (after needs_reauth) and resume it.
     Reauth {
-        id: String,
+        id: ConnectionId,
         #[arg(long)]
         credentials_file: std::path::PathBuf,
         /// A new API root, if it changed.
@@ -192,18 +192,18 @@ pub enum ConnectionCommand {
         auth_url: Option<String>,
     },
     /// Stop syncing a connection.
-    Pause { id: String },
+    Pause { id: ConnectionId },
     /// Resume a paused connection.
-    Resume { id: String },
+    Resume { id: ConnectionId },
     /// Sync a connection now, in this process, and print what happened.
-    Sync { id: String },
+    Sync { id: ConnectionId },
     /// Orders of an account that failed to normalize (ids and field-level errors only).
     Failures {
         #[arg(long)]
         account: String,
     },
     /// Remove a connection and its stored credentials.
-    Remove { id: String },
+    Remove { id: ConnectionId },
 }
 
 #[derive(Debug, Subcommand)]
@@ -221,7 +221,7 @@ pub enum WebhookCommand {
         account: String,
     },
     /// Remove an endpoint.
-    Remove { id: String },
+    Remove { id: WebhookId },
 }
 
 /// A line and quantity: `LINE_ID` (every open unit) or `LINE_ID=QUANTITY`.

@@ -143,10 +143,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     println!("  ordervault API on http://{api_addr}/api/v1 (SQLite store)");
 
     let account = crate::accounts::create_account(&app, "Demo Fietsen B.V.", Some(30)).await?;
-    let account_id: AccountId = account
-        .id
-        .parse()
-        .map_err(|_| anyhow::anyhow!("bad account id"))?;
+    let account_id: AccountId = account.id.clone();
     println!(
         "\nAccount {} created (retention 30 days after fulfilment)",
         account.id
@@ -223,7 +220,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let number = sample.first().map(|r| r.order_number.clone());
     if let Some(n) = &number {
         println!("\nSupport looks up order {n} by its exact number:");
-        support_lookup(api_addr, &account.id, n, support.expose_secret()).await?;
+        support_lookup(api_addr, account.id.as_str(), n, support.expose_secret()).await?;
     }
 
     // 6. A month later.
@@ -233,7 +230,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     println!("  pseudonymized {swept} orders (customer data erased, pseudonym kept)");
     if let Some(n) = &number {
         println!("Support looks up order {n} again:");
-        support_lookup(api_addr, &account.id, n, support.expose_secret()).await?;
+        support_lookup(api_addr, account.id.as_str(), n, support.expose_secret()).await?;
     }
 
     if options.keep_running {
@@ -246,21 +243,11 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             options.seed,
         )
         .await?;
-        let extra = extra
-            .parse()
-            .map_err(|_| anyhow::anyhow!("bad account id"))?;
         crate::privacy::closure::close_account(&app, &extra).await?;
     }
 
     // 7. Closure.
-    let receipt = crate::privacy::closure::close_account(
-        &app,
-        &account
-            .id
-            .parse()
-            .map_err(|_| anyhow::anyhow!("account id"))?,
-    )
-    .await?;
+    let receipt = crate::privacy::closure::close_account(&app, &account.id).await?;
     println!(
         "\nAccount closed. Deletion receipt:\n{}",
         serde_json::to_string_pretty(&receipt)?
@@ -384,12 +371,7 @@ async fn ship_step(
         }
     }
     clock.advance(chrono::Duration::minutes(5));
-    for c in app
-        .store
-        .catalog()
-        .connections(Some(account.as_str()))
-        .await?
-    {
+    for c in app.store.catalog().connections(Some(account)).await? {
         app.store.catalog().make_due(&c.id, app.now_ms()).await?;
     }
     worker.run_due(3).await?;
@@ -449,7 +431,7 @@ async fn keep_running(
     config: &SandboxConfig,
     clock: ordervault_connectors::clock::SharedClock,
     seed: u64,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<AccountId> {
     let fresh = SandboxConfig {
         seed: seed + 1,
         ..config.clone()
@@ -457,10 +439,7 @@ async fn keep_running(
     let bol = sandbox::start(MarketplaceKind::Bol, fresh.clone(), clock.clone()).await?;
     let amazon = sandbox::start(MarketplaceKind::Amazon, fresh.clone(), clock).await?;
     let account = crate::accounts::create_account(app, "Demo Outdoor B.V.", Some(30)).await?;
-    let id: AccountId = account
-        .id
-        .parse()
-        .map_err(|_| anyhow::anyhow!("bad account id"))?;
+    let id: AccountId = account.id.clone();
     add_connection(
         app,
         NewConnection {

@@ -20,9 +20,9 @@ pub struct DoctorReport {
     /// Stores no active, creating or closing account owns (schema or file names).
     pub unknown_stores: Vec<String>,
     /// Accounts still `creating` (ids): finish with `account create NAME` again.
-    pub unfinished_creations: Vec<String>,
+    pub unfinished_creations: Vec<AccountId>,
     /// Active accounts whose store is missing (ids).
-    pub missing_stores: Vec<String>,
+    pub missing_stores: Vec<AccountId>,
 }
 
 impl DoctorReport {
@@ -39,7 +39,7 @@ pub async fn check(app: &App) -> Result<DoctorReport, ServiceError> {
     let accounts = app.store.catalog().accounts().await?;
     let owns_store = |id: &AccountId| {
         accounts.iter().any(|a| {
-            a.id == id.as_str()
+            &a.id == id
                 && matches!(
                     a.status,
                     AccountStatus::Active | AccountStatus::Creating | AccountStatus::Closing
@@ -57,10 +57,7 @@ pub async fn check(app: &App) -> Result<DoctorReport, ServiceError> {
         match a.status {
             AccountStatus::Creating => report.unfinished_creations.push(a.id.clone()),
             AccountStatus::Active => {
-                let present = match AccountId::parse(&a.id) {
-                    Ok(id) => app.store.account_store_exists(&id).await?,
-                    Err(_) => false,
-                };
+                let present = app.store.account_store_exists(&a.id).await?;
                 if !present {
                     report.missing_stores.push(a.id.clone());
                 }

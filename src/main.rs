@@ -254,6 +254,7 @@ async fn serve(app: App) -> anyhow::Result<()> {
 async fn webhook(app: &App, command: WebhookCommand) -> anyhow::Result<()> {
     match command {
         WebhookCommand::Add { account, url } => {
+            let account = ordervault::accounts::parse_account_id(&account)?;
             let account = ordervault::accounts::active_account(app, &account).await?;
             let (endpoint, secret) = ordervault::forward::add_webhook(
                 app,
@@ -271,6 +272,7 @@ async fn webhook(app: &App, command: WebhookCommand) -> anyhow::Result<()> {
             println!("{}", secret.as_str());
         }
         WebhookCommand::List { account } => {
+            let account = ordervault::accounts::parse_account_id(&account)?;
             let list = app.store.catalog().webhooks(Some(&account)).await?;
             println!("{}", serde_json::to_string_pretty(&list)?);
         }
@@ -316,6 +318,7 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
                     .map_err(|e| anyhow::anyhow!("--api-version: {e}"))?,
                 max_requests_per_second,
             };
+            let account = ordervault::accounts::parse_account_id(&account)?;
             let account = ordervault::accounts::active_account(app, &account).await?;
             let json = read_credentials(&credentials_file)?;
             let rec = connections::add_connection(
@@ -341,7 +344,11 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
             }
         }
         ConnectionCommand::List { account } => {
-            let list = catalog.connections(account.as_deref()).await?;
+            let account = account
+                .as_deref()
+                .map(ordervault::accounts::parse_account_id)
+                .transpose()?;
+            let list = catalog.connections(account.as_ref()).await?;
             println!(
                 "{:<16}  {:<16}  {:<6}  {:<12}  {:<20}  {:>7}  LAST ERROR",
                 "ID", "ACCOUNT", "MARKET", "STATUS", "CURSOR", "ORDERS"
@@ -381,7 +388,7 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
                     }
                     if let Some(w) = info.deprecation {
                         println!("{:<16}  WARNING: {w}", "");
-                        warnings.push(c.id.clone());
+                        warnings.push(c.id.to_string());
                     }
                 }
             }
@@ -438,7 +445,8 @@ async fn connection(app: &App, command: ConnectionCommand) -> anyhow::Result<()>
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         ConnectionCommand::Failures { account } => {
-            let id = ordervault::accounts::active_account(app, &account).await?;
+            let id = ordervault::accounts::parse_account_id(&account)?;
+            let id = ordervault::accounts::active_account(app, &id).await?;
             let store = app.store.account(&id).await?;
             println!(
                 "{}",

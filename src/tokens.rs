@@ -29,7 +29,10 @@ pub async fn create_token(
     label: Option<&str>,
 ) -> Result<(SecretString, TokenRecord), ServiceError> {
     let account_id = match (role, account) {
-        (Role::Backoffice, Some(a)) => Some(active_account(app, a).await?.to_string()),
+        (Role::Backoffice, Some(a)) => {
+            let a = crate::accounts::parse_account_id(a)?;
+            Some(active_account(app, &a).await?.to_string())
+        }
         (Role::Backoffice, None) => {
             return Err(ServiceError::Invalid(
                 "a backoffice token needs --account".into(),

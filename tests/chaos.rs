@@ -431,7 +431,7 @@ async fn verdict(
     let cursors: HashMap<String, i64> = app
         .store
         .catalog()
-        .connections(Some(account.as_str()))
+        .connections(Some(account))
         .await
         .unwrap()
         .into_iter()

@@ -164,7 +164,7 @@ async fn wait_for_sync(service: &Service, account: &AccountId, expected: usize) 
         let conns = app
             .store
             .catalog()
-            .connections(Some(account.as_str()))
+            .connections(Some(account))
             .await
             .unwrap();
         let store = app.store.account(account).await.unwrap();

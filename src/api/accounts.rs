@@ -12,7 +12,7 @@ use super::auth::Principal;
 use super::openapi::{TAG_ACCOUNTS, TAG_CONNECTIONS};
 use super::problem::{json_rejection, ApiError, Problem};
 use crate::app::App;
-use crate::ids::Role;
+use crate::ids::{ConnectionId, Role};
 use crate::privacy::closure::DeletionReceipt;
 use crate::store::catalog::{AccountRecord, ConnectionRecord};
 use crate::store::IngestFailure;
@@ -149,16 +149,14 @@ pub async fn connections(
         Role::Backoffice => Some(p.backoffice_account()?),
         Role::Support => return Err(ApiError::forbidden("support tokens see masked orders only")),
     };
-    let list = app
-        .store
-        .catalog()
-        .connections(account.as_ref().map(|a| a.as_str()))
-        .await?;
+    let list = app.store.catalog().connections(account.as_ref()).await?;
     let mut out = Vec::with_capacity(list.len());
     for c in &list {
         let failures = if app.store.account_store_exists(&c.account_id).await? {
             let store = app.store.account(&c.account_id).await?;
-            store.connection_failures(&c.marketplace, &c.id).await?
+            store
+                .connection_failures(&c.marketplace, c.id.as_str())
+                .await?
         } else {
             Vec::new()
         };
@@ -200,16 +198,14 @@ pub async fn update_connection(
     };
     let Json(body) = body.map_err(json_rejection)?;
     let cap = request_cap(&body)?;
+    // The path's id is parsed here, at the edge: a malformed one is not found.
+    let id = ConnectionId::parse(&id).map_err(|_| ApiError::not_found("connection"))?;
     let rec = app
         .store
         .catalog()
         .connection(&id)
         .await?
-        .filter(|c| {
-            account
-                .as_ref()
-                .is_none_or(|a| a.as_str() == c.account_id.as_str())
-        })
+        .filter(|c| account.as_ref().is_none_or(|a| a == &c.account_id))
         .ok_or_else(|| ApiError::not_found("connection"))?;
     let rec = crate::ingest::connections::set_request_cap(&app, &rec.id, cap).await?;
     Ok(Json(ConnectionSettingsView {

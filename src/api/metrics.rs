@@ -18,7 +18,10 @@ pub async fn render(State(app): State<App>) -> impl IntoResponse {
             let Ok(store) = app.store.account(&e.account_id).await else {
                 continue;
             };
-            if let Ok(age) = store.oldest_undelivered_ms(&e.id, e.created_at, now).await {
+            if let Ok(age) = store
+                .oldest_undelivered_ms(e.id.as_str(), e.created_at, now)
+                .await
+            {
                 let entry = per_account.entry(e.account_id.to_string()).or_default();
                 *entry = (*entry).max(age.unwrap_or(0));
             }

@@ -12,7 +12,8 @@ use super::openapi::TAG_WEBHOOKS;
 use super::problem::{json_rejection, ApiError, Problem};
 use crate::app::App;
 use crate::forward::{add_webhook, enable_webhook, remove_webhook, NewWebhook};
-use crate::store::catalog::WebhookEndpoint;
+use crate::ids::WebhookId;
+use crate::store::catalog::{WebhookEndpoint, WebhookStatus};
 use crate::store::outbox::DeadLetter;
 
 /// `POST /webhooks`.
@@ -62,17 +63,16 @@ pub struct WebhookList {
 /// An endpoint taking events again.
 #[derive(Serialize, ToSchema)]
 pub struct WebhookEnabled {
-    pub id: String,
+    pub id: WebhookId,
     /// Always `active`.
-    pub status: &'static str,
+    pub status: WebhookStatus,
 }
 
 /// An endpoint's dead letters, with its state.
 #[derive(Serialize, ToSchema)]
 pub struct DeadLetters {
-    pub webhook: String,
-    /// `active` or `disabled`.
-    pub status: String,
+    pub webhook: WebhookId,
+    pub status: WebhookStatus,
     pub disabled_reason: Option<String>,
     pub dead_letters: Vec<DeadLetter>,
 }
@@ -80,17 +80,19 @@ pub struct DeadLetters {
 /// How many events were queued again.
 #[derive(Serialize, ToSchema)]
 pub struct Replayed {
-    pub webhook: String,
+    pub webhook: WebhookId,
     pub requeued: u64,
 }
 
 const ID: &str = "The webhook endpoint's id";
 
 /// An endpoint of the caller's own account, or 404 (never "forbidden", which would
-/// confirm that the id exists elsewhere).
+/// confirm that the id exists elsewhere). The path's id is parsed here, at the edge: a
+/// malformed one is not found either.
 async fn own(app: &App, p: &Principal, id: &str) -> Result<WebhookEndpoint, ApiError> {
     let account = p.backoffice_account()?;
-    match app.store.catalog().webhook(id).await? {
+    let id = WebhookId::parse(id).map_err(|_| ApiError::not_found("webhook"))?;
+    match app.store.catalog().webhook(&id).await? {
         Some(e) if e.account_id == account => Ok(e),
         _ => Err(ApiError::not_found("webhook")),
     }
@@ -133,7 +135,7 @@ pub async fn create(
     responses((status = 200, description = "OK", body = WebhookList)))]
 pub async fn list(State(app): State<App>, p: Principal) -> Result<Json<WebhookList>, ApiError> {
     let account = p.backoffice_account()?;
-    let webhooks = app.store.catalog().webhooks(Some(account.as_str())).await?;
+    let webhooks = app.store.catalog().webhooks(Some(&account)).await?;
     Ok(Json(WebhookList { webhooks }))
 }
 
@@ -164,7 +166,7 @@ pub async fn enable(
     enable_webhook(&app, &e.id).await?;
     Ok(Json(WebhookEnabled {
         id: e.id,
-        status: "active",
+        status: WebhookStatus::Active,
     }))
 }
 
@@ -182,7 +184,7 @@ pub async fn dead_letters(
     let account = p.backoffice_account()?;
     let store = app.store.account(&account).await?;
     let dead = store
-        .dead_letters(&e.id, q.limit.unwrap_or(100).clamp(1, 1000))
+        .dead_letters(e.id.as_str(), q.limit.unwrap_or(100).clamp(1, 1000))
         .await?;
     Ok(Json(DeadLetters {
         webhook: e.id,
@@ -222,7 +224,7 @@ pub async fn replay(
     let account = p.backoffice_account()?;
     let store = app.store.account(&account).await?;
     let n = store
-        .replay(&e.id, body.order_number.as_deref(), range)
+        .replay(e.id.as_str(), body.order_number.as_deref(), range)
         .await?;
     app.outbox_notify.notify_one();
     Ok(Json(Replayed {

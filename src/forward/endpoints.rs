@@ -7,14 +7,14 @@ use super::signing::{generate_secret, secret_key};
 use crate::app::App;
 use crate::crypto::{Ciphertext, FieldContext};
 use crate::error::ServiceError;
-use crate::ids::AccountId;
-use crate::store::catalog::WebhookEndpoint;
+use crate::ids::{AccountId, WebhookId};
+use crate::store::catalog::{WebhookEndpoint, WebhookStatus};
 
-fn ctx(id: &str) -> FieldContext<'_> {
+fn ctx(id: &WebhookId) -> FieldContext<'_> {
     FieldContext {
         table: "webhook_endpoints",
         column: "secret",
-        row: id,
+        row: id.as_str(),
     }
 }
 
@@ -48,7 +48,7 @@ pub async fn add_webhook(
     app: &App,
     new: NewWebhook,
 ) -> Result<(WebhookEndpoint, Zeroizing<String>), ServiceError> {
-    let account = crate::accounts::active_account(app, new.account.as_str()).await?;
+    let account = crate::accounts::active_account(app, &new.account).await?;
     let url = validate_url(app, &new.url).await?;
     let secret = match new.secret {
         Some(s) => {
@@ -59,7 +59,7 @@ pub async fn add_webhook(
         }
         None => generate_secret(),
     };
-    let id = AccountId::generate().as_str().to_string();
+    let id = WebhookId::generate();
     let keys = app.keyring.keys(&account).await?;
     let ct = keys.current().secrets.encrypt(ctx(&id), secret.as_bytes());
     let now = app.now_ms();
@@ -67,7 +67,7 @@ pub async fn add_webhook(
         id,
         account_id: account.clone(),
         url,
-        status: "active".into(),
+        status: WebhookStatus::Active,
         disabled_reason: None,
         created_at: now,
         updated_at: now,
@@ -79,7 +79,7 @@ pub async fn add_webhook(
 
 /// Removes an endpoint and purges its row at once (its secret's ciphertext with it):
 /// the API's `DELETE /webhooks/{id}` and `webhook remove` both call this.
-pub async fn remove_webhook(app: &App, id: &str) -> Result<(), ServiceError> {
+pub async fn remove_webhook(app: &App, id: &WebhookId) -> Result<(), ServiceError> {
     let catalog = app.store.catalog();
     if !catalog.delete_webhook(id).await? {
         return Err(ServiceError::NotFound(format!("webhook {id}")));
@@ -91,11 +91,11 @@ pub async fn remove_webhook(app: &App, id: &str) -> Result<(), ServiceError> {
 
 /// Re-enables an endpoint (disabled by a 410) and wakes the forwarder, so what waited
 /// for it is delivered without waiting for the next tick.
-pub async fn enable_webhook(app: &App, id: &str) -> Result<(), ServiceError> {
+pub async fn enable_webhook(app: &App, id: &WebhookId) -> Result<(), ServiceError> {
     if !app
         .store
         .catalog()
-        .set_webhook_status(id, "active", None, app.now_ms())
+        .set_webhook_status(id, WebhookStatus::Active, None, app.now_ms())
         .await?
     {
         return Err(ServiceError::NotFound(format!("webhook {id}")));

@@ -22,7 +22,7 @@ use crate::error::ServiceError;
 use crate::fulfilment::view::{request_view, OrderWithRequests};
 use crate::metrics::metrics;
 use crate::orders::view::order_view;
-use crate::store::catalog::WebhookEndpoint;
+use crate::store::catalog::{WebhookEndpoint, WebhookStatus};
 use crate::store::outbox::{AttemptResult, OutboxEvent};
 
 /// How long failed deliveries are retried before dead-lettering.
@@ -141,7 +141,7 @@ impl Forwarder {
         let key = open_secret(&self.app, endpoint).await?;
         let mut blocked: HashSet<i64> = HashSet::new();
         let events = store
-            .pending_events(&endpoint.id, endpoint.created_at, BATCH)
+            .pending_events(endpoint.id.as_str(), endpoint.created_at, BATCH)
             .await?;
         for ev in &events {
             let now = self.app.now_ms();
@@ -187,7 +187,7 @@ impl Forwarder {
             match outcome {
                 Outcome::Delivered => {
                     store
-                        .record_attempt(&endpoint.id, ev.id, &AttemptResult::Delivered, now)
+                        .record_attempt(endpoint.id.as_str(), ev.id, &AttemptResult::Delivered, now)
                         .await?;
                     report.delivered += 1;
                     metrics().add(
@@ -200,7 +200,7 @@ impl Forwarder {
                     let reason = "receiver answered 410 Gone";
                     store
                         .record_attempt(
-                            &endpoint.id,
+                            endpoint.id.as_str(),
                             ev.id,
                             &AttemptResult::Retry {
                                 next_at: now,
@@ -213,7 +213,12 @@ impl Forwarder {
                     self.app
                         .store
                         .catalog()
-                        .set_webhook_status(&endpoint.id, "disabled", Some(reason), now)
+                        .set_webhook_status(
+                            &endpoint.id,
+                            WebhookStatus::Disabled,
+                            Some(reason),
+                            now,
+                        )
                         .await?;
                     report.disabled_endpoints += 1;
                     metrics().add(
@@ -255,12 +260,12 @@ impl Forwarder {
                         }
                     };
                     store
-                        .record_attempt(&endpoint.id, ev.id, &result, now)
+                        .record_attempt(endpoint.id.as_str(), ev.id, &result, now)
                         .await?;
                 }
             }
         }
-        store.advance_floor(&endpoint.id).await?;
+        store.advance_floor(endpoint.id.as_str()).await?;
         Ok(())
     }
 

@@ -37,7 +37,8 @@ async fn order(
     number: &str,
     marketplace: Option<&str>,
 ) -> Result<(AccountStore, OrderRow), ServiceError> {
-    let id = crate::accounts::active_account(app, account).await?;
+    let id = crate::accounts::parse_account_id(account)?;
+    let id = crate::accounts::active_account(app, &id).await?;
     let store = app.store.account(&id).await?;
     let mut rows = store.find_by_number(number.trim()).await?;
     if let Some(m) = marketplace {

@@ -34,7 +34,7 @@ use super::request::RequestLine;
 use super::view::public_id;
 use crate::app::App;
 use crate::error::ServiceError;
-use crate::ids::AccountId;
+use crate::ids::{AccountId, ConnectionId};
 use crate::ingest::connections::{open_credentials, ClientOptions};
 use crate::metrics::metrics;
 use crate::store::catalog::ConnectionRecord;
@@ -78,7 +78,7 @@ pub struct Pusher {
     options: ClientOptions,
     /// One client per connection (token caches and pacing live in it), rebuilt when the
     /// connection changes.
-    clients: Mutex<HashMap<String, (i64, Client)>>,
+    clients: Mutex<HashMap<ConnectionId, (i64, Client)>>,
 }
 
 impl std::fmt::Debug for Pusher {
@@ -191,9 +191,7 @@ impl Pusher {
             if account.status.as_str() != "active" {
                 continue;
             }
-            let Ok(id) = AccountId::parse(&account.id) else {
-                continue;
-            };
+            let id = account.id;
             match self.run_account(&id).await {
                 Ok(r) => report.add(&r),
                 Err(e) => tracing::warn!(account = %id.as_str(), error = %e, "push pass failed"),
@@ -213,12 +211,7 @@ impl Pusher {
             return Ok(report);
         }
         let store = self.app.store.account(account).await?;
-        let connections = self
-            .app
-            .store
-            .catalog()
-            .connections(Some(account.as_str()))
-            .await?;
+        let connections = self.app.store.catalog().connections(Some(account)).await?;
         let lease = i64::from(self.settings().lease_secs) * 1000;
         loop {
             let now = self.app.now_ms();

@@ -14,8 +14,10 @@ use serde::Serialize;
 
 use crate::app::App;
 use crate::error::ServiceError;
-use crate::ids::AccountId;
-use crate::store::catalog::{AccountRecord, AccountStatus, ConnectionRecord, ConnectionStatus};
+use crate::ids::{AccountId, ConnectionId, WebhookId};
+use crate::store::catalog::{
+    AccountRecord, AccountStatus, ConnectionRecord, ConnectionStatus, WebhookStatus,
+};
 use crate::time::rfc3339_secs;
 
 /// Why an account needs attention. Stable snake_case names, so scripts can filter.
@@ -55,7 +57,7 @@ pub struct HealthReport {
 /// One account's health.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountHealth {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub name: String,
     pub needs_attention: bool,
     pub attention: Vec<Attention>,
@@ -71,7 +73,7 @@ pub struct AccountHealth {
 /// A connection as an operator judges it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConnectionHealth {
-    pub id: String,
+    pub id: ConnectionId,
     pub marketplace: String,
     /// `active`, `needs_reauth`, `failing` (active with failed runs) or `paused`.
     pub state: &'static str,
@@ -102,7 +104,7 @@ pub struct WebhookHealth {
 /// An endpoint that no longer receives events.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DisabledEndpoint {
-    pub id: String,
+    pub id: WebhookId,
     pub reason: Option<String>,
 }
 
@@ -190,11 +192,10 @@ async fn account_health(
     record: &AccountRecord,
     now: i64,
 ) -> Result<AccountHealth, ServiceError> {
-    let id: AccountId = AccountId::parse(&record.id)
-        .map_err(|_| ServiceError::internal("stored account id is malformed"))?;
+    let id: AccountId = record.id.clone();
     let catalog = app.store.catalog();
     let connections: Vec<ConnectionHealth> = catalog
-        .connections(Some(id.as_str()))
+        .connections(Some(&id))
         .await?
         .iter()
         .map(|c| connection_health(c, now))
@@ -290,7 +291,7 @@ async fn webhook_health(
     id: &AccountId,
     now: i64,
 ) -> Result<WebhookHealth, ServiceError> {
-    let endpoints = app.store.catalog().webhooks(Some(id.as_str())).await?;
+    let endpoints = app.store.catalog().webhooks(Some(id)).await?;
     let mut h = WebhookHealth {
         endpoints: endpoints.len(),
         ..WebhookHealth::default()
@@ -300,9 +301,9 @@ async fn webhook_health(
     }
     let store = app.store.account(id).await?;
     for e in &endpoints {
-        let backlog = store.endpoint_backlog(&e.id, e.created_at).await?;
+        let backlog = store.endpoint_backlog(e.id.as_str(), e.created_at).await?;
         h.dead_letters += backlog.dead;
-        if e.status != "active" {
+        if e.status != WebhookStatus::Active {
             h.disabled_endpoints.push(DisabledEndpoint {
                 id: e.id.clone(),
                 reason: e.disabled_reason.clone(),
@@ -311,7 +312,7 @@ async fn webhook_health(
         }
         h.backlog += backlog.pending;
         if let Some(age) = store
-            .oldest_undelivered_ms(&e.id, e.created_at, now)
+            .oldest_undelivered_ms(e.id.as_str(), e.created_at, now)
             .await?
         {
             let secs = age.max(0) / 1000;

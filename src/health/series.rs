@@ -101,7 +101,7 @@ pub async fn series(app: &App, account: Option<&AccountId>) -> Result<Series, Se
     let hours = Buckets::ending_at(now, HOUR_MS, HOURS);
     let days = Buckets::ending_at(now, DAY_MS, DAYS);
     let accounts: Vec<AccountId> = match account {
-        Some(a) => vec![crate::accounts::active_account(app, a.as_str()).await?],
+        Some(a) => vec![crate::accounts::active_account(app, a).await?],
         None => app
             .store
             .catalog()
@@ -109,7 +109,7 @@ pub async fn series(app: &App, account: Option<&AccountId>) -> Result<Series, Se
             .await?
             .into_iter()
             .filter(|r| r.status == AccountStatus::Active)
-            .filter_map(|r| AccountId::parse(&r.id).ok())
+            .map(|r| r.id)
             .collect(),
     };
     let mut ingested: Vec<MarketplaceCounts> = MarketplaceKind::ALL

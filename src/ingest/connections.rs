@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 use crate::app::App;
 use crate::crypto::{Ciphertext, FieldContext};
 use crate::error::ServiceError;
-use crate::ids::AccountId;
+use crate::ids::{AccountId, ConnectionId};
 use crate::store::catalog::{ConnectionRecord, ConnectionStatus};
 
 const TABLE: &str = "connections";
@@ -107,11 +107,11 @@ pub fn parse_interval(text: &str) -> Result<Duration, ServiceError> {
     Ok(Duration::from_secs(secs))
 }
 
-fn ctx(id: &str) -> FieldContext<'_> {
+fn ctx(id: &ConnectionId) -> FieldContext<'_> {
     FieldContext {
         table: TABLE,
         column: COLUMN,
-        row: id,
+        row: id.as_str(),
     }
 }
 
@@ -121,14 +121,14 @@ pub async fn add_connection(
     app: &App,
     new: NewConnection,
 ) -> Result<ConnectionRecord, ServiceError> {
-    crate::accounts::active_account(app, new.account.as_str()).await?;
+    crate::accounts::active_account(app, &new.account).await?;
     validate_credentials(new.marketplace, &new.credentials_json)?;
     let settings = new.settings.validate(new.marketplace).map_err(invalid)?;
     let base_url = settings.base_url.clone();
     let settings_json = serde_json::to_string(&settings)
         .map_err(|_| ServiceError::internal("connection settings cannot be encoded"))?;
     let interval = new.interval.as_secs().clamp(10, 86_400) as i64;
-    let id = AccountId::generate().as_str().to_string();
+    let id = ConnectionId::generate();
     let keys = app.keyring.keys(&new.account).await?;
     let ct = keys
         .current()
@@ -170,7 +170,7 @@ pub async fn add_connection(
 /// token endpoint when given (each on its own), and makes it active and due.
 pub async fn reauthorize(
     app: &App,
-    id: &str,
+    id: &ConnectionId,
     credentials_json: &str,
     base_url: Option<&str>,
     auth_url: Option<&str>,
@@ -222,7 +222,7 @@ pub async fn reauthorize(
 }
 
 /// Pauses a connection: workers skip it until [`resume_connection`].
-pub async fn pause_connection(app: &App, id: &str) -> Result<(), ServiceError> {
+pub async fn pause_connection(app: &App, id: &ConnectionId) -> Result<(), ServiceError> {
     set_status(
         app,
         id,
@@ -233,13 +233,13 @@ pub async fn pause_connection(app: &App, id: &str) -> Result<(), ServiceError> {
 }
 
 /// Makes a paused (or failed) connection active again, with its reason cleared.
-pub async fn resume_connection(app: &App, id: &str) -> Result<(), ServiceError> {
+pub async fn resume_connection(app: &App, id: &ConnectionId) -> Result<(), ServiceError> {
     set_status(app, id, ConnectionStatus::Active, None).await
 }
 
 async fn set_status(
     app: &App,
-    id: &str,
+    id: &ConnectionId,
     status: ConnectionStatus,
     reason: Option<&str>,
 ) -> Result<(), ServiceError> {
@@ -256,7 +256,7 @@ async fn set_status(
 }
 
 /// Removes a connection and purges its row at once (its sealed credentials with it).
-pub async fn remove_connection(app: &App, id: &str) -> Result<(), ServiceError> {
+pub async fn remove_connection(app: &App, id: &ConnectionId) -> Result<(), ServiceError> {
     let catalog = app.store.catalog();
     if !catalog.delete_connection(id).await? {
         return Err(ServiceError::NotFound(format!("connection {id}")));
@@ -270,7 +270,7 @@ pub async fn remove_connection(app: &App, id: &str) -> Result<(), ServiceError> 
 /// builds its client with it (a running worker notices the changed settings).
 pub async fn set_request_cap(
     app: &App,
-    id: &str,
+    id: &ConnectionId,
     cap: Option<RequestRate>,
 ) -> Result<ConnectionRecord, ServiceError> {
     let catalog = app.store.catalog();

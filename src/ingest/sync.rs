@@ -18,6 +18,7 @@ use super::connections::{build_client, open_credentials, ClientOptions};
 use super::write::write_orders;
 use crate::app::App;
 use crate::error::ServiceError;
+use crate::ids::{AccountId, ConnectionId};
 use crate::store::catalog::{ConnectionRecord, RunEnd};
 use crate::store::UpsertOutcome;
 use crate::time::datetime;
@@ -27,11 +28,46 @@ const RECONCILE_EVERY_MS: i64 = 24 * 3600 * 1000;
 /// First retry after a failure; doubles per consecutive failure up to the configured cap.
 const BACKOFF_BASE_SECS: u64 = 30;
 
+/// How a sync run ended; sent as `ok`, `incomplete`, `needs_reauth`, `lease_lost` or
+/// `failed` (CLI output, the `outcome` label of `ordervault_sync_runs_total`, logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncOutcome {
+    /// Every window synced and every listed order is stored.
+    Ok,
+    /// Every window synced, but listed orders could not be stored (retried by later runs).
+    Incomplete,
+    /// The marketplace rejected the credentials; the connection waits for re-authorization.
+    NeedsReauth,
+    /// Another worker took the lease over; this run recorded nothing.
+    LeaseLost,
+    /// A transient failure; retried after backoff.
+    Failed,
+}
+
+impl SyncOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Incomplete => "incomplete",
+            Self::NeedsReauth => "needs_reauth",
+            Self::LeaseLost => "lease_lost",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for SyncOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// What one run of one connection did. Counts only: no order data.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct RunReport {
-    pub connection: String,
-    pub account: String,
+    pub connection: ConnectionId,
+    pub account: AccountId,
     pub marketplace: String,
     pub windows: u32,
     pub pages: u32,
@@ -40,8 +76,7 @@ pub struct RunReport {
     pub unchanged: u64,
     pub failed: u64,
     pub reconciled: bool,
-    /// `ok`, `failed`, `needs_reauth` or `lease_lost`.
-    pub outcome: String,
+    pub outcome: SyncOutcome,
     pub error: Option<String>,
 }
 
@@ -76,7 +111,7 @@ pub struct SyncWorker {
     app: App,
     owner: String,
     options: ClientOptions,
-    clients: Mutex<HashMap<String, CachedClient>>,
+    clients: Mutex<HashMap<ConnectionId, CachedClient>>,
 }
 
 impl std::fmt::Debug for SyncWorker {
@@ -153,9 +188,18 @@ impl SyncWorker {
         let heartbeat = self.spawn_heartbeat(c.id.clone());
         let mut report = RunReport {
             connection: c.id.clone(),
-            account: c.account_id.to_string(),
+            account: c.account_id.clone(),
             marketplace: c.marketplace.clone(),
-            ..RunReport::default()
+            windows: 0,
+            pages: 0,
+            inserted: 0,
+            updated: 0,
+            unchanged: 0,
+            failed: 0,
+            reconciled: false,
+            // Set on every path below.
+            outcome: SyncOutcome::Failed,
+            error: None,
         };
         let result = self.sync(&c, &mut report).await;
         heartbeat.abort();
@@ -163,20 +207,20 @@ impl SyncWorker {
         let now = self.app.now_ms();
         let end = match &result {
             Ok(()) => {
-                report.outcome = "ok".into();
+                report.outcome = SyncOutcome::Ok;
                 RunEnd::Success {
                     next_run_ms: now + c.interval_secs * 1000,
                 }
             }
             Err(SyncError::Connector(ConnectorError::NeedsReauth { reason })) => {
-                report.outcome = "needs_reauth".into();
+                report.outcome = SyncOutcome::NeedsReauth;
                 report.error = Some(reason.clone());
                 RunEnd::NeedsReauth {
                     reason: reason.clone(),
                 }
             }
             Err(e @ SyncError::Incomplete(_)) => {
-                report.outcome = "incomplete".into();
+                report.outcome = SyncOutcome::Incomplete;
                 let error = e.to_string();
                 report.error = Some(error.clone());
                 // Not a marketplace problem: no backoff, the next run retries them.
@@ -186,12 +230,12 @@ impl SyncWorker {
                 }
             }
             Err(SyncError::LeaseLost) => {
-                report.outcome = "lease_lost".into();
+                report.outcome = SyncOutcome::LeaseLost;
                 tracing::warn!(connection = %c.id, "sync lease lost; another worker has it");
                 return report;
             }
             Err(e) => {
-                report.outcome = "failed".into();
+                report.outcome = SyncOutcome::Failed;
                 let error = e.to_string();
                 report.error = Some(error.clone());
                 RunEnd::Failed {
@@ -208,14 +252,14 @@ impl SyncWorker {
             .await
         {
             Ok(true) => {}
-            Ok(false) => report.outcome = "lease_lost".into(),
+            Ok(false) => report.outcome = SyncOutcome::LeaseLost,
             Err(e) => {
                 tracing::error!(connection = %c.id, error = %e, "could not record sync outcome")
             }
         }
         crate::metrics::metrics().add(
             "ordervault_sync_runs_total",
-            &[("outcome", &report.outcome)],
+            &[("outcome", report.outcome.as_str())],
             1,
         );
         tracing::info!(
@@ -243,7 +287,7 @@ impl SyncWorker {
         ms
     }
 
-    fn spawn_heartbeat(&self, id: String) -> tokio::task::JoinHandle<()> {
+    fn spawn_heartbeat(&self, id: ConnectionId) -> tokio::task::JoinHandle<()> {
         let catalog = self.app.store.catalog().clone();
         let clock = self.app.clock.clone();
         let owner = self.owner.clone();
@@ -342,7 +386,7 @@ impl SyncWorker {
         let store = self.app.store.account(&account).await?;
         // Orders that failed before are listed again: their window joins this run, until
         // it falls out of the reconciliation's reach (or their attempts run out).
-        if let Some(retry) = store.retry_from(&c.marketplace, &c.id).await? {
+        if let Some(retry) = store.retry_from(&c.marketplace, c.id.as_str()).await? {
             let floor = now - chrono::Duration::days(i64::from(sync.reconcile_days));
             let retry = datetime(retry);
             if retry >= floor {
@@ -452,7 +496,7 @@ impl SyncWorker {
         store: &crate::store::AccountStore,
         c: &ConnectionRecord,
     ) -> Result<(), SyncError> {
-        match store.failure_count(&c.marketplace, &c.id).await? {
+        match store.failure_count(&c.marketplace, c.id.as_str()).await? {
             0 => Ok(()),
             n => Err(SyncError::Incomplete(n)),
         }
@@ -474,7 +518,7 @@ impl RunReport {
             crate::metrics::metrics().add(
                 "ordervault_orders_ingested_total",
                 &[
-                    ("account", &self.account),
+                    ("account", self.account.as_str()),
                     ("marketplace", &self.marketplace),
                     ("outcome", "inserted"),
                 ],
@@ -483,7 +527,7 @@ impl RunReport {
             crate::metrics::metrics().add(
                 "ordervault_orders_ingested_total",
                 &[
-                    ("account", &self.account),
+                    ("account", self.account.as_str()),
                     ("marketplace", &self.marketplace),
                     ("outcome", "updated"),
                 ],
@@ -493,7 +537,7 @@ impl RunReport {
         crate::metrics::metrics().add(
             "ordervault_orders_ingested_total",
             &[
-                ("account", &self.account),
+                ("account", self.account.as_str()),
                 ("marketplace", &self.marketplace),
                 ("outcome", "failed"),
             ],
@@ -511,7 +555,7 @@ struct PageJob {
     store: crate::store::AccountStore,
     keys: Arc<crate::keyring::AccountKeyset>,
     marketplace: String,
-    connection_id: String,
+    connection_id: ConnectionId,
     orders: Vec<Order>,
     failures: Vec<(String, String)>,
     clear_failures: bool,
@@ -535,7 +579,7 @@ impl PageJob {
             self.store
                 .record_failures(
                     &self.marketplace,
-                    &self.connection_id,
+                    self.connection_id.as_str(),
                     &self.failures,
                     self.now_ms,
                     self.retry_from_ms,

@@ -99,15 +99,14 @@ fn encrypt_str(
 /// Encrypts an order's personal data for storage, under the data keys of its erasure
 /// hour and customer (prepared with [`AccountKeyset::seal_keys`]).
 pub fn seal_order(seal: &SealKeys<'_>, order: &Order) -> SealedOrder {
-    let marketplace = order.marketplace.as_str();
-    let row = row_key(marketplace, order.order_number.as_str());
+    let row = row_key(order.marketplace.as_str(), order.order_number.as_str());
     let c = &order.customer;
     let keys = seal.account();
     let cipher = seal.cipher_for(order);
     SealedOrder {
-        marketplace,
+        marketplace: order.marketplace,
         order_number: order.order_number.as_str().to_owned(),
-        status: order.status.as_str(),
+        status: order.status,
         placed_at: ms(order.placed_at),
         updated_at: ms(order.updated_at),
         fulfilled_at: order.fulfilled_at.map(ms),

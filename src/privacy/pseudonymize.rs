@@ -109,7 +109,7 @@ pub async fn sweep(app: &App, account: Option<&AccountId>) -> Result<SweepReport
     let now = app.now_ms();
     let accounts: Vec<(AccountId, i64)> = match account {
         Some(id) => {
-            let id = active_account(app, id.as_str()).await?;
+            let id = active_account(app, id).await?;
             let record = app.store.catalog().account(&id).await?;
             let retention = record.map(|r| r.retention_days).unwrap_or_default();
             vec![(id, retention)]
@@ -121,7 +121,7 @@ pub async fn sweep(app: &App, account: Option<&AccountId>) -> Result<SweepReport
             .await?
             .into_iter()
             .filter(|a| a.status == AccountStatus::Active)
-            .filter_map(|a| Some((AccountId::parse(&a.id).ok()?, a.retention_days)))
+            .map(|a| (a.id, a.retention_days))
             .collect(),
     };
     // One owner id per run: a run never competes with itself for a lease.
@@ -419,7 +419,7 @@ pub async fn privacy_summary(
     app: &App,
     account: &AccountId,
 ) -> Result<PrivacySummary, ServiceError> {
-    let id = active_account(app, account.as_str()).await?;
+    let id = active_account(app, account).await?;
     let catalog = app.store.catalog();
     let record = catalog
         .account(&id)

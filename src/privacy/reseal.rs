@@ -57,7 +57,7 @@ fn needs_reseal(row: &OrderRow) -> bool {
 /// Reseals one account, or every active account when `account` is `None`.
 pub async fn reseal(app: &App, account: Option<&AccountId>) -> Result<ResealReport, ServiceError> {
     let ids: Vec<AccountId> = match account {
-        Some(id) => vec![crate::accounts::active_account(app, id.as_str()).await?],
+        Some(id) => vec![crate::accounts::active_account(app, id).await?],
         None => app
             .store
             .catalog()
@@ -65,7 +65,7 @@ pub async fn reseal(app: &App, account: Option<&AccountId>) -> Result<ResealRepo
             .await?
             .into_iter()
             .filter(|a| a.status == AccountStatus::Active)
-            .filter_map(|a| AccountId::parse(&a.id).ok())
+            .map(|a| a.id)
             .collect(),
     };
     let mut report = ResealReport {

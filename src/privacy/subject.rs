@@ -159,7 +159,7 @@ pub async fn export_subject(
     email: &str,
 ) -> Result<SubjectExport, ServiceError> {
     check_email(email)?;
-    let id = active_account(app, account.as_str()).await?;
+    let id = active_account(app, account).await?;
     let keys = app.keyring.keys(&id).await?;
     let store = app.store.account(&id).await?;
     let found = find_subject(&store, &keys, email).await?;
@@ -218,7 +218,7 @@ pub async fn erase_subject(
     email: &str,
 ) -> Result<ErasureReceipt, ServiceError> {
     check_email(email)?;
-    let id = active_account(app, account.as_str()).await?;
+    let id = active_account(app, account).await?;
     let keys = app.keyring.keys(&id).await?;
     let store = app.store.account(&id).await?;
     let found = find_subject(&store, &keys, email).await?;

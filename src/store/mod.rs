@@ -134,9 +134,7 @@ impl Store {
             return Ok(());
         };
         for record in self.catalog.accounts_in_service().await? {
-            let Ok(id) = AccountId::parse(&record.id) else {
-                continue;
-            };
+            let id = record.id.clone();
             match (pg.upgrade(&id).await, record.status) {
                 (Ok(true), _) => {}
                 (Ok(false), status) => {

@@ -7,15 +7,17 @@
 
 use sqlx::Row;
 
+use ordervault_connectors::{MarketplaceKind, OrderStatus};
+
 use super::{Pool, StoreError};
 use crate::ids::AccountId;
 
 /// An order ready to store: business fields in clear, personal fields as ciphertext.
 #[derive(Debug, Clone)]
 pub struct SealedOrder {
-    pub marketplace: &'static str,
+    pub marketplace: MarketplaceKind,
     pub order_number: String,
-    pub status: &'static str,
+    pub status: OrderStatus,
     pub placed_at: i64,
     pub updated_at: i64,
     pub fulfilled_at: Option<i64>,
@@ -190,7 +192,7 @@ fn newest_per_key(orders: &[SealedOrder]) -> Vec<usize> {
     let mut best: std::collections::HashMap<(&str, &str), usize> =
         std::collections::HashMap::with_capacity(orders.len());
     for (i, o) in orders.iter().enumerate() {
-        best.entry((o.marketplace, o.order_number.as_str()))
+        best.entry((o.marketplace.as_str(), o.order_number.as_str()))
             .and_modify(|j| {
                 if o.updated_at >= orders[*j].updated_at {
                     *j = i;
@@ -247,9 +249,9 @@ pub struct UpsertResult {
 
 macro_rules! bind_sealed {
     ($q:expr, $o:expr, $now:expr) => {
-        $q.bind($o.marketplace)
+        $q.bind($o.marketplace.as_str())
             .bind(&$o.order_number)
-            .bind($o.status)
+            .bind($o.status.as_str())
             .bind($o.placed_at)
             .bind($o.updated_at)
             .bind($o.fulfilled_at)
@@ -385,7 +387,13 @@ impl AccountStore {
         let mut by_key: std::collections::HashMap<(&str, &str), usize> =
             std::collections::HashMap::with_capacity(keep.len());
         for &i in &keep {
-            by_key.insert((orders[i].marketplace, orders[i].order_number.as_str()), i);
+            by_key.insert(
+                (
+                    orders[i].marketplace.as_str(),
+                    orders[i].order_number.as_str(),
+                ),
+                i,
+            );
         }
         let numbered = matches!(tx, TxConn::Postgres(_));
         let full_sql = upsert_sql(&self.prefix, UPSERT_CHUNK, numbered);

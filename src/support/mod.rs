@@ -19,10 +19,10 @@ use ordervault_connectors::{
 use serde::Serialize;
 
 use crate::app::App;
-use crate::ids::AccountId;
+use crate::ids::{AccountId, WebhookId};
 use crate::keyring::AccountKeyset;
 use crate::orders::open_order;
-use crate::store::catalog::{AccountStatus, AuditResult, NewAuditEntry};
+use crate::store::catalog::{AccountStatus, AuditResult, NewAuditEntry, WebhookStatus};
 use crate::store::{AccountStore, OrderRow};
 use crate::time::datetime;
 use mask::{mask_customer, MaskedCustomer};
@@ -101,9 +101,8 @@ pub struct Forwarding {
 /// The latest event of the order at one webhook endpoint.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WebhookState {
-    pub endpoint_id: String,
-    /// `active` or `disabled`.
-    pub endpoint_status: String,
+    pub endpoint_id: WebhookId,
+    pub endpoint_status: WebhookStatus,
     /// `delivered`, `pending` (not attempted yet), `retrying`, `dead`, `not_sent` (the
     /// endpoint was added after the event) or `no_event`.
     pub state: &'static str,
@@ -246,7 +245,7 @@ async fn read_masked(
     let endpoints = app
         .store
         .catalog()
-        .webhooks(Some(account.as_str()))
+        .webhooks(Some(account))
         .await
         .map_err(|e| internal("webhook read failed")(&e))?;
     let mut out = Vec::with_capacity(rows.len());
@@ -277,7 +276,7 @@ async fn masked_order(
     };
     let mut webhooks = Vec::with_capacity(endpoints.len());
     for ep in endpoints {
-        let latest = store.latest_delivery(row.id, &ep.id).await?;
+        let latest = store.latest_delivery(row.id, ep.id.as_str()).await?;
         let state = match &latest {
             None => "no_event",
             Some(d) => match d.status.as_deref() {
@@ -290,7 +289,7 @@ async fn masked_order(
         };
         webhooks.push(WebhookState {
             endpoint_id: ep.id.clone(),
-            endpoint_status: ep.status.clone(),
+            endpoint_status: ep.status,
             state,
             version: latest.as_ref().map(|d| d.order_version),
             attempts: latest.as_ref().map_or(0, |d| d.attempts),

@@ -27,8 +27,7 @@ async fn support_page_end_to_end(env: TestEnv) {
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let other = create_account(&env.app, "Fietsenmaker Jansen", None)
         .await
         .unwrap();

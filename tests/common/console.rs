@@ -6,10 +6,10 @@ use chrono::Duration;
 use ordervault::accounts::create_account;
 use ordervault::connectors::{MarketplaceKind, OrderStatus};
 use ordervault::forward::{add_webhook, NewWebhook};
-use ordervault::ids::AccountId;
+use ordervault::ids::{AccountId, ConnectionId};
 use ordervault::ingest::connections::{add_connection, NewConnection};
 use ordervault::ingest::write_orders;
-use ordervault::store::catalog::{ConnectionStatus, RunEnd};
+use ordervault::store::catalog::{ConnectionStatus, RunEnd, WebhookStatus};
 use ordervault::store::outbox::AttemptResult;
 use ordervault::store::Buckets;
 use zeroize::Zeroizing;
@@ -45,8 +45,7 @@ pub async fn console_fixture(env: &TestEnv) -> Fixture {
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let (mut orders, personal_values) = corpus(5);
     for o in &mut orders[3..] {
         o.marketplace = MarketplaceKind::Amazon;
@@ -85,26 +84,28 @@ pub async fn console_fixture(env: &TestEnv) -> Fixture {
     )
     .await
     .unwrap();
-    let events = store.pending_events(&hook.id, 0, 100).await.unwrap();
+    let events = store
+        .pending_events(hook.id.as_str(), 0, 100)
+        .await
+        .unwrap();
     assert_eq!(events.len(), 5);
     let days = Buckets::ending_at(now, DAY_MS, 7);
     let mut delivery_days = std::collections::BTreeSet::new();
     for (i, e) in events.iter().enumerate() {
         let at = e.created_at + 1000 * (i as i64 + 1);
         store
-            .record_attempt(&hook.id, e.id, &AttemptResult::Delivered, at)
+            .record_attempt(hook.id.as_str(), e.id, &AttemptResult::Delivered, at)
             .await
             .unwrap();
         delivery_days.insert(days.index(at).unwrap());
     }
-    store.advance_floor(&hook.id).await.unwrap();
+    store.advance_floor(hook.id.as_str()).await.unwrap();
 
     let broken: AccountId = create_account(app, "Boeken Online", Some(1))
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let fulfilled = t0() - Duration::days(3);
     let old: Vec<_> = (0..4)
         .map(|i| {
@@ -164,7 +165,7 @@ pub async fn console_fixture(env: &TestEnv) -> Fixture {
     .unwrap();
     app.store
         .catalog()
-        .set_webhook_status(&gone.id, "disabled", Some("410 Gone"), now)
+        .set_webhook_status(&gone.id, WebhookStatus::Disabled, Some("410 Gone"), now)
         .await
         .unwrap();
     let swept = ordervault::privacy::pseudonymize::sweep(app, Some(&broken))
@@ -181,7 +182,11 @@ pub async fn console_fixture(env: &TestEnv) -> Fixture {
 }
 
 /// An active connection of `account` (never synced); returns its id.
-async fn connection(env: &TestEnv, account: &AccountId, marketplace: MarketplaceKind) -> String {
+async fn connection(
+    env: &TestEnv,
+    account: &AccountId,
+    marketplace: MarketplaceKind,
+) -> ConnectionId {
     add_connection(
         &env.app,
         NewConnection {

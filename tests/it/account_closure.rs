@@ -18,7 +18,7 @@ async fn account_with_orders(env: &TestEnv, n: usize) -> AccountId {
     let a = create_account(&env.app, "Closing Shop", None)
         .await
         .unwrap();
-    let id: AccountId = a.id.parse().unwrap();
+    let id: AccountId = a.id.clone();
     let keys = env.app.keyring.keys(&id).await.unwrap();
     let orders: Vec<_> = (0..n).map(|i| order(&format!("N{i}"), 0)).collect();
     let seal = keys.seal_keys(&orders).await.unwrap();

@@ -18,8 +18,7 @@ async fn new_account(app: &App, name: &str) -> AccountId {
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap()
+        .clone()
 }
 
 fn due_order(number: &str) -> Order {

@@ -11,9 +11,9 @@ use ordervault::connectors::amazon::ClockSleeper;
 use ordervault::connectors::http::RetryPolicy;
 use ordervault::connectors::sandbox::{self, SandboxConfig, SandboxHandle};
 use ordervault::connectors::MarketplaceKind;
-use ordervault::ids::{AccountId, Role};
+use ordervault::ids::{AccountId, ConnectionId, Role};
 use ordervault::ingest::connections::{add_connection, ClientOptions, NewConnection};
-use ordervault::ingest::sync::SyncWorker;
+use ordervault::ingest::sync::{SyncOutcome, SyncWorker};
 use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
@@ -32,11 +32,11 @@ async fn connect(
     env: &TestEnv,
     kind: MarketplaceKind,
     handle: &SandboxHandle,
-) -> (AccountId, String) {
+) -> (AccountId, ConnectionId) {
     let a = create_account(&env.app, "bad input shop", None)
         .await
         .unwrap();
-    let account: AccountId = a.id.parse().unwrap();
+    let account: AccountId = a.id.clone();
     let c = config().credentials;
     let creds = serde_json::json!({
         "client_id": c.client_id, "client_secret": c.client_secret,
@@ -64,7 +64,7 @@ async fn sync_and_check(
     env: &TestEnv,
     handle: &SandboxHandle,
     account: &AccountId,
-    conn: &str,
+    conn: &ConnectionId,
     broken: usize,
 ) {
     let options = ClientOptions {
@@ -77,7 +77,11 @@ async fn sync_and_check(
     let worker = SyncWorker::with_owner(env.app.clone(), options, "bad-input".into());
     let runs = worker.run_due(1).await.unwrap();
     assert_eq!(runs.len(), 1);
-    let expected = if broken > 0 { "incomplete" } else { "ok" };
+    let expected = if broken > 0 {
+        SyncOutcome::Incomplete
+    } else {
+        SyncOutcome::Ok
+    };
     assert_eq!(runs[0].outcome, expected, "{:?}", runs[0].error);
     // A broken order may be listed more than once in a run (bol walks day by day).
     assert!(runs[0].failed >= broken as u64, "{:?}", runs[0]);
@@ -146,7 +150,7 @@ async fn amazon_malformed_order_is_recorded_not_fatal(env: TestEnv) {
 async fn oversized_bodies_are_refused_with_413(env: TestEnv) {
     let a = create_account(&env.app, "limits", None).await.unwrap();
     let (token, _) =
-        ordervault::tokens::create_token(&env.app, Role::Backoffice, Some(&a.id), None)
+        ordervault::tokens::create_token(&env.app, Role::Backoffice, Some(a.id.as_str()), None)
             .await
             .unwrap();
     let (admin, _) = ordervault::tokens::create_token(&env.app, Role::Admin, None, None)

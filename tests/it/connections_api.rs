@@ -10,7 +10,7 @@ use crate::common::TestEnv;
 use ordervault::accounts::create_account;
 use ordervault::connectors::amazon::{ApiVersion, Region};
 use ordervault::connectors::{ConnectionSettings, MarketplaceKind};
-use ordervault::ids::{AccountId, Role};
+use ordervault::ids::{AccountId, ConnectionId, Role};
 use ordervault::ingest::connections::{add_connection, NewConnection};
 use serde_json::Value;
 use zeroize::Zeroizing;
@@ -22,7 +22,7 @@ async fn add(
     account: &AccountId,
     kind: MarketplaceKind,
     settings: ConnectionSettings,
-) -> Result<String, String> {
+) -> Result<ConnectionId, String> {
     add_connection(
         &env.app,
         NewConnection {
@@ -44,8 +44,7 @@ async fn amazon_settings_and_the_v0_deprecation_are_shown(env: TestEnv) {
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let v0 = add(
         &env,
         &account,
@@ -123,7 +122,12 @@ async fn amazon_settings_and_the_v0_deprecation_are_shown(env: TestEnv) {
         .unwrap();
     let list = body["connections"].as_array().unwrap();
     assert_eq!(list.len(), 2, "the refused ones were not stored");
-    let find = |id: &str| list.iter().find(|c| c["id"] == id).unwrap().clone();
+    let find = |id: &ConnectionId| {
+        list.iter()
+            .find(|c| c["id"] == id.as_str())
+            .unwrap()
+            .clone()
+    };
     let old = find(&v0);
     assert!(old["deprecation"].as_str().unwrap().contains("2027-03-27"));
     let side = &old["marketplace_side"];
@@ -182,14 +186,12 @@ async fn a_request_cap_is_set_and_removed_over_the_api(env: TestEnv) {
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let theirs: AccountId = create_account(&env.app, "Theirs", None)
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let conn = add(
         &env,
         &mine,
@@ -216,7 +218,7 @@ async fn a_request_cap_is_set_and_removed_over_the_api(env: TestEnv) {
             .send()
     };
     let r = patch(
-        &conn,
+        conn.as_str(),
         &bo,
         serde_json::json!({"max_requests_per_second": 2.5}),
     )
@@ -260,7 +262,7 @@ async fn a_request_cap_is_set_and_removed_over_the_api(env: TestEnv) {
         serde_json::json!({}),
         serde_json::json!({"max_requests_per_second": 1, "base_url": "http://x"}),
     ] {
-        let r = patch(&conn, &bo, bad.clone()).await.unwrap();
+        let r = patch(conn.as_str(), &bo, bad.clone()).await.unwrap();
         assert_eq!(r.status(), 400, "{bad}");
         assert_eq!(
             r.headers()["content-type"],
@@ -269,15 +271,28 @@ async fn a_request_cap_is_set_and_removed_over_the_api(env: TestEnv) {
         );
     }
     let r = patch(
-        &other,
+        other.as_str(),
         &bo,
         serde_json::json!({"max_requests_per_second": 1}),
     )
     .await
     .unwrap();
     assert_eq!(r.status(), 404, "another account's connection");
+    // A malformed or padded id is parsed at the edge: not found, as problem+json.
+    let padded = format!("%20{conn}");
+    for id in ["not-an-id", padded.as_str(), "0123456789ABCDEF"] {
+        let r = patch(id, &bo, serde_json::json!({"max_requests_per_second": 1}))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{id}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{id}"
+        );
+    }
     let r = patch(
-        &conn,
+        conn.as_str(),
         &support,
         serde_json::json!({"max_requests_per_second": 1}),
     )
@@ -286,7 +301,7 @@ async fn a_request_cap_is_set_and_removed_over_the_api(env: TestEnv) {
     assert_eq!(r.status(), 403);
 
     let r = patch(
-        &conn,
+        conn.as_str(),
         &bo,
         serde_json::json!({"max_requests_per_second": null}),
     )

@@ -290,7 +290,7 @@ async fn support_account_picker(env: TestEnv) {
     let closed = ordervault::accounts::create_account(&env.app, "Fietsen Gesloten", None)
         .await
         .unwrap();
-    ordervault::privacy::closure::close_account(&env.app, &closed.id.parse().unwrap())
+    ordervault::privacy::closure::close_account(&env.app, &closed.id)
         .await
         .unwrap();
     let odd = ordervault::accounts::create_account(&env.app, "100% Fiets_Shop", None)

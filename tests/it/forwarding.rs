@@ -95,7 +95,7 @@ struct Setup {
     env: TestEnv,
     account: AccountId,
     receiver: Receiver,
-    webhook: String,
+    webhook: ordervault::ids::WebhookId,
     forwarder: Forwarder,
 }
 
@@ -116,8 +116,7 @@ async fn setup(env: TestEnv) -> Setup {
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let (endpoint, secret) = add_webhook(
         &env.app,
         NewWebhook {
@@ -227,7 +226,10 @@ async fn gone_disables_the_endpoint(env: TestEnv) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(e.status, "disabled");
+    assert_eq!(
+        e.status,
+        ordervault::store::catalog::WebhookStatus::Disabled
+    );
     assert!(e.disabled_reason.unwrap().contains("410"));
     s.set(Mode::Accept);
     s.env.clock.advance(Duration::hours(1));
@@ -251,7 +253,10 @@ async fn events_of_one_order_arrive_in_order(env: TestEnv) {
     // The first event of SEQ-1 fails once: its later events must wait, others go on.
     let first_id = {
         let store = s.env.app.store.account(&s.account).await.unwrap();
-        store.pending_events(&s.webhook, 0, 1).await.unwrap()[0]
+        store
+            .pending_events(s.webhook.as_str(), 0, 1)
+            .await
+            .unwrap()[0]
             .event_id
             .clone()
     };
@@ -300,7 +305,7 @@ async fn retry_after_is_honoured_then_dead_letter_and_replay(env: TestEnv) {
         s.forwarder.run_once().await.unwrap();
     }
     let store = s.env.app.store.account(&s.account).await.unwrap();
-    let dead = store.dead_letters(&s.webhook, 10).await.unwrap();
+    let dead = store.dead_letters(s.webhook.as_str(), 10).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert!(dead[0].last_error.as_deref().unwrap().contains("500"));
     let attempts = s.log().len();
@@ -308,9 +313,19 @@ async fn retry_after_is_honoured_then_dead_letter_and_replay(env: TestEnv) {
     s.forwarder.run_once().await.unwrap();
     assert_eq!(s.log().len(), attempts, "dead letters are not retried");
     s.set(Mode::Accept);
-    assert_eq!(store.replay(&s.webhook, Some("W0"), None).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .replay(s.webhook.as_str(), Some("W0"), None)
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(s.forwarder.run_once().await.unwrap().delivered, 1);
-    assert!(store.dead_letters(&s.webhook, 10).await.unwrap().is_empty());
+    assert!(store
+        .dead_letters(s.webhook.as_str(), 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// The forwarder loop wakes on the ingest's signal instead of waiting for its tick.
@@ -429,8 +444,7 @@ async fn cross_account_access_is_refused_everywhere(env: TestEnv) {
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let mine = token(&s.env, Role::Backoffice, Some(&s.account)).await;
     let theirs = token(&s.env, Role::Backoffice, Some(&other)).await;
     let support = token(&s.env, Role::Support, None).await;
@@ -467,6 +481,23 @@ async fn cross_account_access_is_refused_everywhere(env: TestEnv) {
             .await
             .parts();
         assert_eq!(st, 401);
+    }
+    // A malformed or padded webhook id is parsed at the edge: not found, even with the
+    // owner's token, as problem+json (never a panic, never the padded id reaching SQL).
+    for bad in ["nope".to_string(), format!("%20{wh}"), format!("{wh}%0A")] {
+        for path in [
+            format!("/api/v1/webhooks/{bad}/enable"),
+            format!("/api/v1/webhooks/{bad}/dead-letters"),
+        ] {
+            let method = if path.ends_with("enable") {
+                "POST"
+            } else {
+                "GET"
+            };
+            let (st, ct, _) = api.call(method, &path, Some(&mine), None).await;
+            assert_eq!(st, 404, "{path}");
+            assert_eq!(ct, "application/problem+json", "{path}");
+        }
     }
     // Lists show only one's own.
     let (_, _, v) = api

@@ -22,7 +22,7 @@ use ordervault::forward::{add_webhook, Forwarder, NewWebhook};
 use ordervault::fulfilment::Pusher;
 use ordervault::ids::{AccountId, Role};
 use ordervault::ingest::connections::{add_connection, ClientOptions, NewConnection};
-use ordervault::ingest::sync::SyncWorker;
+use ordervault::ingest::sync::{SyncOutcome, SyncWorker};
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
@@ -68,8 +68,7 @@ async fn shop(env: TestEnv, kind: MarketplaceKind) -> Shop {
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let c = &config.credentials;
     let creds = json!({"client_id": c.client_id, "client_secret": c.client_secret,
         "refresh_token": c.refresh_token});
@@ -87,7 +86,7 @@ async fn shop(env: TestEnv, kind: MarketplaceKind) -> Shop {
     .unwrap();
     let worker = SyncWorker::with_owner(env.app.clone(), options(&env), "w".into());
     let runs = worker.run_due(5).await.unwrap();
-    assert_eq!(runs[0].outcome, "ok", "{:?}", runs[0].error);
+    assert_eq!(runs[0].outcome, SyncOutcome::Ok, "{:?}", runs[0].error);
     let token = token(&env, Role::Backoffice, Some(&account)).await;
     let api = serve(&env).await;
     let pusher = Pusher::new(env.app.clone(), options(&env));
@@ -265,7 +264,7 @@ async fn ships_once(s: Shop) {
     // The next sync: the marketplace says shipped; the order flows as order.updated.
     s.env.clock.advance(Duration::minutes(5));
     let runs = s.worker.run_due(5).await.unwrap();
-    assert_eq!(runs[0].outcome, "ok", "{:?}", runs[0].error);
+    assert_eq!(runs[0].outcome, SyncOutcome::Ok, "{:?}", runs[0].error);
     let (_, o) = s.get(&format!("/orders/{order}")).await;
     assert_eq!(o["status"], "shipped", "{} {o}", s.kind);
     // Exactly what the marketplace now holds.
@@ -358,7 +357,7 @@ async fn rejection_keeps_the_marketplace_reason(env: TestEnv) {
     let account = report
         .accounts
         .iter()
-        .find(|a| a.account_id == s.account.as_str())
+        .find(|a| a.account_id == s.account)
         .expect("the account is reported");
     let ship_back = account.ship_back.as_ref().expect("ship-back state");
     assert_eq!((ship_back.pending, ship_back.rejected), (0, 2));
@@ -545,8 +544,7 @@ async fn other_accounts_are_refused(env: TestEnv) {
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let theirs = token(&s.env, Role::Backoffice, Some(&other)).await;
     let path = format!("/orders/{order}/shipments");
     let (st, _) = s.post_as(&theirs, &path, shipment("X"), None).await;

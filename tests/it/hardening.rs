@@ -38,8 +38,7 @@ async fn account(env: &TestEnv) -> AccountId {
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap()
+        .clone()
 }
 
 /// A receiver on 127.0.0.1 that counts what reaches it.
@@ -109,11 +108,7 @@ async fn internal_webhook_targets_are_refused(env: TestEnv) {
         assert_eq!(resp.headers()["content-type"], "application/problem+json");
     }
     let catalog = strict.store.catalog();
-    assert!(catalog
-        .webhooks(Some(id.as_str()))
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(catalog.webhooks(Some(&id)).await.unwrap().is_empty());
 }
 
 /// Point 2, at delivery: targets registered while internal targets were allowed are

@@ -24,7 +24,7 @@ async fn no_personal_value_at_rest(env: TestEnv) {
     let a = create_account(&env.app, "Leak Test Shop", None)
         .await
         .unwrap();
-    let id: AccountId = a.id.parse().unwrap();
+    let id: AccountId = a.id.clone();
     let keys = env.app.keyring.keys(&id).await.unwrap();
     let store = env.app.store.account(&id).await.unwrap();
     let seal = keys.seal_keys(&orders).await.unwrap();

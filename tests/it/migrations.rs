@@ -449,13 +449,12 @@ async fn sqlite_installation_migrated_by_sqlx_is_continued() {
 }
 
 /// Stores one order in `account` through the normal path.
-async fn put_order(app: &App, account: &str, number: &str) {
-    let id: AccountId = account.parse().unwrap();
-    let keys = app.keyring.keys(&id).await.unwrap();
+async fn put_order(app: &App, id: &AccountId, number: &str) {
+    let keys = app.keyring.keys(id).await.unwrap();
     let orders = [order(number, 0)];
     let seal = keys.seal_keys(&orders).await.unwrap();
     let sealed = vec![seal_order(&seal, &orders[0])];
-    let store = app.store.account(&id).await.unwrap();
+    let store = app.store.account(id).await.unwrap();
     store.upsert_orders(&sealed, app.now_ms()).await.unwrap();
 }
 
@@ -483,7 +482,7 @@ async fn failed_creation_is_resumed(env: TestEnv) {
         .find(|a| a.name == "New shop")
         .expect("row kept");
     assert_eq!(pending.status, AccountStatus::Creating);
-    let pending_id: AccountId = pending.id.parse().unwrap();
+    let pending_id: AccountId = pending.id.clone();
     assert!(
         env.app
             .store
@@ -507,16 +506,12 @@ async fn failed_creation_is_resumed(env: TestEnv) {
     .expect("a failed creation does not brick start-up");
     assert_eq!(list_accounts(&restarted).await.unwrap().len(), 2);
     put_order(&restarted, &other.id, "1000002").await;
-    let store = restarted
-        .store
-        .account(&other.id.parse().unwrap())
-        .await
-        .unwrap();
+    let store = restarted.store.account(&other.id).await.unwrap();
     assert_eq!(store.count_orders().await.unwrap(), 2);
     ordervault::tokens::create_token(
         &restarted,
         ordervault::ids::Role::Backoffice,
-        Some(&other.id),
+        Some(other.id.as_str()),
         None,
     )
     .await
@@ -558,10 +553,7 @@ async fn abandoned_creation_can_be_closed(env: TestEnv) {
     .await
     .unwrap();
     assert!(create_account(&broken, "Gone shop", None).await.is_err());
-    let id: ordervault::ids::AccountId = list_accounts(&env.app).await.unwrap()[0]
-        .id
-        .parse()
-        .unwrap();
+    let id: ordervault::ids::AccountId = list_accounts(&env.app).await.unwrap()[0].id.clone();
     let receipt = ordervault::privacy::closure::close_account(&env.app, &id)
         .await
         .unwrap();
@@ -620,7 +612,7 @@ async fn restart_sends_no_ddl(env: TestEnv) {
     .unwrap();
     // A command on each account: open its store, read it.
     for id in [&a.id, &b.id] {
-        let store = app.store.account(&id.parse().unwrap()).await.unwrap();
+        let store = app.store.account(id).await.unwrap();
         store.count_orders().await.unwrap();
     }
     list_accounts(&app).await.unwrap();

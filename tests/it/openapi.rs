@@ -240,7 +240,7 @@ async fn document_matches_answers(env: TestEnv) {
     let bol_connection = app
         .store
         .catalog()
-        .connections(Some(f.healthy.as_str()))
+        .connections(Some(&f.healthy))
         .await
         .unwrap()
         .into_iter()
@@ -253,7 +253,7 @@ async fn document_matches_answers(env: TestEnv) {
         .unwrap()
         .record_failures(
             "bol",
-            &bol_connection,
+            bol_connection.as_str(),
             &[(
                 "BOL-FAILED-1".into(),
                 "total_minor: lines do not add up".into(),

@@ -31,7 +31,7 @@ struct Shop {
 
 async fn shop(env: &TestEnv) -> Shop {
     let a = create_account(&env.app, "shop", None).await.unwrap();
-    let account: AccountId = a.id.parse().unwrap();
+    let account: AccountId = a.id.clone();
     Shop {
         store: env.app.store.account(&account).await.unwrap(),
         keys: env.app.keyring.keys(&account).await.unwrap(),
@@ -367,7 +367,7 @@ async fn a_store_of_the_previous_version_upgrades_with_its_data(env: TestEnv) {
     );
     on_pool!(s.store.pool(), p => {
         sqlx::query(&sql)
-            .bind(sealed.marketplace)
+            .bind(sealed.marketplace.as_str())
             .bind(&sealed.order_number)
             .bind(sealed.placed_at)
             .bind(sealed.updated_at)
@@ -388,7 +388,7 @@ async fn a_store_of_the_previous_version_upgrades_with_its_data(env: TestEnv) {
     let store = app.store.account(&s.account).await.unwrap();
     let keys = app.keyring.keys(&s.account).await.unwrap();
     let row = store
-        .get(sealed.marketplace, "OLD-1")
+        .get(sealed.marketplace.as_str(), "OLD-1")
         .await
         .unwrap()
         .unwrap();
@@ -412,7 +412,7 @@ async fn a_store_of_the_previous_version_upgrades_with_its_data(env: TestEnv) {
         .await
         .unwrap();
     let row = store
-        .get(sealed.marketplace, "OLD-1")
+        .get(sealed.marketplace.as_str(), "OLD-1")
         .await
         .unwrap()
         .unwrap();

@@ -29,14 +29,12 @@ async fn subject_rights_and_summary_over_the_api(env: TestEnv) {
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let other: AccountId = create_account(&env.app, "Other", None)
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let store = env.app.store.account(&account).await.unwrap();
     let keys = env.app.keyring.keys(&account).await.unwrap();
     let mut a = order("S1", 0);
@@ -140,8 +138,7 @@ async fn closure_over_the_api_returns_the_same_receipt_twice(env: TestEnv) {
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let store = env.app.store.account(&account).await.unwrap();
     let keys = env.app.keyring.keys(&account).await.unwrap();
     write_orders(

@@ -19,7 +19,7 @@ async fn account(env: &TestEnv, retention: u32) -> AccountId {
     let a = create_account(&env.app, "Retention Shop", Some(retention))
         .await
         .unwrap();
-    a.id.parse().unwrap()
+    a.id.clone()
 }
 
 async fn row(app: &App, id: &AccountId, number: &str) -> OrderRow {

@@ -161,7 +161,7 @@ async fn add_secrets(app: &App, id: &AccountId) {
 
 async fn new_account(app: &App, name: &str) -> AccountId {
     let a = create_account(app, name, Some(30)).await.unwrap();
-    a.id.parse().unwrap()
+    a.id.clone()
 }
 
 fn subject_order(number: &str) -> Order {
@@ -1306,7 +1306,6 @@ async fn new_keys_racing_rotations_are_never_lost(env: TestEnv) {
     }
     // The accounts created meanwhile have usable keys (their outer layer was moved too).
     for id in created {
-        let id: AccountId = id.parse().unwrap();
         env.app.keyring.forget(&id);
         env.app.keyring.keys(&id).await.unwrap();
     }

@@ -48,40 +48,40 @@ fn is_auth_failure(r: Result<ordervault::orders::OpenedOrder, SealError>) -> boo
 
 async fn round_trip(env: TestEnv) {
     let a = create_account(&env.app, "Shop", None).await.unwrap();
-    store_orders(&env, &a.id, &["1001"]).await;
-    let opened = open(&env, &a.id, "1001").await.unwrap();
+    store_orders(&env, a.id.as_str(), &["1001"]).await;
+    let opened = open(&env, a.id.as_str(), "1001").await.unwrap();
     assert_eq!(opened.order, order("1001", 0));
     assert!(opened.pseudonymized_at.is_none());
 }
 
 async fn ciphertext_moved_to_another_row_fails(env: TestEnv) {
     let a = create_account(&env.app, "Shop", None).await.unwrap();
-    store_orders(&env, &a.id, &["1001", "1002"]).await;
-    let store = env.account_store(&a.id).await;
+    store_orders(&env, a.id.as_str(), &["1001", "1002"]).await;
+    let store = env.account_store(a.id.as_str()).await;
     exec(
         &store,
         "UPDATE {p}orders SET shipping_ct = (SELECT shipping_ct FROM {p}orders WHERE order_number = '1002') \
          WHERE order_number = '1001'",
     )
     .await;
-    assert!(is_auth_failure(open(&env, &a.id, "1001").await));
-    assert!(open(&env, &a.id, "1002").await.is_ok());
+    assert!(is_auth_failure(open(&env, a.id.as_str(), "1001").await));
+    assert!(open(&env, a.id.as_str(), "1002").await.is_ok());
     // Moving a ciphertext to another column of the same row fails too.
     exec(
         &store,
         "UPDATE {p}orders SET billing_ct = shipping_ct WHERE order_number = '1002'",
     )
     .await;
-    assert!(is_auth_failure(open(&env, &a.id, "1002").await));
+    assert!(is_auth_failure(open(&env, a.id.as_str(), "1002").await));
 }
 
 async fn ciphertext_moved_to_another_account_fails(env: TestEnv) {
     let a = create_account(&env.app, "Shop A", None).await.unwrap();
     let b = create_account(&env.app, "Shop B", None).await.unwrap();
-    store_orders(&env, &a.id, &["1001"]).await;
-    store_orders(&env, &b.id, &["1001"]).await;
+    store_orders(&env, a.id.as_str(), &["1001"]).await;
+    store_orders(&env, b.id.as_str(), &["1001"]).await;
     let row_a = env
-        .account_store(&a.id)
+        .account_store(a.id.as_str())
         .await
         .get("bol", "1001")
         .await
@@ -92,19 +92,19 @@ async fn ciphertext_moved_to_another_account_fails(env: TestEnv) {
         common::Backend::Sqlite => format!("X'{hexed}'"),
         common::Backend::Postgres => format!("'\\x{hexed}'::bytea"),
     };
-    let store_b = env.account_store(&b.id).await;
+    let store_b = env.account_store(b.id.as_str()).await;
     exec(
         &store_b,
         &format!("UPDATE {{p}}orders SET email_ct = {lit} WHERE order_number = '1001'"),
     )
     .await;
-    assert!(is_auth_failure(open(&env, &b.id, "1001").await));
+    assert!(is_auth_failure(open(&env, b.id.as_str(), "1001").await));
 }
 
 async fn tampered_ciphertext_fails(env: TestEnv) {
     let a = create_account(&env.app, "Shop", None).await.unwrap();
-    store_orders(&env, &a.id, &["1001"]).await;
-    let store = env.account_store(&a.id).await;
+    store_orders(&env, a.id.as_str(), &["1001"]).await;
+    let store = env.account_store(a.id.as_str()).await;
     let row = store.get("bol", "1001").await.unwrap().unwrap();
     let mut ct = row.phone_ct.unwrap();
     let last = ct.len() - 1;
@@ -118,7 +118,7 @@ async fn tampered_ciphertext_fails(env: TestEnv) {
         &format!("UPDATE {{p}}orders SET phone_ct = {lit} WHERE order_number = '1001'"),
     )
     .await;
-    assert!(is_auth_failure(open(&env, &a.id, "1001").await));
+    assert!(is_auth_failure(open(&env, a.id.as_str(), "1001").await));
 }
 
 async fn wrong_master_key_is_refused(env: TestEnv) {
@@ -141,8 +141,8 @@ async fn wrong_master_key_is_refused(env: TestEnv) {
 async fn master_rotation_rewraps_and_resumes(env: TestEnv) {
     let a = create_account(&env.app, "Shop A", None).await.unwrap();
     let b = create_account(&env.app, "Shop B", None).await.unwrap();
-    store_orders(&env, &a.id, &["1001"]).await;
-    store_orders(&env, &b.id, &["2002"]).await;
+    store_orders(&env, a.id.as_str(), &["1001"]).await;
+    store_orders(&env, b.id.as_str(), &["2002"]).await;
     let new_path = env.dir.path().join("new.key");
     let new_key = MasterKey::generate();
     ordervault::app::write_key_file(&new_path, &new_key).unwrap();
@@ -162,7 +162,7 @@ async fn master_rotation_rewraps_and_resumes(env: TestEnv) {
     let mut settings = env.settings.clone();
     settings.keys.master_key_file = new_path.display().to_string();
     let rotated = env.restart(settings).await.unwrap();
-    let id = a.id.parse().unwrap();
+    let id = a.id.clone();
     let keys = rotated.keyring.keys(&id).await.unwrap();
     let row = rotated
         .store

@@ -28,7 +28,7 @@ async fn shop(env: &TestEnv) -> Shop {
     let a = create_account(&env.app, "Subject Shop", Some(30))
         .await
         .unwrap();
-    let id: AccountId = a.id.parse().unwrap();
+    let id: AccountId = a.id.clone();
     let (mut orders, values) = corpus(10);
     let mut old = orders[3].clone();
     old.order_number = OrderNumber::parse("OLD-3").unwrap();

@@ -29,8 +29,7 @@ async fn account_with(env: &TestEnv, name: &str, orders: &[Order]) -> AccountId 
         .await
         .unwrap()
         .id
-        .parse()
-        .unwrap();
+        .clone();
     let store = env.app.store.account(&id).await.unwrap();
     let keys = env.app.keyring.keys(&id).await.unwrap();
     write_orders(&store, &keys, orders, env.app.now_ms())
@@ -552,12 +551,12 @@ async fn forwarding_state_is_shown(env: TestEnv) {
         (Some("pending"), Some(2))
     );
     let ev = store
-        .pending_events(&ep.id, ep.created_at, 10)
+        .pending_events(ep.id.as_str(), ep.created_at, 10)
         .await
         .unwrap();
     store
         .record_attempt(
-            &ep.id,
+            ep.id.as_str(),
             ev[0].id,
             &ordervault::store::outbox::AttemptResult::Delivered,
             env.app.now_ms(),

@@ -16,9 +16,9 @@ use ordervault::connectors::clock::Clock;
 use ordervault::connectors::http::RetryPolicy;
 use ordervault::connectors::sandbox::{self, SandboxConfig, SandboxHandle};
 use ordervault::connectors::{MarketplaceKind, Order};
-use ordervault::ids::AccountId;
+use ordervault::ids::{AccountId, ConnectionId};
 use ordervault::ingest::connections::{add_connection, reauthorize, ClientOptions, NewConnection};
-use ordervault::ingest::sync::SyncWorker;
+use ordervault::ingest::sync::{SyncOutcome, SyncWorker};
 use ordervault::orders::open_order;
 use ordervault::store::catalog::ConnectionStatus;
 use zeroize::Zeroizing;
@@ -58,7 +58,7 @@ async fn connect(
     kind: MarketplaceKind,
     handle: &SandboxHandle,
     config: &SandboxConfig,
-) -> (AccountId, String) {
+) -> (AccountId, ConnectionId) {
     connect_with(env, kind, handle, config, None).await
 }
 
@@ -69,11 +69,11 @@ async fn connect_with(
     handle: &SandboxHandle,
     config: &SandboxConfig,
     api_version: Option<ApiVersion>,
-) -> (AccountId, String) {
+) -> (AccountId, ConnectionId) {
     let account = create_account(&env.app, &format!("{kind} shop"), None)
         .await
         .unwrap();
-    let id: AccountId = account.id.parse().unwrap();
+    let id: AccountId = account.id.clone();
     let conn = add_connection(
         &env.app,
         NewConnection {
@@ -143,7 +143,7 @@ async fn converges_on(env: TestEnv, kind: MarketplaceKind, api_version: Option<A
 
     let first = worker.run_due(10).await.unwrap();
     assert_eq!(first.len(), 1);
-    assert_eq!(first[0].outcome, "ok", "{:?}", first[0].error);
+    assert_eq!(first[0].outcome, SyncOutcome::Ok, "{:?}", first[0].error);
     assert!(first[0].inserted > 0);
     let c = env
         .app
@@ -161,7 +161,7 @@ async fn converges_on(env: TestEnv, kind: MarketplaceKind, api_version: Option<A
     env.clock.advance(Duration::days(3));
     let second = worker.run_due(10).await.unwrap();
     assert_eq!(second.len(), 1);
-    assert_eq!(second[0].outcome, "ok", "{:?}", second[0].error);
+    assert_eq!(second[0].outcome, SyncOutcome::Ok, "{:?}", second[0].error);
     assert!(
         second[0].updated + second[0].inserted > 0,
         "status changes and late orders arrive"
@@ -171,7 +171,7 @@ async fn converges_on(env: TestEnv, kind: MarketplaceKind, api_version: Option<A
     // Re-syncing settled data changes nothing.
     env.clock.advance(Duration::minutes(5));
     let third = worker.run_due(10).await.unwrap();
-    assert_eq!(third[0].outcome, "ok");
+    assert_eq!(third[0].outcome, SyncOutcome::Ok);
     assert_eq!(third[0].inserted + third[0].updated, 0);
     assert_matches_ground_truth(&env, &account, &handle).await;
     if kind == MarketplaceKind::Amazon {
@@ -249,13 +249,13 @@ async fn two_workers_never_sync_one_connection_at_once(env: TestEnv) {
     let (ra, rb) = tokio::join!(a.run_due(4), b.run_due(4));
     let (ra, rb) = (ra.unwrap(), rb.unwrap());
     let (rc, rd) = tokio::join!(a.run_due(4), b.run_due(4));
-    let mut all: Vec<String> = ra
+    let mut all: Vec<ConnectionId> = ra
         .iter()
         .chain(&rb)
         .chain(&rc.unwrap())
         .chain(&rd.unwrap())
         .map(|r| {
-            assert_eq!(r.outcome, "ok", "{:?}", r.error);
+            assert_eq!(r.outcome, SyncOutcome::Ok, "{:?}", r.error);
             r.connection.clone()
         })
         .collect();
@@ -289,7 +289,7 @@ async fn killed_workers_lease_expires_within_two_minutes(env: TestEnv) {
     let runs = alive.run_due(10).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].connection, conn);
-    assert_eq!(runs[0].outcome, "ok");
+    assert_eq!(runs[0].outcome, SyncOutcome::Ok);
     // The dead worker's late write is refused.
     assert!(!catalog
         .advance_cursor(&conn, "dead-worker", 0, None, 0, now)
@@ -308,7 +308,7 @@ async fn revoked_credentials_need_reauth_until_replaced(env: TestEnv) {
     (handle.revoke_credentials)();
     let worker = SyncWorker::with_owner(env.app.clone(), options(&env), "w".into());
     let runs = worker.run_due(10).await.unwrap();
-    assert_eq!(runs[0].outcome, "needs_reauth");
+    assert_eq!(runs[0].outcome, SyncOutcome::NeedsReauth);
     let c = env
         .app
         .store
@@ -336,7 +336,7 @@ async fn revoked_credentials_need_reauth_until_replaced(env: TestEnv) {
     .await
     .unwrap();
     let runs = worker.run_due(10).await.unwrap();
-    assert_eq!(runs[0].outcome, "ok", "{:?}", runs[0].error);
+    assert_eq!(runs[0].outcome, SyncOutcome::Ok, "{:?}", runs[0].error);
     let c = catalog.connection(&conn).await.unwrap().unwrap();
     assert_eq!(c.status, ConnectionStatus::Active);
 }
@@ -359,7 +359,12 @@ async fn malformed_orders_are_recorded_and_do_not_stop_the_sync(env: TestEnv) {
     let worker = SyncWorker::with_owner(env.app.clone(), options(&env), "w".into());
     let runs = worker.run_due(10).await.unwrap();
     // Listed orders are missing: the run is not a success, though everything else synced.
-    assert_eq!(runs[0].outcome, "incomplete", "{:?}", runs[0].error);
+    assert_eq!(
+        runs[0].outcome,
+        SyncOutcome::Incomplete,
+        "{:?}",
+        runs[0].error
+    );
     assert_eq!(runs[0].failed, 2);
     let store = env.app.store.account(&account).await.unwrap();
     let failures = store.failures().await.unwrap();
@@ -416,7 +421,12 @@ async fn a_detail_for_another_order_is_recorded_and_retried(env: TestEnv) {
     let (account, conn) = connect(&env, MarketplaceKind::Bol, &handle, &config).await;
     let worker = SyncWorker::with_owner(env.app.clone(), options(&env), "w".into());
     let runs = worker.run_due(10).await.unwrap();
-    assert_eq!(runs[0].outcome, "incomplete", "{:?}", runs[0].error);
+    assert_eq!(
+        runs[0].outcome,
+        SyncOutcome::Incomplete,
+        "{:?}",
+        runs[0].error
+    );
     let store = env.app.store.account(&account).await.unwrap();
     let failures = store.failures().await.unwrap();
     assert_eq!(failures.len(), 1, "{failures:?}");
@@ -474,12 +484,12 @@ async fn a_detail_for_another_order_is_recorded_and_retried(env: TestEnv) {
     // re-recorded; once the detail is right, it stores and the run succeeds.
     env.clock.advance(Duration::minutes(5));
     let runs = worker.run_due(10).await.unwrap();
-    assert_eq!(runs[0].outcome, "incomplete");
+    assert_eq!(runs[0].outcome, SyncOutcome::Incomplete);
     assert_eq!(store.failures().await.unwrap()[0].attempts, 2);
     probe.misdirect_order(&victim, false);
     env.clock.advance(Duration::minutes(5));
     let runs = worker.run_due(10).await.unwrap();
-    assert_eq!(runs[0].outcome, "ok", "{:?}", runs[0].error);
+    assert_eq!(runs[0].outcome, SyncOutcome::Ok, "{:?}", runs[0].error);
     assert!(store.failures().await.unwrap().is_empty());
     assert!(store.get("bol", &victim).await.unwrap().is_some());
     let c = env
@@ -503,7 +513,7 @@ async fn failures_keep_the_cursor_and_back_off(env: TestEnv) {
     let (account, conn) = connect(&env, MarketplaceKind::Ebay, &handle, &config).await;
     let worker = SyncWorker::with_owner(env.app.clone(), options(&env), "w".into());
     let runs = worker.run_due(10).await.unwrap();
-    assert_eq!(runs[0].outcome, "failed");
+    assert_eq!(runs[0].outcome, SyncOutcome::Failed);
     let c = env
         .app
         .store
@@ -576,9 +586,9 @@ async fn failures_belong_to_the_connection_that_listed_them(env: TestEnv) {
     assert_eq!(runs.len(), 2);
     for r in &runs {
         let expected = if r.connection == failing_conn {
-            "incomplete"
+            SyncOutcome::Incomplete
         } else {
-            "ok"
+            SyncOutcome::Ok
         };
         assert_eq!(r.outcome, expected, "{} {:?}", r.connection, r.error);
     }
@@ -588,18 +598,24 @@ async fn failures_belong_to_the_connection_that_listed_them(env: TestEnv) {
     assert_eq!(all[0].connection_id.as_deref(), Some(failing_conn.as_str()));
     assert_eq!(
         store
-            .connection_failures("bol", &failing_conn)
+            .connection_failures("bol", failing_conn.as_str())
             .await
             .unwrap()
             .len(),
         1
     );
     assert!(store
-        .connection_failures("bol", &healthy_conn)
+        .connection_failures("bol", healthy_conn.as_str())
         .await
         .unwrap()
         .is_empty());
-    assert_eq!(store.retry_from("bol", &healthy_conn).await.unwrap(), None);
+    assert_eq!(
+        store
+            .retry_from("bol", healthy_conn.as_str())
+            .await
+            .unwrap(),
+        None
+    );
 
     let base = common::api::serve(&env).await;
     let token = common::api::token(&env, ordervault::ids::Role::Backoffice, Some(&account)).await;
@@ -695,7 +711,7 @@ async fn a_restarted_worker_paces_at_the_rate_amazon_announced(env: TestEnv) {
     .unwrap();
     let (_account, conn) = connect(&env, MarketplaceKind::Amazon, &handle, &config).await;
     let first = SyncWorker::with_owner(env.app.clone(), options(&env), "w1".into());
-    assert_eq!(first.run_due(1).await.unwrap()[0].outcome, "ok");
+    assert_eq!(first.run_due(1).await.unwrap()[0].outcome, SyncOutcome::Ok);
     let catalog = env.app.store.catalog();
     let stored = catalog.connection(&conn).await.unwrap().unwrap();
     let rates: serde_json::Value =
@@ -715,7 +731,7 @@ async fn a_restarted_worker_paces_at_the_rate_amazon_announced(env: TestEnv) {
             let worker = SyncWorker::with_owner(env.app.clone(), options(env), owner.into());
             let before = env.clock.now();
             let run = worker.run_due(1).await.unwrap();
-            assert_eq!(run[0].outcome, "ok", "{:?}", run[0].error);
+            assert_eq!(run[0].outcome, SyncOutcome::Ok, "{:?}", run[0].error);
             assert!(
                 AmazonSandboxStats::get(&stats.throttled) > throttled,
                 "the first call was throttled"

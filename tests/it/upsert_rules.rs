@@ -17,7 +17,11 @@ struct Fixture {
 
 impl Fixture {
     async fn new(env: TestEnv) -> Self {
-        let account = create_account(&env.app, "Shop", None).await.unwrap().id;
+        let account = create_account(&env.app, "Shop", None)
+            .await
+            .unwrap()
+            .id
+            .to_string();
         Self { env, account }
     }
 

@@ -50,7 +50,7 @@ impl FromStr for AccountStatus {
 /// An account as the catalog knows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountRecord {
-    pub id: String,
+    pub id: AccountId,
     pub name: String,
     pub status: AccountStatus,
     pub retention_days: i64,
@@ -78,7 +78,7 @@ where
     for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
     Ok(AccountRecord {
-        id: r.try_get("id")?,
+        id: super::stored_account_id(r.try_get("id")?)?,
         name: r.try_get("name")?,
         status: r.try_get::<String, _>("status")?.parse()?,
         retention_days: r.try_get("retention_days")?,
@@ -92,13 +92,13 @@ where
 impl Catalog {
     /// Sets an active account's retention (days). Returns whether an active account
     /// had it set.
-    pub async fn set_retention(&self, id: &str, days: i64) -> Result<bool, StoreError> {
+    pub async fn set_retention(&self, id: &AccountId, days: i64) -> Result<bool, StoreError> {
         let sql = format!(
             "UPDATE {}accounts SET retention_days = $1 WHERE id = $2 AND status = 'active'",
             self.p
         );
         on_pool!(&self.pool, p => {
-            let done = sqlx::query(&sql).bind(days).bind(id).execute(p).await?;
+            let done = sqlx::query(&sql).bind(days).bind(id.as_str()).execute(p).await?;
             Ok(done.rows_affected() == 1)
         })
     }
@@ -130,7 +130,7 @@ impl Catalog {
         on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
             sqlx::query(&a)
-                .bind(&account.id)
+                .bind(account.id.as_str())
                 .bind(&account.name)
                 .bind(account.status.as_str())
                 .bind(account.retention_days)
@@ -139,7 +139,7 @@ impl Catalog {
                 .execute(&mut *tx)
                 .await?;
             let stored = sqlx::query(&k)
-                .bind(&account.id)
+                .bind(account.id.as_str())
                 .bind(key_version)
                 .bind(wrapped_key)
                 .bind(kek_fingerprint)
@@ -210,13 +210,13 @@ impl Catalog {
     }
 
     /// Ends a creation: `creating` → `active`. Returns whether this call did it.
-    pub async fn finish_creating(&self, id: &str) -> Result<bool, StoreError> {
+    pub async fn finish_creating(&self, id: &AccountId) -> Result<bool, StoreError> {
         let sql = format!(
             "UPDATE {}accounts SET status = 'active' WHERE id = $1 AND status = 'creating'",
             self.p
         );
         on_pool!(&self.pool, p => {
-            Ok(sqlx::query(&sql).bind(id).execute(p).await?.rows_affected() == 1)
+            Ok(sqlx::query(&sql).bind(id.as_str()).execute(p).await?.rows_affected() == 1)
         })
     }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::Catalog;
-use crate::ids::AccountId;
+use crate::ids::{AccountId, ConnectionId};
 use crate::store::StoreError;
 
 /// Lifecycle of a connection.
@@ -42,7 +42,7 @@ impl ConnectionStatus {
 /// A connection as the catalog holds it, without its credentials.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConnectionRecord {
-    pub id: String,
+    pub id: ConnectionId,
     pub account_id: AccountId,
     pub marketplace: String,
     pub base_url: Option<String>,
@@ -87,7 +87,7 @@ where
 {
     let status: String = r.try_get("status")?;
     Ok(ConnectionRecord {
-        id: r.try_get("id")?,
+        id: super::stored_id(r.try_get("id")?, "connection id")?,
         account_id: super::stored_account_id(r.try_get("account_id")?)?,
         marketplace: r.try_get("marketplace")?,
         base_url: r.try_get("base_url")?,
@@ -137,7 +137,7 @@ impl Catalog {
         );
         on_pool!(&self.pool, p => {
             sqlx::query(&sql)
-                .bind(&c.id)
+                .bind(c.id.as_str())
                 .bind(c.account_id.as_str())
                 .bind(&c.marketplace)
                 .bind(&c.base_url)
@@ -154,10 +154,13 @@ impl Catalog {
         Ok(())
     }
 
-    pub async fn connection(&self, id: &str) -> Result<Option<ConnectionRecord>, StoreError> {
+    pub async fn connection(
+        &self,
+        id: &ConnectionId,
+    ) -> Result<Option<ConnectionRecord>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM {}connections WHERE id = $1", self.p);
         on_pool!(&self.pool, p => {
-            let row = sqlx::query(&sql).bind(id).fetch_optional(p).await?;
+            let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(p).await?;
             row.as_ref().map(record).transpose()
         })
     }
@@ -165,7 +168,7 @@ impl Catalog {
     /// Connections of one account, or of all accounts.
     pub async fn connections(
         &self,
-        account: Option<&str>,
+        account: Option<&AccountId>,
     ) -> Result<Vec<ConnectionRecord>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM {}connections WHERE ($1 IS NULL OR account_id = $1) \
@@ -173,18 +176,21 @@ impl Catalog {
             self.p
         );
         on_pool!(&self.pool, p => {
-            let rows = sqlx::query(&sql).bind(account).fetch_all(p).await?;
+            let rows = sqlx::query(&sql).bind(account.map(AccountId::as_str)).fetch_all(p).await?;
             rows.iter().map(record).collect()
         })
     }
 
     /// The sealed credentials of a connection.
-    pub async fn connection_credentials(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    pub async fn connection_credentials(
+        &self,
+        id: &ConnectionId,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         let sql = format!(
             "SELECT credentials_ct FROM {}connections WHERE id = $1",
             self.p
         );
-        on_pool!(&self.pool, p => Ok(sqlx::query_scalar(&sql).bind(id).fetch_optional(p).await?))
+        on_pool!(&self.pool, p => Ok(sqlx::query_scalar(&sql).bind(id.as_str()).fetch_optional(p).await?))
     }
 
     /// Leases up to `limit` due connections of active accounts to `owner` until `until_ms`.
@@ -227,7 +233,7 @@ impl Catalog {
     /// is not active or another worker holds it.
     pub async fn claim_connection(
         &self,
-        id: &str,
+        id: &ConnectionId,
         owner: &str,
         now_ms: i64,
         until_ms: i64,
@@ -244,7 +250,7 @@ impl Catalog {
             let row = sqlx::query(&sql)
                 .bind(owner)
                 .bind(until_ms)
-                .bind(id)
+                .bind(id.as_str())
                 .bind(now_ms)
                 .fetch_optional(pl)
                 .await?;
@@ -255,7 +261,7 @@ impl Catalog {
     /// Extends a lease this owner still holds; `false` if it was lost.
     pub async fn renew_lease(
         &self,
-        id: &str,
+        id: &ConnectionId,
         owner: &str,
         until_ms: i64,
     ) -> Result<bool, StoreError> {
@@ -264,7 +270,7 @@ impl Catalog {
             self.p
         );
         on_pool!(&self.pool, p => {
-            let n = sqlx::query(&sql).bind(until_ms).bind(id).bind(owner).execute(p).await?;
+            let n = sqlx::query(&sql).bind(until_ms).bind(id.as_str()).bind(owner).execute(p).await?;
             Ok(n.rows_affected() == 1)
         })
     }
@@ -285,7 +291,7 @@ impl Catalog {
     /// Moves the cursor after a window's orders are committed; only the lease holder may.
     pub async fn advance_cursor(
         &self,
-        id: &str,
+        id: &ConnectionId,
         owner: &str,
         cursor_ms: i64,
         reconciled_ms: Option<i64>,
@@ -305,7 +311,7 @@ impl Catalog {
                 .bind(reconciled_ms)
                 .bind(orders)
                 .bind(now_ms)
-                .bind(id)
+                .bind(id.as_str())
                 .bind(owner)
                 .execute(p)
                 .await?;
@@ -316,7 +322,7 @@ impl Catalog {
     /// Records how a run ended and releases the lease.
     pub async fn finish_run(
         &self,
-        id: &str,
+        id: &ConnectionId,
         owner: &str,
         end: &RunEnd,
         now_ms: i64,
@@ -360,7 +366,7 @@ impl Catalog {
                 .bind(a)
                 .bind(b)
                 .bind(now_ms)
-                .bind(id)
+                .bind(id.as_str())
                 .bind(owner)
                 .execute(pl)
                 .await?;
@@ -372,7 +378,7 @@ impl Catalog {
     /// new sealed credentials when given. Resuming makes it due at once.
     pub async fn set_connection_status(
         &self,
-        id: &str,
+        id: &ConnectionId,
         status: ConnectionStatus,
         reason: Option<&str>,
         credentials_ct: Option<&[u8]>,
@@ -393,7 +399,7 @@ impl Catalog {
                 .bind(reason)
                 .bind(credentials_ct)
                 .bind(now_ms)
-                .bind(id)
+                .bind(id.as_str())
                 .execute(p)
                 .await?;
             Ok(n.rows_affected() == 1)
@@ -403,7 +409,7 @@ impl Catalog {
     /// Points a connection at another API root (re-authorization against a new endpoint).
     pub async fn set_connection_base_url(
         &self,
-        id: &str,
+        id: &ConnectionId,
         base_url: &str,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
@@ -412,7 +418,7 @@ impl Catalog {
             self.p
         );
         on_pool!(&self.pool, p => {
-            let n = sqlx::query(&sql).bind(base_url).bind(now_ms).bind(id).execute(p).await?;
+            let n = sqlx::query(&sql).bind(base_url).bind(now_ms).bind(id.as_str()).execute(p).await?;
             Ok(n.rows_affected() == 1)
         })
     }
@@ -421,7 +427,7 @@ impl Catalog {
     /// re-authorization against a new API or auth endpoint.
     pub async fn set_connection_settings(
         &self,
-        id: &str,
+        id: &ConnectionId,
         base_url: Option<&str>,
         settings_json: &str,
         now_ms: i64,
@@ -435,7 +441,7 @@ impl Catalog {
                 .bind(base_url)
                 .bind(settings_json)
                 .bind(now_ms)
-                .bind(id)
+                .bind(id.as_str())
                 .execute(p)
                 .await?;
             Ok(n.rows_affected() == 1)
@@ -446,7 +452,7 @@ impl Catalog {
     /// next process that syncs it.
     pub async fn set_announced_rates(
         &self,
-        id: &str,
+        id: &ConnectionId,
         rates_json: &str,
     ) -> Result<bool, StoreError> {
         let sql = format!(
@@ -454,28 +460,28 @@ impl Catalog {
             self.p
         );
         on_pool!(&self.pool, p => {
-            let n = sqlx::query(&sql).bind(rates_json).bind(id).execute(p).await?;
+            let n = sqlx::query(&sql).bind(rates_json).bind(id.as_str()).execute(p).await?;
             Ok(n.rows_affected() == 1)
         })
     }
 
     /// Makes a connection due now (an operator's "sync now").
-    pub async fn make_due(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+    pub async fn make_due(&self, id: &ConnectionId, now_ms: i64) -> Result<bool, StoreError> {
         let sql = format!(
             "UPDATE {}connections SET next_run_ms = $1 WHERE id = $2",
             self.p
         );
         on_pool!(&self.pool, p => {
-            let n = sqlx::query(&sql).bind(now_ms).bind(id).execute(p).await?;
+            let n = sqlx::query(&sql).bind(now_ms).bind(id.as_str()).execute(p).await?;
             Ok(n.rows_affected() == 1)
         })
     }
 
     /// Removes a connection (account closure, or the seller disconnects).
-    pub async fn delete_connection(&self, id: &str) -> Result<bool, StoreError> {
+    pub async fn delete_connection(&self, id: &ConnectionId) -> Result<bool, StoreError> {
         let sql = format!("DELETE FROM {}connections WHERE id = $1", self.p);
         on_pool!(&self.pool, p => {
-            Ok(sqlx::query(&sql).bind(id).execute(p).await?.rows_affected() == 1)
+            Ok(sqlx::query(&sql).bind(id.as_str()).execute(p).await?.rows_affected() == 1)
         })
     }
 

@@ -17,7 +17,7 @@ pub use data_keys::{DataKeyCounts, DataKeyRow, EpochRow};
 pub use keys::KeyRow;
 pub use privacy::PrivacyRequestRecord;
 pub use tokens::TokenRecord;
-pub use webhooks::WebhookEndpoint;
+pub use webhooks::{WebhookEndpoint, WebhookStatus};
 
 use super::{Pool, StoreError};
 use crate::ids::AccountId;
@@ -25,7 +25,13 @@ use crate::ids::AccountId;
 /// An account id read back from a catalog row: parsed here, once, so every record
 /// carries an [`AccountId`] and no caller re-parses it; a malformed one is corruption.
 fn stored_account_id(s: String) -> Result<AccountId, StoreError> {
-    AccountId::parse(&s).map_err(|_| StoreError::Corrupt("stored account id is malformed".into()))
+    stored_id(s, "account id")
+}
+
+/// Any typed id read back from a catalog row (connection, webhook): parsed here, once; a
+/// malformed one is corruption, named by `what` (never echoing the value).
+fn stored_id<T: TryFrom<String>>(s: String, what: &str) -> Result<T, StoreError> {
+    T::try_from(s).map_err(|_| StoreError::Corrupt(format!("stored {what} is malformed")))
 }
 
 /// Handle on the catalog. Cheap to clone.
