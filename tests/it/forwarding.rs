@@ -494,7 +494,7 @@ async fn cross_account_access_is_refused_everywhere(env: TestEnv) {
             } else {
                 "GET"
             };
-            let (st, ct, _) = api.call(method, &path, Some(&mine), None).await;
+            let (st, ct, _) = api.call(method, &path, Some(&mine), None).await.parts();
             assert_eq!(st, 404, "{path}");
             assert_eq!(ct, "application/problem+json", "{path}");
         }
