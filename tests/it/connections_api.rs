@@ -111,15 +111,10 @@ async fn amazon_settings_and_the_v0_deprecation_are_shown(env: TestEnv) {
     assert!(err.contains("Amazon settings"), "{err}");
 
     let bo = token(&env, Role::Backoffice, Some(&account)).await;
-    let body: Value = reqwest::Client::new()
-        .get(format!("{base}/api/v1/connections"))
-        .bearer_auth(&bo)
-        .send()
+    let body: Value = common::api::TestApp::at(base.clone())
+        .connections(&bo)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json();
     let list = body["connections"].as_array().unwrap();
     assert_eq!(list.len(), 2, "the refused ones were not stored");
     let find = |id: &ConnectionId| {
@@ -240,15 +235,10 @@ async fn a_request_cap_is_set_and_removed_over_the_api(env: TestEnv) {
         settings.max_requests_per_second.map(|r| r.per_second()),
         Some(2.5)
     );
-    let list: Value = http
-        .get(format!("{base}/api/v1/connections"))
-        .bearer_auth(&bo)
-        .send()
+    let list: Value = common::api::TestApp::at(base.clone())
+        .connections(&bo)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json();
     assert_eq!(
         list["connections"][0]["marketplace_side"]["max_requests_per_second"],
         2.5

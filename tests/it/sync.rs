@@ -464,15 +464,10 @@ async fn a_detail_for_another_order_is_recorded_and_retried(env: TestEnv) {
     // Visible to the seller's backoffice on GET /connections, without personal data.
     let base = common::api::serve(&env).await;
     let token = common::api::token(&env, ordervault::ids::Role::Backoffice, Some(&account)).await;
-    let body: serde_json::Value = reqwest::Client::new()
-        .get(format!("{base}/api/v1/connections"))
-        .bearer_auth(&token)
-        .send()
+    let body: serde_json::Value = common::api::TestApp::at(base.clone())
+        .connections(&token)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json();
     let listed = &body["connections"][0];
     assert_eq!(listed["failed_orders_total"], 1, "{body}");
     assert_eq!(
@@ -619,15 +614,10 @@ async fn failures_belong_to_the_connection_that_listed_them(env: TestEnv) {
 
     let base = common::api::serve(&env).await;
     let token = common::api::token(&env, ordervault::ids::Role::Backoffice, Some(&account)).await;
-    let body: serde_json::Value = reqwest::Client::new()
-        .get(format!("{base}/api/v1/connections"))
-        .bearer_auth(&token)
-        .send()
+    let body: serde_json::Value = common::api::TestApp::at(base.clone())
+        .connections(&token)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json();
     let listed = body["connections"].as_array().expect("connections");
     assert_eq!(listed.len(), 2, "{body}");
     for c in listed {
