@@ -31,11 +31,16 @@ account=$("$ORDERVAULT_BIN" account create large | jq -r .id)
 conn=$("$ORDERVAULT_BIN" connection add --account "$account" --marketplace ebay \
   --credentials-file "$work/ebay.json" --base-url "$base" \
   --auth-url "$base/identity/v1/oauth2/token" | jq -r .connection.id)
+# The sandbox runs under /usr/bin/time ($sb): its own process is the child named like the
+# binary (whatever ORDERVAULT_BIN is called).
+bin_name=$(basename "$ORDERVAULT_BIN")
+# Thousands separators whatever the locale (printf's ' flag needs a locale that has them).
+thousands() { sed -E ':a;s/^([0-9]+)([0-9]{3})/\1,\2/;ta' <<<"$1"; }
 # The sandbox's CPU so far is world generation; the sync's share is what it adds.
-sb_cpu0=$(awk '{print ($14 + $15) / 100}' "/proc/$(pgrep -P "$sb" -x ordervault || echo "$sb")/stat" 2>/dev/null || echo 0)
+sb_cpu0=$(awk '{print ($14 + $15) / 100}' "/proc/$(pgrep -P "$sb" -x "$bin_name" || echo "$sb")/stat" 2>/dev/null || echo 0)
 load=$(cut -d' ' -f1 /proc/loadavg)
 /usr/bin/time -v -o "$work/sync.time" "$ORDERVAULT_BIN" connection sync "$conn" >"$work/report.json"
-sbpid=$(pgrep -P "$sb" -x ordervault || echo "$sb")
+sbpid=$(pgrep -P "$sb" -x "$bin_name" || echo "$sb")
 sb_cpu1=$(awk '{print ($14 + $15) / 100}' "/proc/$sbpid/stat")
 sb_rss=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$sbpid/status")
 orders=$(jq '.inserted' "$work/report.json")
@@ -50,5 +55,5 @@ sb_sync_cpu=$(awk -v a="$sb_cpu0" -v b="$sb_cpu1" 'BEGIN { printf "%.1f", b - a 
 echo "  large: $orders orders in $wall s = $rate orders/s; ordervault CPU $cpu s, peak RSS $rss MB; sandbox CPU during the sync $sb_sync_cpu s, sandbox peak RSS $sb_rss MB; load $load" >&2
 printf 'ingest_large\tfirst_sync\tordervault\t1\t%s\t%s\t%s\t%s\n' "$rate" "$cpu" "$rss" "$load" >>"$BENCH_RUNS"
 printf '| first sync, %s eBay orders → %s, one run (orders/s; ordervault peak RSS; the sandbox, its own process: CPU during the sync, peak RSS) | %s orders/s (%s orders in %s s, CPU %s s); %s MB | – | sandbox: %s s CPU, %s MB | – | – | %s |\n' \
-  "$(printf "%'d" "$N")" "$store" "$(printf "%'d" "$rate")" "$orders" "$wall" "$cpu" "$rss" "$sb_sync_cpu" "$sb_rss" "$load" >>"$BENCH_RESULTS"
+  "$(thousands "$N")" "$store" "$(thousands "$rate")" "$orders" "$wall" "$cpu" "$rss" "$sb_sync_cpu" "$sb_rss" "$load" >>"$BENCH_RESULTS"
 cp "$work/report.json" "$BENCH_DIR/ingest_large_report.json"
