@@ -163,6 +163,17 @@ impl TestApp {
         .await
     }
 
+    /// `POST /api/v1/accounts/{id}/close` (admin): `id` as it goes into the path.
+    pub async fn close_account(&self, token: &str, id: &str) -> Resp {
+        self.call(
+            "POST",
+            &format!("/api/v1/accounts/{id}/close"),
+            Some(token),
+            None,
+        )
+        .await
+    }
+
     /// `GET /api/v1/connections`.
     pub async fn connections(&self, token: &str) -> Resp {
         self.call("GET", "/api/v1/connections", Some(token), None)

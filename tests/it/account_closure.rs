@@ -3,6 +3,7 @@
 //! interrupted after any step finishes when run again.
 
 use crate::common;
+use crate::common::api::TestApp;
 
 use crate::common::{order, Backend, TestEnv};
 use ordervault::accounts::create_account;
@@ -152,21 +153,15 @@ async fn unknown_account_is_not_found(env: TestEnv) {
 /// left the account active with its key; it is not an id, and nothing is touched.
 async fn padded_id_deletes_nothing(env: TestEnv) {
     let id = account_with_orders(&env, 9).await;
-    let api = common::api::serve(&env).await;
+    let api = TestApp::spawn(&env).await;
     let admin = common::api::token(&env, Role::Admin, None).await;
     let backoffice = common::api::token(&env, Role::Backoffice, Some(&id)).await;
-    let http = reqwest::Client::new();
     for pad in ["%20", "%0A", "%09"] {
         for path in [format!("{pad}{id}"), format!("{id}{pad}")] {
-            let resp = http
-                .post(format!("{api}/api/v1/accounts/{path}/close"))
-                .bearer_auth(&admin)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(resp.status(), 404, "{path}");
+            let resp = api.close_account(&admin, &path).await;
+            assert_eq!(resp.status, 404, "{path}");
             assert_eq!(
-                resp.headers()["content-type"],
+                resp.header("content-type"),
                 "application/problem+json",
                 "{path}"
             );
@@ -182,22 +177,11 @@ async fn padded_id_deletes_nothing(env: TestEnv) {
     let store = env.app.store.account(&id).await.unwrap();
     assert_eq!(store.count_orders().await.unwrap(), 9);
     drop(store);
-    let resp = http
-        .get(format!("{api}/api/v1/orders/new"))
-        .bearer_auth(&backoffice)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    assert_eq!(api.new_orders(&backoffice).await.status, 200);
     // A normal close reports every order.
-    let resp = http
-        .post(format!("{api}/api/v1/accounts/{id}/close"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let receipt: serde_json::Value = resp.json().await.unwrap();
+    let resp = api.close_account(&admin, id.as_str()).await;
+    assert_eq!(resp.status, 200);
+    let receipt = resp.json();
     assert_eq!(receipt["orders_deleted"], 9);
     assert_eq!(receipt["account_id"], id.as_str());
 }

@@ -2,29 +2,27 @@
 //! the account's backoffice (case and whitespace variants), the privacy summary, and
 //! account closure by an admin returning the same receipt twice.
 
-use crate::common;
-
-use crate::common::api::token;
+use crate::common::api::{token, TestApp};
 use crate::common::{order, TestEnv};
 use ordervault::accounts::create_account;
 use ordervault::ids::{AccountId, Role};
 use ordervault::ingest::write_orders;
 use serde_json::{json, Value};
 
-async fn call(method: &str, url: String, token: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = reqwest::Client::new()
-        .request(method.parse().unwrap(), url)
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
+async fn call(
+    api: &TestApp,
+    method: &str,
+    path: String,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let r = api.call(method, &path, Some(token), body).await;
+    (r.status, r.json())
 }
 
 async fn subject_rights_and_summary_over_the_api(env: TestEnv) {
-    let base = format!("{}/api/v1", common::api::serve(&env).await);
+    let api = TestApp::spawn(&env).await;
+    let base = "/api/v1";
     let account: AccountId = create_account(&env.app, "Shop", None)
         .await
         .unwrap()
@@ -50,6 +48,7 @@ async fn subject_rights_and_summary_over_the_api(env: TestEnv) {
     let support = token(&env, Role::Support, None).await;
 
     let (st, export) = call(
+        &api,
         "POST",
         format!("{base}/subject/export"),
         &bo,
@@ -60,6 +59,7 @@ async fn subject_rights_and_summary_over_the_api(env: TestEnv) {
     assert_eq!(export["orders"].as_array().unwrap().len(), 2);
     // Another account's backoffice finds nothing of this customer.
     let (st, none) = call(
+        &api,
         "POST",
         format!("{base}/subject/export"),
         &bo_other,
@@ -70,6 +70,7 @@ async fn subject_rights_and_summary_over_the_api(env: TestEnv) {
     assert!(none["orders"].as_array().unwrap().is_empty());
     for t in [&admin, &support] {
         let (st, _) = call(
+            &api,
             "POST",
             format!("{base}/subject/erase"),
             t,
@@ -80,6 +81,7 @@ async fn subject_rights_and_summary_over_the_api(env: TestEnv) {
     }
 
     let (st, receipt) = call(
+        &api,
         "POST",
         format!("{base}/subject/erase"),
         &bo,
@@ -93,6 +95,7 @@ async fn subject_rights_and_summary_over_the_api(env: TestEnv) {
         "receipt holds no email"
     );
     let (_, after) = call(
+        &api,
         "POST",
         format!("{base}/subject/export"),
         &bo,
@@ -105,6 +108,7 @@ async fn subject_rights_and_summary_over_the_api(env: TestEnv) {
     );
 
     let (st, summary) = call(
+        &api,
         "GET",
         format!("{base}/accounts/{}/privacy", account.as_str()),
         &admin,
@@ -115,6 +119,7 @@ async fn subject_rights_and_summary_over_the_api(env: TestEnv) {
     assert_eq!(summary["orders_total"], 3);
     assert_eq!(summary["overdue"], 0);
     let (st, _) = call(
+        &api,
         "GET",
         format!("{base}/accounts/{}/privacy", account.as_str()),
         &bo_other,
@@ -123,6 +128,7 @@ async fn subject_rights_and_summary_over_the_api(env: TestEnv) {
     .await;
     assert_eq!(st, 404);
     let (st, _) = call(
+        &api,
         "GET",
         format!("{base}/accounts/{}/privacy", account.as_str()),
         &bo,
@@ -133,7 +139,8 @@ async fn subject_rights_and_summary_over_the_api(env: TestEnv) {
 }
 
 async fn closure_over_the_api_returns_the_same_receipt_twice(env: TestEnv) {
-    let base = format!("{}/api/v1", common::api::serve(&env).await);
+    let api = TestApp::spawn(&env).await;
+    let base = "/api/v1";
     let account: AccountId = create_account(&env.app, "Shop", None)
         .await
         .unwrap()
@@ -153,16 +160,16 @@ async fn closure_over_the_api_returns_the_same_receipt_twice(env: TestEnv) {
     let admin = token(&env, Role::Admin, None).await;
     let bo = token(&env, Role::Backoffice, Some(&account)).await;
     let url = format!("{base}/accounts/{}/close", account.as_str());
-    let (st, _) = call("POST", url.clone(), &bo, None).await;
+    let (st, _) = call(&api, "POST", url.clone(), &bo, None).await;
     assert_eq!(st, 403);
-    let (st, first) = call("POST", url.clone(), &admin, None).await;
+    let (st, first) = call(&api, "POST", url.clone(), &admin, None).await;
     assert_eq!(st, 200, "{first}");
     assert_eq!(first["orders_deleted"], 2);
-    let (st, second) = call("POST", url, &admin, None).await;
+    let (st, second) = call(&api, "POST", url, &admin, None).await;
     assert_eq!(st, 200);
     assert_eq!(first, second, "closing twice returns the same receipt");
     // The closed account's backoffice token no longer works.
-    let (st, _) = call("GET", format!("{base}/orders/new"), &bo, None).await;
+    let (st, _) = call(&api, "GET", format!("{base}/orders/new"), &bo, None).await;
     assert_eq!(st, 401);
     assert!(!env.app.store.account_store_exists(&account).await.unwrap());
 }
