@@ -398,10 +398,16 @@ async fn malformed_orders_are_recorded_and_do_not_stop_the_sync(env: TestEnv) {
     assert!(c.cursor_ms.is_some(), "the sync went on");
 }
 
-/// A bol detail that answers for another order id is never stored in its place: the
-/// listed order is a recorded failure (id and reason only), visible on GET /connections,
-/// the run is not a success, and later runs list it again until it stores.
-async fn a_detail_for_another_order_is_recorded_and_retried(env: TestEnv) {
+/// A bol sandbox whose order detail for one open order (the victim, listed on every
+/// walk since it exists from the start) answers for another order id.
+async fn misdirecting_bol(
+    env: &TestEnv,
+) -> (
+    SandboxConfig,
+    SandboxHandle,
+    sandbox::bol::BolSandboxProbe,
+    String,
+) {
     let config = SandboxConfig {
         rate_limits: false,
         ..sandbox_config(20)
@@ -410,7 +416,6 @@ async fn a_detail_for_another_order_is_recorded_and_retried(env: TestEnv) {
         sandbox::bol::start_with_probe(config.clone(), Arc::new(env.clock.clone()))
             .await
             .unwrap();
-    // An open order that exists from the start: bol lists it on every walk.
     let victim = (handle.ground_truth)()
         .iter()
         .find(|o| o.status == ordervault::connectors::OrderStatus::Open)
@@ -418,6 +423,14 @@ async fn a_detail_for_another_order_is_recorded_and_retried(env: TestEnv) {
         .order_number
         .to_string();
     probe.misdirect_order(&victim, true);
+    (config, handle, probe, victim)
+}
+
+/// A bol detail that answers for another order id is never stored in its place: the
+/// listed order is a recorded failure (id and reason only), visible on GET /connections,
+/// the run is not a success, and later runs list it again until it stores.
+async fn a_detail_for_another_order_is_recorded_and_retried(env: TestEnv) {
+    let (config, handle, probe, victim) = misdirecting_bol(&env).await;
     let (account, conn) = connect(&env, MarketplaceKind::Bol, &handle, &config).await;
     let worker = SyncWorker::with_owner(env.app.clone(), options(&env), "w".into());
     let runs = worker.run_due(10).await.unwrap();
@@ -542,21 +555,7 @@ async fn failures_keep_the_cursor_and_back_off(env: TestEnv) {
 /// order. The other connection's run succeeds and lists no failure; only the failing
 /// one is unhealthy (before, failures were kept per account and marketplace).
 async fn failures_belong_to_the_connection_that_listed_them(env: TestEnv) {
-    let config = SandboxConfig {
-        rate_limits: false,
-        ..sandbox_config(20)
-    };
-    let (failing, probe) =
-        sandbox::bol::start_with_probe(config.clone(), Arc::new(env.clock.clone()))
-            .await
-            .unwrap();
-    let victim = (failing.ground_truth)()
-        .iter()
-        .find(|o| o.status == ordervault::connectors::OrderStatus::Open)
-        .expect("an open order exists at the start")
-        .order_number
-        .to_string();
-    probe.misdirect_order(&victim, true);
+    let (config, failing, _probe, victim) = misdirecting_bol(&env).await;
     let other_config = SandboxConfig {
         seed: 12,
         ..config.clone()
@@ -591,6 +590,7 @@ async fn failures_belong_to_the_connection_that_listed_them(env: TestEnv) {
     let all = store.failures().await.unwrap();
     assert_eq!(all.len(), 1, "{all:?}");
     assert_eq!(all[0].connection_id.as_deref(), Some(failing_conn.as_str()));
+    assert_eq!(all[0].marketplace_order_id, victim);
     assert_eq!(
         store
             .connection_failures("bol", failing_conn.as_str())

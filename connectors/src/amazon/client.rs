@@ -544,9 +544,6 @@ impl Marketplace for AmazonClient {
         MarketplaceKind::Amazon
     }
 
-    /// Windows end 3 minutes before now (getOrders refuses `LastUpdatedBefore` younger
-    /// than 2 minutes; one more absorbs clock skew); 15 minutes of overlap catch late
-    /// listings; one day per window keeps a backfill page count per call modest.
     fn announced_rates(&self) -> crate::AnnouncedRates {
         crate::AnnouncedRates(
             Op::ALL
@@ -556,6 +553,9 @@ impl Marketplace for AmazonClient {
         )
     }
 
+    /// Windows end 3 minutes before now (getOrders refuses `LastUpdatedBefore` younger
+    /// than 2 minutes; one more absorbs clock skew); 15 minutes of overlap catch late
+    /// listings; one day per window keeps a backfill page count per call modest.
     fn sync_hints(&self) -> SyncHints {
         SyncHints {
             visibility_delay: chrono::Duration::minutes(3),

@@ -118,11 +118,24 @@ impl Pacer {
     /// Amazon's `x-amzn-RateLimit-Limit` told the rate it applies to this seller and
     /// app (larger plans are granted on request): refill at that rate from now on.
     pub fn observe_rate(&self, rate: f64) {
+        self.set_rate(rate, true);
+    }
+
+    /// Paces at `rate`, remembered from an earlier process, unless this bucket has heard
+    /// an announcement of its own (which is fresher).
+    pub fn remember(&self, rate: f64) {
+        self.set_rate(rate, false);
+    }
+
+    fn set_rate(&self, rate: f64, fresh: bool) {
         if !(rate.is_finite() && rate > 0.0) {
             return;
         }
         let now = self.clock.now();
         let mut b = self.lock();
+        if !fresh && b.announced.is_some() {
+            return;
+        }
         b.announced = Some(rate);
         if (b.plan.rate - rate).abs() > f64::EPSILON {
             refill(&mut b, now);
@@ -138,14 +151,6 @@ impl Pacer {
     /// The rate Amazon last announced for this bucket, if any.
     pub fn announced(&self) -> Option<f64> {
         self.lock().announced
-    }
-
-    /// Paces at `rate`, remembered from an earlier process, unless this bucket has heard
-    /// an announcement of its own since (which is fresher).
-    pub fn remember(&self, rate: f64) {
-        if self.announced().is_none() {
-            self.observe_rate(rate);
-        }
     }
 
     /// Takes a token, first waiting (on the injected clock) until one has refilled.
@@ -244,5 +249,32 @@ mod tests {
         pacer.acquire().await;
         let waited = (clock.now() - before).num_milliseconds();
         assert!((500..510).contains(&waited), "announced rate, {waited} ms");
+    }
+
+    /// A remembered rate applies until Amazon announces one; it never overrides an
+    /// announcement this bucket has heard.
+    #[test]
+    fn a_remembered_rate_yields_to_an_announced_one() {
+        let start = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 1, 1, 0, 0, 0).unwrap();
+        let clock = ManualClock::new(start);
+        let plan = UsagePlan {
+            rate: 0.0056,
+            burst: 20,
+        };
+        let pacer = Pacer::new(
+            plan,
+            Arc::new(clock.clone()),
+            Arc::new(ClockSleeper::Manual(clock.clone())),
+        );
+        assert_eq!(pacer.announced(), None);
+        pacer.remember(2.0);
+        assert_eq!(pacer.plan().rate, 2.0);
+        pacer.observe_rate(0.5);
+        assert_eq!(pacer.plan().rate, 0.5);
+        pacer.remember(2.0);
+        assert_eq!(pacer.plan().rate, 0.5, "the announcement is fresher");
+        assert_eq!(pacer.announced(), Some(0.5));
+        pacer.remember(f64::NAN);
+        assert_eq!(pacer.plan().rate, 0.5);
     }
 }
