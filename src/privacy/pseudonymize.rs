@@ -191,7 +191,12 @@ async fn sweep_account(
     {
         return Ok(empty(id, SweepOutcome::Busy));
     }
-    match sweep_leased(app, id, retention_days, owner, now).await {
+    let result = sweep_leased(app, id, retention_days, owner, now).await;
+    // However the sweep ended, the pseudonym index is there again before the lease goes:
+    // the sweep suspends it while it erases (PostgreSQL), and this also rebuilds one that
+    // an interrupted sweep left out.
+    let restored = restore_pseudonym_index(app, id).await;
+    match result.and_then(|done| restored.map(|()| done)) {
         Ok(done) => {
             catalog
                 .finish_sweep(id.as_str(), owner, app.now_ms(), done.pseudonymized as i64)
@@ -207,6 +212,11 @@ async fn sweep_account(
             Err(e)
         }
     }
+}
+
+async fn restore_pseudonym_index(app: &App, id: &AccountId) -> Result<(), ServiceError> {
+    let store = app.store.account(id).await?;
+    Ok(store.restore_pseudonym_index().await?)
 }
 
 async fn sweep_leased(
@@ -241,6 +251,11 @@ async fn sweep_leased(
     // 100,000-order sweep: its key lookups and decryptions waited on nothing else.)
     let mut size = first_batch_size(limit);
     let mut current = prepare_batch(&store, &keys, due, 0, size).await?;
+    // PostgreSQL, ending in VACUUM FULL: erase without the pseudonym index, which is
+    // built once after the rewrite (see `AccountStore::suspend_pseudonym_index`).
+    if current.is_some() && settings.postgres_vacuum_full && !is_sqlite {
+        store.suspend_pseudonym_index().await?;
+    }
     while let Some(batch) = current {
         let more = batch.rows.len() as i64 >= size;
         let next_size = size.saturating_mul(2).min(limit);

@@ -204,11 +204,15 @@ impl DataKeyring {
         found: &mut HashMap<DataKeyRef, Arc<DataKey>>,
     ) -> Result<(), ShredError> {
         for kind in ["hour", "day", "customer"] {
-            let scopes: Vec<String> = refs
+            let mut scopes: Vec<String> = refs
                 .iter()
                 .filter(|r| r.kind() == kind)
                 .map(|r| r.scope())
                 .collect();
+            // In key order, each lookup walks the primary key's pages in order instead of
+            // jumping around it: 45,000 customer keys of a sweep batch on PostgreSQL
+            // took 0.4 s of server time sorted, 0.8-0.9 s in batch order (issue 18).
+            scopes.sort_unstable();
             if scopes.is_empty() {
                 continue;
             }
