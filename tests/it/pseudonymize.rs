@@ -578,6 +578,83 @@ async fn first_batches_ramp_up_and_erase_everything(env: TestEnv) {
     assert_eq!((summary.overdue, summary.with_personal_data), (0, 0));
 }
 
+/// Whether the account's orders table has the index subject rights find pseudonyms by.
+async fn has_pseudonym_index(env: &TestEnv, id: &AccountId) -> bool {
+    use sqlx::Connection;
+    let n: i64 = match env.backend {
+        Backend::Sqlite => {
+            let path = env
+                .data_dir()
+                .join("accounts")
+                .join(format!("{}.db", id.as_str()));
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap();
+            sqlx::query_scalar(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' \
+                 AND name = 'orders_by_pseudonym'",
+            )
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&env.pg.as_ref().unwrap().url)
+                .await
+                .unwrap();
+            sqlx::query_scalar(
+                "SELECT count(*) FROM pg_indexes WHERE schemaname = $1 \
+                 AND indexname = 'orders_by_pseudonym'",
+            )
+            .bind(id.schema_name())
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+        }
+    };
+    n == 1
+}
+
+/// Issue 18: a PostgreSQL sweep erases without the pseudonym index and builds it once
+/// after the rewrite; a sweep also builds it when an interrupted one left it out. After
+/// every sweep it is there, and a subject export finds the pseudonymized orders by it.
+async fn pseudonym_index_is_there_after_every_sweep(env: TestEnv) {
+    let a = account(&env, 30).await;
+    let orders: Vec<Order> = (0..3)
+        .map(|i| {
+            let mut o = fulfilled(&format!("P{i}"), t0());
+            o.customer.email = Some("Herhaal@Voorbeeld.nl".into());
+            o
+        })
+        .collect();
+    put_orders(&env.app, &a, &orders).await;
+    env.clock.advance(Duration::days(31));
+    assert!(has_pseudonym_index(&env, &a).await);
+    assert_eq!(sweep(&env.app, Some(&a)).await.unwrap().pseudonymized, 3);
+    assert!(has_pseudonym_index(&env, &a).await, "rebuilt after the sweep");
+    let export = ordervault::privacy::export_subject(&env.app, &a, "herhaal@voorbeeld.nl")
+        .await
+        .unwrap();
+    assert_eq!(export.receipt.pseudonymized, 3);
+
+    // A sweep killed between dropping and rebuilding it: the next one (nothing due)
+    // builds it again.
+    if let Some(pg) = &env.pg {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&pg.url).await.unwrap();
+        sqlx::query(&format!(
+            "DROP INDEX \"{}\".orders_by_pseudonym",
+            a.schema_name()
+        ))
+        .execute(&mut c)
+        .await
+        .unwrap();
+        assert!(!has_pseudonym_index(&env, &a).await);
+    }
+    assert_eq!(sweep(&env.app, Some(&a)).await.unwrap().pseudonymized, 0);
+    assert!(has_pseudonym_index(&env, &a).await, "rebuilt by the next sweep");
+}
+
 async fn lease_blocks_second_sweeper_until_it_expires(env: TestEnv) {
     let a = account(&env, 30).await;
     put_orders(&env.app, &a, &[fulfilled("L1", t0())]).await;
@@ -711,6 +788,7 @@ both_backends!(
     batched_sweep_in_a_fresh_process_keeps_each_customers_pseudonym,
     first_batches_ramp_up_and_erase_everything,
     lease_blocks_second_sweeper_until_it_expires,
+    pseudonym_index_is_there_after_every_sweep,
     privacy_summary_numbers,
     scheduler_runs_the_sweep,
 );
