@@ -252,7 +252,7 @@ async fn sweep_leased(
     let mut current = prepare_batch(&store, &keys, due, 0, size).await?;
     // PostgreSQL, ending in VACUUM FULL: erase without the pseudonym index, which is
     // built once after the rewrite (see `AccountStore::suspend_pseudonym_index`).
-    if current.is_some() && settings.postgres_vacuum_full && !is_sqlite {
+    if current.is_some() && settings.postgres_vacuum_full {
         store.suspend_pseudonym_index().await?;
     }
     while let Some(batch) = current {

@@ -145,6 +145,37 @@ impl Pool {
         }
     }
 
+    /// Drops index `index` of a table in `prefix` before a bulk change that ends in a
+    /// rewrite of the table (which rebuilds its indexes anyway), unless its lock stays
+    /// busy. `Ok(false)`: not dropped, because the lock was busy or because the backend
+    /// has no rewrite that would make it pay (SQLite keeps its indexes).
+    pub(crate) async fn suspend_index(
+        &self,
+        prefix: &str,
+        index: &str,
+    ) -> Result<bool, StoreError> {
+        match self {
+            Pool::Sqlite(_) => Ok(false),
+            Pool::Postgres(p) => postgres::dialect::drop_index_unless_busy(p, prefix, index).await,
+        }
+    }
+
+    /// Runs `create` (the index's own `CREATE INDEX`) when index `index` in `prefix` is
+    /// missing after [`Pool::suspend_index`]; nothing where indexes are never suspended.
+    pub(crate) async fn restore_index(
+        &self,
+        prefix: &str,
+        index: &str,
+        create: &str,
+    ) -> Result<(), StoreError> {
+        match self {
+            Pool::Sqlite(_) => Ok(()),
+            Pool::Postgres(p) => {
+                postgres::dialect::create_index_if_missing(p, prefix, index, create).await
+            }
+        }
+    }
+
     /// Folds a write-ahead log kept beside the database back into it (SQLite: a
     /// checkpoint, best effort); nothing where the server manages its own log.
     pub(crate) async fn fold_log(&self) -> Result<(), StoreError> {

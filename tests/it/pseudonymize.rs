@@ -631,7 +631,10 @@ async fn pseudonym_index_is_there_after_every_sweep(env: TestEnv) {
     env.clock.advance(Duration::days(31));
     assert!(has_pseudonym_index(&env, &a).await);
     assert_eq!(sweep(&env.app, Some(&a)).await.unwrap().pseudonymized, 3);
-    assert!(has_pseudonym_index(&env, &a).await, "rebuilt after the sweep");
+    assert!(
+        has_pseudonym_index(&env, &a).await,
+        "rebuilt after the sweep"
+    );
     let export = ordervault::privacy::export_subject(&env.app, &a, "herhaal@voorbeeld.nl")
         .await
         .unwrap();
@@ -652,7 +655,10 @@ async fn pseudonym_index_is_there_after_every_sweep(env: TestEnv) {
         assert!(!has_pseudonym_index(&env, &a).await);
     }
     assert_eq!(sweep(&env.app, Some(&a)).await.unwrap().pseudonymized, 0);
-    assert!(has_pseudonym_index(&env, &a).await, "rebuilt by the next sweep");
+    assert!(
+        has_pseudonym_index(&env, &a).await,
+        "rebuilt by the next sweep"
+    );
 }
 
 async fn lease_blocks_second_sweeper_until_it_expires(env: TestEnv) {

@@ -188,3 +188,45 @@ pub(in crate::store) async fn purge(
         .await?;
     Ok(true)
 }
+
+/// Drops index `{prefix}{index}`, waiting at most two seconds for the table's lock (a
+/// backup or a long query may hold it; everyone else would queue behind the waiting
+/// DROP). `Ok(false)` when the lock stayed busy: the index is left as it was.
+pub(in crate::store) async fn drop_index_unless_busy(
+    pool: &PgPool,
+    prefix: &str,
+    index: &str,
+) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL lock_timeout = '2s'")
+        .execute(&mut *tx)
+        .await?;
+    let drop = format!("DROP INDEX IF EXISTS {prefix}{index}");
+    match sqlx::query(&drop).execute(&mut *tx).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(true)
+        }
+        // lock_not_available: the transaction rolls back, the index stays.
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Runs `create` unless index `{prefix}{index}` exists: only a catalog lookup then
+/// (`CREATE INDEX IF NOT EXISTS` would take the table's lock first).
+pub(in crate::store) async fn create_index_if_missing(
+    pool: &PgPool,
+    prefix: &str,
+    index: &str,
+    create: &str,
+) -> Result<(), StoreError> {
+    let present: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(format!("{prefix}{index}"))
+        .fetch_one(pool)
+        .await?;
+    if !present {
+        sqlx::query(create).execute(pool).await?;
+    }
+    Ok(())
+}
