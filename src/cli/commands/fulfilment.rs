@@ -1,15 +1,15 @@
-//! The CLI's `shipment add|list` and `cancellation add|list`: the same checks and store
-//! as the API (`request`), answering with the same JSON.
+//! `ordervault shipment add|list` and `cancellation add|list`: the same checks and store
+//! as the API (`fulfilment::request`), answering with the same JSON.
 
 use serde_json::{json, Value};
 
-use super::request::{
+use crate::app::App;
+use crate::cli::args::{CancellationCommand, LineArg, ShipmentCommand};
+use crate::error::ServiceError;
+use crate::fulfilment::request::{
     submit_cancellation, submit_shipment, CancellationBody, LineBody, Refusal, ShipmentBody,
 };
-use super::view::request_view;
-use crate::app::App;
-use crate::cli::{CancellationCommand, LineArg, ShipmentCommand};
-use crate::error::ServiceError;
+use crate::fulfilment::view::request_view;
 use crate::store::{AccountStore, OrderRow};
 
 fn refused(r: Refusal) -> ServiceError {
