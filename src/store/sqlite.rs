@@ -18,10 +18,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 use tokio::sync::Mutex;
 
-use super::migrate::{run_sqlite, StatementHook};
+pub(super) mod dialect;
+pub(super) mod migrate;
+
+use super::migrate::StatementHook;
 use super::{AccountStore, Pool, StoreError};
 use crate::config::DatabaseSettings;
 use crate::ids::AccountId;
+use migrate::run_sqlite;
 
 static CATALOG: Migrator = sqlx::migrate!("migrations/catalog/sqlite");
 static ACCOUNT: Migrator = sqlx::migrate!("migrations/account/sqlite");
