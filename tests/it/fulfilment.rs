@@ -430,7 +430,7 @@ async fn marketplace_fulfilled_orders_are_refused(env: TestEnv) {
     let order = &fbb.order_number;
     let (st, p) = s
         .ship(
-            &order,
+            order,
             json!({"carrier": "postnl", "tracking_number": "3SABC123"}),
             None,
         )
@@ -438,7 +438,7 @@ async fn marketplace_fulfilled_orders_are_refused(env: TestEnv) {
     assert_eq!(st, 409, "{p}");
     assert!(p.to_string().contains("fulfilled by"), "{p}");
     let (st, p) = s
-        .cancel(&order, json!({"reason": "out_of_stock"}), None)
+        .cancel(order, json!({"reason": "out_of_stock"}), None)
         .await;
     assert_eq!(st, 409, "{p}");
 }
