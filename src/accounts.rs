@@ -78,7 +78,7 @@ pub async fn create_account(
             }
             // A new account has nothing sealed under older keys to move (issue 16).
             catalog
-                .set_reseal_progress(id.as_str(), 0, Some(app.now_ms()))
+                .set_reseal_progress(&id, 0, Some(app.now_ms()))
                 .await?;
             record
         }
@@ -106,9 +106,7 @@ pub async fn set_retention(
     let id = active_account(app, id).await?;
     let catalog = app.store.catalog();
     // Keys created up to this very millisecond belong to the old retention.
-    catalog
-        .schedule_reseal(id.as_str(), app.now_ms() + 1)
-        .await?;
+    catalog.schedule_reseal(&id, app.now_ms() + 1).await?;
     if !catalog
         .set_retention(&id, i64::from(retention_days))
         .await?

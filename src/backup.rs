@@ -45,7 +45,7 @@ pub struct Manifest {
 /// One account store in a backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestAccount {
-    pub id: String,
+    pub id: AccountId,
     /// SQLite: file under the backup directory; PostgreSQL: the schema in the dump.
     pub location: String,
     pub orders: i64,
@@ -54,7 +54,7 @@ pub struct ManifestAccount {
 /// What a restore did to one account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccountRestore {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub restored: bool,
     /// Why it was not restored (e.g. closed since the backup).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,7 +103,7 @@ pub async fn create(app: &App, out: &Path) -> Result<Manifest, ServiceError> {
             BackendKind::Postgres => id.schema_name(),
         };
         accounts.push(ManifestAccount {
-            id: id.to_string(),
+            id: id.clone(),
             location,
             orders,
         });
@@ -208,8 +208,7 @@ async fn restore_account(
         orders: 0,
         erased_since_backup: 0,
     };
-    let id = AccountId::parse(&entry.id)
-        .map_err(|_| ServiceError::Invalid("backup names an invalid account id".into()))?;
+    let id = entry.id.clone();
     match app.store.catalog().account(&id).await? {
         Some(a) if a.status == AccountStatus::Active => {}
         Some(_) => {

@@ -32,7 +32,7 @@ pub struct SeedOptions {
 /// What was seeded (counts only).
 #[derive(Debug, Clone, Serialize)]
 pub struct SeedReport {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub orders: usize,
     pub duration_ms: u64,
 }
@@ -63,7 +63,7 @@ pub async fn seed(
         write_orders(&store, &keys, &orders, now.timestamp_millis()).await?;
     }
     Ok(SeedReport {
-        account_id: id.to_string(),
+        account_id: id.clone(),
         orders: options.orders,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     })

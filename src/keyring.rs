@@ -174,7 +174,7 @@ impl AccountKeyset {
         hours.dedup();
         let hour_keys = self
             .data
-            .hour_keys_for_sealing(self.account.as_str(), &hours, avoid, self.key_floor_ms)
+            .hour_keys_for_sealing(&self.account, &hours, avoid, self.key_floor_ms)
             .await?;
         let mut refs: Vec<DataKeyRef> = Vec::with_capacity(pairs.len() * 2);
         for (h, c) in &pairs {
@@ -185,7 +185,7 @@ impl AccountKeyset {
         }
         refs.sort_unstable();
         refs.dedup();
-        let keys = self.data.get(self.account.as_str(), &refs, true).await?;
+        let keys = self.data.get(&self.account, &refs, true).await?;
         let mut ciphers = HashMap::with_capacity(pairs.len());
         for (d, c) in pairs {
             let bucket = hour_keys[&d];
@@ -230,7 +230,7 @@ impl AccountKeyset {
             }
         }
         let refs: Vec<DataKeyRef> = refs.into_iter().collect();
-        let keys = self.data.get(self.account.as_str(), &refs, false).await?;
+        let keys = self.data.get(&self.account, &refs, false).await?;
         let mut ciphers = HashMap::with_capacity(pairs.len());
         for (d, c) in pairs {
             let Some(day) = keys.get(d) else {
@@ -260,7 +260,7 @@ impl AccountKeyset {
     ) -> Result<Option<FieldCipher>, KeyringError> {
         let mut refs = vec![bucket];
         refs.extend(customer.map(DataKeyRef::Customer));
-        let keys = self.data.get(self.account.as_str(), &refs, false).await?;
+        let keys = self.data.get(&self.account, &refs, false).await?;
         let Some(day_key) = keys.get(&bucket) else {
             return Ok(None);
         };
@@ -386,10 +386,10 @@ impl Keyring {
             .data
             .epoch_key(epoch)
             .await?
-            .ok_or_else(|| KeyringError::NoKey(row.account_id.clone()))?;
+            .ok_or_else(|| KeyringError::NoKey(row.account_id.to_string()))?;
         Ok(WrappedAccountKey(kek.unwrap_account_key(
             epoch,
-            &row.account_id,
+            row.account_id.as_str(),
             version,
             &row.wrapped_key,
         )?))
@@ -412,7 +412,7 @@ impl Keyring {
         for row in rows {
             if row.kek_fingerprint != fp {
                 return Err(KeyringError::ForeignWrap {
-                    account: row.account_id,
+                    account: row.account_id.to_string(),
                     version: row.version,
                     fingerprint: row.kek_fingerprint,
                 });
@@ -429,7 +429,7 @@ impl Keyring {
             .await?
             .map(|a| a.retention_days)
             .unwrap_or(30);
-        let key_floor_ms = self.catalog.reseal_floor(account.as_str()).await?;
+        let key_floor_ms = self.catalog.reseal_floor(account).await?;
         let set = Arc::new(AccountKeyset {
             versions,
             account: account.clone(),
@@ -465,7 +465,7 @@ impl Keyring {
         for row in pending {
             if row.kek_fingerprint != old_fp {
                 return Err(KeyringError::ForeignWrap {
-                    account: row.account_id,
+                    account: row.account_id.to_string(),
                     version: row.version,
                     fingerprint: row.kek_fingerprint,
                 });
@@ -473,15 +473,16 @@ impl Keyring {
             let version = u32::try_from(row.version)
                 .map_err(|_| StoreError::Corrupt("key version out of range".into()))?;
             let inner = self.master_wrapped(&row, version).await?;
-            let key = AccountKey::unwrap(&self.master, &row.account_id, version, &inner)?;
-            let mut rewrapped = key.wrap(new, &row.account_id).0;
+            let key = AccountKey::unwrap(&self.master, row.account_id.as_str(), version, &inner)?;
+            let mut rewrapped = key.wrap(new, row.account_id.as_str()).0;
             if let Some(epoch) = row.epoch {
                 let kek = self
                     .data
                     .epoch_key(epoch)
                     .await?
-                    .ok_or_else(|| KeyringError::NoKey(row.account_id.clone()))?;
-                rewrapped = kek.wrap_account_key(epoch, &row.account_id, version, &rewrapped);
+                    .ok_or_else(|| KeyringError::NoKey(row.account_id.to_string()))?;
+                rewrapped =
+                    kek.wrap_account_key(epoch, row.account_id.as_str(), version, &rewrapped);
             }
             if self.catalog.rewrap_key(&row, &rewrapped, &new_fp).await? {
                 report.rewrapped += 1;

@@ -23,11 +23,31 @@ use crate::error::ServiceError;
 use crate::ingest::connections::ClientOptions;
 use crate::ingest::sync::{run_workers, SyncWorker};
 
-/// How the service's marketplace clients are built: production defaults, or a test's
-/// knobs (fast retries, a manual sleeper, sandbox quotas).
-#[derive(Clone, Default)]
+/// What `serve` runs beyond what the settings say: how marketplace clients are built
+/// (production defaults, or a test's knobs: fast retries, a manual sleeper, sandbox
+/// quotas), and switches for the loops a test drives by hand, so the service does not
+/// race it. `ordervault serve` runs everything (`Default`). The scheduler switch leaves
+/// `pseudonymize.enabled` as it is, because the console reports the next sweep from it.
+#[derive(Clone)]
 pub struct ServeOptions {
     pub clients: ClientOptions,
+    /// Deliver the outbox to webhook endpoints in the background.
+    pub forwarder: bool,
+    /// Rotate key epochs (and destroy expired ones) in the background.
+    pub key_rotation: bool,
+    /// Run the pseudonymization cron job (when `pseudonymize.enabled`).
+    pub scheduler: bool,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            clients: ClientOptions::default(),
+            forwarder: true,
+            key_rotation: true,
+            scheduler: true,
+        }
+    }
 }
 
 /// A running service: where it listens, and how to stop it.
@@ -100,7 +120,7 @@ pub async fn serve(app: App, options: ServeOptions) -> Result<Running, ServiceEr
     if let Some(addr) = metrics {
         tracing::info!(addr = %addr, "metrics serving");
     }
-    let scheduler = if app.settings.pseudonymize.enabled {
+    let scheduler = if app.settings.pseudonymize.enabled && options.scheduler {
         Some(crate::scheduler::start_scheduler(app.clone()).await?)
     } else {
         None
@@ -166,11 +186,13 @@ impl Background {
                 stop_rx.clone(),
             )));
         }
-        tasks.push(tokio::spawn(crate::forward::run_forwarder(
-            Arc::new(crate::forward::Forwarder::new(app.clone())),
-            Duration::from_millis(app.settings.forward.tick_ms),
-            stop_rx.clone(),
-        )));
+        if options.forwarder {
+            tasks.push(tokio::spawn(crate::forward::run_forwarder(
+                Arc::new(crate::forward::Forwarder::new(app.clone())),
+                Duration::from_millis(app.settings.forward.tick_ms),
+                stop_rx.clone(),
+            )));
+        }
         if app.settings.fulfilment.enabled {
             tasks.push(tokio::spawn(crate::fulfilment::run_pusher(
                 Arc::new(crate::fulfilment::Pusher::new(
@@ -181,10 +203,12 @@ impl Background {
                 stop_rx.clone(),
             )));
         }
-        tasks.push(tokio::spawn(crate::shredding::run_rotation(
-            app.keyring.data.clone(),
-            stop_rx.clone(),
-        )));
+        if options.key_rotation {
+            tasks.push(tokio::spawn(crate::shredding::run_rotation(
+                app.keyring.data.clone(),
+                stop_rx.clone(),
+            )));
+        }
         if let Some(listener) = metrics_listener {
             let limits = ConnectionLimits::from_settings(&app.settings.server);
             let mut stop = stop_rx.clone();

@@ -31,7 +31,7 @@ pub async fn create_token(
     let account_id = match (role, account) {
         (Role::Backoffice, Some(a)) => {
             let a = crate::accounts::parse_account_id(a)?;
-            Some(active_account(app, &a).await?.to_string())
+            Some(active_account(app, &a).await?)
         }
         (Role::Backoffice, None) => {
             return Err(ServiceError::Invalid(

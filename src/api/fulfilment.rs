@@ -19,7 +19,7 @@ use crate::app::App;
 use crate::fulfilment::request::{
     submit_cancellation, submit_shipment, CancellationBody, Refusal, ShipmentBody, Submitted,
 };
-use crate::fulfilment::view::{request_view, RequestView};
+use crate::fulfilment::view::{request_view, requests_of, RequestView};
 use crate::store::OrderRow;
 
 /// An order's shipments.
@@ -158,13 +158,7 @@ async fn list(
     let account = p.backoffice_account()?;
     let store = app.store.account(&account).await?;
     let row = find(&store, number, w.marketplace.as_deref()).await?;
-    let items = store
-        .requests_for_order(row.id)
-        .await?
-        .iter()
-        .filter(|r| r.kind == kind)
-        .map(request_view)
-        .collect();
+    let items = requests_of(&store, &row, kind).await?;
     Ok((row, items))
 }
 

@@ -11,6 +11,7 @@ use super::problem::{json_rejection, ApiError, Problem};
 use crate::app::App;
 use crate::fulfilment::view::OrderWithRequests;
 use crate::orders::view::{order_view, OrderView};
+use crate::orders::FindError;
 use crate::store::{AccountStore, OrderRow};
 
 /// Query of `GET /orders/new`.
@@ -99,22 +100,17 @@ pub(super) async fn find(
     number: &str,
     marketplace: Option<&str>,
 ) -> Result<OrderRow, ApiError> {
-    if number.is_empty() || number.len() > 64 {
-        return Err(ApiError::not_found("order"));
-    }
-    let mut rows = store.find_by_number(number).await?;
-    if let Some(m) = marketplace {
-        rows.retain(|r| r.marketplace == m);
-    }
-    match rows.len() {
-        0 => Err(ApiError::not_found("order")),
-        1 => Ok(rows.remove(0)),
-        _ => Err(ApiError::new(
-            axum::http::StatusCode::CONFLICT,
-            "Ambiguous order number",
-            "orders on several marketplaces share this number; add ?marketplace=bol|amazon|ebay",
-        )),
-    }
+    crate::orders::find_order(store, number, marketplace)
+        .await
+        .map_err(|e| match e {
+            FindError::NotFound => ApiError::not_found("order"),
+            FindError::Ambiguous => ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "Ambiguous order number",
+                "orders on several marketplaces share this number; add ?marketplace=bol|amazon|ebay",
+            ),
+            FindError::Store(e) => e.into(),
+        })
 }
 
 async fn view(keys: &crate::keyring::AccountKeyset, row: &OrderRow) -> Result<OrderView, ApiError> {

@@ -12,7 +12,6 @@
 //! Requests hold business data only (line ids, quantities, carrier, tracking number,
 //! reason codes). Nothing here logs a request body or any customer data.
 
-pub mod commands;
 pub mod pusher;
 pub mod request;
 pub mod view;

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::request::RequestLine;
 use crate::store::fulfilment::RequestRow;
+use crate::store::{AccountStore, OrderRow, StoreError};
 use crate::time::datetime;
 
 /// A request as the API returns it.
@@ -49,6 +50,22 @@ pub fn public_id(kind: &str, id: i64) -> String {
         "shipment" => format!("shp_{id}"),
         _ => format!("cnl_{id}"),
     }
+}
+
+/// The requests of one kind (`shipment` or `cancellation`) made for an order, oldest
+/// first, as the API and the CLI list them.
+pub async fn requests_of(
+    store: &AccountStore,
+    order: &OrderRow,
+    kind: &str,
+) -> Result<Vec<RequestView>, StoreError> {
+    Ok(store
+        .requests_for_order(order.id)
+        .await?
+        .iter()
+        .filter(|r| r.kind == kind)
+        .map(request_view)
+        .collect())
 }
 
 pub fn request_view(r: &RequestRow) -> RequestView {

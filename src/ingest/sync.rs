@@ -182,6 +182,22 @@ impl SyncWorker {
         Ok(futures::future::join_all(runs).await)
     }
 
+    /// Leases one connection now, due or not, and syncs it to the end (`connection sync`).
+    /// `None` when it is not active or another worker holds its lease.
+    pub async fn run_one(&self, id: &ConnectionId) -> Result<Option<RunReport>, ServiceError> {
+        let now = self.app.now_ms();
+        let claimed = self
+            .app
+            .store
+            .catalog()
+            .claim_connection(id, &self.owner, now, now + self.lease_ms())
+            .await?;
+        Ok(match claimed {
+            Some(c) => Some(self.run_claimed(c).await),
+            None => None,
+        })
+    }
+
     /// Syncs a connection this worker has leased, keeping the lease alive meanwhile, and
     /// records the outcome (which also releases the lease).
     pub async fn run_claimed(&self, c: ConnectionRecord) -> RunReport {

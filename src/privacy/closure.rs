@@ -17,7 +17,7 @@ use crate::time::rfc3339;
 /// Proof that an account's data was deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeletionReceipt {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub closing_started_at: String,
     pub closed_at: String,
     pub orders_deleted: i64,
@@ -99,7 +99,7 @@ pub async fn close_account_until(
 
     // 2. Shred keys: from then on the data is unreadable.
     app.keyring.forget(account);
-    let data_keys = app.keyring.data.destroy_account(account.as_str()).await?;
+    let data_keys = app.keyring.data.destroy_account(account).await?;
     crate::metrics::metrics().add(
         "ordervault_data_keys_destroyed_total",
         &[("kind", "account")],
@@ -132,7 +132,7 @@ pub async fn close_account_until(
         .unwrap_or_else(|| app.now_ms());
     let kind = app.store.kind();
     let receipt = DeletionReceipt {
-        account_id: account.to_string(),
+        account_id: account.clone(),
         closing_started_at: rfc3339(started),
         closed_at: rfc3339(app.now_ms()),
         orders_deleted: counts.orders,

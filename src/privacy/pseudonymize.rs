@@ -52,7 +52,7 @@ pub enum SweepOutcome {
 /// What a sweep did to one account. Counts and ids only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccountSweep {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub outcome: SweepOutcome,
     /// Orders this sweep pseudonymized (exact, even under concurrent sweeps).
     pub pseudonymized: u64,
@@ -155,7 +155,7 @@ pub async fn sweep(app: &App, account: Option<&AccountId>) -> Result<SweepReport
 
 fn empty(id: &AccountId, outcome: SweepOutcome) -> AccountSweep {
     AccountSweep {
-        account_id: id.to_string(),
+        account_id: id.clone(),
         outcome,
         pseudonymized: 0,
         with_pseudonym: 0,
@@ -296,14 +296,12 @@ async fn sweep_leased(
     let shred_started = Instant::now();
     let data = &app.keyring.data;
     done.day_keys_destroyed = data
-        .destroy_days_before(id.as_str(), crate::shredding::day_of(now))
+        .destroy_days_before(id, crate::shredding::day_of(now))
         .await?;
     if complete && rekeyed {
-        done.day_keys_destroyed += data.destroy_all_days(id.as_str()).await?;
-        if let Some(floor) = app.store.catalog().reseal_floor(id.as_str()).await? {
-            done.day_keys_destroyed += data
-                .destroy_hours_created_before(id.as_str(), floor)
-                .await?;
+        done.day_keys_destroyed += data.destroy_all_days(id).await?;
+        if let Some(floor) = app.store.catalog().reseal_floor(id).await? {
+            done.day_keys_destroyed += data.destroy_hours_created_before(id, floor).await?;
         }
         let retired = super::retire::retire_started_hours(app, id, retention_days, now).await?;
         done.day_keys_destroyed += retired.keys_destroyed;
@@ -410,7 +408,7 @@ fn elapsed_ms(started: Instant) -> u64 {
 /// Retention state of one account's orders (counts only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PrivacySummary {
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Days after fulfilment or cancellation before personal data is erased.
     pub retention_days: i64,
     /// Days after placement before an order never fulfilled nor cancelled is erased.
@@ -447,7 +445,7 @@ pub async fn privacy_summary(
         .privacy_counts(cutoffs(now, record.retention_days, max_age_days))
         .await?;
     Ok(PrivacySummary {
-        account_id: id.to_string(),
+        account_id: id.clone(),
         retention_days: record.retention_days,
         max_age_days,
         orders_total: counts.total,

@@ -26,7 +26,7 @@ const PAGE: i64 = 500;
 /// What a reseal run did to one account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccountReseal {
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Orders looked at in this run.
     pub scanned: u64,
     /// Orders rewritten under data keys in this run.
@@ -86,12 +86,9 @@ pub async fn reseal_account(
     max_pages: Option<usize>,
 ) -> Result<AccountReseal, ServiceError> {
     let catalog = app.store.catalog();
-    let (mut after, done) = catalog
-        .reseal_progress(id.as_str())
-        .await?
-        .unwrap_or((0, false));
+    let (mut after, done) = catalog.reseal_progress(id).await?.unwrap_or((0, false));
     let mut out = AccountReseal {
-        account_id: id.to_string(),
+        account_id: id.clone(),
         scanned: 0,
         resealed: 0,
         done,
@@ -101,7 +98,7 @@ pub async fn reseal_account(
     }
     // After a retention change every live order moves, to keys created at or after the
     // floor; not before every process has dropped its cached keys of the old retention.
-    let floor = catalog.reseal_floor(id.as_str()).await?;
+    let floor = catalog.reseal_floor(id).await?;
     if floor.is_some_and(|f| app.now_ms() < f + crate::keyring::KEY_CACHE_TTL_MS) {
         return Ok(out);
     }
@@ -137,13 +134,11 @@ pub async fn reseal_account(
         drop(seal);
         out.scanned += rows.len() as u64;
         after = last_id;
-        catalog
-            .set_reseal_progress(id.as_str(), after, None)
-            .await?;
+        catalog.set_reseal_progress(id, after, None).await?;
         pages += 1;
     }
     catalog
-        .set_reseal_progress(id.as_str(), after, Some(app.now_ms()))
+        .set_reseal_progress(id, after, Some(app.now_ms()))
         .await?;
     // The v1 bytes leave the files like erased data does.
     store

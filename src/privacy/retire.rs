@@ -53,7 +53,7 @@ pub async fn retire_started_hours(
     now_ms: i64,
 ) -> Result<Retired, ServiceError> {
     let data = &app.keyring.data;
-    let retiring = data.started_hour_keys(id.as_str(), now_ms).await?;
+    let retiring = data.started_hour_keys(id, now_ms).await?;
     if retiring.is_empty() {
         return Ok(Retired::default());
     }
@@ -101,6 +101,6 @@ pub async fn retire_started_hours(
             break;
         }
     }
-    out.keys_destroyed = data.destroy_keys(id.as_str(), &retiring).await?;
+    out.keys_destroyed = data.destroy_keys(id, &retiring).await?;
     Ok(out)
 }

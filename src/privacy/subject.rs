@@ -57,7 +57,7 @@ pub struct SubjectReceipt {
     pub request_id: String,
     /// `export`.
     pub kind: &'static str,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub at: String,
     pub subject_hash: String,
     pub orders_found: u64,
@@ -78,7 +78,7 @@ pub struct ErasureReceipt {
     pub request_id: String,
     /// `erase`.
     pub kind: &'static str,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub at: String,
     pub subject_hash: String,
     /// Orders whose personal data, email index and pseudonym are now gone.
@@ -185,7 +185,7 @@ pub async fn export_subject(
     let receipt = SubjectReceipt {
         request_id: new_request_id(),
         kind: "export",
-        account_id: id.to_string(),
+        account_id: id.clone(),
         at: rfc3339(now),
         subject_hash: subject_hash(&id, &keys, email),
         orders_found: orders.len() as u64,
@@ -229,11 +229,7 @@ pub async fn erase_subject(
     // key is gone, whatever happens to the row cleanup below.
     let mut customer_keys_destroyed = 0;
     for customer in keys.customers_of_email(email) {
-        customer_keys_destroyed += app
-            .keyring
-            .data
-            .destroy_customer(id.as_str(), customer)
-            .await?;
+        customer_keys_destroyed += app.keyring.data.destroy_customer(&id, customer).await?;
     }
     crate::metrics::metrics().add(
         "ordervault_data_keys_destroyed_total",
@@ -247,7 +243,7 @@ pub async fn erase_subject(
     let receipt = ErasureReceipt {
         request_id: new_request_id(),
         kind: "erase",
-        account_id: id.to_string(),
+        account_id: id.clone(),
         at: rfc3339(now),
         subject_hash: subject_hash(&id, &keys, email),
         orders_erased: erased,
@@ -288,7 +284,7 @@ async fn audit(
         .catalog()
         .insert_privacy_request(&PrivacyRequestRecord {
             id: request_id.to_owned(),
-            account_id: account.to_string(),
+            account_id: account.clone(),
             kind: kind.to_owned(),
             subject_hash: subject_hash.to_owned(),
             orders_found: orders_found as i64,

@@ -14,6 +14,7 @@ use ordervault_connectors::clock::SharedClock;
 
 use super::{EpochKeyStore, ShredError};
 use crate::crypto::{CustomerId, DataKey, DataKeyRef, EpochKey};
+use crate::ids::AccountId;
 use crate::keyring::KEY_CACHE_TTL_MS;
 use crate::store::catalog::DataKeyRow;
 use crate::store::Catalog;
@@ -21,7 +22,7 @@ use crate::store::Catalog;
 /// Unwrapped data keys kept in memory per process.
 const CACHE_ENTRIES: usize = 200_000;
 
-type CacheKey = (String, DataKeyRef);
+type CacheKey = (AccountId, DataKeyRef);
 
 /// Data keys of every account, wrapped under rotating epoch keys.
 pub struct DataKeyring {
@@ -119,7 +120,7 @@ impl DataKeyring {
     /// `create`): whatever they sealed is erased.
     pub async fn get(
         &self,
-        account: &str,
+        account: &AccountId,
         refs: &[DataKeyRef],
         create: bool,
     ) -> Result<HashMap<DataKeyRef, Arc<DataKey>>, ShredError> {
@@ -168,7 +169,7 @@ impl DataKeyring {
                         scope: r.scope(),
                         day: r.bucket(),
                         epoch,
-                        wrapped_key: kek.wrap(epoch, account, r, &key),
+                        wrapped_key: kek.wrap(epoch, account.as_str(), r, &key),
                     });
                     generated.push((*r, key));
                 }
@@ -185,7 +186,7 @@ impl DataKeyring {
                 }
             }
             if missing.iter().any(|r| !found.contains_key(r)) {
-                return Err(ShredError::Contended(account.to_owned()));
+                return Err(ShredError::Contended(account.to_string()));
             }
         }
         let mut cache = self.cache.lock().expect("data key cache");
@@ -199,7 +200,7 @@ impl DataKeyring {
 
     async fn load(
         &self,
-        account: &str,
+        account: &AccountId,
         refs: &[DataKeyRef],
         found: &mut HashMap<DataKeyRef, Arc<DataKey>>,
     ) -> Result<(), ShredError> {
@@ -222,21 +223,21 @@ impl DataKeyring {
                 let Some(kek) = self.epoch_key(row.epoch).await? else {
                     continue;
                 };
-                let key = kek.unwrap(row.epoch, account, &r, &row.wrapped_key)?;
+                let key = kek.unwrap(row.epoch, account.as_str(), &r, &row.wrapped_key)?;
                 found.insert(r, Arc::new(key));
             }
         }
         Ok(())
     }
 
-    pub(super) fn forget_key(&self, account: &str, r: &DataKeyRef) {
+    pub(super) fn forget_key(&self, account: &AccountId, r: &DataKeyRef) {
         self.cache
             .lock()
             .expect("data key cache")
             .pop(&(account.to_owned(), *r));
     }
 
-    pub(super) fn evict_account(&self, account: &str) {
+    pub(super) fn evict_account(&self, account: &AccountId) {
         let mut cache = self.cache.lock().expect("data key cache");
         let stale: Vec<CacheKey> = cache
             .iter()
@@ -251,7 +252,11 @@ impl DataKeyring {
     /// Destroys the account's day keys of days before `day`: every order due before then
     /// becomes unreadable here and, once the epochs they were wrapped under end, in every
     /// copy. Returns how many keys.
-    pub async fn destroy_days_before(&self, account: &str, day: i32) -> Result<u64, ShredError> {
+    pub async fn destroy_days_before(
+        &self,
+        account: &AccountId,
+        day: i32,
+    ) -> Result<u64, ShredError> {
         let n = self
             .catalog
             .destroy_day_keys_before(account, i64::from(day))
@@ -263,7 +268,7 @@ impl DataKeyring {
     /// Destroys a customer's key (subject erasure). Returns how many keys (0 or 1).
     pub async fn destroy_customer(
         &self,
-        account: &str,
+        account: &AccountId,
         customer: CustomerId,
     ) -> Result<u64, ShredError> {
         let n = self
@@ -278,7 +283,7 @@ impl DataKeyring {
     }
 
     /// Destroys every data key of an account (closure). Returns how many.
-    pub async fn destroy_account(&self, account: &str) -> Result<u64, ShredError> {
+    pub async fn destroy_account(&self, account: &AccountId) -> Result<u64, ShredError> {
         let n = self.catalog.destroy_account_data_keys(account).await?;
         self.evict_account(account);
         Ok(n)

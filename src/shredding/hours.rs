@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{hour_of, DataKeyring, ShredError};
 use crate::crypto::DataKeyRef;
+use crate::ids::AccountId;
 
 impl DataKeyring {
     /// For each of `hours`, the key new ciphertext is sealed under: the newest live
@@ -23,7 +24,7 @@ impl DataKeyring {
     /// cached), so a generation a sweep just started is picked up by every later batch.
     pub async fn hour_keys_for_sealing(
         &self,
-        account: &str,
+        account: &AccountId,
         hours: &[i32],
         avoid: &HashSet<DataKeyRef>,
         floor_ms: Option<i64>,
@@ -68,7 +69,7 @@ impl DataKeyring {
     /// sweep retires once it has moved their orders that are not due yet.
     pub async fn started_hour_keys(
         &self,
-        account: &str,
+        account: &AccountId,
         now_ms: i64,
     ) -> Result<Vec<DataKeyRef>, ShredError> {
         let scopes = self
@@ -87,7 +88,7 @@ impl DataKeyring {
     /// [`crate::keyring::KEY_CACHE_TTL_MS`] longer. Returns how many were destroyed.
     pub async fn destroy_keys(
         &self,
-        account: &str,
+        account: &AccountId,
         refs: &[DataKeyRef],
     ) -> Result<u64, ShredError> {
         let mut n = 0;
@@ -106,7 +107,7 @@ impl DataKeyring {
     /// all moved to newer ones (the reseal after a retention change finished).
     pub async fn destroy_hours_created_before(
         &self,
-        account: &str,
+        account: &AccountId,
         floor_ms: i64,
     ) -> Result<u64, ShredError> {
         let mut refs = Vec::new();
@@ -122,7 +123,7 @@ impl DataKeyring {
 
     /// Destroys every legacy day key of an account, once its orders are all on hour
     /// keys (the rekey migration finished). Returns how many.
-    pub async fn destroy_all_days(&self, account: &str) -> Result<u64, ShredError> {
+    pub async fn destroy_all_days(&self, account: &AccountId) -> Result<u64, ShredError> {
         let n = self
             .catalog
             .destroy_day_keys_before(account, i64::MAX)

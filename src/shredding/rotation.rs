@@ -171,11 +171,11 @@ impl DataKeyring {
                 })?;
                 let inner = match (&old_kek, old) {
                     (Some(k), Some(e)) => {
-                        k.unwrap_account_key(e, &row.account_id, version, &row.wrapped_key)?
+                        k.unwrap_account_key(e, row.account_id.as_str(), version, &row.wrapped_key)?
                     }
                     _ => row.wrapped_key.clone(),
                 };
-                let outer = kek.wrap_account_key(new, &row.account_id, version, &inner);
+                let outer = kek.wrap_account_key(new, row.account_id.as_str(), version, &inner);
                 if self
                     .catalog
                     .rewrap_account_key_epoch(&row, &outer, new)
@@ -215,8 +215,8 @@ impl DataKeyring {
             let mut batch = Vec::with_capacity(rows.len());
             for row in rows {
                 let r = DataKeyRef::parse(&row.kind, &row.scope)?;
-                let key = old_kek.unwrap(old, &row.account_id, &r, &row.wrapped_key)?;
-                let wrapped = kek.wrap(new, &row.account_id, &r, &key);
+                let key = old_kek.unwrap(old, row.account_id.as_str(), &r, &row.wrapped_key)?;
+                let wrapped = kek.wrap(new, row.account_id.as_str(), &r, &key);
                 batch.push((row, wrapped));
             }
             let n = self.catalog.rewrap_data_keys(&batch, new).await?;

@@ -4,7 +4,7 @@
 //! and find the token in no browser storage. Screenshots (desktop and phone width) are
 //! written to `target/screenshots/` for review.
 
-use crate::common::api::{serve, token};
+use crate::common::api::{token, TestApp};
 use crate::common::browser::{browser_tools, Driver, Session, ENTER};
 use crate::common::console::console_fixture;
 use crate::common::corpus::leaks;
@@ -17,7 +17,8 @@ async fn console_end_to_end(env: TestEnv) {
         return;
     };
     let f = console_fixture(&env).await;
-    let base = serve(&env).await;
+    let service = TestApp::spawn(&env).await;
+    let base = service.base.clone();
     let admin = token(&env, Role::Admin, None).await;
     let support = token(&env, Role::Support, None).await;
 

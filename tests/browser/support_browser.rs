@@ -45,11 +45,8 @@ async fn support_page_end_to_end(env: TestEnv) {
             .unwrap();
     let token = token.expose_secret().to_string();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = ordervault::api::router(env.app.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let base = format!("http://{addr}");
+    let service = crate::common::api::TestApp::spawn(&env).await;
+    let base = service.base.clone();
 
     // The page's own headers.
     let page = reqwest::get(format!("{base}/support")).await.unwrap();

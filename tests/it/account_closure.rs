@@ -87,7 +87,7 @@ async fn close_removes_store_keys_and_tokens(env: TestEnv) {
         .clone();
 
     let receipt = close_account(&env.app, &id).await.unwrap();
-    assert_eq!(receipt.account_id, id.as_str());
+    assert_eq!(receipt.account_id, id);
     assert_eq!(receipt.orders_deleted, 25);
     assert_eq!(receipt.key_versions_destroyed, 1);
     assert_gone(&env, &id, &wrapped).await;

@@ -100,22 +100,14 @@ async fn an_old_backup_restores_live_orders_and_no_erased_data(env: TestEnv) {
     }
 
     let report = ordervault::backup::restore(app, &out).await.unwrap();
-    let ra = report
-        .accounts
-        .iter()
-        .find(|r| r.account_id == a.as_str())
-        .unwrap();
+    let ra = report.accounts.iter().find(|r| r.account_id == a).unwrap();
     assert!(ra.restored);
     assert_eq!(ra.orders, 6);
     assert_eq!(
         ra.erased_since_backup, 3,
         "two due orders and the subject's"
     );
-    let rb = report
-        .accounts
-        .iter()
-        .find(|r| r.account_id == b.as_str())
-        .unwrap();
+    let rb = report.accounts.iter().find(|r| r.account_id == b).unwrap();
     assert!(
         !rb.restored && rb.skipped.is_some(),
         "a closed account stays closed"

@@ -156,63 +156,35 @@ async fn oversized_bodies_are_refused_with_413(env: TestEnv) {
     let (admin, _) = ordervault::tokens::create_token(&env.app, Role::Admin, None, None)
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
-    let router = ordervault::api::router(env.app.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    // No connection reuse: the server closes a connection whose oversized body it refused
-    // unread, and a pooled client would send the next request into that closed socket.
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .build()
-        .unwrap();
-    let big = |n: usize| format!(r#"{{"url": "https://example.com/{}"}}"#, "a".repeat(n));
-    let cases = [
+    let service = crate::common::api::TestApp::spawn(&env).await;
+    let (token, admin) = (token.expose_secret(), admin.expose_secret());
+    let big =
+        |n: usize| serde_json::json!({ "url": format!("https://example.com/{}", "a".repeat(n)) });
+    let too_big = big(200 * 1024);
+    let answers = [
         (
-            format!("{base}/webhooks"),
-            token.expose_secret().to_string(),
+            "webhooks",
+            service.create_webhook(token, too_big.clone()).await,
         ),
+        ("ack", service.ack(token, "X-1", too_big.clone()).await),
         (
-            format!("{base}/orders/X-1/ack"),
-            token.expose_secret().to_string(),
+            "replay",
+            service.replay_webhook(token, "nope", too_big.clone()).await,
         ),
-        (
-            format!("{base}/webhooks/nope/replay"),
-            token.expose_secret().to_string(),
-        ),
-        (
-            format!("{base}/accounts"),
-            admin.expose_secret().to_string(),
-        ),
+        ("accounts", service.create_account(admin, too_big).await),
     ];
-    for (url, bearer) in &cases {
-        let r = http
-            .post(url)
-            .bearer_auth(bearer)
-            .header("content-type", "application/json")
-            .body(big(200 * 1024))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 413, "{url}");
+    for (what, r) in answers {
+        assert_eq!(r.status, 413, "{what}");
         assert_eq!(
-            r.headers()["content-type"],
+            r.header("content-type"),
             "application/problem+json",
-            "{url}"
+            "{what}"
         );
-        let body: serde_json::Value = r.json().await.unwrap();
-        assert_eq!(body["status"], 413);
+        assert_eq!(r.json()["status"], 413);
     }
     // Just under the limit: read and judged on its content.
-    let r = http
-        .post(&cases[0].0)
-        .bearer_auth(&cases[0].1)
-        .header("content-type", "application/json")
-        .body(big(60 * 1024))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 400, "{}", r.text().await.unwrap());
+    let r = service.create_webhook(token, big(60 * 1024)).await;
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.raw));
 }
 
 both_backends!(

@@ -39,7 +39,11 @@ async fn add(
 }
 
 async fn amazon_settings_and_the_v0_deprecation_are_shown(env: TestEnv) {
-    let base = common::api::serve(&env).await;
+    let metrics = common::api::Loops {
+        metrics: true,
+        ..Default::default()
+    };
+    let service = common::api::TestApp::spawn_with(&env, metrics).await;
     let account: AccountId = create_account(&env.app, "Shop", None)
         .await
         .unwrap()
@@ -111,10 +115,7 @@ async fn amazon_settings_and_the_v0_deprecation_are_shown(env: TestEnv) {
     assert!(err.contains("Amazon settings"), "{err}");
 
     let bo = token(&env, Role::Backoffice, Some(&account)).await;
-    let body: Value = common::api::TestApp::at(base.clone())
-        .connections(&bo)
-        .await
-        .json();
+    let body: Value = service.connections(&bo).await.json();
     let list = body["connections"].as_array().unwrap();
     assert_eq!(list.len(), 2, "the refused ones were not stored");
     let find = |id: &ConnectionId| {
@@ -153,16 +154,7 @@ async fn amazon_settings_and_the_v0_deprecation_are_shown(env: TestEnv) {
     assert!(!text.contains("s3cr3t") && !text.contains("r3fr3sh"));
 
     // Metrics live on their own listener (`metrics.bind`), not the API's.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let metrics_addr = listener.local_addr().unwrap();
-    let router = ordervault::api::metrics_router(env.app.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let metrics = reqwest::get(format!("http://{metrics_addr}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = service.metrics_text().await;
     assert!(
         metrics.contains(
             "ordervault_connections_deprecated_api{marketplace=\"amazon\",api_version=\"v0\"} 1"
@@ -176,7 +168,7 @@ async fn amazon_settings_and_the_v0_deprecation_are_shown(env: TestEnv) {
 /// builds; refused when it is not a positive number, and another account's connection is
 /// not found for a backoffice token.
 async fn a_request_cap_is_set_and_removed_over_the_api(env: TestEnv) {
-    let base = common::api::serve(&env).await;
+    let service = common::api::TestApp::spawn(&env).await;
     let mine: AccountId = create_account(&env.app, "Mine", None)
         .await
         .unwrap()
@@ -205,22 +197,19 @@ async fn a_request_cap_is_set_and_removed_over_the_api(env: TestEnv) {
     .unwrap();
     let bo = token(&env, Role::Backoffice, Some(&mine)).await;
     let support = token(&env, Role::Support, None).await;
-    let http = reqwest::Client::new();
     let patch = |id: &str, tok: &str, body: Value| {
-        http.patch(format!("{base}/api/v1/connections/{id}"))
-            .bearer_auth(tok)
-            .json(&body)
-            .send()
+        let (id, tok) = (id.to_string(), tok.to_string());
+        let service = &service;
+        async move { service.cap_connection(&tok, &id, body).await }
     };
     let r = patch(
         conn.as_str(),
         &bo,
         serde_json::json!({"max_requests_per_second": 2.5}),
     )
-    .await
-    .unwrap();
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
+    .await;
+    assert_eq!(r.status, 200);
+    let body: Value = r.json();
     assert_eq!(body["marketplace_side"]["max_requests_per_second"], 2.5);
     let stored = env
         .app
@@ -235,10 +224,7 @@ async fn a_request_cap_is_set_and_removed_over_the_api(env: TestEnv) {
         settings.max_requests_per_second.map(|r| r.per_second()),
         Some(2.5)
     );
-    let list: Value = common::api::TestApp::at(base.clone())
-        .connections(&bo)
-        .await
-        .json();
+    let list: Value = service.connections(&bo).await.json();
     assert_eq!(
         list["connections"][0]["marketplace_side"]["max_requests_per_second"],
         2.5
@@ -252,10 +238,10 @@ async fn a_request_cap_is_set_and_removed_over_the_api(env: TestEnv) {
         serde_json::json!({}),
         serde_json::json!({"max_requests_per_second": 1, "base_url": "http://x"}),
     ] {
-        let r = patch(conn.as_str(), &bo, bad.clone()).await.unwrap();
-        assert_eq!(r.status(), 400, "{bad}");
+        let r = patch(conn.as_str(), &bo, bad.clone()).await;
+        assert_eq!(r.status, 400, "{bad}");
         assert_eq!(
-            r.headers()["content-type"],
+            r.header("content-type"),
             "application/problem+json",
             "{bad}"
         );
@@ -265,40 +251,31 @@ async fn a_request_cap_is_set_and_removed_over_the_api(env: TestEnv) {
         &bo,
         serde_json::json!({"max_requests_per_second": 1}),
     )
-    .await
-    .unwrap();
-    assert_eq!(r.status(), 404, "another account's connection");
+    .await;
+    assert_eq!(r.status, 404, "another account's connection");
     // A malformed or padded id is parsed at the edge: not found, as problem+json.
     let padded = format!("%20{conn}");
     for id in ["not-an-id", padded.as_str(), "0123456789ABCDEF"] {
-        let r = patch(id, &bo, serde_json::json!({"max_requests_per_second": 1}))
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 404, "{id}");
-        assert_eq!(
-            r.headers()["content-type"],
-            "application/problem+json",
-            "{id}"
-        );
+        let r = patch(id, &bo, serde_json::json!({"max_requests_per_second": 1})).await;
+        assert_eq!(r.status, 404, "{id}");
+        assert_eq!(r.header("content-type"), "application/problem+json", "{id}");
     }
     let r = patch(
         conn.as_str(),
         &support,
         serde_json::json!({"max_requests_per_second": 1}),
     )
-    .await
-    .unwrap();
-    assert_eq!(r.status(), 403);
+    .await;
+    assert_eq!(r.status, 403);
 
     let r = patch(
         conn.as_str(),
         &bo,
         serde_json::json!({"max_requests_per_second": null}),
     )
-    .await
-    .unwrap();
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
+    .await;
+    assert_eq!(r.status, 200);
+    let body: Value = r.json();
     assert!(body["marketplace_side"]
         .get("max_requests_per_second")
         .is_none());

@@ -6,52 +6,47 @@
 
 use crate::common;
 
-use crate::common::api::{serve, token};
+use crate::common::api::{token, TestApp};
 use crate::common::console::console_fixture;
 use crate::common::corpus::leaks;
 use crate::common::TestEnv;
 use ordervault::ids::Role;
 use serde_json::Value;
 
-async fn get(base: &str, path: &str, token: Option<&str>) -> (u16, String, Value) {
-    let mut req = reqwest::Client::new().get(format!("{base}{path}"));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
+/// A console or support-search GET: status, `cache-control` and body; every error
+/// must be problem+json.
+async fn get(api: &TestApp, path: &str, token: Option<&str>) -> (u16, String, Value) {
+    let resp = api.call("GET", path, token, None).await;
+    let body = resp.json();
+    if resp.status >= 400 {
+        assert_eq!(
+            resp.header("content-type"),
+            "application/problem+json",
+            "{path}: {body}"
+        );
     }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let cache = resp
-        .headers()
-        .get("cache-control")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
-    if status >= 400 {
-        assert_eq!(ct, "application/problem+json", "{path}: {body}");
-    }
-    (status, cache, body)
+    (resp.status, resp.header("cache-control").to_string(), body)
 }
 
 async fn health_report_and_series(env: TestEnv) {
     let f = console_fixture(&env).await;
-    let base = serve(&env).await;
+    let service = TestApp::spawn(&env).await;
     let admin = token(&env, Role::Admin, None).await;
     let support = token(&env, Role::Support, None).await;
     let backoffice = token(&env, Role::Backoffice, Some(&f.healthy)).await;
 
     // Admin only.
     for path in ["/api/v1/health", "/api/v1/health/series"] {
-        assert_eq!(get(&base, path, None).await.0, 401, "{path}");
-        assert_eq!(get(&base, path, Some(&support)).await.0, 403, "{path}");
-        assert_eq!(get(&base, path, Some(&backoffice)).await.0, 403, "{path}");
+        assert_eq!(get(&service, path, None).await.0, 401, "{path}");
+        assert_eq!(get(&service, path, Some(&support)).await.0, 403, "{path}");
+        assert_eq!(
+            get(&service, path, Some(&backoffice)).await.0,
+            403,
+            "{path}"
+        );
     }
 
-    let (st, cache, h) = get(&base, "/api/v1/health", Some(&admin)).await;
+    let (st, cache, h) = get(&service, "/api/v1/health", Some(&admin)).await;
     assert_eq!(st, 200);
     assert_eq!(cache, "no-store");
     let accounts = h["accounts"].as_array().unwrap();
@@ -116,7 +111,12 @@ async fn health_report_and_series(env: TestEnv) {
     // The default hourly sweep: the next one is the next full hour after t0 (12:00).
     assert_eq!(h["next_sweep_at"], "2026-03-01T13:00:00Z");
 
-    let (st, _, only) = get(&base, "/api/v1/health?needs_attention=true", Some(&admin)).await;
+    let (st, _, only) = get(
+        &service,
+        "/api/v1/health?needs_attention=true",
+        Some(&admin),
+    )
+    .await;
     assert_eq!(st, 200);
     let ids: Vec<&str> = only["accounts"]
         .as_array()
@@ -126,14 +126,18 @@ async fn health_report_and_series(env: TestEnv) {
         .collect();
     assert_eq!(ids, [f.broken.as_str()]);
     assert_eq!(
-        get(&base, "/api/v1/health?needs_attention=maybe", Some(&admin))
-            .await
-            .0,
+        get(
+            &service,
+            "/api/v1/health?needs_attention=maybe",
+            Some(&admin)
+        )
+        .await
+        .0,
         400
     );
 
     // The plots: dense buckets ending with the current hour / day.
-    let (st, cache, s) = get(&base, "/api/v1/health/series", Some(&admin)).await;
+    let (st, cache, s) = get(&service, "/api/v1/health/series", Some(&admin)).await;
     assert_eq!(st, 200);
     assert_eq!(cache, "no-store");
     let ingest = &s["ingested_per_hour"];
@@ -178,13 +182,13 @@ async fn health_report_and_series(env: TestEnv) {
 
     // One account's series.
     let path = format!("/api/v1/health/series?account={}", f.broken);
-    let (_, _, one) = get(&base, &path, Some(&admin)).await;
+    let (_, _, one) = get(&service, &path, Some(&admin)).await;
     assert_eq!(one["account_id"], f.broken.as_str());
     let bol: Vec<i64> =
         serde_json::from_value(one["ingested_per_hour"]["series"][0]["counts"].clone()).unwrap();
     assert_eq!(bol.iter().sum::<i64>(), 4);
     assert_eq!(
-        get(&base, "/api/v1/health/series?account=nope", Some(&admin))
+        get(&service, "/api/v1/health/series?account=nope", Some(&admin))
             .await
             .0,
         404
@@ -231,7 +235,7 @@ async fn health_report_and_series(env: TestEnv) {
             .clone();
         (a["privacy"].clone(), a["attention"].clone())
     };
-    let (_, _, h) = get(&base, "/api/v1/health", Some(&admin)).await;
+    let (_, _, h) = get(&service, "/api/v1/health", Some(&admin)).await;
     let (p, attention) = privacy_of(&h);
     assert_eq!(
         (p["overdue"].clone(), p["missed_by_last_sweep"].clone()),
@@ -254,7 +258,7 @@ async fn health_report_and_series(env: TestEnv) {
     )
     .await
     .unwrap();
-    let (_, _, h) = get(&base, "/api/v1/health", Some(&admin)).await;
+    let (_, _, h) = get(&service, "/api/v1/health", Some(&admin)).await;
     let (p, attention) = privacy_of(&h);
     assert_eq!(
         (p["overdue"].clone(), p["missed_by_last_sweep"].clone()),
@@ -271,7 +275,7 @@ async fn health_report_and_series(env: TestEnv) {
     );
 
     // Every endpoint is documented.
-    let (_, _, doc) = get(&base, "/api/v1/openapi.json", None).await;
+    let (_, _, doc) = get(&service, "/api/v1/openapi.json", None).await;
     for path in ["/health", "/health/series", "/support/accounts"] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} undocumented");
     }
@@ -296,12 +300,12 @@ async fn support_account_picker(env: TestEnv) {
     let odd = ordervault::accounts::create_account(&env.app, "100% Fiets_Shop", None)
         .await
         .unwrap();
-    let base = serve(&env).await;
+    let service = TestApp::spawn(&env).await;
     let support = token(&env, Role::Support, None).await;
     let admin = token(&env, Role::Admin, None).await;
     let backoffice = token(&env, Role::Backoffice, Some(&f.healthy)).await;
 
-    let (st, cache, v) = get(&base, "/api/v1/support/accounts?q=FIETS", Some(&support)).await;
+    let (st, cache, v) = get(&service, "/api/v1/support/accounts?q=FIETS", Some(&support)).await;
     assert_eq!(st, 200);
     assert_eq!(cache, "no-store");
     // Active accounts only, by name, id and name only.
@@ -313,9 +317,14 @@ async fn support_account_picker(env: TestEnv) {
         ]})
     );
     // Wildcards match literally.
-    let (_, _, v) = get(&base, "/api/v1/support/accounts?q=%25%20F", Some(&support)).await;
+    let (_, _, v) = get(
+        &service,
+        "/api/v1/support/accounts?q=%25%20F",
+        Some(&support),
+    )
+    .await;
     assert_eq!(v["accounts"].as_array().unwrap().len(), 1);
-    let (_, _, v) = get(&base, "/api/v1/support/accounts?q=n_s", Some(&support)).await;
+    let (_, _, v) = get(&service, "/api/v1/support/accounts?q=n_s", Some(&support)).await;
     assert_eq!(
         v["accounts"].as_array().unwrap().len(),
         0,
@@ -324,7 +333,7 @@ async fn support_account_picker(env: TestEnv) {
     // The start of an id finds the account.
     let prefix = &f.broken.as_str()[..6];
     let (_, _, v) = get(
-        &base,
+        &service,
         &format!("/api/v1/support/accounts?q={prefix}"),
         Some(&support),
     )
@@ -337,20 +346,20 @@ async fn support_account_picker(env: TestEnv) {
     // Too short, too long, or missing: 400.
     for q in ["?q=f", "?q=%20%20", "", &format!("?q={}", "x".repeat(101))] {
         let path = format!("/api/v1/support/accounts{q}");
-        assert_eq!(get(&base, &path, Some(&support)).await.0, 400, "{q}");
+        assert_eq!(get(&service, &path, Some(&support)).await.0, 400, "{q}");
     }
     // Support tokens only.
     let path = "/api/v1/support/accounts?q=fiets";
-    assert_eq!(get(&base, path, None).await.0, 401);
-    assert_eq!(get(&base, path, Some(&admin)).await.0, 403);
-    assert_eq!(get(&base, path, Some(&backoffice)).await.0, 403);
+    assert_eq!(get(&service, path, None).await.0, 401);
+    assert_eq!(get(&service, path, Some(&admin)).await.0, 403);
+    assert_eq!(get(&service, path, Some(&backoffice)).await.0, 403);
     // At most 10 matches.
     for i in 0..12 {
         ordervault::accounts::create_account(&env.app, &format!("Zaak {i}"), None)
             .await
             .unwrap();
     }
-    let (_, _, v) = get(&base, "/api/v1/support/accounts?q=zaak", Some(&support)).await;
+    let (_, _, v) = get(&service, "/api/v1/support/accounts?q=zaak", Some(&support)).await;
     assert_eq!(v["accounts"].as_array().unwrap().len(), 10);
     // The picker is no lookup: nothing audited.
     let audit = env

@@ -9,7 +9,7 @@ use crate::common;
 
 use std::sync::{Arc, Mutex};
 
-use crate::common::api::{serve, token};
+use crate::common::api::{token, Resp, TestApp};
 use crate::common::TestEnv;
 use chrono::Duration;
 use ordervault::accounts::create_account;
@@ -31,9 +31,8 @@ struct Shop {
     kind: MarketplaceKind,
     account: AccountId,
     handle: SandboxHandle,
-    api: String,
+    service: TestApp,
     token: String,
-    http: reqwest::Client,
     pusher: Pusher,
     worker: SyncWorker,
 }
@@ -88,15 +87,14 @@ async fn shop(env: TestEnv, kind: MarketplaceKind) -> Shop {
     let runs = worker.run_due(5).await.unwrap();
     assert_eq!(runs[0].outcome, SyncOutcome::Ok, "{:?}", runs[0].error);
     let token = token(&env, Role::Backoffice, Some(&account)).await;
-    let api = serve(&env).await;
+    let service = TestApp::spawn(&env).await;
     let pusher = Pusher::new(env.app.clone(), options(&env));
     Shop {
         kind,
         account,
         handle,
-        api,
+        service,
         token,
-        http: reqwest::Client::new(),
         pusher,
         worker,
         env,
@@ -127,47 +125,52 @@ impl Shop {
         (row.order_number.clone(), lines)
     }
 
-    async fn post(&self, path: &str, body: Value, key: Option<&str>) -> (u16, Value) {
-        self.post_as(&self.token, path, body, key).await
+    async fn ship(&self, order: &str, body: Value, key: Option<&str>) -> (u16, Value) {
+        self.ship_as(&self.token, order, body, key).await
     }
 
-    async fn post_as(
+    async fn ship_as(
         &self,
         token: &str,
-        path: &str,
+        order: &str,
         body: Value,
         key: Option<&str>,
     ) -> (u16, Value) {
-        let mut req = self
-            .http
-            .post(format!("{}/api/v1{path}", self.api))
-            .bearer_auth(token)
-            .json(&body);
-        if let Some(k) = key {
-            req = req.header("Idempotency-Key", k);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        if status >= 400 {
-            assert_eq!(
-                resp.headers()["content-type"],
-                "application/problem+json",
-                "errors are problems"
-            );
-        }
-        (status, resp.json().await.unwrap_or(Value::Null))
+        answer(self.service.create_shipment(token, order, body, key).await)
     }
 
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let resp = self
-            .http
-            .get(format!("{}/api/v1{path}", self.api))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+    async fn cancel(&self, order: &str, body: Value, key: Option<&str>) -> (u16, Value) {
+        self.cancel_as(&self.token, order, body, key).await
+    }
+
+    async fn cancel_as(
+        &self,
+        token: &str,
+        order: &str,
+        body: Value,
+        key: Option<&str>,
+    ) -> (u16, Value) {
+        answer(
+            self.service
+                .create_cancellation(token, order, body, key)
+                .await,
+        )
+    }
+
+    async fn shipments(&self, order: &str) -> (u16, Value) {
+        answer(self.service.shipments(&self.token, order).await)
+    }
+
+    async fn cancellations(&self, order: &str) -> (u16, Value) {
+        answer(self.service.cancellations(&self.token, order).await)
+    }
+
+    async fn order(&self, order: &str) -> (u16, Value) {
+        answer(self.service.order(&self.token, order).await)
+    }
+
+    async fn new_orders(&self, limit: u32) -> (u16, Value) {
+        answer(self.service.new_orders_limit(&self.token, limit).await)
     }
 
     /// Runs the pusher until nothing is due, moving the clock past each wait.
@@ -221,21 +224,27 @@ async fn ships_to_each_marketplace(env: TestEnv) {
     }
 }
 
+/// Status and JSON body of an API answer; every error must be problem+json.
+fn answer(resp: Resp) -> (u16, Value) {
+    if resp.status >= 400 {
+        assert_eq!(
+            resp.header("content-type"),
+            "application/problem+json",
+            "errors are problems"
+        );
+    }
+    (resp.status, resp.json())
+}
+
 async fn ships_once(s: Shop) {
     let (order, _) = s.open_order(0).await;
     let tracking = format!("3S{}TRACK", s.kind.as_str().to_uppercase());
-    let (status, body) = s
-        .post(
-            &format!("/orders/{order}/shipments"),
-            shipment(&tracking),
-            None,
-        )
-        .await;
+    let (status, body) = s.ship(&order, shipment(&tracking), None).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["state"], "pending");
     assert_eq!(body["carrier"], "postnl");
     s.push_all().await;
-    let (_, list) = s.get(&format!("/orders/{order}/shipments")).await;
+    let (_, list) = s.shipments(&order).await;
     let sh = &list["shipments"][0];
     assert_eq!(sh["state"], "accepted", "{} {list}", s.kind);
     assert!(sh["marketplace_ref"].is_string());
@@ -265,7 +274,7 @@ async fn ships_once(s: Shop) {
     s.env.clock.advance(Duration::minutes(5));
     let runs = s.worker.run_due(5).await.unwrap();
     assert_eq!(runs[0].outcome, SyncOutcome::Ok, "{:?}", runs[0].error);
-    let (_, o) = s.get(&format!("/orders/{order}")).await;
+    let (_, o) = s.order(&order).await;
     assert_eq!(o["status"], "shipped", "{} {o}", s.kind);
     // Exactly what the marketplace now holds.
     let truth = (s.handle.ground_truth)()
@@ -293,7 +302,7 @@ async fn ships_once(s: Shop) {
         "{events:?}"
     );
     // Pull mode shows the shipped order with its tracking number.
-    let (_, new) = s.get("/orders/new?limit=500").await;
+    let (_, new) = s.new_orders(500).await;
     let pulled = new["orders"]
         .as_array()
         .unwrap()
@@ -309,13 +318,7 @@ async fn rejection_keeps_the_marketplace_reason(env: TestEnv) {
     let s = shop(env, MarketplaceKind::Bol).await;
     let (order, lines) = s.open_order(0).await;
     // Every unit is shipped and accepted at bol.
-    let (status, _) = s
-        .post(
-            &format!("/orders/{order}/shipments"),
-            shipment("3SFIRST"),
-            None,
-        )
-        .await;
+    let (status, _) = s.ship(&order, shipment("3SFIRST"), None).await;
     assert_eq!(status, 201);
     s.push_all().await;
     // Forge a second request for the same units past our own checks: the marketplace
@@ -328,8 +331,8 @@ async fn rejection_keeps_the_marketplace_reason(env: TestEnv) {
     )
     .await;
     let (status, body) = s
-        .post(
-            &format!("/orders/{order}/shipments"),
+        .ship(
+            &order,
             json!({"carrier": "dhl", "tracking_number": "JVGL0001",
                    "lines": [{"line_id": lines[0].0, "quantity": lines[0].1}]}),
             None,
@@ -381,16 +384,10 @@ async fn retries_never_duplicate(env: TestEnv) {
             PushFault::ServerError,
             PushFault::LoseAnswer,
         ]);
-        let (status, _) = s
-            .post(
-                &format!("/orders/{order}/shipments"),
-                shipment("3SRETRY"),
-                None,
-            )
-            .await;
+        let (status, _) = s.ship(&order, shipment("3SRETRY"), None).await;
         assert_eq!(status, 201);
         s.push_all().await;
-        let (_, list) = s.get(&format!("/orders/{order}/shipments")).await;
+        let (_, list) = s.shipments(&order).await;
         assert_eq!(list["shipments"][0]["state"], "accepted", "{kind}: {list}");
         assert!(list["shipments"][0]["attempts"].as_i64().unwrap() >= 4);
         assert_eq!(
@@ -406,18 +403,17 @@ async fn retries_never_duplicate(env: TestEnv) {
 async fn idempotency_keys(env: TestEnv) {
     let s = shop(env, MarketplaceKind::Ebay).await;
     let (order, _) = s.open_order(0).await;
-    let path = format!("/orders/{order}/shipments");
-    let (a, first) = s.post(&path, shipment("3SIDEM"), Some("bo-42")).await;
-    let (b, again) = s.post(&path, shipment("3SIDEM"), Some("bo-42")).await;
+    let (a, first) = s.ship(&order, shipment("3SIDEM"), Some("bo-42")).await;
+    let (b, again) = s.ship(&order, shipment("3SIDEM"), Some("bo-42")).await;
     assert_eq!((a, b), (201, 200));
     assert_eq!(first["id"], again["id"]);
-    let (c, other) = s.post(&path, shipment("3SOTHER"), Some("bo-42")).await;
+    let (c, other) = s.ship(&order, shipment("3SOTHER"), Some("bo-42")).await;
     assert_eq!(c, 409, "{other}");
-    let (d, dup) = s.post(&path, shipment("3SIDEM"), None).await;
+    let (d, dup) = s.ship(&order, shipment("3SIDEM"), None).await;
     assert_eq!(d, 409, "nothing left open: {dup}");
     s.push_all().await;
     assert_eq!(s.shipments_at_marketplace(&order), 1);
-    let (_, list) = s.get(&path).await;
+    let (_, list) = s.shipments(&order).await;
     assert_eq!(list["shipments"].as_array().unwrap().len(), 1);
 }
 
@@ -433,8 +429,8 @@ async fn marketplace_fulfilled_orders_are_refused(env: TestEnv) {
         .expect("the bol sandbox serves FBB orders");
     let order = &fbb.order_number;
     let (st, p) = s
-        .post(
-            &format!("/orders/{order}/shipments"),
+        .ship(
+            order,
             json!({"carrier": "postnl", "tracking_number": "3SABC123"}),
             None,
         )
@@ -442,11 +438,7 @@ async fn marketplace_fulfilled_orders_are_refused(env: TestEnv) {
     assert_eq!(st, 409, "{p}");
     assert!(p.to_string().contains("fulfilled by"), "{p}");
     let (st, p) = s
-        .post(
-            &format!("/orders/{order}/cancellations"),
-            json!({"reason": "out_of_stock"}),
-            None,
-        )
+        .cancel(order, json!({"reason": "out_of_stock"}), None)
         .await;
     assert_eq!(st, 409, "{p}");
 }
@@ -454,10 +446,9 @@ async fn marketplace_fulfilled_orders_are_refused(env: TestEnv) {
 async fn refusals_and_cancellations(env: TestEnv) {
     let s = shop(env, MarketplaceKind::Bol).await;
     let (order, lines) = s.open_order(0).await;
-    let path = format!("/orders/{order}/shipments");
     let (st, p) = s
-        .post(
-            &path,
+        .ship(
+            &order,
             json!({"carrier": "dpd", "tracking_number": "X1",
             "lines": [{"line_id": "no-such-line"}]}),
             None,
@@ -465,8 +456,8 @@ async fn refusals_and_cancellations(env: TestEnv) {
         .await;
     assert_eq!(st, 422, "{p}");
     let (st, _) = s
-        .post(
-            &path,
+        .ship(
+            &order,
             json!({"carrier": "dpd", "tracking_number": "X1",
             "lines": [{"line_id": lines[0].0, "quantity": lines[0].1 + 1}]}),
             None,
@@ -474,39 +465,42 @@ async fn refusals_and_cancellations(env: TestEnv) {
         .await;
     assert_eq!(st, 422);
     let (st, _) = s
-        .post(&path, json!({"carrier": "", "tracking_number": "X1"}), None)
+        .ship(
+            &order,
+            json!({"carrier": "", "tracking_number": "X1"}),
+            None,
+        )
         .await;
     assert_eq!(st, 422);
     // Ship the first line, then cancelling it is a conflict; the rest can be cancelled.
     let (st, _) = s
-        .post(
-            &path,
+        .ship(
+            &order,
             json!({"carrier": "ups", "tracking_number": "1Z999",
             "lines": [{"line_id": lines[0].0}]}),
             None,
         )
         .await;
     assert_eq!(st, 201);
-    let cpath = format!("/orders/{order}/cancellations");
     let (st, p) = s
-        .post(
-            &cpath,
+        .cancel(
+            &order,
             json!({"reason": "out_of_stock", "lines": [{"line_id": lines[0].0}]}),
             None,
         )
         .await;
     assert_eq!(st, 409, "{p}");
     let (st, p) = s
-        .post(&cpath, json!({"reason": "no-such-reason"}), None)
+        .cancel(&order, json!({"reason": "no-such-reason"}), None)
         .await;
     assert_eq!(st, 422, "{p}");
     if lines.len() > 1 {
         let (st, p) = s
-            .post(&cpath, json!({"reason": "out_of_stock"}), None)
+            .cancel(&order, json!({"reason": "out_of_stock"}), None)
             .await;
         assert_eq!(st, 201, "{p}");
         s.push_all().await;
-        let (_, list) = s.get(&cpath).await;
+        let (_, list) = s.cancellations(&order).await;
         assert_eq!(list["cancellations"][0]["state"], "accepted", "{list}");
         let events = s.events(&order).await;
         assert!(
@@ -522,11 +516,7 @@ async fn refusals_and_cancellations(env: TestEnv) {
     .await;
     let (eorder, _) = ebay.open_order(0).await;
     let (st, p) = ebay
-        .post(
-            &format!("/orders/{eorder}/cancellations"),
-            json!({"reason": "out_of_stock"}),
-            None,
-        )
+        .cancel(&eorder, json!({"reason": "out_of_stock"}), None)
         .await;
     assert_eq!(st, 422);
     assert!(
@@ -546,20 +536,14 @@ async fn other_accounts_are_refused(env: TestEnv) {
         .id
         .clone();
     let theirs = token(&s.env, Role::Backoffice, Some(&other)).await;
-    let path = format!("/orders/{order}/shipments");
-    let (st, _) = s.post_as(&theirs, &path, shipment("X"), None).await;
+    let (st, _) = s.ship_as(&theirs, &order, shipment("X"), None).await;
     assert_eq!(st, 404);
     let support = token(&s.env, Role::Support, None).await;
-    let (st, _) = s.post_as(&support, &path, shipment("X"), None).await;
+    let (st, _) = s.ship_as(&support, &order, shipment("X"), None).await;
     assert_eq!(st, 403);
     let admin = token(&s.env, Role::Admin, None).await;
     let (st, _) = s
-        .post_as(
-            &admin,
-            &format!("/orders/{order}/cancellations"),
-            json!({"reason": "other"}),
-            None,
-        )
+        .cancel_as(&admin, &order, json!({"reason": "other"}), None)
         .await;
     assert_eq!(st, 403);
     s.push_all().await;
@@ -597,12 +581,7 @@ async fn webhook_gets_shipment_events(env: TestEnv) {
     .await
     .unwrap();
     let (order, _) = s.open_order(0).await;
-    s.post(
-        &format!("/orders/{order}/shipments"),
-        shipment("3SHOOK"),
-        None,
-    )
-    .await;
+    s.ship(&order, shipment("3SHOOK"), None).await;
     s.push_all().await;
     Forwarder::with_owner(s.env.app.clone(), "f".into())
         .run_once()
@@ -781,29 +760,16 @@ async fn sandboxes_validate_like_the_real_apis(env: TestEnv) {
 async fn support_sees_shipments(env: TestEnv) {
     let s = shop(env, MarketplaceKind::Bol).await;
     let (order, _) = s.open_order(0).await;
-    let (st, _) = s
-        .post(
-            &format!("/orders/{order}/shipments"),
-            shipment("3SSUPPORT"),
-            None,
-        )
-        .await;
+    let (st, _) = s.ship(&order, shipment("3SSUPPORT"), None).await;
     assert_eq!(st, 201);
     s.push_all().await;
     let support = token(&s.env, Role::Support, None).await;
     let resp = s
-        .http
-        .get(format!(
-            "{}/api/v1/support/accounts/{}/orders/{order}",
-            s.api,
-            s.account.as_str()
-        ))
-        .bearer_auth(&support)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    let text = resp.text().await.unwrap();
+        .service
+        .support_lookup(&support, s.account.as_str(), &order)
+        .await;
+    assert_eq!(resp.status, 200);
+    let text = String::from_utf8(resp.raw.clone()).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
     let o = if v["orders"].is_array() {
         &v["orders"][0]

@@ -8,9 +8,9 @@ use crate::common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use crate::common::api::{Loops, TestApp};
 use crate::common::{order, Backend, TestEnv};
 use ordervault::accounts::create_account;
-use ordervault::app::App;
 use ordervault::forward::{add_webhook, Forwarder, NewWebhook};
 use ordervault::ids::{AccountId, Role};
 use ordervault::ingest::write_orders;
@@ -18,20 +18,6 @@ use ordervault::store::Pool;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// Serves `app`'s API router through the service's own server loop.
-async fn serve_app(app: &App) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let limits = ordervault::api::server::ConnectionLimits::from_settings(&app.settings.server);
-    tokio::spawn(ordervault::api::server::serve(
-        listener,
-        ordervault::api::router(app.clone()),
-        limits,
-        std::future::pending(),
-    ));
-    format!("http://{addr}")
-}
 
 async fn account(env: &TestEnv) -> AccountId {
     create_account(&env.app, "Shop", None)
@@ -65,15 +51,9 @@ async fn internal_webhook_targets_are_refused(env: TestEnv) {
     let mut settings = env.settings.clone();
     settings.forward.allow_private_targets = false;
     let strict = env.restart(settings).await.unwrap();
-    let base = serve_app(&strict).await;
+    let service = TestApp::spawn_app(&strict, Loops::default()).await;
     let backoffice = common::api::token(&env, Role::Backoffice, Some(&id)).await;
-    let http = reqwest::Client::new();
-    let post = |url: String| {
-        http.post(format!("{base}/api/v1/webhooks"))
-            .bearer_auth(&backoffice)
-            .json(&json!({ "url": url }))
-            .send()
-    };
+    let post = |url: &str| service.create_webhook(&backoffice, json!({ "url": url }));
     for (url, rule) in [
         ("http://127.0.0.1/", "loopback"),
         ("http://localhost:8080/hook", "loopback"),
@@ -89,10 +69,10 @@ async fn internal_webhook_targets_are_refused(env: TestEnv) {
         ("http://[fd12::1]/", "unique-local"),
         ("http://224.0.0.1/", "multicast"),
     ] {
-        let resp = post(url.to_string()).await.unwrap();
-        assert_eq!(resp.status(), 422, "{url}");
-        assert_eq!(resp.headers()["content-type"], "application/problem+json");
-        let body: Value = resp.json().await.unwrap();
+        let resp = post(url).await;
+        assert_eq!(resp.status, 422, "{url}");
+        assert_eq!(resp.header("content-type"), "application/problem+json");
+        let body: Value = resp.json();
         let detail = body["detail"].as_str().unwrap();
         assert!(detail.contains(rule), "{url}: {detail}");
         assert!(!detail.contains(url), "the URL is not echoed: {detail}");
@@ -103,9 +83,9 @@ async fn internal_webhook_targets_are_refused(env: TestEnv) {
         "gopher://example.com/",
         "https://user:pw@example.com/",
     ] {
-        let resp = post(url.to_string()).await.unwrap();
-        assert_eq!(resp.status(), 400, "{url:?}");
-        assert_eq!(resp.headers()["content-type"], "application/problem+json");
+        let resp = post(url).await;
+        assert_eq!(resp.status, 400, "{url:?}");
+        assert_eq!(resp.header("content-type"), "application/problem+json");
     }
     let catalog = strict.store.catalog();
     assert!(catalog.webhooks(Some(&id)).await.unwrap().is_empty());
@@ -185,22 +165,18 @@ async fn metrics_only_on_their_own_listener(env: TestEnv) {
     )
     .await
     .unwrap();
-    let base = common::api::serve(&env).await;
+    let loops = common::api::Loops {
+        metrics: true,
+        ..Default::default()
+    };
+    let service = common::api::TestApp::spawn_with(&env, loops).await;
+    let base = service.base.clone();
     let resp = reqwest::get(format!("{base}/metrics")).await.unwrap();
     assert_eq!(resp.status(), 404);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
     assert!(!resp.text().await.unwrap().contains(id.as_str()));
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let metrics = listener.local_addr().unwrap();
-    let router = ordervault::api::metrics_router(env.app.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let text = reqwest::get(format!("http://{metrics}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = service.metrics_text().await;
     assert!(text.contains(id.as_str()), "{text}");
     assert_eq!(
         ordervault::config::Settings::default().metrics.bind,
@@ -229,7 +205,8 @@ async fn slow_and_oversized_requests_are_cut_off(env: TestEnv) {
     settings.server.body_read_timeout_ms = 300;
     settings.server.max_connections = 2;
     let app = env.restart(settings).await.unwrap();
-    let base = serve_app(&app).await;
+    let service = TestApp::spawn_app(&app, Loops::default()).await;
+    let base = service.base.clone();
     let addr = base.trim_start_matches("http://").to_string();
     let admin = common::api::token(&env, Role::Admin, None).await;
 
@@ -272,7 +249,8 @@ async fn connections_beyond_the_cap_wait(env: TestEnv) {
     let mut settings = env.settings.clone();
     settings.server.max_connections = 2;
     let app = env.restart(settings).await.unwrap();
-    let base = serve_app(&app).await;
+    let service = TestApp::spawn_app(&app, Loops::default()).await;
+    let base = service.base.clone();
     let addr = base.trim_start_matches("http://").to_string();
     let mut held = Vec::new();
     for _ in 0..2 {
@@ -341,10 +319,9 @@ async fn files_are_owner_only(env: TestEnv) {
 /// text), 405 included; the Bearer scheme is case-insensitive.
 async fn every_error_is_a_problem(env: TestEnv) {
     let id = account(&env).await;
-    let base = common::api::serve(&env).await;
+    let service = common::api::TestApp::spawn(&env).await;
     let backoffice = common::api::token(&env, Role::Backoffice, Some(&id)).await;
     let admin = common::api::token(&env, Role::Admin, None).await;
-    let http = reqwest::Client::new();
     let cases = [
         ("GET", "/api/v1/orders/new?limit=abc", &backoffice, 400),
         (
@@ -367,22 +344,18 @@ async fn every_error_is_a_problem(env: TestEnv) {
         ("PATCH", "/healthz", &admin, 405),
     ];
     for (method, path, token, status) in cases {
-        let resp = http
-            .request(method.parse().unwrap(), format!("{base}{path}"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), status, "{method} {path}");
+        // Malformed on purpose, so through the untyped `call`.
+        let resp = service.call(method, path, Some(token), None).await;
+        assert_eq!(resp.status, status, "{method} {path}");
         assert_eq!(
-            resp.headers()["content-type"],
+            resp.header("content-type"),
             "application/problem+json",
             "{method} {path}"
         );
         if status == 405 {
-            assert!(resp.headers().contains_key("allow"), "{method} {path}");
+            assert!(resp.headers.contains_key("allow"), "{method} {path}");
         }
-        let body: Value = resp.json().await.unwrap();
+        let body: Value = resp.json();
         assert_eq!(body["status"], status);
         let detail = body["detail"].as_str().unwrap();
         for leak in ["invalid digit", "UTF-8", "deserialize", "abc", "limit:"] {
@@ -390,13 +363,17 @@ async fn every_error_is_a_problem(env: TestEnv) {
         }
     }
     for scheme in ["bearer", "BEARER", "Bearer", "bEaReR"] {
-        let resp = http
-            .get(format!("{base}/api/v1/webhooks"))
-            .header("authorization", format!("{scheme} {backoffice}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200, "{scheme}");
+        let authorization = format!("{scheme} {backoffice}");
+        let resp = service
+            .call_with(
+                "GET",
+                "/api/v1/webhooks",
+                None,
+                None,
+                &[("authorization", &authorization)],
+            )
+            .await;
+        assert_eq!(resp.status, 200, "{scheme}");
     }
 }
 
@@ -422,20 +399,20 @@ async fn server_faults_are_500_with_a_correlation_id(env: TestEnv) {
     )
     .await;
     assert_eq!(changed, 1);
-    let base = serve_app(&env.app).await;
+    let service = TestApp::spawn(&env).await;
     let backoffice = common::api::token(&env, Role::Backoffice, Some(&id)).await;
-    let http = reqwest::Client::new();
-    let get = |path: &str| {
-        http.get(format!("{base}/api/v1{path}"))
-            .bearer_auth(&backoffice)
-            .send()
-    };
     let mut ids = Vec::new();
-    for path in ["/orders/BROKEN-1", "/orders/new"] {
-        let resp = get(path).await.unwrap();
-        assert_eq!(resp.status(), 500, "{path}");
-        assert_eq!(resp.headers()["content-type"], "application/problem+json");
-        let body: Value = resp.json().await.unwrap();
+    let answers = [
+        (
+            "/orders/BROKEN-1",
+            service.order(&backoffice, "BROKEN-1").await,
+        ),
+        ("/orders/new", service.new_orders(&backoffice).await),
+    ];
+    for (path, resp) in answers {
+        assert_eq!(resp.status, 500, "{path}");
+        assert_eq!(resp.header("content-type"), "application/problem+json");
+        let body: Value = resp.json();
         assert_eq!(body["status"], 500);
         assert_eq!(body["title"], "Internal Server Error");
         assert_eq!(
@@ -455,7 +432,7 @@ async fn server_faults_are_500_with_a_correlation_id(env: TestEnv) {
         ids.push(cid);
     }
     assert_ne!(ids[0], ids[1], "one correlation id per failure");
-    assert_eq!(get("/orders/FINE-1").await.unwrap().status(), 200);
+    assert_eq!(service.order(&backoffice, "FINE-1").await.status, 200);
 }
 
 /// Issue 17, points 3 and 4: a connection row whose account id is not an id (padded, as
@@ -478,15 +455,9 @@ async fn corrupt_catalog_ids_are_server_faults(env: TestEnv) {
     )
     .await
     .unwrap();
-    let base = serve_app(&env.app).await;
+    let service = TestApp::spawn(&env).await;
     let admin = common::api::token(&env, Role::Admin, None).await;
-    let http = reqwest::Client::new();
-    let list = || {
-        http.get(format!("{base}/api/v1/connections"))
-            .bearer_auth(&admin)
-            .send()
-    };
-    assert_eq!(list().await.unwrap().status(), 200);
+    assert_eq!(service.connections(&admin).await.status, 200);
     let catalog = env.app.store.catalog();
     let sql = format!(
         "UPDATE {}connections SET account_id = account_id || ' '",
@@ -501,9 +472,9 @@ async fn corrupt_catalog_ids_are_server_faults(env: TestEnv) {
         matches!(err, ordervault::store::StoreError::Corrupt(_)),
         "{err}"
     );
-    let resp = list().await.unwrap();
-    assert_eq!(resp.status(), 500);
-    let body: Value = resp.json().await.unwrap();
+    let resp = service.connections(&admin).await;
+    assert_eq!(resp.status, 500);
+    let body: Value = resp.json();
     assert_eq!(body["detail"], ordervault::api::problem::INTERNAL_DETAIL);
     assert!(body["correlation_id"].is_string());
     assert!(!body.to_string().contains(id.as_str()), "{body}");

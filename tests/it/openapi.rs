@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::common::api::{serve, token};
+use crate::common::api::{token, TestApp};
 use crate::common::console::console_fixture;
 use crate::common::TestEnv;
 use ordervault::ids::Role;
@@ -263,16 +263,12 @@ async fn document_matches_answers(env: TestEnv) {
         )
         .await
         .unwrap();
-    let base = serve(&env).await;
+    let service = TestApp::spawn(&env).await;
+    let base = service.base.clone();
     let admin = token(&env, Role::Admin, None).await;
     let office = token(&env, Role::Backoffice, Some(&f.healthy)).await;
     let support = token(&env, Role::Support, None).await;
-    let doc: Value = reqwest::get(format!("{base}/api/v1/openapi.json"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = service.openapi().await;
     assert_eq!(doc["openapi"], "3.1.0");
     let mut c = Checker {
         base,
@@ -532,13 +528,8 @@ async fn checker_rejects_drift(env: TestEnv) {
     );
     assert_eq!(errors.len(), 1, "{errors:?}");
     // The served document is the generated one.
-    let base = serve(&env).await;
-    let served: Value = reqwest::get(format!("{base}/api/v1/openapi.json"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let service = TestApp::spawn(&env).await;
+    let served: Value = service.openapi().await;
     assert_eq!(served, doc);
 }
 

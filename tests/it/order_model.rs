@@ -307,13 +307,8 @@ async fn new_fields_reach_the_backoffice_view(env: TestEnv) {
     );
     assert_eq!(e.terms.payment_status, Some(PaymentStatus::Paid));
     // The OpenAPI document describes them.
-    let base = common::api::serve(&env).await;
-    let doc: Value = reqwest::get(format!("{base}/api/v1/openapi.json"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let service = common::api::TestApp::spawn(&env).await;
+    let doc: Value = service.openapi().await;
     let terms = &doc["components"]["schemas"]["OrderTerms"]["properties"];
     for f in [
         "fulfilment_method",

@@ -218,7 +218,7 @@ macro_rules! read_copy {
         .unwrap();
         for r in rows {
             $copy.data_keys.push(DataKeyRow {
-                account_id: r.get("account_id"),
+                account_id: ordervault::ids::AccountId::parse(r.get::<&str, _>("account_id")).unwrap(),
                 kind: r.get("kind"),
                 scope: r.get("scope"),
                 day: r.get("day"),
@@ -412,7 +412,7 @@ fn attack(
         copy.data_keys
             .iter()
             .chain(held_keys)
-            .filter(|k| k.account_id == account && k.kind == kind && k.scope == scope)
+            .filter(|k| k.account_id.as_str() == account && k.kind == kind && k.scope == scope)
             .filter_map(|k| {
                 epochs
                     .get(&k.epoch)?
@@ -509,9 +509,10 @@ async fn pg_wal_holds_nothing_openable(
             let r = DataKeyRef::parse(&k.kind, &k.scope).unwrap();
             for (e, key) in epochs {
                 assert!(
-                    key.unwrap(*e, &k.account_id, &r, &k.wrapped_key).is_err()
+                    key.unwrap(*e, k.account_id.as_str(), &r, &k.wrapped_key)
+                        .is_err()
                         && key
-                            .unwrap(k.epoch, &k.account_id, &r, &k.wrapped_key)
+                            .unwrap(k.epoch, k.account_id.as_str(), &r, &k.wrapped_key)
                             .is_err(),
                     "a wrapped key from pg_wal opens under epoch {e}"
                 );
@@ -923,7 +924,7 @@ async fn seal_v2(app: &App, a: &AccountId, o: &Order, sealed: &mut ordervault::s
     let key = app
         .keyring
         .data
-        .get(a.as_str(), &[day], true)
+        .get(a, &[day], true)
         .await
         .unwrap()
         .remove(&day)
@@ -1331,7 +1332,7 @@ async fn a_key_insert_in_flight_during_rotation_is_rewrapped(env: TestEnv) {
     let rows: Vec<DataKeyRow> = refs
         .iter()
         .map(|r| DataKeyRow {
-            account_id: a.as_str().to_owned(),
+            account_id: a.clone(),
             kind: r.kind().to_owned(),
             scope: r.scope(),
             day: r.bucket(),
@@ -1397,7 +1398,7 @@ async fn a_key_batch_under_a_superseded_epoch_is_refused_whole(env: TestEnv) {
     let rows: Vec<DataKeyRow> = refs
         .iter()
         .map(|r| DataKeyRow {
-            account_id: a.as_str().to_owned(),
+            account_id: a.clone(),
             kind: r.kind().to_owned(),
             scope: r.scope(),
             day: r.bucket(),
@@ -1409,32 +1410,20 @@ async fn a_key_batch_under_a_superseded_epoch_is_refused_whole(env: TestEnv) {
     assert!(live_data_keys(&env)
         .await
         .iter()
-        .all(|k| k.account_id != a.as_str() || k.kind != "customer"));
+        .all(|k| k.account_id != a || k.kind != "customer"));
     // The keyring creates them under the current epoch, all in one go.
-    let got = env
-        .app
-        .keyring
-        .data
-        .get(a.as_str(), &refs, true)
-        .await
-        .unwrap();
+    let got = env.app.keyring.data.get(&a, &refs, true).await.unwrap();
     assert_eq!(got.len(), refs.len());
     let stored: Vec<DataKeyRow> = live_data_keys(&env)
         .await
         .into_iter()
-        .filter(|k| k.account_id == a.as_str() && k.kind == "customer")
+        .filter(|k| k.account_id == a && k.kind == "customer")
         .collect();
     assert_eq!(stored.len(), refs.len());
     assert!(stored.iter().all(|k| k.epoch == report.current_epoch));
     // What the keyring handed out is what it stored: a fresh process opens the same keys.
     env.app.keyring.data.clear_cache();
-    let again = env
-        .app
-        .keyring
-        .data
-        .get(a.as_str(), &refs, false)
-        .await
-        .unwrap();
+    let again = env.app.keyring.data.get(&a, &refs, false).await.unwrap();
     // (Key wrapping is deterministic (AES-SIV, no nonce): equal wraps, equal keys.)
     for r in &refs {
         assert_eq!(

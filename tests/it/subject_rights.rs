@@ -57,7 +57,7 @@ async fn export_finds_orders_by_index_and_pseudonym(env: TestEnv) {
         (2, 1, 1)
     );
     assert_eq!(r.kind, "export");
-    assert_eq!(r.account_id, s.id.as_str());
+    assert_eq!(r.account_id, s.id);
 
     let present = export
         .orders

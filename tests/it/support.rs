@@ -142,10 +142,7 @@ async fn masked_view_leaks_nothing(env: TestEnv) {
     let mut settings = env.settings.clone();
     settings.support.rate_limit_per_minute = 20;
     let app = env.restart(settings).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, ordervault::api::router(app)).await });
-    let api = TestApp::at(format!("http://{addr}"));
+    let api = TestApp::spawn_app(&app, crate::common::api::Loops::default()).await;
     let support = token(&env, Role::Support, None, "helpdesk").await;
     let a = acct.as_str();
     let mut seen = Vec::new();

@@ -475,12 +475,9 @@ async fn a_detail_for_another_order_is_recorded_and_retried(env: TestEnv) {
         .contains("1 listed orders"));
 
     // Visible to the seller's backoffice on GET /connections, without personal data.
-    let base = common::api::serve(&env).await;
+    let service = common::api::TestApp::spawn(&env).await;
     let token = common::api::token(&env, ordervault::ids::Role::Backoffice, Some(&account)).await;
-    let body: serde_json::Value = common::api::TestApp::at(base.clone())
-        .connections(&token)
-        .await
-        .json();
+    let body: serde_json::Value = service.connections(&token).await.json();
     let listed = &body["connections"][0];
     assert_eq!(listed["failed_orders_total"], 1, "{body}");
     assert_eq!(
@@ -612,12 +609,9 @@ async fn failures_belong_to_the_connection_that_listed_them(env: TestEnv) {
         None
     );
 
-    let base = common::api::serve(&env).await;
+    let service = common::api::TestApp::spawn(&env).await;
     let token = common::api::token(&env, ordervault::ids::Role::Backoffice, Some(&account)).await;
-    let body: serde_json::Value = common::api::TestApp::at(base.clone())
-        .connections(&token)
-        .await
-        .json();
+    let body: serde_json::Value = service.connections(&token).await.json();
     let listed = body["connections"].as_array().expect("connections");
     assert_eq!(listed.len(), 2, "{body}");
     for c in listed {

@@ -304,7 +304,7 @@ impl Catalog {
 /// An active account as support's account picker shows it: id and name, nothing else.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AccountName {
-    pub id: String,
+    pub id: AccountId,
     pub name: String,
 }
 
@@ -343,7 +343,12 @@ impl Catalog {
                 .fetch_all(p)
                 .await?;
             rows.iter()
-                .map(|r| Ok(AccountName { id: r.try_get("id")?, name: r.try_get("name")? }))
+                .map(|r| {
+                    Ok(AccountName {
+                        id: super::stored_id(r.try_get("id")?, "account id")?,
+                        name: r.try_get("name")?,
+                    })
+                })
                 .collect()
         })
     }

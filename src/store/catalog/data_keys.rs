@@ -4,6 +4,7 @@
 use sqlx::{FromRow, Row};
 
 use super::{Catalog, StoreError};
+use crate::ids::AccountId;
 use crate::store::dialect::{DataKeyInsert, KeyLookup};
 
 /// One key-encryption epoch.
@@ -17,7 +18,8 @@ pub struct EpochRow {
 /// One stored data key.
 #[derive(Clone, sqlx::FromRow)]
 pub struct DataKeyRow {
-    pub account_id: String,
+    #[sqlx(try_from = "String")]
+    pub account_id: AccountId,
     pub kind: String,
     pub scope: String,
     pub day: Option<i64>,
@@ -151,7 +153,7 @@ impl Catalog {
     /// customers (issue 18).
     pub async fn data_keys(
         &self,
-        account: &str,
+        account: &AccountId,
         kind: &str,
         scopes: &[String],
     ) -> Result<Vec<DataKeyRow>, StoreError> {
@@ -159,7 +161,7 @@ impl Catalog {
         let lookup = KeyLookup {
             columns: KEY_COLUMNS,
             table: &table,
-            fixed: &[("account_id", account), ("kind", kind)],
+            fixed: &[("account_id", account.as_str()), ("kind", kind)],
             key: "scope",
         };
         let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
@@ -262,7 +264,7 @@ impl Catalog {
                 n += sqlx::query(&sql)
                     .bind(wrapped)
                     .bind(new_epoch)
-                    .bind(&row.account_id)
+                    .bind(row.account_id.as_str())
                     .bind(&row.kind)
                     .bind(&row.scope)
                     .bind(row.epoch)
@@ -280,7 +282,7 @@ impl Catalog {
     async fn destroy_data_keys(
         &self,
         filter: &str,
-        account: &str,
+        account: &AccountId,
         arg: DestroyArg<'_>,
     ) -> Result<u64, StoreError> {
         let delete = format!(
@@ -293,7 +295,7 @@ impl Catalog {
         );
         on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
-            let q = sqlx::query(&delete).bind(account);
+            let q = sqlx::query(&delete).bind(account.as_str());
             let q = match arg {
                 DestroyArg::None => q,
                 DestroyArg::Int(v) => q.bind(v),
@@ -311,7 +313,7 @@ impl Catalog {
     /// Destroys an account's day keys of days before `day`. Returns how many.
     pub async fn destroy_day_keys_before(
         &self,
-        account: &str,
+        account: &AccountId,
         day: i64,
     ) -> Result<u64, StoreError> {
         self.destroy_data_keys("kind = 'day' AND day < $2", account, DestroyArg::Int(day))
@@ -321,7 +323,7 @@ impl Catalog {
     /// Destroys one data key of an account by kind and scope. Returns how many (0 or 1).
     pub async fn destroy_data_key(
         &self,
-        account: &str,
+        account: &AccountId,
         kind: &str,
         scope: &str,
     ) -> Result<u64, StoreError> {
@@ -338,7 +340,7 @@ impl Catalog {
     /// buckets (hours or days).
     pub async fn bucket_key_scopes(
         &self,
-        account: &str,
+        account: &AccountId,
         kind: &str,
         buckets: &[i64],
     ) -> Result<Vec<(String, i64)>, StoreError> {
@@ -352,7 +354,7 @@ impl Catalog {
                 list.join(", ")
             );
             on_pool!(&self.pool, p => {
-                let mut q = sqlx::query_as::<_, (String, i64)>(&sql).bind(account).bind(kind);
+                let mut q = sqlx::query_as::<_, (String, i64)>(&sql).bind(account.as_str()).bind(kind);
                 for b in chunk {
                     q = q.bind(*b);
                 }
@@ -365,7 +367,7 @@ impl Catalog {
     /// The scopes of an account's live keys of `kind` created before `before_ms`.
     pub async fn key_scopes_created_before(
         &self,
-        account: &str,
+        account: &AccountId,
         kind: &str,
         before_ms: i64,
     ) -> Result<Vec<String>, StoreError> {
@@ -375,7 +377,7 @@ impl Catalog {
         );
         on_pool!(&self.pool, p => {
             Ok(sqlx::query_scalar::<_, String>(&sql)
-                .bind(account)
+                .bind(account.as_str())
                 .bind(kind)
                 .bind(before_ms)
                 .fetch_all(p)
@@ -386,7 +388,7 @@ impl Catalog {
     /// The scopes of an account's live keys of `kind` whose bucket is at most `last`.
     pub async fn bucket_key_scopes_upto(
         &self,
-        account: &str,
+        account: &AccountId,
         kind: &str,
         last: i64,
     ) -> Result<Vec<String>, StoreError> {
@@ -396,7 +398,7 @@ impl Catalog {
         );
         on_pool!(&self.pool, p => {
             Ok(sqlx::query_scalar::<_, String>(&sql)
-                .bind(account)
+                .bind(account.as_str())
                 .bind(kind)
                 .bind(last)
                 .fetch_all(p)
@@ -407,7 +409,7 @@ impl Catalog {
     /// Destroys one customer key of an account. Returns how many (0 or 1).
     pub async fn destroy_customer_key(
         &self,
-        account: &str,
+        account: &AccountId,
         scope: &str,
     ) -> Result<u64, StoreError> {
         self.destroy_data_keys(
@@ -419,7 +421,7 @@ impl Catalog {
     }
 
     /// Destroys every data key of an account (closure). Returns how many.
-    pub async fn destroy_account_data_keys(&self, account: &str) -> Result<u64, StoreError> {
+    pub async fn destroy_account_data_keys(&self, account: &AccountId) -> Result<u64, StoreError> {
         self.destroy_data_keys("1 = 1", account, DestroyArg::None)
             .await
     }
@@ -439,22 +441,25 @@ impl Catalog {
     }
 
     /// Live data keys of one account.
-    pub async fn account_data_key_count(&self, account: &str) -> Result<i64, StoreError> {
+    pub async fn account_data_key_count(&self, account: &AccountId) -> Result<i64, StoreError> {
         let sql = format!(
             "SELECT count(*) FROM {}data_keys WHERE account_id = $1",
             self.p
         );
-        on_pool!(&self.pool, p => Ok(sqlx::query_scalar(&sql).bind(account).fetch_one(p).await?))
+        on_pool!(&self.pool, p => Ok(sqlx::query_scalar(&sql).bind(account.as_str()).fetch_one(p).await?))
     }
 
     /// Where the reseal migration of an account stands: (after id, done).
-    pub async fn reseal_progress(&self, account: &str) -> Result<Option<(i64, bool)>, StoreError> {
+    pub async fn reseal_progress(
+        &self,
+        account: &AccountId,
+    ) -> Result<Option<(i64, bool)>, StoreError> {
         let sql = format!(
             "SELECT after_id, done_at FROM {}reseal_progress WHERE account_id = $1",
             self.p
         );
         on_pool!(&self.pool, p => {
-            let row = sqlx::query(&sql).bind(account).fetch_optional(p).await?;
+            let row = sqlx::query(&sql).bind(account.as_str()).fetch_optional(p).await?;
             Ok(match row {
                 Some(r) => {
                     let after: i64 = r.try_get("after_id")?;
@@ -468,14 +473,14 @@ impl Catalog {
 
     /// The key floor of an account's pending or finished reseal: set when its retention
     /// changed; hour keys created before it are retired once the reseal is done.
-    pub async fn reseal_floor(&self, account: &str) -> Result<Option<i64>, StoreError> {
+    pub async fn reseal_floor(&self, account: &AccountId) -> Result<Option<i64>, StoreError> {
         let sql = format!(
             "SELECT floor_ms FROM {}reseal_progress WHERE account_id = $1",
             self.p
         );
         on_pool!(&self.pool, p => {
             let v: Option<Option<i64>> = sqlx::query_scalar(&sql)
-                .bind(account)
+                .bind(account.as_str())
                 .fetch_optional(p)
                 .await?;
             Ok(v.flatten())
@@ -484,7 +489,11 @@ impl Catalog {
 
     /// Restarts an account's reseal from its first order with a new key floor: every
     /// live order moves to keys created at or after `floor_ms` (retention changed).
-    pub async fn schedule_reseal(&self, account: &str, floor_ms: i64) -> Result<(), StoreError> {
+    pub async fn schedule_reseal(
+        &self,
+        account: &AccountId,
+        floor_ms: i64,
+    ) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO {}reseal_progress (account_id, after_id, done_at, floor_ms) \
              VALUES ($1, 0, NULL, $2) \
@@ -493,7 +502,7 @@ impl Catalog {
             self.p
         );
         on_pool!(&self.pool, p => {
-            sqlx::query(&sql).bind(account).bind(floor_ms).execute(p).await?;
+            sqlx::query(&sql).bind(account.as_str()).bind(floor_ms).execute(p).await?;
         });
         Ok(())
     }
@@ -501,7 +510,7 @@ impl Catalog {
     /// Records reseal progress (and completion, with `done_at`).
     pub async fn set_reseal_progress(
         &self,
-        account: &str,
+        account: &AccountId,
         after_id: i64,
         done_at: Option<i64>,
     ) -> Result<(), StoreError> {
@@ -512,7 +521,7 @@ impl Catalog {
             self.p
         );
         on_pool!(&self.pool, p => {
-            sqlx::query(&sql).bind(account).bind(after_id).bind(done_at).execute(p).await?;
+            sqlx::query(&sql).bind(account.as_str()).bind(after_id).bind(done_at).execute(p).await?;
         });
         Ok(())
     }

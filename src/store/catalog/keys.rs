@@ -11,7 +11,7 @@ use crate::ids::AccountId;
 /// One stored key version of an account.
 #[derive(Debug, Clone)]
 pub struct KeyRow {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub version: i64,
     pub wrapped_key: Vec<u8>,
     pub kek_fingerprint: String,
@@ -55,7 +55,7 @@ impl Catalog {
             rows.iter()
                 .map(|r| {
                     Ok(KeyRow {
-                        account_id: r.try_get("account_id")?,
+                        account_id: super::stored_id(r.try_get("account_id")?, "account id")?,
                         version: r.try_get("version")?,
                         wrapped_key: r.try_get("wrapped_key")?,
                         kek_fingerprint: r.try_get("kek_fingerprint")?,
@@ -84,7 +84,7 @@ impl Catalog {
             let done = sqlx::query(&sql)
                 .bind(new_wrapped)
                 .bind(new_fingerprint)
-                .bind(&row.account_id)
+                .bind(row.account_id.as_str())
                 .bind(row.version)
                 .bind(&row.kek_fingerprint)
                 .bind(row.epoch.unwrap_or(-1))
@@ -115,7 +115,7 @@ impl Catalog {
             rows.iter()
                 .map(|r| {
                     Ok(KeyRow {
-                        account_id: r.try_get("account_id")?,
+                        account_id: super::stored_id(r.try_get("account_id")?, "account id")?,
                         version: r.try_get("version")?,
                         wrapped_key: r.try_get("wrapped_key")?,
                         kek_fingerprint: r.try_get("kek_fingerprint")?,
@@ -143,7 +143,7 @@ impl Catalog {
             let done = sqlx::query(&sql)
                 .bind(new_wrapped)
                 .bind(new_epoch)
-                .bind(&row.account_id)
+                .bind(row.account_id.as_str())
                 .bind(row.version)
                 .bind(row.epoch.unwrap_or(-1))
                 .execute(p)

@@ -10,12 +10,13 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{Catalog, StoreError};
+use crate::ids::AccountId;
 
 /// One subject-rights request as audited: who (account), what, when, how many orders.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PrivacyRequestRecord {
     pub id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     /// `export` or `erase`.
     pub kind: String,
     /// Keyed hash identifying the subject within the account (never the email).
@@ -141,7 +142,7 @@ impl Catalog {
         on_pool!(&self.pool, p => {
             sqlx::query(&sql)
                 .bind(&r.id)
-                .bind(&r.account_id)
+                .bind(r.account_id.as_str())
                 .bind(&r.kind)
                 .bind(&r.subject_hash)
                 .bind(r.orders_found)
@@ -169,7 +170,7 @@ impl Catalog {
                 .map(|r| {
                     Ok(PrivacyRequestRecord {
                         id: r.try_get("id")?,
-                        account_id: r.try_get("account_id")?,
+                        account_id: super::stored_id(r.try_get("account_id")?, "account id")?,
                         kind: r.try_get("kind")?,
                         subject_hash: r.try_get("subject_hash")?,
                         orders_found: r.try_get("orders_found")?,

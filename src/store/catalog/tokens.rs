@@ -3,13 +3,14 @@
 use sqlx::Row;
 
 use super::{Catalog, StoreError};
+use crate::ids::AccountId;
 
 /// A stored API token (without the token itself).
 #[derive(Debug, Clone)]
 pub struct TokenRecord {
     pub id: String,
     pub role: String,
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     pub label: Option<String>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
@@ -27,7 +28,7 @@ impl Catalog {
                 .bind(&t.id)
                 .bind(sha256)
                 .bind(&t.role)
-                .bind(&t.account_id)
+                .bind(t.account_id.as_ref().map(AccountId::as_str))
                 .bind(&t.label)
                 .bind(t.created_at)
                 .execute(p)
@@ -50,7 +51,10 @@ impl Catalog {
             Ok(Some(TokenRecord {
                 id: r.try_get("id")?,
                 role: r.try_get("role")?,
-                account_id: r.try_get("account_id")?,
+                account_id: r
+                    .try_get::<Option<String>, _>("account_id")?
+                    .map(|s| super::stored_id(s, "account id"))
+                    .transpose()?,
                 label: r.try_get("label")?,
                 created_at: r.try_get("created_at")?,
                 revoked_at: r.try_get("revoked_at")?,

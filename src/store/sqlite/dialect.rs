@@ -121,7 +121,7 @@ pub(in crate::store) async fn insert_data_keys(
             let mut q = sqlx::query(&sql).bind(epoch).bind(now_ms);
             for r in chunk {
                 q = q
-                    .bind(&r.account_id)
+                    .bind(r.account_id.as_str())
                     .bind(&r.kind)
                     .bind(&r.scope)
                     .bind(r.day)

@@ -1,4 +1,4 @@
-//! The `ordervault` command line: one binary for the service and its operations.
+//! The command line's types (clap): what `ordervault` accepts, nothing about running it.
 
 use std::path::PathBuf;
 

@@ -1,15 +1,16 @@
-//! The CLI's `shipment add|list` and `cancellation add|list`: the same checks and store
-//! as the API (`request`), answering with the same JSON.
+//! `ordervault shipment add|list` and `cancellation add|list`: the same checks and store
+//! as the API (`fulfilment::request`), answering with the same JSON.
 
 use serde_json::{json, Value};
 
-use super::request::{
+use crate::app::App;
+use crate::cli::args::{CancellationCommand, LineArg, ShipmentCommand};
+use crate::error::ServiceError;
+use crate::fulfilment::request::{
     submit_cancellation, submit_shipment, CancellationBody, LineBody, Refusal, ShipmentBody,
 };
-use super::view::request_view;
-use crate::app::App;
-use crate::cli::{CancellationCommand, LineArg, ShipmentCommand};
-use crate::error::ServiceError;
+use crate::fulfilment::view::{request_view, requests_of};
+use crate::orders::{find_order, FindError};
 use crate::store::{AccountStore, OrderRow};
 
 fn refused(r: Refusal) -> ServiceError {
@@ -40,16 +41,14 @@ async fn order(
     let id = crate::accounts::parse_account_id(account)?;
     let id = crate::accounts::active_account(app, &id).await?;
     let store = app.store.account(&id).await?;
-    let mut rows = store.find_by_number(number.trim()).await?;
-    if let Some(m) = marketplace {
-        rows.retain(|r| r.marketplace == m);
-    }
-    match rows.len() {
-        0 => Err(ServiceError::NotFound(format!("order {}", number.trim()))),
-        1 => Ok((store, rows.remove(0))),
-        _ => Err(ServiceError::Conflict(
+    let number = number.trim();
+    match find_order(&store, number, marketplace).await {
+        Ok(row) => Ok((store, row)),
+        Err(FindError::NotFound) => Err(ServiceError::NotFound(format!("order {number}"))),
+        Err(FindError::Ambiguous) => Err(ServiceError::Conflict(
             "orders on several marketplaces share this number; add --marketplace".into(),
         )),
+        Err(FindError::Store(e)) => Err(e.into()),
     }
 }
 
@@ -61,14 +60,7 @@ async fn list(
     kind: &str,
 ) -> Result<Value, ServiceError> {
     let (store, row) = order(app, account, number, marketplace).await?;
-    let items: Vec<Value> = store
-        .requests_for_order(row.id)
-        .await?
-        .iter()
-        .filter(|r| r.kind == kind)
-        .map(|r| json!(request_view(r)))
-        .collect();
-    Ok(json!(items))
+    Ok(json!(requests_of(&store, &row, kind).await?))
 }
 
 /// Runs a `shipment` command; returns what to print.
