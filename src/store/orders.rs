@@ -334,6 +334,17 @@ impl AccountStore {
         &self.account
     }
 
+    /// This store through a connection of its own (SQLite; the same pool on PostgreSQL),
+    /// for a sync that reads and writes many batches in turn: its page cache stays warm
+    /// between transactions (see [`Pool::dedicated_writer`]). Dropped with the handle.
+    pub async fn for_bulk_writes(&self) -> Result<AccountStore, StoreError> {
+        Ok(Self {
+            account: self.account.clone(),
+            pool: self.pool.dedicated_writer().await?,
+            prefix: self.prefix.clone(),
+        })
+    }
+
     pub fn pool(&self) -> &Pool {
         &self.pool
     }
@@ -592,13 +603,12 @@ impl AccountStore {
                 rows.iter().map(|r| Ok(order_row!(r))).collect()
             }
             Pool::Sqlite(p) => {
-                let placeholders: Vec<String> = (0..order_numbers.len())
-                    .map(|i| format!("${}", i + 2))
-                    .collect();
+                // Anonymous parameters: sqlx resolves numbered ones with a lookup per
+                // parameter that is linear in their count.
                 let sql = format!(
-                    "SELECT {ORDER_COLUMNS} FROM {}orders WHERE marketplace = $1 AND order_number IN ({})",
+                    "SELECT {ORDER_COLUMNS} FROM {}orders WHERE marketplace = ? AND order_number IN ({})",
                     self.prefix,
-                    placeholders.join(", ")
+                    vec!["?"; order_numbers.len()].join(", ")
                 );
                 let mut q = sqlx::query(&sql).bind(marketplace);
                 for n in order_numbers {
