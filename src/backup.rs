@@ -21,7 +21,7 @@ use crate::crypto::{Ciphertext, SealRef};
 use crate::error::ServiceError;
 use crate::ids::AccountId;
 use crate::store::catalog::AccountStatus;
-use crate::store::{BackendKind, Pool};
+use crate::store::BackendKind;
 
 const MANIFEST: &str = "manifest.json";
 const PG_DUMP_FILE: &str = "postgres.dump";
@@ -75,10 +75,6 @@ fn io(action: &str, path: &Path, e: std::io::Error) -> ServiceError {
     ServiceError::Invalid(format!("{action} {}: {e}", path.display()))
 }
 
-fn sql_path(path: &Path) -> String {
-    path.display().to_string().replace('\'', "''")
-}
-
 /// Writes a backup into `out` (created; must not hold a backup already).
 pub async fn create(app: &App, out: &Path) -> Result<Manifest, ServiceError> {
     if out.join(MANIFEST).exists() {
@@ -98,16 +94,13 @@ pub async fn create(app: &App, out: &Path) -> Result<Manifest, ServiceError> {
         let id = a.id;
         let store = app.store.account(&id).await?;
         let orders = store.count_orders().await?;
-        let location = match store.pool() {
-            Pool::Sqlite(p) => {
+        let location = match app.store.kind() {
+            BackendKind::Sqlite => {
                 let file = format!("accounts/{}.db", id.as_str());
-                sqlx::query(&format!("VACUUM INTO '{}'", sql_path(&out.join(&file))))
-                    .execute(p)
-                    .await
-                    .map_err(crate::store::StoreError::from)?;
+                store.copy_to_file(&out.join(&file)).await?;
                 file
             }
-            Pool::Postgres(_) => id.schema_name(),
+            BackendKind::Postgres => id.schema_name(),
         };
         accounts.push(ManifestAccount {
             id: id.to_string(),
@@ -115,18 +108,12 @@ pub async fn create(app: &App, out: &Path) -> Result<Manifest, ServiceError> {
             orders,
         });
     }
-    let catalog_file = match catalog.pool() {
-        Pool::Sqlite(p) => {
-            sqlx::query(&format!(
-                "VACUUM INTO '{}'",
-                sql_path(&out.join("catalog.db"))
-            ))
-            .execute(p)
-            .await
-            .map_err(crate::store::StoreError::from)?;
+    let catalog_file = match app.store.kind() {
+        BackendKind::Sqlite => {
+            catalog.copy_to_file(&out.join("catalog.db")).await?;
             "catalog.db".to_owned()
         }
-        Pool::Postgres(_) => {
+        BackendKind::Postgres => {
             pg_dump(app, &out.join(PG_DUMP_FILE)).await?;
             PG_DUMP_FILE.to_owned()
         }
@@ -249,15 +236,7 @@ async fn restore_account(
         }
         BackendKind::Postgres => {
             // pg_restore --schema restores the schema's objects, not the schema itself.
-            if let Pool::Postgres(p) = app.store.catalog().pool() {
-                sqlx::query(&format!(
-                    "CREATE SCHEMA IF NOT EXISTS \"{}\"",
-                    id.schema_name()
-                ))
-                .execute(p)
-                .await
-                .map_err(crate::store::StoreError::from)?;
-            }
+            app.store.create_empty_account_schema(&id).await?;
             let mut cmd = tokio::process::Command::new("pg_restore");
             cmd.arg("--no-owner")
                 .arg("--schema")

@@ -138,10 +138,7 @@ pub async fn close_account_until(
         orders_deleted: counts.orders,
         key_versions_destroyed: counts.key_versions,
         api_tokens_revoked: true,
-        store_removed: match kind {
-            crate::store::BackendKind::Sqlite => "sqlite file".into(),
-            crate::store::BackendKind::Postgres => "postgres schema".into(),
-        },
+        store_removed: kind.store_label().into(),
         backend: kind.as_str().into(),
     };
     let json = serde_json::to_string(&receipt).expect("receipt serializes");

@@ -226,7 +226,6 @@ async fn sweep_leased(
     let limit = i64::from(settings.batch_size.max(1));
     let mut done = empty(id, SweepOutcome::Done);
     let cleanup_started = Instant::now();
-    let is_sqlite = app.store.kind() == crate::store::BackendKind::Sqlite;
     let checkpoint_every = (100_000 / limit.max(1)).max(1) as u64;
     // Two batches in flight: while the database erases one, this process reads the next
     // and computes its pseudonyms (on a blocking thread), so the sweep takes about as
@@ -257,10 +256,10 @@ async fn sweep_leased(
         done.undecryptable += batch.undecryptable;
         done.batches += 1;
         current = next?;
-        // SQLite: fold the WAL back into the database every ~100,000 orders, which keeps
-        // it bounded (the batches skip automatic checkpoints) and purges as it goes.
-        if is_sqlite && done.batches % checkpoint_every == 0 {
-            store.purge_erased(false).await?;
+        // Every ~100,000 orders: keeps a write-ahead log bounded (the batches skip
+        // automatic checkpoints) and purges as it goes.
+        if done.batches % checkpoint_every == 0 {
+            store.fold_log().await?;
         }
         // Renew the lease; if another process took it over (ours expired), stop: the
         // rows it sweeps are never counted twice, but two sweepers would waste work.
@@ -302,17 +301,18 @@ async fn sweep_leased(
         done.day_keys_destroyed,
     );
     let cleanup_started = Instant::now();
-    // SQLite's checkpoint is cheap when there is nothing to do, and it also finishes a
-    // purge an earlier sweep could not. PostgreSQL vacuums after changes, and once more
-    // at the next sweep: a vacuum must keep row versions that a transaction still
-    // running anywhere on the server might see, so bytes erased while other work was
-    // in flight leave the files only at the following vacuum.
-    let previous = if is_sqlite || done.pseudonymized > 0 {
+    // A cheap purge (SQLite's checkpoint, when there is nothing to do) runs every time:
+    // it also finishes a purge an earlier sweep could not. PostgreSQL vacuums after
+    // changes, and once more at the next sweep: a vacuum must keep row versions that a
+    // transaction still running anywhere on the server might see, so bytes erased while
+    // other work was in flight leave the files only at the following vacuum.
+    let cheap = store.purge_is_cheap();
+    let previous = if cheap || done.pseudonymized > 0 {
         0
     } else {
         app.store.catalog().last_sweep_changes(id.as_str()).await?
     };
-    if done.pseudonymized > 0 || done.moved_to_new_keys > 0 || is_sqlite || previous > 0 {
+    if done.pseudonymized > 0 || done.moved_to_new_keys > 0 || cheap || previous > 0 {
         let purge_started = Instant::now();
         store
             .purge_erased(app.settings.pseudonymize.postgres_vacuum_full)

@@ -9,7 +9,7 @@
 
 use sqlx::Row;
 
-use super::orders::TxConn;
+use super::tx::{on_tx, TxConn};
 use super::{AccountStore, StoreError};
 
 /// A shipment or a cancellation.
@@ -125,16 +125,6 @@ macro_rules! request_row {
     };
 }
 
-/// Runs `$body` with `$t` bound to the concrete transaction inside a [`TxConn`].
-macro_rules! on_tx {
-    ($tx:expr, $t:ident => $body:expr) => {
-        match $tx {
-            TxConn::Sqlite($t) => $body,
-            TxConn::Postgres($t) => $body,
-        }
-    };
-}
-
 impl AccountStore {
     /// Inserts a request after `check` approved it against the order's current lines
     /// (JSON) and its earlier requests, all under the order's write lock; `check` returns
@@ -148,14 +138,7 @@ impl AccountStore {
         check: impl FnOnce(&str, &[RequestRow]) -> Result<String, E>,
     ) -> Result<Result<Inserted, E>, StoreError> {
         let p = self.prefix().to_owned();
-        let lock = match self.pool() {
-            super::Pool::Sqlite(_) => {
-                format!("UPDATE {p}orders SET version = version WHERE id = $1 RETURNING lines")
-            }
-            super::Pool::Postgres(_) => {
-                format!("SELECT lines FROM {p}orders WHERE id = $1 FOR UPDATE")
-            }
-        };
+        let lock = self.pool().sql().lock_row(&format!("{p}orders"), "lines");
         let by_key = format!(
             "SELECT {COLUMNS} FROM {p}fulfilment_requests WHERE kind = $1 AND idempotency_key = $2"
         );

@@ -1,11 +1,23 @@
 //! Storage: the catalog (control plane) and one store per account, on SQLite (embedded
 //! default) or PostgreSQL (production), behind one interface.
 //!
-//! Both backends run the same SQL, written once: `$n` placeholders and `ON CONFLICT`
-//! upserts work on both, table names carry a prefix (`""` for a SQLite file,
-//! `acct_<id>.` / `ordervault.` for PostgreSQL schemas), and [`on_pool!`] runs a query
-//! body against whichever concrete pool is in use. Backend-specific work (files and
-//! pragmas, schemas and search paths) lives in `sqlite.rs` and `postgres.rs`.
+//! Most SQL is written once and runs on both backends: `$n` placeholders and
+//! `ON CONFLICT` upserts work on both, table names carry a prefix (`""` for a SQLite
+//! file, `acct_<id>.` / `ordervault.` for PostgreSQL schemas), and [`on_pool!`] (or
+//! `on_tx!` in `tx.rs`) runs one query body against whichever concrete pool is in use.
+//! Everything that differs lives in the backend's own files and nowhere else:
+//! - `sqlite.rs` / `postgres.rs`: opening, creating and dropping stores (files and
+//!   pragmas; schemas and search paths);
+//! - `sqlite/dialect.rs` / `postgres/dialect.rs`: SQL that differs (lock clauses,
+//!   placeholder styles, lateral lookups, the pseudonymizing update, purges, copies),
+//!   behind the trait and dispatch functions of `dialect.rs`;
+//! - `sqlite/migrate.rs` / `postgres/migrate.rs`: the migration runners (shared rules in
+//!   `migrate/`).
+//!
+//! Adding a backend means those three files, a variant of [`Pool`], of `tx::TxConn` and
+//! of `Backend` here, an arm in each `dialect.rs` function, and its migrations. No module
+//! outside `store/` sees a pool, a table prefix or SQL (`seam.rs` checks all this);
+//! the `pool()`/`prefix()` accessors exist for tests that inspect stored bytes.
 //!
 //! This layer stores ciphertext and blind indexes it is handed; it never sees keys or
 //! plaintext personal data.
@@ -20,7 +32,9 @@ macro_rules! on_pool {
     };
 }
 
+mod account;
 pub mod catalog;
+mod dialect;
 mod error;
 mod failures;
 pub mod fulfilment;
@@ -31,20 +45,26 @@ pub mod outbox;
 mod postgres;
 mod privacy;
 mod reseal;
+#[cfg(test)]
+mod seam;
 mod sqlite;
+pub(crate) mod tx;
 
 use std::path::Path;
 use std::sync::Arc;
 
 use sqlx::{PgPool, SqlitePool};
 
+pub use account::AccountStore;
 pub use catalog::Catalog;
 pub use error::StoreError;
 pub use failures::IngestFailure;
 pub use health::{Buckets, EndpointBacklog};
 pub use migrate::StatementHook;
-pub use orders::{AccountStore, OrderRow, SealedOrder, UpsertOutcome, UpsertResult};
+pub use orders::{OrderRow, SealedOrder, UpsertOutcome, UpsertResult};
+pub use postgres::migrate::run_postgres;
 pub use privacy::{DueCutoffs, DueRow, PrivacyCounts};
+pub use sqlite::migrate::run_sqlite;
 
 use crate::config::DatabaseSettings;
 use crate::ids::AccountId;
@@ -68,13 +88,7 @@ impl Pool {
     /// It closes when the returned pool is dropped.
     pub(crate) async fn dedicated_writer(&self) -> Result<Pool, StoreError> {
         Ok(match self {
-            Pool::Sqlite(p) => Pool::Sqlite(
-                sqlx::sqlite::SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .min_connections(0)
-                    .connect_with((*p.connect_options()).clone())
-                    .await?,
-            ),
+            Pool::Sqlite(p) => Pool::Sqlite(sqlite::dedicated_writer(p).await?),
             Pool::Postgres(p) => Pool::Postgres(p.clone()),
         })
     }
@@ -92,6 +106,14 @@ impl BackendKind {
         match self {
             Self::Sqlite => "sqlite",
             Self::Postgres => "postgres",
+        }
+    }
+
+    /// What an account's store is on this backend, in words (closure receipts).
+    pub fn store_label(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite file",
+            Self::Postgres => "postgres schema",
         }
     }
 }
@@ -252,6 +274,16 @@ impl Store {
         match &*self.backend {
             Backend::Sqlite(b) => Some(b.path(account)),
             Backend::Postgres(_) => None,
+        }
+    }
+
+    /// PostgreSQL: creates the account's schema, empty, for a restore to fill
+    /// (`pg_restore --schema` restores a schema's objects, not the schema). Nothing to do
+    /// where a store is a file.
+    pub async fn create_empty_account_schema(&self, account: &AccountId) -> Result<(), StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(b) => b.create_empty_schema(account).await,
         }
     }
 

@@ -5,12 +5,13 @@
 //! that lacks a personal field keeps the stored ciphertext; a pseudonymized order never
 //! gets personal data back.
 
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 use ordervault_connectors::{MarketplaceKind, OrderStatus};
 
-use super::{Pool, StoreError};
-use crate::ids::AccountId;
+use super::dialect::{Dialect, KeyLookup};
+use super::tx::{on_tx, TxConn};
+use super::{AccountStore, StoreError};
 
 /// An order ready to store: business fields in clear, personal fields as ciphertext.
 #[derive(Debug, Clone)]
@@ -49,7 +50,7 @@ pub struct SealedOrder {
 }
 
 /// A stored order row as read back.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrderRow {
     pub id: i64,
     pub marketplace: String,
@@ -109,15 +110,6 @@ pub enum UpsertOutcome {
     Unchanged,
 }
 
-/// Handle on one account's store. Cheap to clone.
-#[derive(Clone, Debug)]
-pub struct AccountStore {
-    account: AccountId,
-    pool: Pool,
-    /// Table-name prefix: `""` (SQLite file) or `"acct_<id>".` (PostgreSQL schema).
-    prefix: String,
-}
-
 const ORDER_COLUMNS: &str = "id, marketplace, order_number, status, placed_at, updated_at, \
     fulfilled_at, cancelled_at, pseudonymized_at, currency, total_minor, country_code, lines, \
     fulfilment_method, terms, shipping_ct, billing_ct, email_ct, phone_ct, notes_ct, \
@@ -129,31 +121,13 @@ const ORDER_COLUMNS: &str = "id, marketplace, order_number, status, placed_at, u
 const UPSERT_CHUNK: usize = 64;
 const UPSERT_PARAMS: usize = 25;
 
-fn upsert_sql(p: &str, rows: usize, numbered: bool) -> String {
+fn upsert_sql(p: &str, rows: usize, sql: &dyn Dialect) -> String {
     // Personal columns: keep the stored ciphertext when the payload lacks the field;
     // a pseudonymized row stays empty (CASE without ELSE yields NULL).
     let keep = |c: &str| {
         format!("{c} = CASE WHEN o.pseudonymized_at IS NULL THEN COALESCE(excluded.{c}, o.{c}) END")
     };
-    let mut values = String::with_capacity(rows * 80);
-    for r in 0..rows {
-        let b = r * UPSERT_PARAMS;
-        if r > 0 {
-            values.push_str(", ");
-        }
-        values.push('(');
-        // SQLite gets anonymous `?`: sqlx resolves numbered names with a lookup per
-        // parameter that is linear in the statement's parameter count.
-        for i in 1..=UPSERT_PARAMS {
-            let sep = if i == UPSERT_PARAMS { ")" } else { ", " };
-            if numbered {
-                values.push_str(&format!("${}{sep}", b + i));
-            } else {
-                values.push('?');
-                values.push_str(sep);
-            }
-        }
-    }
+    let values = sql.value_rows(rows, UPSERT_PARAMS, 0);
     format!(
         "INSERT INTO {p}orders AS o (marketplace, order_number, status, placed_at, updated_at, \
             fulfilled_at, cancelled_at, currency, total_minor, country_code, lines, \
@@ -203,31 +177,6 @@ fn newest_per_key(orders: &[SealedOrder]) -> Vec<usize> {
     let mut keep: Vec<usize> = best.into_values().collect();
     keep.sort_unstable();
     keep
-}
-
-/// An open transaction on either backend.
-pub(crate) enum TxConn<'a> {
-    Sqlite(sqlx::Transaction<'a, sqlx::Sqlite>),
-    Postgres(sqlx::Transaction<'a, sqlx::Postgres>),
-}
-
-impl TxConn<'static> {
-    pub(crate) async fn begin(pool: &Pool) -> Result<Self, StoreError> {
-        Ok(match pool {
-            Pool::Sqlite(p) => Self::Sqlite(p.begin().await?),
-            Pool::Postgres(p) => Self::Postgres(p.begin().await?),
-        })
-    }
-}
-
-impl TxConn<'_> {
-    pub(crate) async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Self::Sqlite(t) => t.commit().await?,
-            Self::Postgres(t) => t.commit().await?,
-        }
-        Ok(())
-    }
 }
 
 fn row_tuple<R: Row>(r: R) -> Result<(i64, String, String, i64), sqlx::Error>
@@ -286,74 +235,7 @@ fn outcome(version: Option<i64>) -> UpsertOutcome {
     }
 }
 
-macro_rules! order_row {
-    ($r:expr) => {
-        OrderRow {
-            id: $r.try_get("id")?,
-            marketplace: $r.try_get("marketplace")?,
-            order_number: $r.try_get("order_number")?,
-            status: $r.try_get("status")?,
-            placed_at: $r.try_get("placed_at")?,
-            updated_at: $r.try_get("updated_at")?,
-            fulfilled_at: $r.try_get("fulfilled_at")?,
-            cancelled_at: $r.try_get("cancelled_at")?,
-            pseudonymized_at: $r.try_get("pseudonymized_at")?,
-            currency: $r.try_get("currency")?,
-            total_minor: $r.try_get("total_minor")?,
-            country_code: $r.try_get("country_code")?,
-            lines: $r.try_get("lines")?,
-            fulfilment_method: $r.try_get("fulfilment_method")?,
-            terms: $r.try_get("terms")?,
-            shipping_ct: $r.try_get("shipping_ct")?,
-            billing_ct: $r.try_get("billing_ct")?,
-            email_ct: $r.try_get("email_ct")?,
-            phone_ct: $r.try_get("phone_ct")?,
-            notes_ct: $r.try_get("notes_ct")?,
-            billing_email_ct: $r.try_get("billing_email_ct")?,
-            buyer_ct: $r.try_get("buyer_ct")?,
-            pickup_ct: $r.try_get("pickup_ct")?,
-            email_index: $r.try_get("email_index")?,
-            pseudonym: $r.try_get("pseudonym")?,
-            version: $r.try_get("version")?,
-            ingested_at: $r.try_get("ingested_at")?,
-            changed_at: $r.try_get("changed_at")?,
-        }
-    };
-}
-
 impl AccountStore {
-    pub(super) fn new(account: AccountId, pool: Pool, prefix: String) -> Self {
-        Self {
-            account,
-            pool,
-            prefix,
-        }
-    }
-
-    pub fn account(&self) -> &AccountId {
-        &self.account
-    }
-
-    /// This store through a connection of its own (SQLite; the same pool on PostgreSQL),
-    /// for a sync that reads and writes many batches in turn: its page cache stays warm
-    /// between transactions (see [`Pool::dedicated_writer`]). Dropped with the handle.
-    pub async fn for_bulk_writes(&self) -> Result<AccountStore, StoreError> {
-        Ok(Self {
-            account: self.account.clone(),
-            pool: self.pool.dedicated_writer().await?,
-            prefix: self.prefix.clone(),
-        })
-    }
-
-    pub fn pool(&self) -> &Pool {
-        &self.pool
-    }
-
-    /// Prefix for table names in hand-written queries of other modules.
-    pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
     /// Upserts a batch in one transaction; returns what happened to each order, in order.
     pub async fn upsert_orders(
         &self,
@@ -375,7 +257,7 @@ impl AccountStore {
         let out = self.upsert_in_tx(&mut tx, orders, now_ms).await?;
         // The outbox events commit with the orders, or not at all.
         let events: Vec<(i64, i64)> = out.iter().filter_map(|r| r.written).collect();
-        super::outbox::insert_events(&mut tx, &self.prefix, &events, now_ms).await?;
+        super::outbox::insert_events(&mut tx, self.prefix(), &events, now_ms).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -406,40 +288,27 @@ impl AccountStore {
                 i,
             );
         }
-        let numbered = matches!(tx, TxConn::Postgres(_));
-        let full_sql = upsert_sql(&self.prefix, UPSERT_CHUNK, numbered);
+        let dialect = tx.sql();
+        let full_sql = upsert_sql(self.prefix(), UPSERT_CHUNK, dialect);
         for chunk in keep.chunks(UPSERT_CHUNK) {
             let tail_sql;
             let sql = if chunk.len() == UPSERT_CHUNK {
                 full_sql.as_str()
             } else {
-                tail_sql = upsert_sql(&self.prefix, chunk.len(), numbered);
+                tail_sql = upsert_sql(self.prefix(), chunk.len(), dialect);
                 tail_sql.as_str()
             };
-            let rows = match tx {
-                TxConn::Sqlite(t) => {
-                    let mut q = sqlx::query(sql);
-                    for &i in chunk {
-                        q = bind_sealed!(q, orders[i], now_ms);
-                    }
-                    q.fetch_all(&mut **t)
-                        .await?
-                        .into_iter()
-                        .map(row_tuple)
-                        .collect::<Result<Vec<_>, _>>()?
+            let rows = on_tx!(&mut *tx, t => {
+                let mut q = sqlx::query(sql);
+                for &i in chunk {
+                    q = bind_sealed!(q, orders[i], now_ms);
                 }
-                TxConn::Postgres(t) => {
-                    let mut q = sqlx::query(sql);
-                    for &i in chunk {
-                        q = bind_sealed!(q, orders[i], now_ms);
-                    }
-                    q.fetch_all(&mut **t)
-                        .await?
-                        .into_iter()
-                        .map(row_tuple)
-                        .collect::<Result<Vec<_>, _>>()?
-                }
-            };
+                q.fetch_all(&mut **t)
+                    .await?
+                    .into_iter()
+                    .map(row_tuple)
+                    .collect::<Result<Vec<_>, _>>()?
+            });
             for (id, mp, num, version) in rows {
                 if let Some(&i) = by_key.get(&(mp.as_str(), num.as_str())) {
                     out[i] = UpsertResult {
@@ -456,12 +325,12 @@ impl AccountStore {
     pub async fn get_by_id(&self, id: i64) -> Result<Option<OrderRow>, StoreError> {
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM {}orders WHERE id = $1",
-            self.prefix
+            self.prefix()
         );
-        on_pool!(&self.pool, p => {
+        on_pool!(&self.pool(), p => {
             let row = sqlx::query(&sql).bind(id).fetch_optional(p).await?;
             match row {
-                Some(r) => Ok(Some(order_row!(r))),
+                Some(r) => Ok(Some(OrderRow::from_row(&r)?)),
                 None => Ok(None),
             }
         })
@@ -474,11 +343,11 @@ impl AccountStore {
             "SELECT {ORDER_COLUMNS} FROM {}orders \
              WHERE acked_version IS NULL OR acked_version < version \
              ORDER BY changed_at, id LIMIT $1",
-            self.prefix
+            self.prefix()
         );
-        on_pool!(&self.pool, p => {
+        on_pool!(&self.pool(), p => {
             let rows = sqlx::query(&sql).bind(limit).fetch_all(p).await?;
-            rows.iter().map(|r| Ok(order_row!(r))).collect()
+            rows.iter().map(|r| Ok(OrderRow::from_row(r)?)).collect()
         })
     }
 
@@ -493,21 +362,17 @@ impl AccountStore {
         now_ms: i64,
     ) -> Result<Option<(i64, Option<String>, Option<i64>)>, StoreError> {
         let p = &self.prefix;
+        // min(requested, current): an ack can't reach past the version that exists.
+        let least = self.pool().sql().least("COALESCE($4, version)", "version");
         let sql = format!(
             "UPDATE {p}orders SET \
-                acked_at = CASE WHEN acked_version IS NULL OR acked_version < LEAST_V THEN $1 ELSE acked_at END, \
-                backoffice_ref = CASE WHEN acked_version IS NULL OR acked_version < LEAST_V THEN $2 ELSE backoffice_ref END, \
-                acked_version = CASE WHEN acked_version IS NULL OR acked_version < LEAST_V THEN LEAST_V ELSE acked_version END \
+                acked_at = CASE WHEN acked_version IS NULL OR acked_version < {least} THEN $1 ELSE acked_at END, \
+                backoffice_ref = CASE WHEN acked_version IS NULL OR acked_version < {least} THEN $2 ELSE backoffice_ref END, \
+                acked_version = CASE WHEN acked_version IS NULL OR acked_version < {least} THEN {least} ELSE acked_version END \
              WHERE id = $3 \
              RETURNING acked_version, backoffice_ref, acked_at"
         );
-        // min(requested, current): an ack can't reach past the version that exists.
-        let least = match self.pool {
-            Pool::Sqlite(_) => "MIN(COALESCE($4, version), version)",
-            Pool::Postgres(_) => "LEAST(COALESCE($4, version), version)",
-        };
-        let sql = sql.replace("LEAST_V", least);
-        on_pool!(&self.pool, pl => {
+        on_pool!(&self.pool(), pl => {
             let row = sqlx::query(&sql)
                 .bind(now_ms)
                 .bind(reference)
@@ -529,9 +394,9 @@ impl AccountStore {
     ) -> Result<Option<(Option<i64>, Option<String>, Option<i64>)>, StoreError> {
         let sql = format!(
             "SELECT acked_version, backoffice_ref, acked_at FROM {}orders WHERE id = $1",
-            self.prefix
+            self.prefix()
         );
-        on_pool!(&self.pool, pl => {
+        on_pool!(&self.pool(), pl => {
             let row = sqlx::query(&sql).bind(id).fetch_optional(pl).await?;
             match row {
                 Some(r) => Ok(Some((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))),
@@ -544,11 +409,11 @@ impl AccountStore {
     pub async fn find_by_number(&self, order_number: &str) -> Result<Vec<OrderRow>, StoreError> {
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM {}orders WHERE order_number = $1 ORDER BY marketplace",
-            self.prefix
+            self.prefix()
         );
-        on_pool!(&self.pool, p => {
+        on_pool!(&self.pool(), p => {
             let rows = sqlx::query(&sql).bind(order_number).fetch_all(p).await?;
-            rows.iter().map(|r| Ok(order_row!(r))).collect()
+            rows.iter().map(|r| Ok(OrderRow::from_row(r)?)).collect()
         })
     }
 
@@ -560,12 +425,12 @@ impl AccountStore {
     ) -> Result<Option<OrderRow>, StoreError> {
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM {}orders WHERE marketplace = $1 AND order_number = $2",
-            self.prefix
+            self.prefix()
         );
-        on_pool!(&self.pool, p => {
+        on_pool!(&self.pool(), p => {
             let row = sqlx::query(&sql).bind(marketplace).bind(order_number).fetch_optional(p).await?;
             match row {
-                Some(r) => Ok(Some(order_row!(r))),
+                Some(r) => Ok(Some(OrderRow::from_row(&r)?)),
                 None => Ok(None),
             }
         })
@@ -574,61 +439,32 @@ impl AccountStore {
     /// The stored rows of these orders of one marketplace (those that exist), for the
     /// per-field merge before an upsert. One query per call; callers pass a batch.
     ///
-    /// On PostgreSQL each number is one probe of the (marketplace, number) index (a
-    /// lateral join over the numbers), whatever the table's statistics: with
-    /// `order_number IN (…)` on a table never analyzed (a first sync, autovacuum off) the
-    /// planner walked every stored order of the marketplace per call and filtered the
-    /// list, which made a first sync quadratic in its orders (issue 18).
+    /// Each number is one probe of the (marketplace, number) index whatever the table's
+    /// statistics (see `postgres/dialect.rs`: a first sync was quadratic without it).
     pub async fn get_many(
         &self,
         marketplace: &str,
         order_numbers: &[&str],
     ) -> Result<Vec<OrderRow>, StoreError> {
-        if order_numbers.is_empty() {
-            return Ok(Vec::new());
-        }
-        match &self.pool {
-            Pool::Postgres(p) => {
-                let sql = format!(
-                    "SELECT k.* FROM unnest($2::text[]) AS s(wanted) CROSS JOIN LATERAL \
-                     (SELECT {ORDER_COLUMNS} FROM {}orders \
-                      WHERE marketplace = $1 AND order_number = s.wanted OFFSET 0) k",
-                    self.prefix
-                );
-                let rows = sqlx::query(&sql)
-                    .bind(marketplace)
-                    .bind(order_numbers)
-                    .fetch_all(p)
-                    .await?;
-                rows.iter().map(|r| Ok(order_row!(r))).collect()
-            }
-            Pool::Sqlite(p) => {
-                // Anonymous parameters: sqlx resolves numbered ones with a lookup per
-                // parameter that is linear in their count.
-                let sql = format!(
-                    "SELECT {ORDER_COLUMNS} FROM {}orders WHERE marketplace = ? AND order_number IN ({})",
-                    self.prefix,
-                    vec!["?"; order_numbers.len()].join(", ")
-                );
-                let mut q = sqlx::query(&sql).bind(marketplace);
-                for n in order_numbers {
-                    q = q.bind(*n);
-                }
-                let rows = q.fetch_all(p).await?;
-                rows.iter().map(|r| Ok(order_row!(r))).collect()
-            }
-        }
+        let table = format!("{}orders", self.prefix);
+        let lookup = KeyLookup {
+            columns: ORDER_COLUMNS,
+            table: &table,
+            fixed: &[("marketplace", marketplace)],
+            key: "order_number",
+        };
+        self.pool().select_by_keys(&lookup, order_numbers).await
     }
 
     /// Orders whose email blind index equals `index`.
     pub async fn find_by_email_index(&self, index: &[u8]) -> Result<Vec<OrderRow>, StoreError> {
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM {}orders WHERE email_index = $1 ORDER BY id",
-            self.prefix
+            self.prefix()
         );
-        on_pool!(&self.pool, p => {
+        on_pool!(&self.pool(), p => {
             let rows = sqlx::query(&sql).bind(index).fetch_all(p).await?;
-            rows.iter().map(|r| Ok(order_row!(r))).collect()
+            rows.iter().map(|r| Ok(OrderRow::from_row(r)?)).collect()
         })
     }
 
@@ -636,11 +472,11 @@ impl AccountStore {
     pub async fn find_by_pseudonym(&self, pseudonym: &[u8]) -> Result<Vec<OrderRow>, StoreError> {
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM {}orders WHERE pseudonym = $1 ORDER BY id",
-            self.prefix
+            self.prefix()
         );
-        on_pool!(&self.pool, p => {
+        on_pool!(&self.pool(), p => {
             let rows = sqlx::query(&sql).bind(pseudonym).fetch_all(p).await?;
-            rows.iter().map(|r| Ok(order_row!(r))).collect()
+            rows.iter().map(|r| Ok(OrderRow::from_row(r)?)).collect()
         })
     }
 
@@ -648,17 +484,17 @@ impl AccountStore {
     pub async fn list_after(&self, after_id: i64, limit: i64) -> Result<Vec<OrderRow>, StoreError> {
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM {}orders WHERE id > $1 ORDER BY id LIMIT $2",
-            self.prefix
+            self.prefix()
         );
-        on_pool!(&self.pool, p => {
+        on_pool!(&self.pool(), p => {
             let rows = sqlx::query(&sql).bind(after_id).bind(limit).fetch_all(p).await?;
-            rows.iter().map(|r| Ok(order_row!(r))).collect()
+            rows.iter().map(|r| Ok(OrderRow::from_row(r)?)).collect()
         })
     }
 
     /// How many orders the account holds.
     pub async fn count_orders(&self) -> Result<i64, StoreError> {
         let sql = format!("SELECT count(*) FROM {}orders", self.prefix);
-        on_pool!(&self.pool, p => Ok(sqlx::query_scalar(&sql).fetch_one(p).await?))
+        on_pool!(&self.pool(), p => Ok(sqlx::query_scalar(&sql).fetch_one(p).await?))
     }
 }

@@ -7,7 +7,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::orders::TxConn;
+use super::tx::{on_tx, TxConn};
 use super::{AccountStore, StoreError};
 
 /// Rows per multi-row outbox insert.
@@ -21,28 +21,10 @@ pub(crate) async fn insert_events(
     now_ms: i64,
 ) -> Result<(), StoreError> {
     for chunk in written.chunks(CHUNK) {
-        let numbered = matches!(tx, TxConn::Postgres(_));
-        let mut sql = format!(
-            "INSERT INTO {prefix}outbox (order_id, order_version, event_type, event_id, created_at) VALUES "
+        let sql = format!(
+            "INSERT INTO {prefix}outbox (order_id, order_version, event_type, event_id, created_at) VALUES {}",
+            tx.sql().value_rows(chunk.len(), 5, 0)
         );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            if numbered {
-                let b = i * 5;
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5
-                ));
-            } else {
-                sql.push_str("(?, ?, ?, ?, ?)");
-            }
-        }
         macro_rules! bind_all {
             ($q:expr) => {{
                 let mut q = $q;
@@ -62,14 +44,9 @@ pub(crate) async fn insert_events(
                 q
             }};
         }
-        match tx {
-            TxConn::Sqlite(t) => {
-                bind_all!(sqlx::query(&sql)).execute(&mut **t).await?;
-            }
-            TxConn::Postgres(t) => {
-                bind_all!(sqlx::query(&sql)).execute(&mut **t).await?;
-            }
-        }
+        on_tx!(tx, t => {
+            bind_all!(sqlx::query(&sql)).execute(&mut **t).await?;
+        });
     }
     Ok(())
 }

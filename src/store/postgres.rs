@@ -10,10 +10,14 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-use super::migrate::{run_postgres, StatementHook};
+pub(super) mod dialect;
+pub(super) mod migrate;
+
+use super::migrate::StatementHook;
 use super::{AccountStore, Pool, StoreError};
 use crate::config::DatabaseSettings;
 use crate::ids::AccountId;
+use migrate::run_postgres;
 
 static CATALOG: Migrator = sqlx::migrate!("migrations/catalog/postgres");
 static ACCOUNT: Migrator = sqlx::migrate!("migrations/account/postgres");
@@ -65,6 +69,16 @@ impl PgBackend {
         }
         self.create(account).await?;
         Ok(true)
+    }
+
+    pub(super) async fn create_empty_schema(&self, account: &AccountId) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "CREATE SCHEMA IF NOT EXISTS \"{}\"",
+            account.schema_name()
+        ))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     pub(super) fn location(account: &AccountId) -> String {

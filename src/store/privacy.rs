@@ -7,11 +7,7 @@
 
 use sqlx::Row;
 
-use super::{AccountStore, Pool, StoreError};
-
-/// Rows per bulk pseudonymization statement on SQLite: two anonymous `?` per row, far
-/// below SQLite's parameter limit; full chunks reuse one prepared statement.
-const SQLITE_UPDATE_CHUNK: usize = 500;
+use super::{AccountStore, StoreError};
 
 /// The columns a pseudonymization or erasure clears.
 const ERASE_SET: &str = "shipping_ct = NULL, billing_ct = NULL, email_ct = NULL, \
@@ -117,63 +113,9 @@ impl AccountStore {
         if rows.is_empty() {
             return Ok(0);
         }
-        match self.pool() {
-            Pool::Sqlite(pool) => {
-                // No automatic checkpoint after this commit: the sweep checkpoints every
-                // few batches and at the end, so index pages touched by every batch are
-                // written back once instead of once per batch. The setting is per
-                // connection and restored before the connection goes back to the pool.
-                let mut conn = pool.acquire().await?;
-                sqlx::query("PRAGMA wal_autocheckpoint = 0")
-                    .execute(&mut *conn)
-                    .await?;
-                sqlx::query("PRAGMA cache_size = -262144")
-                    .execute(&mut *conn)
-                    .await?;
-                let result = sqlite_pseudonymize(&mut conn, rows, now_ms).await;
-                if sqlx::query("PRAGMA wal_autocheckpoint = 1000")
-                    .execute(&mut *conn)
-                    .await
-                    .is_err()
-                    || sqlx::query("PRAGMA cache_size = -8192")
-                        .execute(&mut *conn)
-                        .await
-                        .is_err()
-                {
-                    conn.close_on_drop();
-                }
-                result
-            }
-            Pool::Postgres(pool) => {
-                // One statement per batch: the rows travel as two arrays. The id range
-                // bounds the table side of the join: without it every batch scanned the
-                // whole table to hash-join it with the batch (a sweep of 200,000 orders
-                // in four batches read the table four times).
-                let sql = format!(
-                    "UPDATE {p}orders AS o SET {ERASE_SET}, pseudonym = v.p, pseudonymized_at = $3 \
-                     FROM UNNEST($1::BIGINT[], $2::BYTEA[]) AS v(id, p) \
-                     WHERE o.id = v.id AND o.pseudonymized_at IS NULL \
-                     AND o.id >= $4 AND o.id <= $5",
-                    p = self.prefix()
-                );
-                let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
-                let first = ids.iter().copied().min().unwrap_or(0);
-                let last = ids.iter().copied().max().unwrap_or(0);
-                let pseudonyms: Vec<Option<&[u8]>> = rows
-                    .iter()
-                    .map(|(_, p)| p.as_ref().map(|p| &p[..]))
-                    .collect();
-                let done = sqlx::query(&sql)
-                    .bind(ids)
-                    .bind(pseudonyms)
-                    .bind(now_ms)
-                    .bind(first)
-                    .bind(last)
-                    .execute(pool)
-                    .await?;
-                Ok(done.rows_affected())
-            }
-        }
+        self.pool()
+            .pseudonymize_orders(self.prefix(), ERASE_SET, rows, now_ms)
+            .await
     }
 
     /// Erases a data subject's orders completely: personal columns, email index and
@@ -224,81 +166,32 @@ impl AccountStore {
         })
     }
 
-    /// Makes erased values unrecoverable from the database files. SQLite: zeroing of
-    /// freed space is on (`secure_delete`), so checkpointing the WAL into the database
-    /// and truncating it leaves no old page image behind; retried while readers hold the
-    /// WAL. PostgreSQL: `VACUUM` removes the dead row versions, so no query (nor
-    /// `pg_dump`) can read them, but it does not zero their bytes in the table file;
-    /// with `rewrite`, `VACUUM FULL` writes the table and its indexes anew and drops the
-    /// old files, at the cost of locking the account's orders while it runs.
+    /// Makes erased values unrecoverable from the database files (how, per backend: its
+    /// `dialect.rs`, `purge`); retried while readers hold old pages. `rewrite` also
+    /// rewrites the table where only that drops the old bytes (PostgreSQL's
+    /// `VACUUM FULL`, which locks the account's orders while it runs).
+    /// Whether [`AccountStore::purge_erased`] costs next to nothing when there is nothing
+    /// to purge (a WAL checkpoint), so a sweep may run it every time.
+    pub fn purge_is_cheap(&self) -> bool {
+        self.pool().sql().purge_is_cheap()
+    }
+
+    /// Folds the write-ahead log of a long bulk update back into the database, so that it
+    /// stays bounded while the update runs (where the backend keeps such a log in the
+    /// store's own files: SQLite; elsewhere nothing). Waits for nobody.
+    pub async fn fold_log(&self) -> Result<(), StoreError> {
+        self.pool().fold_log().await
+    }
+
     pub async fn purge_erased(&self, rewrite: bool) -> Result<(), StoreError> {
-        match self.pool() {
-            Pool::Sqlite(p) => {
-                for attempt in 0..20 {
-                    let busy: i64 = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                        .fetch_one(p)
-                        .await?
-                        .try_get(0)?;
-                    if busy == 0 {
-                        return Ok(());
-                    }
-                    tokio::time::sleep(std::time::Duration::from_millis(50 * (attempt + 1))).await;
-                }
-                Err(StoreError::Internal(
-                    "WAL checkpoint stayed busy; erased data is purged at the next sweep".into(),
-                ))
+        for attempt in 0..20 {
+            if self.pool().purge(self.prefix(), "orders", rewrite).await? {
+                return Ok(());
             }
-            Pool::Postgres(p) => {
-                let full = if rewrite { "FULL " } else { "" };
-                sqlx::query(&format!("VACUUM {full}{}orders", self.prefix()))
-                    .execute(p)
-                    .await?;
-                Ok(())
-            }
+            tokio::time::sleep(std::time::Duration::from_millis(50 * (attempt + 1))).await;
         }
+        Err(StoreError::Internal(
+            "WAL checkpoint stayed busy; erased data is purged at the next sweep".into(),
+        ))
     }
-}
-
-async fn sqlite_pseudonymize(
-    conn: &mut sqlx::SqliteConnection,
-    rows: &[(i64, Option<[u8; 32]>)],
-    now_ms: i64,
-) -> Result<u64, StoreError> {
-    use sqlx::Connection;
-    let full = sqlite_pseudonymize_sql(SQLITE_UPDATE_CHUNK);
-    let mut tx = conn.begin().await?;
-    let mut n = 0;
-    for chunk in rows.chunks(SQLITE_UPDATE_CHUNK) {
-        let tail;
-        let sql = if chunk.len() == SQLITE_UPDATE_CHUNK {
-            full.as_str()
-        } else {
-            tail = sqlite_pseudonymize_sql(chunk.len());
-            tail.as_str()
-        };
-        let mut q = sqlx::query(sql);
-        for (id, pseudonym) in chunk {
-            q = q.bind(*id).bind(pseudonym.map(|p| p.to_vec()));
-        }
-        n += q.bind(now_ms).execute(&mut *tx).await?.rows_affected();
-    }
-    tx.commit().await?;
-    Ok(n)
-}
-
-/// `WITH v(id, p) AS (VALUES (?, ?), …) UPDATE … FROM v`: one statement pseudonymizes
-/// `rows` rows, each with its own pseudonym, by rowid lookups.
-fn sqlite_pseudonymize_sql(rows: usize) -> String {
-    let mut values = String::with_capacity(rows * 8);
-    for i in 0..rows {
-        if i > 0 {
-            values.push_str(", ");
-        }
-        values.push_str("(?, ?)");
-    }
-    format!(
-        "WITH v(id, p) AS (VALUES {values}) \
-         UPDATE orders SET {ERASE_SET}, pseudonym = v.p, pseudonymized_at = ? \
-         FROM v WHERE orders.id = v.id AND orders.pseudonymized_at IS NULL"
-    )
 }

@@ -18,10 +18,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 use tokio::sync::Mutex;
 
-use super::migrate::{run_sqlite, StatementHook};
+pub(super) mod dialect;
+pub(super) mod migrate;
+
+use super::migrate::StatementHook;
 use super::{AccountStore, Pool, StoreError};
 use crate::config::DatabaseSettings;
 use crate::ids::AccountId;
+use migrate::run_sqlite;
 
 static CATALOG: Migrator = sqlx::migrate!("migrations/catalog/sqlite");
 static ACCOUNT: Migrator = sqlx::migrate!("migrations/account/sqlite");
@@ -66,6 +70,16 @@ async fn connect(path: &Path, create: bool, max: u32) -> Result<SqlitePool, Stor
         .max_connections(max)
         .min_connections(0)
         .connect_with(options)
+        .await?)
+}
+
+/// One connection of its own to `pool`'s database, with the same options (see
+/// `Pool::dedicated_writer`).
+pub(super) async fn dedicated_writer(pool: &SqlitePool) -> Result<SqlitePool, StoreError> {
+    Ok(SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
+        .connect_with((*pool.connect_options()).clone())
         .await?)
 }
 

@@ -203,18 +203,14 @@ impl Catalog {
         limit: i64,
     ) -> Result<Vec<ConnectionRecord>, StoreError> {
         let p = self.p;
-        let lock = if matches!(self.pool, crate::store::Pool::Postgres(_)) {
-            "FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
+        let lock = self.pool.sql().skip_locked();
         let sql = format!(
             "UPDATE {p}connections SET lease_owner = $1, lease_until_ms = $2 \
              WHERE id IN (SELECT c.id FROM {p}connections c \
                  WHERE c.status = 'active' AND c.next_run_ms <= $3 \
                    AND (c.lease_until_ms IS NULL OR c.lease_until_ms < $3) \
                    AND c.account_id IN (SELECT a.id FROM {p}accounts a WHERE a.status = 'active') \
-                 ORDER BY c.next_run_ms, c.id LIMIT $4 {lock}) \
+                 ORDER BY c.next_run_ms, c.id LIMIT $4{lock}) \
              RETURNING {COLUMNS}"
         );
         on_pool!(&self.pool, pl => {

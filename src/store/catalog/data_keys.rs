@@ -1,9 +1,10 @@
 //! Epochs and wrapped data keys (issue 16). Only ciphertext under epoch keys and key
 //! names are stored here; the epoch keys themselves never touch the database.
 
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 use super::{Catalog, StoreError};
+use crate::store::dialect::{DataKeyInsert, KeyLookup};
 
 /// One key-encryption epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,7 +15,7 @@ pub struct EpochRow {
 }
 
 /// One stored data key.
-#[derive(Clone)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct DataKeyRow {
     pub account_id: String,
     pub kind: String,
@@ -43,11 +44,6 @@ pub struct DataKeyCounts {
 
 const KEY_COLUMNS: &str = "account_id, kind, scope, day, epoch, wrapped_key";
 
-/// Keys per PostgreSQL statement (arrays: one parameter per column, whatever the count).
-const PG_KEYS_PER_STATEMENT: usize = 2000;
-/// Keys per SQLite statement: 5 parameters each, far below SQLite's limit.
-const SQLITE_KEYS_PER_STATEMENT: usize = 500;
-
 /// The rows grouped by epoch (in practice one group: a batch is wrapped under the
 /// current epoch), in the order each epoch first appears.
 fn by_epoch(rows: &[DataKeyRow]) -> Vec<(i64, Vec<&DataKeyRow>)> {
@@ -59,24 +55,6 @@ fn by_epoch(rows: &[DataKeyRow]) -> Vec<(i64, Vec<&DataKeyRow>)> {
         }
     }
     groups
-}
-
-fn key_row<R: Row>(r: &R) -> Result<DataKeyRow, sqlx::Error>
-where
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok(DataKeyRow {
-        account_id: r.try_get("account_id")?,
-        kind: r.try_get("kind")?,
-        scope: r.try_get("scope")?,
-        day: r.try_get("day")?,
-        epoch: r.try_get("epoch")?,
-        wrapped_key: r.try_get("wrapped_key")?,
-    })
 }
 
 impl Catalog {
@@ -130,10 +108,7 @@ impl Catalog {
     /// SQLite writes are serialized and always see the latest epochs.)
     #[doc(hidden)]
     pub fn epoch_open_for_keys(&self, param: &str) -> String {
-        let lock = match self.pool {
-            crate::store::Pool::Postgres(_) => " FOR SHARE",
-            crate::store::Pool::Sqlite(_) => "",
-        };
+        let lock = self.pool.sql().share_lock();
         format!(
             "EXISTS (SELECT 1 FROM {}key_epochs WHERE epoch = {param} AND destroyed_at IS NULL \
              AND retiring_at IS NULL{lock})",
@@ -180,49 +155,15 @@ impl Catalog {
         kind: &str,
         scopes: &[String],
     ) -> Result<Vec<DataKeyRow>, StoreError> {
-        let mut out = Vec::with_capacity(scopes.len());
-        match &self.pool {
-            crate::store::Pool::Postgres(p) => {
-                let sql = format!(
-                    "SELECT k.account_id, k.kind, k.scope, k.day, k.epoch, k.wrapped_key \
-                     FROM unnest($3::text[]) AS s(scope) CROSS JOIN LATERAL \
-                     (SELECT * FROM {}data_keys d WHERE d.account_id = $1 AND d.kind = $2 \
-                      AND d.scope = s.scope OFFSET 0) k",
-                    self.p
-                );
-                for chunk in scopes.chunks(PG_KEYS_PER_STATEMENT) {
-                    let rows = sqlx::query(&sql)
-                        .bind(account)
-                        .bind(kind)
-                        .bind(chunk)
-                        .fetch_all(p)
-                        .await?;
-                    for r in rows {
-                        out.push(key_row(&r)?);
-                    }
-                }
-            }
-            crate::store::Pool::Sqlite(p) => {
-                for chunk in scopes.chunks(500) {
-                    let list: Vec<String> =
-                        (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-                    let sql = format!(
-                        "SELECT {KEY_COLUMNS} FROM {}data_keys WHERE account_id = $1 AND kind = $2 \
-                         AND scope IN ({})",
-                        self.p,
-                        list.join(", ")
-                    );
-                    let mut q = sqlx::query(&sql).bind(account).bind(kind);
-                    for s in chunk {
-                        q = q.bind(s);
-                    }
-                    for r in q.fetch_all(p).await? {
-                        out.push(key_row(&r)?);
-                    }
-                }
-            }
-        }
-        Ok(out)
+        let table = format!("{}data_keys", self.p);
+        let lookup = KeyLookup {
+            columns: KEY_COLUMNS,
+            table: &table,
+            fixed: &[("account_id", account), ("kind", kind)],
+            key: "scope",
+        };
+        let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        self.pool.select_by_keys(&lookup, &scopes).await
     }
 
     /// Stores new data keys in one transaction, each only if its epoch is still the
@@ -239,19 +180,15 @@ impl Catalog {
         rows: &[DataKeyRow],
         now_ms: i64,
     ) -> Result<u64, StoreError> {
-        match &self.pool {
-            crate::store::Pool::Postgres(p) => {
-                let mut tx = p.begin().await?;
-                let n = self.insert_data_keys_pg(&mut tx, rows, now_ms).await?;
-                tx.commit().await?;
-                Ok(n)
-            }
-            crate::store::Pool::Sqlite(p) => {
-                let mut tx = p.begin().await?;
-                let n = self.insert_data_keys_sqlite(&mut tx, rows, now_ms).await?;
-                tx.commit().await?;
-                Ok(n)
-            }
+        self.pool
+            .insert_data_keys(&self.key_insert(), &by_epoch(rows), now_ms)
+            .await
+    }
+
+    fn key_insert(&self) -> DataKeyInsert<'_> {
+        DataKeyInsert {
+            prefix: self.p,
+            guard: Box::new(|param| self.epoch_open_for_keys(param)),
         }
     }
 
@@ -264,39 +201,13 @@ impl Catalog {
         rows: &[DataKeyRow],
         now_ms: i64,
     ) -> Result<u64, StoreError> {
-        let p_ = self.p;
-        let sql = format!(
-            "INSERT INTO {p_}data_keys (account_id, kind, scope, day, epoch, wrapped_key, created_at) \
-             SELECT k.account_id, k.kind, k.scope, k.day, $1, k.wrapped_key, $2 \
-             FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::bytea[]) \
-                 AS k(account_id, kind, scope, day, wrapped_key) \
-             WHERE NOT EXISTS (SELECT 1 FROM {p_}key_epochs WHERE epoch > $1) \
-             AND {} \
-             ON CONFLICT (account_id, kind, scope) DO NOTHING",
-            self.epoch_open_for_keys("$1")
-        );
-        let mut n = 0;
-        for (epoch, group) in by_epoch(rows) {
-            for chunk in group.chunks(PG_KEYS_PER_STATEMENT) {
-                let accounts: Vec<&str> = chunk.iter().map(|r| r.account_id.as_str()).collect();
-                let kinds: Vec<&str> = chunk.iter().map(|r| r.kind.as_str()).collect();
-                let scopes: Vec<&str> = chunk.iter().map(|r| r.scope.as_str()).collect();
-                let days: Vec<Option<i64>> = chunk.iter().map(|r| r.day).collect();
-                let wrapped: Vec<&[u8]> = chunk.iter().map(|r| r.wrapped_key.as_slice()).collect();
-                n += sqlx::query(&sql)
-                    .bind(epoch)
-                    .bind(now_ms)
-                    .bind(&accounts)
-                    .bind(&kinds)
-                    .bind(&scopes)
-                    .bind(&days)
-                    .bind(&wrapped)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected();
-            }
-        }
-        Ok(n)
+        crate::store::postgres::dialect::insert_data_keys(
+            conn,
+            &self.key_insert(),
+            &by_epoch(rows),
+            now_ms,
+        )
+        .await
     }
 
     /// [`Catalog::insert_data_keys`] inside a SQLite transaction the caller owns.
@@ -307,38 +218,13 @@ impl Catalog {
         rows: &[DataKeyRow],
         now_ms: i64,
     ) -> Result<u64, StoreError> {
-        let mut n = 0;
-        for (epoch, group) in by_epoch(rows) {
-            for chunk in group.chunks(SQLITE_KEYS_PER_STATEMENT) {
-                // Anonymous parameters, bound in the order they appear.
-                let values = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ");
-                let sql = format!(
-                    "INSERT INTO {p}data_keys (account_id, kind, scope, day, epoch, wrapped_key, created_at) \
-                     SELECT column1, column2, column3, column4, ?, column5, ? FROM (VALUES {values}) \
-                     WHERE NOT EXISTS (SELECT 1 FROM {p}key_epochs WHERE epoch > ?) \
-                     AND {} \
-                     ON CONFLICT (account_id, kind, scope) DO NOTHING",
-                    self.epoch_open_for_keys("?"),
-                    p = self.p,
-                );
-                let mut q = sqlx::query(&sql).bind(epoch).bind(now_ms);
-                for r in chunk {
-                    q = q
-                        .bind(&r.account_id)
-                        .bind(&r.kind)
-                        .bind(&r.scope)
-                        .bind(r.day)
-                        .bind(&r.wrapped_key);
-                }
-                n += q
-                    .bind(epoch)
-                    .bind(epoch)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected();
-            }
-        }
-        Ok(n)
+        crate::store::sqlite::dialect::insert_data_keys(
+            conn,
+            &self.key_insert(),
+            &by_epoch(rows),
+            now_ms,
+        )
+        .await
     }
 
     /// Up to `limit` keys still wrapped under `epoch`.
@@ -353,7 +239,7 @@ impl Catalog {
         );
         on_pool!(&self.pool, p => {
             let rows = sqlx::query(&sql).bind(epoch).bind(limit).fetch_all(p).await?;
-            rows.iter().map(|r| Ok(key_row(r)?)).collect()
+            rows.iter().map(|r| Ok(DataKeyRow::from_row(r)?)).collect()
         })
     }
 

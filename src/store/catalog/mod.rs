@@ -57,13 +57,23 @@ impl Catalog {
         })
     }
 
+    /// The raw pool, for tests that inspect stored bytes. The service's own modules
+    /// outside `store/` never use it.
+    #[doc(hidden)]
     pub fn pool(&self) -> &Pool {
         &self.pool
     }
 
-    /// Table-name prefix for queries written in other modules.
+    /// Prefix of the catalog's table names, for the same tests.
+    #[doc(hidden)]
     pub fn prefix(&self) -> &'static str {
         self.p
+    }
+
+    /// Writes a consistent copy of the catalog into the new file `path` (backups of an
+    /// embedded installation; PostgreSQL's catalog is dumped with the database instead).
+    pub async fn copy_to_file(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        self.pool.copy_to_file(path).await
     }
 
     /// Reads an installation setting (e.g. the master key fingerprint).
@@ -98,18 +108,9 @@ impl Catalog {
     /// WAL (secure_delete already zeroes freed pages); on PostgreSQL, vacuums the table so
     /// dead tuples are gone.
     pub async fn purge_deleted(&self, table: &str) -> Result<(), StoreError> {
-        match &self.pool {
-            Pool::Sqlite(p) => {
-                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .execute(p)
-                    .await?;
-            }
-            Pool::Postgres(p) => {
-                sqlx::query(&format!("VACUUM {}{table}", self.p))
-                    .execute(p)
-                    .await?;
-            }
-        }
+        // Best effort on SQLite: a checkpoint that readers kept from finishing is
+        // completed by the next one.
+        self.pool.purge(self.p, table, false).await?;
         Ok(())
     }
 }

@@ -2,6 +2,10 @@
 //! per migration, pending versions in ascending order (gaps between versions are fine),
 //! and nothing at all sent — no DDL, no writes — when nothing is pending.
 //!
+//! The two runners are the backends' own (`postgres/migrate.rs`, `sqlite/migrate.rs`,
+//! re-exported as `store::run_postgres` / `store::run_sqlite`); this module holds what they
+//! share.
+//!
 //! Why not sqlx's runner: it sends a whole migration file as one query string, which
 //! Citus cannot forward to its workers (`cannot insert multiple commands into a prepared
 //! statement`), and it runs `CREATE TABLE IF NOT EXISTS _sqlx_migrations` on every start,
@@ -32,7 +36,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use sqlx::migrate::{MigrateError, Migration, Migrator};
-use sqlx::{PgPool, SqlitePool};
 
 pub use split::{split_statements, Dialect};
 
@@ -54,9 +57,9 @@ pub struct Statement<'a> {
 pub type StatementHook = Arc<dyn Fn(&Statement<'_>) -> Result<(), String> + Send + Sync>;
 
 /// A row of `_sqlx_migrations`, as far as deciding what to run needs it.
-type Applied = (i64, Vec<u8>, bool);
+pub(in crate::store) type Applied = (i64, Vec<u8>, bool);
 
-fn failed(scope: &str, source: MigrateError) -> StoreError {
+pub(in crate::store) fn failed(scope: &str, source: MigrateError) -> StoreError {
     StoreError::MigrationOf {
         scope: scope.to_owned(),
         source,
@@ -64,7 +67,7 @@ fn failed(scope: &str, source: MigrateError) -> StoreError {
 }
 
 /// The migrations still to apply, in version order, after checking the applied ones.
-fn pending<'m>(
+pub(in crate::store) fn pending<'m>(
     migrator: &'m Migrator,
     applied: &[Applied],
 ) -> Result<Vec<&'m Migration>, MigrateError> {
@@ -93,7 +96,10 @@ fn pending<'m>(
 }
 
 /// Passes `stmt` to the hook, if any.
-fn announce(hook: Option<&StatementHook>, stmt: Statement<'_>) -> Result<(), MigrateError> {
+pub(in crate::store) fn announce(
+    hook: Option<&StatementHook>,
+    stmt: Statement<'_>,
+) -> Result<(), MigrateError> {
     match hook {
         Some(h) => h(&stmt).map_err(|reason| {
             MigrateError::ExecuteMigration(
@@ -106,7 +112,10 @@ fn announce(hook: Option<&StatementHook>, stmt: Statement<'_>) -> Result<(), Mig
 }
 
 /// The checksum already recorded for `version`, if another process applied it meanwhile.
-fn check_recorded(found: Option<(Vec<u8>, bool)>, m: &Migration) -> Result<bool, MigrateError> {
+pub(in crate::store) fn check_recorded(
+    found: Option<(Vec<u8>, bool)>,
+    m: &Migration,
+) -> Result<bool, MigrateError> {
     match found {
         None => Ok(false),
         Some((_, false)) => Err(MigrateError::Dirty(m.version)),
@@ -117,199 +126,12 @@ fn check_recorded(found: Option<(Vec<u8>, bool)>, m: &Migration) -> Result<bool,
     }
 }
 
-fn quote_ident(name: &str) -> String {
+pub(in crate::store) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-fn nanos(start: Instant) -> i64 {
+pub(in crate::store) fn nanos(start: Instant) -> i64 {
     i64::try_from(start.elapsed().as_nanos()).unwrap_or(i64::MAX)
-}
-
-/// Brings PostgreSQL schema `schema` up to `migrator`, creating the schema and the
-/// migrations table only when they are missing. Returns the versions it applied.
-pub async fn run_postgres(
-    pool: &PgPool,
-    schema: &str,
-    migrator: &Migrator,
-    hook: Option<&StatementHook>,
-) -> Result<Vec<i64>, StoreError> {
-    let qs = quote_ident(schema);
-    let table = format!("{qs}._sqlx_migrations");
-    let (schema_exists, table_exists): (bool, bool) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1), to_regclass($2) IS NOT NULL",
-    )
-    .bind(schema)
-    .bind(&table)
-    .fetch_one(pool)
-    .await?;
-    let applied: Vec<Applied> = if table_exists {
-        sqlx::query_as(&format!(
-            "SELECT version, checksum, success FROM {table} ORDER BY version"
-        ))
-        .fetch_all(pool)
-        .await?
-    } else {
-        Vec::new()
-    };
-    let todo = pending(migrator, &applied).map_err(|e| failed(schema, e))?;
-    if todo.is_empty() {
-        return Ok(Vec::new());
-    }
-    let lock = format!("ordervault.migrate.{schema}");
-    if !table_exists {
-        let mut setup = Vec::new();
-        if !schema_exists {
-            setup.push(format!("CREATE SCHEMA IF NOT EXISTS {qs}"));
-        }
-        setup.push(format!(
-            "CREATE TABLE IF NOT EXISTS {table} (\n    version BIGINT PRIMARY KEY,\n    description TEXT NOT NULL,\n    installed_on TIMESTAMPTZ NOT NULL DEFAULT now(),\n    success BOOLEAN NOT NULL,\n    checksum BYTEA NOT NULL,\n    execution_time BIGINT NOT NULL\n)"
-        ));
-        let mut tx = pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind(&lock)
-            .execute(&mut *tx)
-            .await?;
-        for sql in &setup {
-            announce(
-                hook,
-                Statement {
-                    scope: schema,
-                    version: None,
-                    sql,
-                },
-            )
-            .map_err(|e| failed(schema, e))?;
-            sqlx::query(sql).persistent(false).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-    }
-    let mut done = Vec::with_capacity(todo.len());
-    for m in todo {
-        let start = Instant::now();
-        let mut tx = pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind(&lock)
-            .execute(&mut *tx)
-            .await?;
-        let found: Option<(Vec<u8>, bool)> = sqlx::query_as(&format!(
-            "SELECT checksum, success FROM {table} WHERE version = $1"
-        ))
-        .bind(m.version)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if check_recorded(found, m).map_err(|e| failed(schema, e))? {
-            continue;
-        }
-        // Unqualified names in the file land in this schema; LOCAL ends with the transaction.
-        sqlx::query(&format!("SET LOCAL search_path TO {qs}"))
-            .execute(&mut *tx)
-            .await?;
-        for sql in split_statements(&m.sql, Dialect::Postgres) {
-            let stmt = Statement {
-                scope: schema,
-                version: Some(m.version),
-                sql,
-            };
-            announce(hook, stmt).map_err(|e| failed(schema, e))?;
-            sqlx::query(sql)
-                .persistent(false)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| failed(schema, MigrateError::ExecuteMigration(e, m.version)))?;
-        }
-        sqlx::query(&format!(
-            "INSERT INTO {table} (version, description, success, checksum, execution_time) \
-             VALUES ($1, $2, TRUE, $3, $4)"
-        ))
-        .bind(m.version)
-        .bind(&*m.description)
-        .bind(&*m.checksum)
-        .bind(nanos(start))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        tracing::info!(scope = schema, version = m.version, "migration applied");
-        done.push(m.version);
-    }
-    Ok(done)
-}
-
-/// Brings the SQLite database behind `pool` up to `migrator`; `scope` names it in errors
-/// and for the hook. Returns the versions it applied.
-pub async fn run_sqlite(
-    pool: &SqlitePool,
-    scope: &str,
-    migrator: &Migrator,
-    hook: Option<&StatementHook>,
-) -> Result<Vec<i64>, StoreError> {
-    let table_exists: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')",
-    )
-    .fetch_one(pool)
-    .await?;
-    let applied: Vec<Applied> = if table_exists {
-        sqlx::query_as("SELECT version, checksum, success FROM _sqlx_migrations ORDER BY version")
-            .fetch_all(pool)
-            .await?
-    } else {
-        Vec::new()
-    };
-    let todo = pending(migrator, &applied).map_err(|e| failed(scope, e))?;
-    if todo.is_empty() {
-        return Ok(Vec::new());
-    }
-    if !table_exists {
-        let sql = "CREATE TABLE IF NOT EXISTS _sqlx_migrations (\n    version BIGINT PRIMARY KEY,\n    description TEXT NOT NULL,\n    installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n    success BOOLEAN NOT NULL,\n    checksum BLOB NOT NULL,\n    execution_time BIGINT NOT NULL\n)";
-        announce(
-            hook,
-            Statement {
-                scope,
-                version: None,
-                sql,
-            },
-        )
-        .map_err(|e| failed(scope, e))?;
-        sqlx::query(sql).persistent(false).execute(pool).await?;
-    }
-    let mut done = Vec::with_capacity(todo.len());
-    for m in todo {
-        let start = Instant::now();
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let found: Option<(Vec<u8>, bool)> =
-            sqlx::query_as("SELECT checksum, success FROM _sqlx_migrations WHERE version = $1")
-                .bind(m.version)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if check_recorded(found, m).map_err(|e| failed(scope, e))? {
-            continue;
-        }
-        for sql in split_statements(&m.sql, Dialect::Sqlite) {
-            let stmt = Statement {
-                scope,
-                version: Some(m.version),
-                sql,
-            };
-            announce(hook, stmt).map_err(|e| failed(scope, e))?;
-            sqlx::query(sql)
-                .persistent(false)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| failed(scope, MigrateError::ExecuteMigration(e, m.version)))?;
-        }
-        sqlx::query(
-            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-             VALUES ($1, $2, TRUE, $3, $4)",
-        )
-        .bind(m.version)
-        .bind(&*m.description)
-        .bind(&*m.checksum)
-        .bind(nanos(start))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        done.push(m.version);
-    }
-    Ok(done)
 }
 
 #[cfg(test)]
