@@ -27,6 +27,11 @@ use crate::time::datetime;
 const RECONCILE_EVERY_MS: i64 = 24 * 3600 * 1000;
 /// First retry after a failure; doubles per consecutive failure up to the configured cap.
 const BACKOFF_BASE_SECS: u64 = 30;
+/// Orders gathered from consecutive pages of a window into one write: two transactions of
+/// [`super::WRITE_BATCH`] (the second sealed while the first is written) instead of one
+/// transaction, one data-key round trip and one commit per 200-order eBay page, which
+/// made a large first sync commit-bound (issue 18).
+const SYNC_WRITE_ORDERS: usize = 2 * super::WRITE_BATCH;
 
 /// How a sync run ended; sent as `ok`, `incomplete`, `needs_reauth`, `lease_lost` or
 /// `failed` (CLI output, the `outcome` label of `ordervault_sync_runs_total`, logs).
@@ -418,6 +423,8 @@ impl SyncWorker {
             .keys(&account)
             .await
             .map_err(ServiceError::from)?;
+        // Every write of this run through one connection that keeps its cache.
+        let store = store.for_bulk_writes().await?;
         let mut had_failures = store.has_failures().await?;
 
         let max = hints.max_window.max(chrono::Duration::minutes(1));
@@ -431,18 +438,44 @@ impl SyncWorker {
             report.windows += 1;
             let mut page = None;
             let mut window_orders = 0i64;
-            // The write of one page overlaps the fetch of the next; every write is
+            // Pages are gathered into writes of about [`SYNC_WRITE_ORDERS`] orders, and
+            // the write of one batch overlaps the fetching of the next; every write is
             // awaited before the cursor moves.
             let mut pending: Option<tokio::task::JoinHandle<Result<PageWrite, SyncError>>> = None;
+            let mut orders: Vec<Order> = Vec::new();
+            let mut failures = Vec::new();
+            let page_job = |orders, failures, clear_failures| PageJob {
+                store: store.clone(),
+                keys: keys.clone(),
+                marketplace: c.marketplace.clone(),
+                connection_id: c.id.clone(),
+                orders,
+                failures,
+                clear_failures,
+                now_ms: self.app.now_ms(),
+                retry_from_ms: start.timestamp_millis(),
+            };
             loop {
-                let fetched = client.fetch_page(window, page).await;
-                if let Some(h) = pending.take() {
-                    report.add(join_write(h).await?);
-                }
-                let result = fetched?;
+                let result = match client.fetch_page(window, page).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // What was fetched before the failure is still stored.
+                        if let Some(h) = pending.take() {
+                            report.add(join_write(h).await?);
+                        }
+                        if !orders.is_empty() || !failures.is_empty() {
+                            let job = page_job(
+                                std::mem::take(&mut orders),
+                                std::mem::take(&mut failures),
+                                had_failures,
+                            );
+                            report.add(job.run().await?);
+                        }
+                        return Err(e.into());
+                    }
+                };
                 report.pages += 1;
-                let mut orders: Vec<Order> = Vec::with_capacity(result.orders.len());
-                let mut failures = Vec::new();
+                let before = failures.len();
                 for o in result.orders {
                     match o {
                         FetchedOrder::Ok(o) => orders.push(*o),
@@ -452,22 +485,23 @@ impl SyncWorker {
                         } => failures.push((marketplace_order_id, error)),
                     }
                 }
-                window_orders += orders.len() as i64;
-                if !failures.is_empty() {
-                    tracing::warn!(connection = %c.id, count = failures.len(), "orders failed to normalize");
+                if failures.len() > before {
+                    tracing::warn!(connection = %c.id, count = failures.len() - before, "orders failed to normalize");
                     had_failures = true;
                 }
-                let job = PageJob {
-                    store: store.clone(),
-                    keys: keys.clone(),
-                    marketplace: c.marketplace.clone(),
-                    connection_id: c.id.clone(),
-                    orders,
-                    failures,
-                    clear_failures: had_failures,
-                    now_ms: self.app.now_ms(),
-                    retry_from_ms: start.timestamp_millis(),
-                };
+                page = result.next;
+                if page.is_some() && orders.len() + failures.len() < SYNC_WRITE_ORDERS {
+                    continue;
+                }
+                if let Some(h) = pending.take() {
+                    report.add(join_write(h).await?);
+                }
+                window_orders += orders.len() as i64;
+                let job = page_job(
+                    std::mem::take(&mut orders),
+                    std::mem::take(&mut failures),
+                    had_failures,
+                );
                 let notify = self.app.outbox_notify.clone();
                 pending = Some(tokio::spawn(async move {
                     let w = job.run().await;
@@ -475,7 +509,6 @@ impl SyncWorker {
                     notify.notify_one();
                     w
                 }));
-                page = result.next;
                 if page.is_none() {
                     break;
                 }

@@ -33,6 +33,11 @@ pub struct DataKeyring {
     pub(super) window_ms: i64,
     pub(super) epoch_keys: Mutex<HashMap<i64, Arc<EpochKey>>>,
     cache: Mutex<LruCache<CacheKey, (i64, Arc<DataKey>)>>,
+    /// The catalog through one connection of its own, opened on first use, for finding
+    /// and creating the keys of new orders: a sync creates a key for nearly every order
+    /// (one per new customer), and through the shared pool each batch probed and grew
+    /// the keys' index with a cold page cache (see `Pool::dedicated_writer`).
+    creator: tokio::sync::OnceCell<Catalog>,
     pub(super) rotating: tokio::sync::Mutex<()>,
 }
 
@@ -62,6 +67,7 @@ impl DataKeyring {
             cache: Mutex::new(LruCache::new(
                 NonZeroUsize::new(CACHE_ENTRIES).expect("non-zero"),
             )),
+            creator: tokio::sync::OnceCell::new(),
             rotating: tokio::sync::Mutex::new(()),
         }
     }
@@ -147,7 +153,17 @@ impl DataKeyring {
         if missing.is_empty() {
             return Ok(found);
         }
-        self.load(account, &missing, &mut found).await?;
+        let catalog = if create {
+            self.creator
+                .get_or_try_init(|| self.catalog.for_bulk_writes())
+                .await?
+        } else {
+            &self.catalog
+        };
+        self.load_from(catalog, account, &missing, &mut found)
+            .await?;
+        // Customer keys this call generated: see below.
+        let mut created: HashSet<DataKeyRef> = HashSet::new();
         if create {
             for _attempt in 0..5 {
                 let absent: Vec<DataKeyRef> = missing
@@ -173,7 +189,8 @@ impl DataKeyring {
                     });
                     generated.push((*r, key));
                 }
-                let stored = self.catalog.insert_data_keys(&rows, now).await?;
+                let stored = catalog.insert_data_keys(&rows, now).await?;
+                created.extend(generated.iter().map(|(r, _)| *r));
                 if stored == rows.len() as u64 {
                     // Every one of ours is stored (none existed, the epoch was open): no
                     // need to read them back, which was a second round trip per page.
@@ -182,24 +199,32 @@ impl DataKeyring {
                     }
                 } else {
                     // Read back whatever is stored now: ours, or a concurrent writer's.
-                    self.load(account, &absent, &mut found).await?;
+                    self.load_from(catalog, account, &absent, &mut found)
+                        .await?;
                 }
             }
             if missing.iter().any(|r| !found.contains_key(r)) {
                 return Err(ShredError::Contended(account.to_string()));
             }
         }
+        // A customer key generated just now is for a customer never seen before: in a
+        // first sync that is nearly every order, so caching them filled the cache with
+        // keys no one asks for again (a 1M-order sync held 200,000 of them, about 55 MB,
+        // issue 18). A later order of that customer loads it with the rest of its batch.
+        // Hour keys are shared by many orders and stay cached.
         let mut cache = self.cache.lock().expect("data key cache");
         for r in &missing {
-            if let Some(k) = found.get(r) {
+            let fresh_customer = matches!(r, DataKeyRef::Customer(_)) && created.contains(r);
+            if let Some(k) = found.get(r).filter(|_| !fresh_customer) {
                 cache.put((account.to_owned(), *r), (now, k.clone()));
             }
         }
         Ok(found)
     }
 
-    async fn load(
+    async fn load_from(
         &self,
+        catalog: &Catalog,
         account: &AccountId,
         refs: &[DataKeyRef],
         found: &mut HashMap<DataKeyRef, Arc<DataKey>>,
@@ -217,7 +242,7 @@ impl DataKeyring {
             if scopes.is_empty() {
                 continue;
             }
-            for row in self.catalog.data_keys(account, kind, &scopes).await? {
+            for row in catalog.data_keys(account, kind, &scopes).await? {
                 let r = DataKeyRef::parse(&row.kind, &row.scope)?;
                 // A key under a destroyed epoch is unreadable: treat it as destroyed.
                 let Some(kek) = self.epoch_key(row.epoch).await? else {
@@ -287,6 +312,13 @@ impl DataKeyring {
         let n = self.catalog.destroy_account_data_keys(account).await?;
         self.evict_account(account);
         Ok(n)
+    }
+
+    /// How many unwrapped data keys this process holds in its cache (tests: what a sync
+    /// leaves in memory).
+    #[doc(hidden)]
+    pub fn cached_keys(&self) -> usize {
+        self.cache.lock().expect("data key cache").len()
     }
 
     /// Drops every cached data key (tests: behave like a fresh process).

@@ -28,6 +28,17 @@ impl AccountStore {
         &self.account
     }
 
+    /// This store through a connection of its own (SQLite; the same pool on PostgreSQL),
+    /// for a sync that reads and writes many batches in turn: its page cache stays warm
+    /// between transactions (see [`Pool::dedicated_writer`]). Dropped with the handle.
+    pub async fn for_bulk_writes(&self) -> Result<AccountStore, StoreError> {
+        Ok(Self {
+            account: self.account.clone(),
+            pool: self.pool.dedicated_writer().await?,
+            prefix: self.prefix.clone(),
+        })
+    }
+
     /// The raw pool, for tests that inspect stored bytes (forensic and leak tests). The
     /// service's own modules outside `store/` never use it.
     #[doc(hidden)]

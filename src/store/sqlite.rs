@@ -73,6 +73,16 @@ async fn connect(path: &Path, create: bool, max: u32) -> Result<SqlitePool, Stor
         .await?)
 }
 
+/// One connection of its own to `pool`'s database, with the same options (see
+/// `Pool::dedicated_writer`).
+pub(super) async fn dedicated_writer(pool: &SqlitePool) -> Result<SqlitePool, StoreError> {
+    Ok(SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
+        .connect_with((*pool.connect_options()).clone())
+        .await?)
+}
+
 impl SqliteBackend {
     pub(super) async fn open(
         settings: &DatabaseSettings,

@@ -1144,6 +1144,31 @@ async fn a_destroyed_key_stops_working_here_at_once(env: TestEnv) {
     }
 }
 
+/// A first sync meets a new customer in nearly every order: the keys generated for them
+/// are not kept in the process's key cache (a 1,000,000-order sync held 200,000 of them,
+/// about 55 MB, issue 18), and every order still opens, its customer key loaded from the
+/// catalog.
+async fn new_customers_keys_are_not_kept_in_memory(env: TestEnv) {
+    let app = &env.app;
+    let a = new_account(app, "Many Customers").await;
+    app.keyring.data.clear_cache();
+    let numbers = numbers("NEW-", 300);
+    let orders: Vec<Order> = numbers.iter().map(|n| order(n, 0)).collect();
+    put_orders(app, &a, &orders).await;
+    let cached = app.keyring.data.cached_keys();
+    assert!(
+        cached < 10,
+        "{cached} keys cached after sealing the orders of 300 new customers"
+    );
+    let store = app.store.account(&a).await.unwrap();
+    let keys = app.keyring.keys(&a).await.unwrap();
+    for (n, o) in numbers.iter().zip(&orders) {
+        let row = store.get("bol", n).await.unwrap().unwrap();
+        let opened = open_order(&keys, &row).await.unwrap().order;
+        assert_eq!(opened.customer, o.customer, "order {n} opens whole");
+    }
+}
+
 /// A retention change moves existing orders to the keys of their new due hours: a
 /// shorter retention still forgets within W in a copy taken before the change, a longer
 /// one erases nothing early.
@@ -1443,6 +1468,7 @@ both_backends!(
     an_existing_store_moves_onto_data_keys_resumably,
     a_fulfilled_order_moves_every_field_to_its_fulfilment_hour,
     a_destroyed_key_stops_working_here_at_once,
+    new_customers_keys_are_not_kept_in_memory,
     a_retention_change_moves_orders_to_their_new_keys,
     new_keys_racing_rotations_are_never_lost,
     a_key_insert_in_flight_during_rotation_is_rewrapped,

@@ -27,7 +27,7 @@ use tracing::{debug, warn};
 use zeroize::Zeroizing;
 
 use super::budget::{Budget, SharedQuota, Step};
-use super::normalize::{format_timestamp, normalize_value, parse_timestamp};
+use super::normalize::{format_timestamp, normalize_raw, parse_timestamp};
 use super::{wire, EbayConfig, EbayCredentials, MAX_PAGE_SIZE};
 use crate::amazon::pacing::{Pacer, Sleeper, TokioSleeper, UsagePlan};
 use crate::clock::SharedClock;
@@ -523,10 +523,12 @@ impl Marketplace for EbayClient {
             return Ok(OrderPage::default());
         }
         let url = self.orders_url(from, to, offset);
-        let body: wire::OrderSearchPagedCollection<serde_json::Value> =
+        // Each order stays JSON text until it is parsed on its own, so one malformed order
+        // fails alone.
+        let body: wire::OrderSearchPagedCollection<Box<serde_json::value::RawValue>> =
             self.get_json(&url, "getOrders").await?;
         let returned = body.orders.len() as u64;
-        let orders: Vec<FetchedOrder> = body.orders.iter().map(normalize_value).collect();
+        let orders: Vec<FetchedOrder> = body.orders.iter().map(|o| normalize_raw(o)).collect();
         for o in &orders {
             if let FetchedOrder::Failed {
                 marketplace_order_id,

@@ -46,8 +46,30 @@ fn sample() -> Value {
     })
 }
 
+/// Normalizes `v` the way the client does (from its JSON text) and checks that the
+/// `Value` path agrees, order for order and failure for failure.
+fn both_paths(v: &Value) -> FetchedOrder {
+    let raw = RawValue::from_string(v.to_string()).unwrap();
+    let from_text = normalize_raw(&raw);
+    match (&from_text, &normalize_value(v)) {
+        (FetchedOrder::Ok(a), FetchedOrder::Ok(b)) => assert_eq!(a, b),
+        (
+            FetchedOrder::Failed {
+                marketplace_order_id: a,
+                error: e,
+            },
+            FetchedOrder::Failed {
+                marketplace_order_id: b,
+                error: f,
+            },
+        ) => assert_eq!((a, e), (b, f)),
+        (a, b) => panic!("the paths disagree: {a:?} / {b:?}"),
+    }
+    from_text
+}
+
 fn ok(v: &Value) -> Order {
-    match normalize_value(v) {
+    match both_paths(v) {
         FetchedOrder::Ok(o) => *o,
         FetchedOrder::Failed { error, .. } => panic!("{error}"),
     }
@@ -133,7 +155,7 @@ fn cancelled_and_fulfilled_orders() {
 }
 
 fn failed(v: &Value) -> String {
-    match normalize_value(v) {
+    match both_paths(v) {
         FetchedOrder::Failed { error, .. } => error,
         FetchedOrder::Ok(_) => panic!("accepted"),
     }
@@ -318,7 +340,7 @@ fn blanked_personal_data_comes_back_as_none() {
 fn malformed_orders_fail_alone_without_values_in_the_error() {
     let mut v = sample();
     v["lineItems"][1]["quantity"] = json!("Anna de Vries");
-    match normalize_value(&v) {
+    match both_paths(&v) {
         FetchedOrder::Failed {
             marketplace_order_id,
             error,
@@ -331,12 +353,26 @@ fn malformed_orders_fail_alone_without_values_in_the_error() {
     }
     let mut v = sample();
     v["pricingSummary"]["total"]["value"] = json!("Kerkstraat 12");
-    match normalize_value(&v) {
+    match both_paths(&v) {
         FetchedOrder::Failed { error, .. } => {
             assert!(error.contains("pricingSummary.total.value"), "{error}");
             assert!(!error.contains("Kerkstraat"), "{error}");
         }
         FetchedOrder::Ok(_) => panic!("accepted a bad amount"),
+    }
+}
+
+#[test]
+fn an_order_the_typed_parse_refuses_takes_the_value_path() {
+    // A repeated key: the typed parse refuses it, a `Value` keeps the last one, as the
+    // client always did.
+    let text = sample()
+        .to_string()
+        .replacen('{', r#"{"orderId":"first","#, 1);
+    let raw = RawValue::from_string(text).unwrap();
+    match normalize_raw(&raw) {
+        FetchedOrder::Ok(o) => assert_eq!(*o, ok(&sample())),
+        FetchedOrder::Failed { error, .. } => panic!("{error}"),
     }
 }
 

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::PersonalText;
 
-/// `OrderSearchPagedCollection`: one page of getOrders. The client reads `orders` as raw
-/// JSON values (`O = serde_json::Value`) so one malformed order fails alone.
+/// `OrderSearchPagedCollection`: one page of getOrders. The client reads `orders` as each
+/// order's JSON text (`O = Box<RawValue>`) so one malformed order fails alone.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderSearchPagedCollection<O = Order> {

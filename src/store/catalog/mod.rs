@@ -47,6 +47,16 @@ impl Catalog {
         Self { pool, p: prefix }
     }
 
+    /// The catalog through a connection of its own (SQLite; the same pool on
+    /// PostgreSQL), for a writer of many batches in turn: the data keys a sync creates
+    /// (see [`Pool::dedicated_writer`]).
+    pub(crate) async fn for_bulk_writes(&self) -> Result<Catalog, StoreError> {
+        Ok(Self {
+            pool: self.pool.dedicated_writer().await?,
+            p: self.p,
+        })
+    }
+
     /// The raw pool, for tests that inspect stored bytes. The service's own modules
     /// outside `store/` never use it.
     #[doc(hidden)]
